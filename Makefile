@@ -1,0 +1,43 @@
+# crmcli: everything a developer or CI runs. `make test` needs nothing but python3 and git.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   ?= build/demo-records
+
+.PHONY: help install test lint bench bench-quick demo clean
+
+help:
+	@echo "make demo   - install, then run crm on a copy of the bundled records/ sample"
+	@echo "make test   - install into $(VENV) and run the test suite"
+	@echo "make lint   - ruff, and mypy on the library"
+	@echo "make bench  - benchmark at 100, 10,000 and 100,000 customers (long; BENCH_SIZES to choose)"
+	@echo "make clean  - remove the venv, caches and build output"
+
+$(STAMP): setup.cfg pyproject.toml
+	@command -v git >/dev/null || { echo "git is required: apt-get install -y git" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check crmcli tests bench
+	$(BIN)/mypy crmcli
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --sizes 100,1000 --repeat 3
+
+demo: $(STAMP)
+	@bash bench/demo.sh $(DEMO)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis *.egg-info bench/data

@@ -1,0 +1,32 @@
+"""crmcli: a CRM that lives in the terminal and in git.
+
+The library is importable without Click; the CLI in ``crmcli.cli`` is a thin
+layer over it. Public names are loaded on first use so that ``import crmcli``
+stays cheap for the command-line entry point.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "CrmError": "crmcli.errors",
+    "Problem": "crmcli.errors",
+    "Store": "crmcli.store",
+    "open_store": "crmcli.store",
+    "init_store": "crmcli.store",
+    "Customer": "crmcli.model",
+    "Contact": "crmcli.model",
+}
+
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crmcli' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

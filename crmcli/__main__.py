@@ -1,0 +1,3 @@
+from crmcli.cli.main import main
+
+main()

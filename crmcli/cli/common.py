@@ -1,0 +1,98 @@
+"""Options and helpers shared by every command."""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import click
+
+from crmcli.errors import Aborted, UsageError
+from crmcli.render import FORMATS
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@dataclass
+class App:
+    """What the root group parsed; opens the store on first use."""
+
+    records: str | None = None
+    author: str | None = None
+    no_commit: bool = False
+    debug: bool = False
+    _store: Any = field(default=None, repr=False)
+
+    def store(self) -> Any:
+        if self._store is None:
+            from crmcli.store import open_store
+
+            self._store = open_store(self.records, author=self.author,
+                                     autocommit=False if self.no_commit else None)
+        return self._store
+
+
+def get_app() -> App:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if not isinstance(root.obj, App):
+        root.obj = App()
+    return root.obj
+
+
+def store_options(fn: Callable) -> Callable:
+    """``--records``, ``--author`` and ``--no-commit``, accepted after the command too."""
+
+    @click.option("--records", "records_", metavar="DIR", default=None, expose_value=True,
+                  help="Records store to use (default: $CRM_RECORDS, else the nearest crm.yaml upwards).")
+    @click.option("--author", "author_", metavar="'NAME <EMAIL>'", default=None,
+                  help="Who is acting (default: $CRM_AUTHOR, else the git user).")
+    @click.option("--no-commit", "no_commit_", is_flag=True, default=False,
+                  help="Change the files but make no git commit.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, records_: str | None, author_: str | None, no_commit_: bool, **kwargs: Any) -> Any:
+        app = get_app()
+        if records_:
+            app.records = records_
+        if author_:
+            app.author = author_
+        if no_commit_:
+            app.no_commit = True
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> Callable:
+    return click.option("--format", "-f", "fmt", type=click.Choice(list(choices)), default=default,
+                        show_default=True, help="Output format.")
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    click.echo(text, err=err, nl=nl)
+
+
+def done(message: str, store: Any = None) -> None:
+    """One line on stderr saying what changed and where it was committed."""
+    suffix = ""
+    commit = getattr(store, "last_commit", None)
+    if commit:
+        suffix = f" [{commit[:8]}]"
+    elif store is not None and (not store.autocommit or store.top is None):
+        suffix = " (not committed)"
+    click.echo(message + suffix, err=True)
+
+
+def confirm(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} Pass --yes to confirm when not on a terminal.")
+    if not click.confirm(question, default=False, err=True):
+        raise Aborted("nothing changed")
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"

@@ -1,0 +1,314 @@
+"""`crm customer ...` and `crm contact ...`."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from crmcli.cli.common import CONTEXT_SETTINGS, confirm, done, echo, format_option, get_app, store_options
+
+LIST_COLUMNS = ["id", "name", "kind", "tier", "stage", "owner", "industry", "tags"]
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def customer() -> None:
+    """Add, list, show, edit and remove customers.
+
+    \b
+    Examples:
+      crm customer add "Acme Corp" --tier A --owner alice --tag saas
+      crm customer list --stage customer --sort tier
+      crm customer show acme
+      crm customer edit acme --set tier=A --set owner=bob
+    """
+
+
+@customer.command("add")
+@click.argument("name")
+@click.option("--kind", help="company or person (see kinds in crm.yaml).")
+@click.option("--industry")
+@click.option("--size", help="Head count or band, e.g. 50-200.")
+@click.option("--tier", help="Value tier (see tiers in crm.yaml).")
+@click.option("--stage", help="Lifecycle stage (default: lead).")
+@click.option("--owner", help="Who looks after the customer.")
+@click.option("--source", help="Where the lead came from.")
+@click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
+@click.option("--website")
+@click.option("--address")
+@click.option("--birthday", help="YYYY-MM-DD (for people).")
+@click.option("--touch-every", help="Contact cadence, e.g. 30d; the agenda warns when it lapses.")
+@click.option("--email", help="The customer's own email (a person's, or a company's main address).")
+@click.option("--phone", help="The customer's own phone number.")
+@click.option("--contact", "contacts", multiple=True, metavar="'NAME <EMAIL>, PHONE'",
+              help="A contact; repeat for more.")
+@click.option("--set", "extra", multiple=True, metavar="FIELD=VALUE", help="A free field kept under extra.")
+@click.option("--force", is_flag=True, help="Add even if a customer of that name exists.")
+@format_option(["text", "json", "yaml"], default="text")
+@store_options
+def customer_add(name: str, kind: str | None, industry: str | None, size: str | None, tier: str | None,
+                 stage: str | None, owner: str | None, source: str | None, tags: tuple[str, ...],
+                 website: str | None, address: str | None, birthday: str | None, touch_every: str | None,
+                 email: str | None, phone: str | None, contacts: tuple[str, ...], extra: tuple[str, ...],
+                 force: bool, fmt: str) -> None:
+    """Add a customer; prints the new id.
+
+    \b
+    Examples:
+      crm customer add "Acme Corp" --industry software --tier A --tag saas
+      crm customer add 深圳市基石协作科技有限公司 --owner 王芳 --contact "李娜 <li.na@example.cn>"
+      crm customer add "Jane Doe" --kind person --email jane@example.com --phone "+1 555 0100"
+    """
+    from crmcli import customers as lib
+
+    store = get_app().store()
+    people = [lib.parse_contact_option(c) for c in contacts]
+    fields: dict[str, Any] = {
+        "kind": kind, "industry": industry, "size": size, "tier": tier, "stage": stage, "owner": owner,
+        "source": source, "tags": list(tags) or None, "website": website, "address": address,
+        "birthday": _date(birthday), "touch_every": touch_every, "email": email, "phone": phone,
+    }
+    if extra:
+        fields["extra"] = dict(lib.parse_assignment(e) for e in extra)
+    added = lib.add_customer(store, name, fields=fields, contacts=people, force=force)
+    _print_one(added, fmt)
+    done(f"Added {added.name} ({added.id})", store)
+
+
+def _date(text: str | None) -> str | None:
+    if not text:
+        return None
+    from crmcli import dates
+    from crmcli.errors import InvalidRecord
+
+    try:
+        return dates.parse_date(text).isoformat()
+    except dates.DateError as exc:
+        raise InvalidRecord(str(exc)) from None
+
+
+def _print_one(c: Any, fmt: str) -> None:
+    from crmcli.render import render_data
+
+    if fmt == "text":
+        echo(c.id)
+    else:
+        render_data({"id": c.id, **c.to_dict()}, fmt)
+
+
+@customer.command("list")
+@click.option("--tag", "tags", multiple=True, help="Only customers with this tag (repeat: all of them).")
+@click.option("--owner")
+@click.option("--stage")
+@click.option("--tier")
+@click.option("--industry")
+@click.option("--kind")
+@click.option("--source")
+@click.option("--query", "-q", help="Text found in the name, id, contacts, emails or phones.")
+@click.option("--sort", default="name", show_default=True,
+              help="Field to sort by: id, name, kind, industry, size, tier, stage, owner, source, created.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
+@format_option()
+@store_options
+def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, tier: str | None,
+                  industry: str | None, kind: str | None, source: str | None, query: str | None, sort: str,
+                  limit: int | None, fmt: str) -> None:
+    """List customers, filtered and sorted.
+
+    \b
+    Examples:
+      crm customer list --tier A --owner alice
+      crm customer list --tag saas --sort created
+      crm customer list -q 李 --format json
+    """
+    from crmcli import customers as lib
+    from crmcli.render import render
+
+    store = get_app().store()
+    fields = {k: v for k, v in {"owner": owner, "stage": stage, "tier": tier, "industry": industry,
+                                "kind": kind, "source": source}.items() if v}
+    rows = lib.list_customers(store, lib.CustomerFilter(tags=tags, query=query, fields=fields), sort=sort)
+    if limit:
+        rows = rows[:limit]
+    data = [{"id": c.id, **{k: c.get(k) for k in LIST_COLUMNS[1:]}, "name": c.name} for c in rows]
+    columns = LIST_COLUMNS if fmt == "table" else ["id", "name", "kind", "industry", "size", "tier", "stage",
+                                                    "owner", "source", "tags", "created"]
+    if fmt != "table":
+        data = [{"id": c.id, **{k: c.get(k) for k in columns[1:]}} for c in rows]
+    render(data, fmt, columns=columns, empty="No customers match.")
+
+
+@customer.command("show")
+@click.argument("customer_ref", metavar="CUSTOMER")
+@format_option(["text", "json", "yaml"], default="text")
+@store_options
+def customer_show(customer_ref: str, fmt: str) -> None:
+    """Show a customer's profile and contacts.
+
+    CUSTOMER is an id, a unique id prefix, or the exact name.
+
+    \b
+    Examples:
+      crm customer show acme
+      crm customer show 深圳市基石协作科技有限公司 --format yaml
+    """
+    from crmcli.customers import profile_rows
+    from crmcli.render import key_values, render, render_data
+
+    store = get_app().store()
+    c = store.load_customer(store.resolve(customer_ref), validate=False)
+    if fmt != "text":
+        render_data({"id": c.id, **c.to_dict()}, fmt)
+        return
+    key_values(profile_rows(c))
+    if c.contacts:
+        echo("")
+        echo("Contacts")
+        rows = [dict(c2, primary="*" if c2.get("primary") else "") for c2 in c.contacts if isinstance(c2, dict)]
+        render(rows, "table", columns=["primary", "name", "title", "email", "phone"],
+               headers=["", "name", "title", "email", "phone"])
+
+
+@customer.command("edit")
+@click.argument("customer_ref", metavar="CUSTOMER")
+@click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE",
+              help="Set a field (FIELD= clears it; extra.NAME=VALUE sets a free field). Repeatable.")
+@click.option("--from-file", type=click.Path(exists=True, dir_okay=False),
+              help="Replace the profile with this YAML file (e.g. one saved by a failed edit).")
+@store_options
+def customer_edit(customer_ref: str, assignments: tuple[str, ...], from_file: str | None) -> None:
+    """Change a customer's fields, or edit its YAML in $EDITOR.
+
+    Without --set, opens customer.yaml in $EDITOR and saves it only when it is
+    valid; an invalid result is kept in a file whose path is printed, so
+    nothing typed is lost (retry with --from-file).
+
+    \b
+    Examples:
+      crm customer edit acme --set tier=A --set stage=customer
+      crm customer edit acme --set tags=saas,vip --set extra.erp_id=4711
+      crm customer edit acme            # opens $EDITOR
+    """
+    from crmcli import customers as lib
+
+    store = get_app().store()
+    if assignments:
+        before, after = lib.edit_customer(store, customer_ref, [lib.parse_assignment(a) for a in assignments])
+        _report_edit(store, before, after)
+        return
+    cid = store.resolve(customer_ref)
+    if from_file:
+        with open(from_file, encoding="utf-8") as fh:
+            text = fh.read()
+    else:
+        text = _edit_in_editor(store, cid)
+        if text is None:
+            done("No change.")
+            return
+    before = store.load_customer(cid, validate=False)
+    try:
+        after = lib.edit_customer_text(store, cid, text)
+    except Exception as exc:
+        from crmcli.errors import CrmError
+
+        if isinstance(exc, CrmError) and not from_file:
+            saved = _keep_text(store, cid, text)
+            exc.args = (f"{exc}; your text is saved in {saved} (retry: crm customer edit {cid} "
+                        f"--from-file {saved})",)
+        raise
+    _report_edit(store, before, after)
+
+
+def _edit_in_editor(store: Any, cid: str) -> str | None:
+    from crmcli.errors import UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError("no --set given and no terminal to open an editor on; use --set FIELD=VALUE")
+    original = store.read_text(store.customer_file(cid))
+    edited = click.edit(original, extension=".yaml", require_save=True)
+    if edited is None or edited == original:
+        return None
+    return edited
+
+
+def _keep_text(store: Any, cid: str, text: str) -> str:
+    import os
+    import time
+
+    folder = store.state_dir / "edits"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{cid}-{time.strftime('%Y%m%d-%H%M%S')}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return os.path.relpath(path)
+
+
+def _report_edit(store: Any, before: Any, after: Any) -> None:
+    if after is None:
+        done("No change.")
+        return
+    from crmcli.history import describe_changes
+
+    for line in describe_changes(before.data, after.data):
+        echo(line)
+    done(f"Updated {after.name} ({after.id})", store)
+
+
+@customer.command("rm")
+@click.argument("customer_ref", metavar="CUSTOMER")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+@store_options
+def customer_rm(customer_ref: str, yes: bool) -> None:
+    """Remove a customer and its folder (git keeps the history; crm undo brings it back).
+
+    \b
+    Examples:
+      crm customer rm acme-corp-7k2m --yes
+    """
+    from crmcli import customers as lib
+
+    store = get_app().store()
+    cid = store.resolve(customer_ref)
+    name = store.load_customer(cid, validate=False).name
+    confirm(f"Remove {name} ({cid}) and all its records?", yes)
+    lib.remove_customer(store, cid)
+    done(f"Removed {name} ({cid})", store)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def contact() -> None:
+    """Add contacts to customers.
+
+    \b
+    Examples:
+      crm contact add acme "Jane Doe" --title CTO --email jane@acme.example --primary
+    """
+
+
+@contact.command("add")
+@click.argument("customer_ref", metavar="CUSTOMER")
+@click.argument("name")
+@click.option("--title")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--primary", is_flag=True, help="Make this the primary contact.")
+@store_options
+def contact_add(customer_ref: str, name: str, title: str | None, email: str | None, phone: str | None,
+                primary: bool) -> None:
+    """Add a contact person to a customer.
+
+    \b
+    Examples:
+      crm contact add acme "Jane Doe" --title CTO --email jane@acme.example --primary
+      crm contact add 基石 李娜 --email li.na@example.cn --phone "138 0013 8000"
+    """
+    from crmcli import customers as lib
+    from crmcli.errors import InvalidRecord
+    from crmcli.model import check_name
+
+    message = check_name(name, "contact name")
+    if message:
+        raise InvalidRecord(message)
+    store = get_app().store()
+    person = lib.make_contact(name, title=title, email=email, phone=phone, primary=primary)
+    updated = lib.add_contact(store, customer_ref, person)
+    done(f"Added contact {person.label()} to {updated.name} ({updated.id})", store)

@@ -1,0 +1,111 @@
+"""Entry point: the root group, lazy loading of command modules, error handling.
+
+Command modules are imported only when their command runs, so ``crm log``
+never pays for the report machinery (and never imports pandas).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from crmcli import __version__
+from crmcli.cli.common import CONTEXT_SETTINGS, App
+from crmcli.errors import EXIT_ABORTED, CrmError
+
+# command name -> (module, attribute); order is the order of `crm --help`
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("crmcli.cli.store_cmds", "init_cmd"),
+    "customer": ("crmcli.cli.customers", "customer"),
+    "contact": ("crmcli.cli.customers", "contact"),
+    "history": ("crmcli.cli.store_cmds", "history_cmd"),
+    "check": ("crmcli.cli.store_cmds", "check_cmd"),
+    "undo": ("crmcli.cli.store_cmds", "undo_cmd"),
+    "completion": ("crmcli.cli.store_cmds", "completion_cmd"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module = importlib.import_module(target[0])
+        return getattr(module, target[1])
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="crm")
+@click.option("--records", metavar="DIR", envvar="CRM_RECORDS",
+              help="Records store to use (default: $CRM_RECORDS, else the nearest crm.yaml upwards).")
+@click.option("--author", metavar="'NAME <EMAIL>'", envvar="CRM_AUTHOR",
+              help="Who is acting, for commits (default: $CRM_AUTHOR, else the git user).")
+@click.option("--no-commit", is_flag=True, help="Change the files but make no git commit.")
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.pass_context
+def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool) -> None:
+    """crm: a CRM that lives in the terminal and in git.
+
+    Every customer is a folder of YAML files; every change is a git commit.
+
+    \b
+    Examples:
+      crm init ~/crm && cd ~/crm
+      crm customer add "Acme Corp" --tier A --email jane@acme.example
+      crm customer list --tier A
+      crm history acme
+    """
+    ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
+    try:
+        code = cli.main(args=args, prog_name="crm", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("crm: aborted; nothing changed", err=True)
+        sys.exit(EXIT_ABORTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CrmError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"crm: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("crm: interrupted; nothing changed", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        _silence_broken_pipe()
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - last resort: one line unless --debug
+        if debug:
+            raise
+        click.echo(f"crm: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; "
+                   "please report it)", err=True)
+        sys.exit(70)
+
+
+def _silence_broken_pipe() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def run(*args: Any) -> None:  # pragma: no cover - convenience for python -c
+    main([str(a) for a in args])

@@ -1,0 +1,138 @@
+"""`crm init`, `crm check`, `crm history`, `crm undo`, `crm completion`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from crmcli.cli.common import CONTEXT_SETTINGS, confirm, done, echo, format_option, get_app, store_options
+
+
+@click.command("init", context_settings=CONTEXT_SETTINGS)
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--name", help="Name of the store (default: the folder's name).")
+@click.option("--author", "author_", metavar="'NAME <EMAIL>'", help="Who is acting (default: the git user).")
+@click.option("--no-commit", "no_commit_", is_flag=True, help="Create the files but make no git commit.")
+def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: bool) -> None:
+    """Create a records store (and a git repository when not inside one).
+
+    \b
+    Examples:
+      crm init ~/crm
+      crm init . --name "Acme sales"
+    """
+    from crmcli.store import init_store
+
+    app = get_app()
+    store = init_store(Path(directory), name=name, author=author_ or app.author,
+                       commit=not (no_commit_ or app.no_commit))
+    echo(str(store.root))
+    done(f"Created records store in {store.rel(store.root)}; next: crm customer add NAME", store)
+
+
+@click.command("check", context_settings=CONTEXT_SETTINGS)
+@format_option(["text", "json"], default="text")
+@store_options
+def check_cmd(fmt: str) -> None:
+    """Validate every record; print path:line: problem, exit 1 if any.
+
+    Finds unreadable YAML, unknown stages and tiers, bad dates and emails,
+    duplicate ids and emails, and leftover git conflict markers.
+
+    \b
+    Examples:
+      crm check
+      crm check --format json | jq length
+    """
+    from crmcli.checks import run_checks
+    from crmcli.errors import EXIT_PROBLEMS
+    from crmcli.render import render_data
+
+    store = get_app().store()
+    problems = run_checks(store)
+    if fmt == "json":
+        render_data([{"path": p.path, "line": p.line, "message": p.message} for p in problems], "json")
+    else:
+        for p in problems:
+            echo(str(p))
+        count = len(problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found" if count else "No problems found.",
+                   err=True)
+    if problems:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@click.command("history", context_settings=CONTEXT_SETTINGS)
+@click.argument("customer_ref", metavar="CUSTOMER")
+@click.option("--limit", "-n", type=click.IntRange(min=1), help="Only the newest N changes.")
+@format_option(["text", "json", "yaml"], default="text")
+@store_options
+def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
+    """A customer's changes, newest first, field by field, with who and when.
+
+    \b
+    Examples:
+      crm history acme
+      crm history acme -n 5 --format json
+    """
+    from crmcli.history import customer_history
+    from crmcli.render import render_data, style
+
+    store = get_app().store()
+    cid = store.resolve(customer_ref)
+    changes = customer_history(store, cid, limit=limit)
+    if fmt != "text":
+        render_data([c.to_dict() for c in changes], fmt)
+        return
+    out = sys.stdout
+    for c in changes:
+        when = c.date.replace("T", " ")[:16]
+        echo(f"{style(c.commit[:8], out, fg='yellow')}  {when}  {c.author}  {c.subject}")
+        for line in c.details:
+            echo(f"    {line}")
+    if not changes:
+        click.echo("No commits touch this customer yet.", err=True)
+
+
+@click.command("undo", context_settings=CONTEXT_SETTINGS)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+@store_options
+def undo_cmd(yes: bool) -> None:
+    """Revert the last commit made by crm (as a new commit); refuse anything else.
+
+    \b
+    Examples:
+      crm undo
+      crm undo --yes
+    """
+    from crmcli.undo import undo_last
+
+    store = get_app().store()
+    if not yes:
+        from crmcli import git
+
+        if store.top is not None:
+            subject = git.log(store.top, ["-1", "--format=%s"]).strip()
+            confirm(f'Undo "{subject}"?', yes)
+    result = undo_last(store)
+    done(f'Undid "{result.subject}" ({result.commit[:8]})', store)
+
+
+@click.command("completion", context_settings=CONTEXT_SETTINGS)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_cmd(shell: str) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    \b
+    Examples:
+      eval "$(crm completion bash)"          # in ~/.bashrc
+      crm completion fish > ~/.config/fish/completions/crm.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    from crmcli.cli.main import cli
+
+    cls = get_completion_class(shell)
+    assert cls is not None
+    echo(cls(cli, {}, "crm", "_CRM_COMPLETE").source())

@@ -1,0 +1,150 @@
+"""The store's ``crm.yaml``: format version, vocabularies and rules.
+
+Everything a team may want to tune lives here, with defaults that make a new
+store useful at once. Unknown keys are kept so that newer tools or people can
+add settings without this version dropping them.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crmcli import yamlio
+from crmcli.errors import InvalidRecord, StoreError
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "crm.yaml"
+
+DEFAULTS: dict[str, Any] = {
+    "format": FORMAT_VERSION,
+    "name": "crm",
+    "autocommit": True,
+    "currency": "CNY",
+    "kinds": ["company", "person"],
+    "lifecycle_stages": ["lead", "prospect", "customer", "repeat", "loyal", "churned"],
+    "tiers": ["A", "B", "C", "D"],
+    "interaction_types": ["call", "email", "meeting", "visit", "chat", "sms", "note"],
+    "pipeline": [
+        {"stage": "lead", "probability": 10, "category": "pipeline"},
+        {"stage": "qualified", "probability": 25, "category": "pipeline"},
+        {"stage": "proposal", "probability": 50, "category": "best-case"},
+        {"stage": "negotiation", "probability": 75, "category": "commit"},
+        {"stage": "won", "probability": 100, "category": "closed"},
+        {"stage": "lost", "probability": 0, "category": "omitted"},
+    ],
+    "ticket_priorities": {
+        "low": {"first_response_hours": 48, "resolution_hours": 240},
+        "normal": {"first_response_hours": 24, "resolution_hours": 72},
+        "high": {"first_response_hours": 4, "resolution_hours": 24},
+        "urgent": {"first_response_hours": 1, "resolution_hours": 8},
+    },
+    "ticket_categories": ["question", "request", "bug", "complaint"],
+    "ticket_channels": ["phone", "email", "chat", "web", "visit"],
+}
+
+KEY_ORDER = list(DEFAULTS)
+
+
+@dataclass
+class Config:
+    data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+    path: str = CONFIG_NAME
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.data:
+            return self.data[key]
+        return DEFAULTS[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, DEFAULTS.get(key, default))
+
+    @property
+    def autocommit(self) -> bool:
+        return bool(self["autocommit"])
+
+    @property
+    def stages(self) -> list[str]:
+        return [s["stage"] for s in self["pipeline"]]
+
+    @property
+    def lifecycle_stages(self) -> list[str]:
+        return list(self["lifecycle_stages"])
+
+    @property
+    def tiers(self) -> list[str]:
+        return [str(t) for t in self["tiers"]]
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(self["kinds"])
+
+    @property
+    def interaction_types(self) -> list[str]:
+        return list(self["interaction_types"])
+
+
+def default_config_text(name: str = "crm") -> str:
+    data = copy.deepcopy(DEFAULTS)
+    data["name"] = name
+    return yamlio.dumps(data)
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_NAME
+    rel = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StoreError(f"{rel}: cannot read the store's config ({exc.strerror})") from None
+    data = yamlio.loads(text, rel) or {}
+    if not isinstance(data, dict):
+        raise InvalidRecord(f"{rel}:1: crm.yaml must be a mapping of settings")
+    version = data.get("format", FORMAT_VERSION)
+    if not isinstance(version, int) or version < 1:
+        line = yamlio.key_line(text, ("format",))
+        raise InvalidRecord(f"{rel}:{line}: format must be a whole number (this crm writes {FORMAT_VERSION})")
+    if version > FORMAT_VERSION:
+        raise StoreError(
+            f"{rel}: records format {version} is newer than this crm understands ({FORMAT_VERSION}); "
+            "upgrade crmcli (pip install -U crmcli)"
+        )
+    _validate(data, text, rel)
+    return Config(data=data, path=rel)
+
+
+def _validate(data: dict, text: str, rel: str) -> None:
+    def fail(key: str, message: str) -> None:
+        raise InvalidRecord(f"{rel}:{yamlio.key_line(text, (key,))}: {message}")
+
+    for key in ("kinds", "lifecycle_stages", "tiers", "interaction_types", "ticket_categories", "ticket_channels"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, list) or not value):
+            fail(key, f"{key} must be a non-empty list")
+    for kind in data.get("interaction_types") or []:
+        if not isinstance(kind, str) or "." in kind or not kind:
+            fail("interaction_types", f"interaction type {kind!r} must be a word without dots")
+    pipeline = data.get("pipeline")
+    if pipeline is not None:
+        if not isinstance(pipeline, list) or not all(isinstance(s, dict) and "stage" in s for s in pipeline):
+            fail("pipeline", "pipeline must be a list of {stage, probability, category}")
+        names = [s["stage"] for s in pipeline]
+        for required in ("won", "lost"):
+            if required not in names:
+                fail("pipeline", f"pipeline needs a '{required}' stage")
+        for s in pipeline:
+            p = s.get("probability", 0)
+            if not isinstance(p, (int, float)) or not 0 <= p <= 100:
+                fail("pipeline", f"stage {s['stage']!r}: probability must be 0-100")
+    prios = data.get("ticket_priorities")
+    if prios is not None:
+        if not isinstance(prios, dict) or not prios:
+            fail("ticket_priorities", "ticket_priorities must map each priority to its SLA hours")
+        for name, sla in prios.items():
+            if not isinstance(sla, dict):
+                fail("ticket_priorities", f"priority {name!r} must have first_response_hours and resolution_hours")
+            for k in ("first_response_hours", "resolution_hours"):
+                v = sla.get(k)
+                if not isinstance(v, (int, float)) or v <= 0:
+                    fail("ticket_priorities", f"priority {name!r}: {k} must be a positive number of hours")

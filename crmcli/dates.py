@@ -1,0 +1,456 @@
+"""Dates, times, durations and periods for crmcli.
+
+Timezone policy
+---------------
+* Stored values are ISO 8601 with an explicit UTC offset at second precision,
+  e.g. ``2026-11-20T14:30:00+08:00`` (UTC is written ``+00:00``, never ``Z``).
+  An offset rather than a zone name keeps files unambiguous on every machine.
+* Input without an offset is local time.  "Local" is the IANA zone named by
+  ``CRM_TZ`` (e.g. ``Asia/Shanghai``) when set, else the system zone
+  (``datetime.now().astimezone().tzinfo``).  With the system zone, conversions
+  go through the OS rules so DST is still honoured for other dates.
+* Display is in local time.  ``CRM_NOW`` (ISO, offset optional => local) pins
+  "now" so tests and reports are reproducible.
+
+The WHEN language (``parse_when``), case-insensitive
+-----------------------------------------------------
+* ``2026-11-20``, ``2026/11/20``, ``2026年11月20日``, optionally followed by a
+  time; ISO ``2026-11-20T14:30[:15]`` with an optional ``+08:00``/``Z`` offset.
+  Ambiguous ``11/20`` style dates are rejected on purpose.
+* ``now``; ``today``/``tomorrow``/``yesterday``; ``今天 明天 昨天 后天 前天``.
+* Weekdays ``mon``..``sunday`` (also ``周五``/``星期五``):
+  bare weekday with prefer ``future``/``nearest`` = next occurrence strictly
+  after today, with ``past`` = most recent strictly before today;
+  ``next X`` = the X within the next 7 days strictly after today (so from a
+  Wednesday ``next friday`` is two days away); ``last X`` = most recent X
+  strictly before today; ``this X`` = the X of the current Monday-Sunday week
+  (may be today or already past).
+* Relative: ``in 3 days``, ``in 1h30m``, ``2h ago``, ``+3d``, ``-2h``.  Days and
+  weeks are calendar (wall-clock) offsets: ``in 1 day`` across a DST change
+  keeps the clock time.  Hours, minutes and seconds are elapsed time.
+* Times: ``15:00``, ``15:00:30``, ``9am``, ``9 am``, ``9:30pm``, ``12am`` (00:00),
+  ``12pm`` (12:00), ``下午3点``; a day form may be followed by one (``at``
+  optional).  A bare time means today at that time.
+* A day without a time means the start of that day (00:00) unless the caller
+  passes ``date_only_time``; ``now`` and relative forms keep base's time.
+* The result is aware with microsecond=0: in the input's offset when one was
+  given (preserved, not converted), else in the local zone.
+
+Units: in durations and relative WHEN forms ``m`` means minutes; in periods
+(``parse_period``, ``parse_since('3m')``) ``m`` means months of 30 days.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["ACCEPTED_FORMS", "DateError", "format_duration", "format_local", "iso",
+           "iso_week_range", "local_tz", "now", "parse_date", "parse_duration", "parse_iso",
+           "parse_period", "parse_since", "parse_when", "to_local"]
+
+
+class DateError(ValueError):
+    """Any unreadable or impossible date/time input, so callers catch one type."""
+
+
+ACCEPTED_FORMS = (
+    "2026-11-20 [14:30], 2026/11/20, 2026年11月20日, ISO with +08:00 or Z, now, "
+    "today/tomorrow/yesterday (今天/明天/昨天/后天/前天), mon..sun, next/last/this friday, "
+    "in 3 days, in 2h, 2h ago, +3d, -2h; a day may be followed by a time "
+    "(15:00, 9am, 9:30pm); a bare time (15:00, 3pm) means today"
+)
+DURATION_FORMS = "15m, 1h30m, 1h 30m, 90 (minutes), 1:30, 1.5h, 30min, 2 hours, 3 days, 2w, 45s"
+PERIOD_FORMS = "12h, 30d, 2w, 6m (months of 30 days), 1y (365 days), 30min"
+
+_MAX_DURATION = 3650 * 86400
+_MAX_PERIOD = 36500 * 86400
+_PREFS = ("past", "future", "nearest")
+_DAY = 86400
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _guard(fn: _F) -> _F:
+    """Turn stray range errors from datetime arithmetic into DateError."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DateError:
+            raise
+        except (OverflowError, OSError, ValueError) as exc:
+            where = f" in {args[0]!r}" if args and isinstance(args[0], str) else ""
+            msg = " ".join(str(exc).split()) or type(exc).__name__
+            raise DateError(f"date out of range{where}: {msg}") from None
+    return cast(_F, wrapper)
+
+
+def _crm_zone() -> ZoneInfo | None:
+    name = os.environ.get("CRM_TZ", "").strip()
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise DateError(f"unknown time zone in CRM_TZ: {name!r}") from None
+
+
+def local_tz() -> tzinfo:
+    """The zone naive input and display use; CRM_TZ makes it machine-independent."""
+    zone = _crm_zone()
+    return zone if zone is not None else cast(tzinfo, datetime.now().astimezone().tzinfo)
+
+
+def _localize(naive: datetime) -> datetime:
+    """Read wall-clock time as local; a time inside a DST gap moves to a real instant."""
+    zone = _crm_zone()
+    if zone is None:
+        return naive.astimezone()
+    return naive.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def _aware(dt: datetime) -> datetime:
+    return _localize(dt) if dt.tzinfo is None or dt.utcoffset() is None else dt
+
+
+@_guard
+def to_local(dt: datetime) -> datetime:
+    """Convert for display and day arithmetic; naive input is taken as local already."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        return _localize(dt)
+    zone = _crm_zone()
+    return dt.astimezone(zone) if zone is not None else dt.astimezone()
+
+
+@_guard
+def now() -> datetime:
+    """The single source of "now"; CRM_NOW pins it for tests and reproducible reports."""
+    raw = os.environ.get("CRM_NOW", "").strip()
+    if raw:
+        try:
+            dt = parse_iso(raw)
+        except DateError as exc:
+            raise DateError(f"bad CRM_NOW: {exc}") from None
+    else:
+        dt = datetime.now(UTC)
+    return to_local(dt).replace(microsecond=0)
+
+
+_OFFSET = r"z|[+-]\d{2}(?::\d{2}(?::\d{2})?|\d{2})?"
+_ISO_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[t ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    rf"\s*({_OFFSET})?)?", re.ASCII | re.IGNORECASE)
+
+
+@_guard
+def iso(dt: datetime) -> str:
+    """The one stored spelling; naive input is taken as local."""
+    return _aware(dt).replace(microsecond=0).isoformat(timespec="seconds")
+
+
+@_guard
+def parse_iso(text: str) -> datetime:
+    """Strict reader for stored values, so typos in data files are not guessed at."""
+    s = text.strip() if isinstance(text, str) else ""
+    m = _ISO_RE.fullmatch(s)
+    if not m:
+        raise DateError(f"not a stored timestamp {text!r}; expected YYYY-MM-DDTHH:MM:SS+HH:MM")
+    y, mo, d, hh, mi, ss, off = m.groups()
+    day = _mkdate(int(y), int(mo), int(d), text)
+    clock = _mktime(int(hh or 0), int(mi or 0), int(ss or 0), text)
+    return _attach(datetime.combine(day, clock), off, text)
+
+
+def _mkdate(y: int, m: int, d: int, text: str) -> date:
+    try:
+        return date(y, m, d)
+    except ValueError as exc:
+        raise DateError(f"impossible date in {text!r}: {exc}") from None
+
+
+def _mktime(h: int, m: int, s: int, text: str) -> time:
+    for value, limit, name in ((h, 23, "hour"), (m, 59, "minute"), (s, 59, "second")):
+        if value > limit:
+            raise DateError(f"impossible time in {text!r}: {name} must be 0-{limit}")
+    return time(h, m, s)
+
+
+def _attach(naive: datetime, off: str | None, text: str) -> datetime:
+    """Give wall time its offset: the one written in the input, else local."""
+    if off is None:
+        return _localize(naive)
+    if off.lower() == "z":
+        return naive.replace(tzinfo=UTC)
+    digits = off[1:].replace(":", "")
+    h, m, s = int(digits[:2]), int(digits[2:4] or 0), int(digits[4:6] or 0)
+    if h > 23 or m > 59 or s > 59:
+        raise DateError(f"impossible UTC offset {off!r} in {text!r}")
+    delta = timedelta(hours=h, minutes=m, seconds=s) * (-1 if off[0] == "-" else 1)
+    return naive.replace(tzinfo=timezone(delta) if delta else UTC)
+
+
+_NUM = r"\d+(?:\.\d+)?"
+_NUM_RE = re.compile(_NUM, re.ASCII)
+_PART_RE = re.compile(rf"({_NUM})\s*([a-z]+)", re.ASCII)
+_PARTS_RE = re.compile(rf"(?:{_NUM}\s*[a-z]+\s*)+", re.ASCII)
+_HMS_RE = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d))?", re.ASCII)
+
+
+def _names(value: int, *names: str) -> dict[str, int]:
+    return dict.fromkeys(names, value)
+
+
+_MINUTES = _names(60, "min", "mins", "minute", "minutes")
+_LONG = {**_names(3600, "h", "hr", "hrs", "hour", "hours"),
+         **_names(_DAY, "d", "day", "days"),
+         **_names(7 * _DAY, "w", "wk", "wks", "week", "weeks")}
+_CLOCK_UNITS = {**_names(1, "s", "sec", "secs", "second", "seconds"), "m": 60,
+                **_MINUTES, **_LONG}
+_PERIOD_UNITS = {**_MINUTES, **_LONG,
+                 **_names(30 * _DAY, "m", "mo", "mos", "month", "months"),
+                 **_names(365 * _DAY, "y", "yr", "yrs", "year", "years")}
+
+
+def _units(s: str, table: dict[str, int]) -> tuple[float, float] | None:
+    """Split '1d 2h' text into (calendar days, elapsed seconds); None if not that shape."""
+    if not _PARTS_RE.fullmatch(s):
+        return None
+    days = secs = 0.0
+    for num, unit in _PART_RE.findall(s):
+        if unit not in table:
+            return None
+        size = table[unit]
+        if size >= _DAY:
+            days += float(num) * size / _DAY
+        else:
+            secs += float(num) * size
+    return days, secs
+
+
+def _normalize(text: object) -> str:
+    if not isinstance(text, str):
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+@_guard
+def parse_duration(text: str) -> timedelta:
+    """How long something took; a plain number is minutes because that is what people log."""
+    s = _normalize(text)
+    if s.startswith("-"):
+        raise DateError(f"duration cannot be negative: {text!r}")
+    s = s.removeprefix("+").strip()
+    if _NUM_RE.fullmatch(s):
+        secs = float(s) * 60
+    elif m := _HMS_RE.fullmatch(s):
+        secs = int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3] or 0)
+    elif (parts := _units(s, _CLOCK_UNITS)) is not None:
+        secs = parts[0] * _DAY + parts[1]
+    else:
+        raise DateError(f"cannot read duration {text!r}; use one of: {DURATION_FORMS}")
+    if not math.isfinite(secs) or secs > _MAX_DURATION:
+        raise DateError(f"duration too long: {text!r} (limit is 3650 days)")
+    return timedelta(seconds=round(secs))
+
+
+@_guard
+def parse_period(text: str) -> timedelta:
+    """Cadences and look-back windows; units are required because '30' could mean anything."""
+    s = _normalize(text)
+    if s.startswith("-"):
+        raise DateError(f"period must be greater than zero: {text!r}")
+    parts = _units(s, _PERIOD_UNITS)
+    if parts is None:
+        raise DateError(f"cannot read period {text!r}; use one of: {PERIOD_FORMS}")
+    secs = parts[0] * _DAY + parts[1]
+    if not math.isfinite(secs) or secs > _MAX_PERIOD:
+        raise DateError(f"period too long: {text!r} (limit is 100 years)")
+    td = timedelta(seconds=round(secs))
+    if td <= timedelta(0):
+        raise DateError(f"period must be greater than zero: {text!r}")
+    return td
+
+
+def format_duration(td: timedelta) -> str:
+    """Compact form that parse_duration reads back."""
+    sign = "-" if td < timedelta(0) else ""
+    total = abs(td) // timedelta(seconds=1)
+    days, rem = divmod(total, _DAY)
+    hours, rem = divmod(rem, 3600)
+    minutes, seconds = divmod(rem, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")) if v]
+    return sign + ("".join(parts) or "0m")
+
+
+_WEEKDAYS = {**_names(0, "mon", "monday"), **_names(1, "tue", "tues", "tuesday"),
+             **_names(2, "wed", "weds", "wednesday"),
+             **_names(3, "thu", "thur", "thurs", "thursday"), **_names(4, "fri", "friday"),
+             **_names(5, "sat", "saturday"), **_names(6, "sun", "sunday")}
+_CN_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_RELDAYS = {"today": 0, "tomorrow": 1, "tmr": 1, "tmrw": 1, "yesterday": -1,
+            "今天": 0, "明天": 1, "昨天": -1, "后天": 2, "前天": -2}
+_WD_ALT = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+_REL_ALT = "|".join(sorted(_RELDAYS, key=len, reverse=True))
+
+_DAY_RE = re.compile(
+    r"(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)"
+    r"|(?P<cy>\d{4})年(?P<cm>\d{1,2})月(?P<cd>\d{1,2})[日号]?"
+    rf"|(?P<rel>{_REL_ALT})(?![a-z])"
+    rf"|(?:(?P<mod>next|last|this)\s+)?(?P<wd>{_WD_ALT})(?![a-z])"
+    r"|(?:周|星期|礼拜)(?P<cwd>[一二三四五六日天])", re.ASCII)
+_TIME_RE = re.compile(
+    r"(?P<h>\d{1,2})(?::(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?)?"
+    rf"\s*(?P<ap>am|pm|a\.m\.|p\.m\.)?\s*(?P<off>{_OFFSET})?", re.ASCII)
+_CN_TIME_RE = re.compile(
+    r"(?P<pre>凌晨|早上|上午|中午|下午|晚上)?\s*(?P<h>\d{1,2})[点时]"
+    r"(?:(?P<half>半)|(?P<m>\d{1,2})分?)?", re.ASCII)
+_REL_RE = re.compile(r"(?:(?P<in>in)\s+|(?P<sign>[+-])\s*)?(?P<amt>.+?)(?:\s+(?P<ago>ago))?",
+                     re.ASCII)
+_LEAD_RE = re.compile(r"^(?:at\s+|@\s*|,\s*)")
+
+
+def _time_of_day(s: str, text: str) -> tuple[time, str | None] | None:
+    """Read a clock time (and optional offset); None if s is not shaped like one."""
+    m = _TIME_RE.fullmatch(s)
+    if m and (m["m"] or m["ap"]):
+        h, mi, sec = int(m["h"]), int(m["m"] or 0), int(m["s"] or 0)
+        if m["ap"]:
+            if not 1 <= h <= 12:
+                raise DateError(f"impossible time in {text!r}: hour must be 1-12 with am/pm")
+            h = h % 12 + (12 if m["ap"].startswith("p") else 0)
+        return _mktime(h, mi, sec, text), m["off"]
+    c = _CN_TIME_RE.fullmatch(s)
+    if c:
+        h, mi = int(c["h"]), 30 if c["half"] else int(c["m"] or 0)
+        if c["pre"] in ("下午", "晚上") and 1 <= h < 12 or c["pre"] == "中午" and 1 <= h < 6:
+            h += 12
+        return _mktime(h, mi, 0, text), None
+    return None
+
+
+def _shift(base: datetime, days: float, seconds: float) -> datetime:
+    """Calendar days on the wall clock, then seconds as elapsed time."""
+    moved = _localize(base.replace(tzinfo=None) + timedelta(days=days)) if days else base
+    if seconds:
+        moved = to_local(moved.astimezone(UTC) + timedelta(seconds=seconds))
+    return moved
+
+
+def _relative(s: str, base: datetime) -> datetime | None:
+    m = _REL_RE.fullmatch(s)
+    if not m or [bool(m["in"]), bool(m["sign"]), bool(m["ago"])].count(True) != 1:
+        return None
+    parts = _units(m["amt"], _CLOCK_UNITS)
+    if parts is None:
+        return None
+    sign = -1 if m["ago"] or m["sign"] == "-" else 1
+    return _shift(base, sign * parts[0], sign * parts[1])
+
+
+def _day(m: re.Match[str], base: datetime, prefer: str, text: str) -> date:
+    today = base.date()
+    if m["y"]:
+        return _mkdate(int(m["y"]), int(m["m"]), int(m["d"]), text)
+    if m["cy"]:
+        return _mkdate(int(m["cy"]), int(m["cm"]), int(m["cd"]), text)
+    if m["rel"]:
+        return today + timedelta(days=_RELDAYS[m["rel"]])
+    wd = _WEEKDAYS[m["wd"]] if m["wd"] else _CN_WEEKDAYS[m["cwd"]]
+    mod = m["mod"] or ("last" if prefer == "past" else "next")
+    if mod == "next":
+        return today + timedelta(days=(wd - today.weekday()) % 7 or 7)
+    if mod == "last":
+        return today - timedelta(days=(today.weekday() - wd) % 7 or 7)
+    return today + timedelta(days=wd - today.weekday())
+
+
+def _parse(s: str, base: datetime, prefer: str, date_only_time: time | None,
+           text: str) -> datetime | None:
+    if s in ("now", "现在"):
+        return base
+    rel = _relative(s, base)
+    if rel is not None:
+        return rel
+    bare = _time_of_day(s, text)
+    if bare is not None:
+        return _attach(datetime.combine(base.date(), bare[0]), bare[1], text)
+    m = _DAY_RE.match(s)
+    if not m:
+        return None
+    day = _day(m, base, prefer, text)
+    rest = s[m.end():]
+    if m["y"] and rest[:1] == "t":
+        rest = rest[1:]
+    rest = _LEAD_RE.sub("", rest.strip(), count=1) if rest.strip() else ""
+    if not rest:
+        clock = (date_only_time or time(0)).replace(tzinfo=None)
+        return _localize(datetime.combine(day, clock))
+    parsed = _time_of_day(rest, text)
+    if parsed is None:
+        return None
+    return _attach(datetime.combine(day, parsed[0]), parsed[1], text)
+
+
+@_guard
+def parse_when(text: str, *, base: datetime | None = None, prefer: str = "nearest",
+               date_only_time: time | None = None) -> datetime:
+    """Read a human WHEN; prefer only decides which way a bare weekday points."""
+    if prefer not in _PREFS:
+        raise DateError(f"prefer must be one of {', '.join(_PREFS)}, not {prefer!r}")
+    s = _normalize(text)
+    if not s:
+        raise DateError(f"empty date; use one of: {ACCEPTED_FORMS}")
+    b = (to_local(base) if base is not None else now()).replace(microsecond=0)
+    result = _parse(s, b, prefer, date_only_time, text)
+    if result is None:
+        raise DateError(f"cannot read date {text!r}; use one of: {ACCEPTED_FORMS}")
+    return result.replace(microsecond=0)
+
+
+def parse_date(text: str, *, base: datetime | None = None) -> date:
+    """Due dates, birthdays and contract terms want a day; the date is taken as written."""
+    return parse_when(text, base=base).date()
+
+
+@_guard
+def parse_since(text: str, *, base: datetime | None = None) -> datetime:
+    """Look-back filters: a bare period ('7d', '3m' = 90 days) counts back from base."""
+    s = _normalize(text)
+    b = (to_local(base) if base is not None else now()).replace(microsecond=0)
+    if s and _units(s, _PERIOD_UNITS) is not None:
+        td = parse_period(s)
+        return _shift(b, -td.days, -td.seconds)
+    return parse_when(text, base=b, prefer="past")
+
+
+def format_local(dt: datetime | date, *, with_time: bool = True) -> str:
+    """Human display in the local zone; plain dates pass through unchanged."""
+    if not isinstance(dt, datetime):
+        return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
+    d = to_local(dt)
+    day = f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+    return f"{day} {d.hour:02d}:{d.minute:02d}" if with_time else day
+
+
+_WEEK_RE = re.compile(r"(\d{4})-?w(\d{1,2})", re.ASCII)
+
+
+@_guard
+def iso_week_range(text: str) -> tuple[datetime, datetime]:
+    """Weekly reports: half-open [Monday 00:00, next Monday 00:00) in local time."""
+    m = _WEEK_RE.fullmatch(_normalize(text))
+    if not m:
+        raise DateError(f"cannot read week {text!r}; use YYYY-Www, e.g. 2026-W47")
+    try:
+        monday = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+    except ValueError:
+        raise DateError(f"no week {int(m[2])} in ISO year {m[1]}: {text!r}") from None
+    start = _localize(datetime.combine(monday, time(0)))
+    return start, _localize(datetime.combine(monday + timedelta(days=7), time(0)))

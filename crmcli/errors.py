@@ -1,0 +1,69 @@
+"""Errors that stop a command.
+
+Every error a user can cause is a ``CrmError`` subclass with a one-line message
+that says what went wrong, where, and what to do next. The CLI prints the
+message and exits with ``exit_code``; nothing else in the program picks exit
+codes. Problems found while *checking* records are values (``Problem``), not
+exceptions, so one run reports all of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Documented in README.md ("Exit codes"); tests pin them.
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # `crm check` found problems; a report found nothing to say is still 0
+EXIT_USAGE = 2  # bad command line (Click's own code) or bad value in an option
+EXIT_NOT_FOUND = 3  # unknown or ambiguous customer / record id
+EXIT_INVALID = 4  # a value or a record fails validation
+EXIT_NO_STORE = 5  # no records store found or store format not supported
+EXIT_GIT = 6  # git failed or refused (identity unknown, conflict, nothing to undo)
+EXIT_LOCKED = 7  # another crm command holds the lock for too long
+EXIT_ABORTED = 8  # the user said no, or an editor session was abandoned
+
+
+class CrmError(Exception):
+    """An error the user can fix; its message is shown as one line."""
+
+    exit_code = EXIT_INVALID
+
+
+class UsageError(CrmError):
+    exit_code = EXIT_USAGE
+
+
+class NotFound(CrmError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class InvalidRecord(CrmError):
+    exit_code = EXIT_INVALID
+
+
+class StoreError(CrmError):
+    exit_code = EXIT_NO_STORE
+
+
+class GitError(CrmError):
+    exit_code = EXIT_GIT
+
+
+class LockTimeout(CrmError):
+    exit_code = EXIT_LOCKED
+
+
+class Aborted(CrmError):
+    exit_code = EXIT_ABORTED
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the records, located as ``path:line``."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"

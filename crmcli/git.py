@@ -1,0 +1,244 @@
+"""The one place that runs git: argument lists, never a shell.
+
+Commits are written with ``git fast-import`` from HEAD plus the files a command
+changed, then only those paths are refreshed in the index. That keeps the cost
+of a commit independent of how many customers the repository holds (a plain
+``git add`` + ``git commit`` walks the whole index and work tree), never sweeps
+in other work the user has staged, and gives bulk imports the same path: one
+stream, one commit.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from crmcli.errors import GitError
+
+ZERO = "0" * 40
+_IDENT_RE = re.compile(r"^\s*([^<>]*?)\s*<([^<>]*)>\s*$")
+
+
+def run(args: Sequence[str], cwd: Path | str, *, input: bytes | None = None,
+        check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = None
+    if env:
+        full_env = dict(os.environ)
+        full_env.update(env)
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=full_env)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH; install git and try again") from None
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"exit {proc.returncode}"
+        raise GitError(f"git {args[0]} failed: {detail}")
+    return proc
+
+
+def find_top(start: Path) -> Path | None:
+    """The work tree containing ``start``, found without starting git."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def init(path: Path) -> None:
+    run(["init", "-q", "."], cwd=path)
+    # Index v4 compresses paths: smaller index, cheaper to read on every commit.
+    run(["config", "index.version", "4"], cwd=path)
+
+
+@dataclass(frozen=True)
+class Ident:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+def parse_ident(text: str) -> Ident:
+    m = _IDENT_RE.match(text)
+    if not m or not m.group(1) or not m.group(2) or "\n" in text:
+        raise GitError(f"author {text!r} must look like 'Name <email@example.com>'")
+    return Ident(m.group(1), m.group(2))
+
+
+def _var(top: Path, name: str) -> Ident | None:
+    proc = run(["var", name], cwd=top, check=False)
+    if proc.returncode != 0:
+        return None
+    raw = proc.stdout.decode("utf-8", "replace").strip()
+    # "Name <email> 1700000000 +0800"
+    raw = raw.rsplit(" ", 2)[0]
+    try:
+        return parse_ident(raw)
+    except GitError:
+        return None
+
+
+def identities(top: Path, author: str | None) -> tuple[Ident, Ident]:
+    """(author, committer): the acting user, and who git says is committing."""
+    explicit = parse_ident(author) if author else None
+    committer = _var(top, "GIT_COMMITTER_IDENT")
+    who = explicit or _var(top, "GIT_AUTHOR_IDENT") or committer
+    if who is None:
+        raise GitError(
+            "git does not know who you are: run git config --global user.name 'Your Name' and "
+            "git config --global user.email you@example.com, or set CRM_AUTHOR='Name <email>'"
+        )
+    return who, committer or who
+
+
+def _timestamp() -> str:
+    now = time.time()
+    offset = time.localtime(now).tm_gmtoff
+    sign = "+" if offset >= 0 else "-"
+    offset = abs(offset)
+    return f"{int(now)} {sign}{offset // 3600:02d}{(offset % 3600) // 60:02d}"
+
+
+def head_state(top: Path) -> tuple[str, str | None]:
+    """(branch ref, commit or None when the branch is unborn)."""
+    proc = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False)
+    if proc.returncode != 0:
+        raise GitError("HEAD is detached; check out a branch (git switch main) before changing records")
+    ref = proc.stdout.decode().strip()
+    proc = run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], cwd=top, check=False)
+    commit = proc.stdout.decode().strip() if proc.returncode == 0 else None
+    return ref, commit or None
+
+
+def blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _quote(path: str) -> bytes:
+    raw = path.encode("utf-8")
+    if not any(c in path for c in ' "\\\n') and not path.startswith('"'):
+        return raw
+    escaped = path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return b'"' + escaped.encode("utf-8") + b'"'
+
+
+def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str | None = None) -> str | None:
+    """Commit the current content of ``paths`` (relative to ``top``) on HEAD's branch.
+
+    Missing files are recorded as deletions. Returns the new commit id, or
+    None when the paths already match HEAD (nothing to commit).
+    """
+    who, committer = identities(top, author)
+    ref, parent = head_state(top)
+    paths = sorted(set(paths))
+    if parent is not None and not _differs_from(top, parent, paths):
+        return None
+    stamp = _timestamp()
+    msg = message.encode("utf-8")
+    if not msg.endswith(b"\n"):
+        msg += b"\n"
+    out = [
+        b"commit " + ref.encode() + b"\n",
+        b"mark :1\n",
+        f"author {who.name} <{who.email}> {stamp}\n".encode("utf-8"),
+        f"committer {committer.name} <{committer.email}> {stamp}\n".encode("utf-8"),
+        b"data %d\n" % len(msg), msg,
+    ]
+    if parent:
+        out.append(b"from " + parent.encode() + b"\n")
+    for rel in paths:
+        try:
+            data = (top / rel).read_bytes()
+        except FileNotFoundError:
+            out.append(b"D " + _quote(rel) + b"\n")
+            continue
+        out += [b"M 100644 inline " + _quote(rel) + b"\n", b"data %d\n" % len(data), data, b"\n"]
+    out.append(b"\ndone\n")
+    run(["fast-import", "--quiet", "--done", "--date-format=raw"], cwd=top, input=b"".join(out))
+    _refresh_index(top, paths)
+    _maybe_gc(top)
+    _, commit = head_state(top)
+    return commit
+
+
+def _differs_from(top: Path, commit: str, paths: list[str]) -> bool:
+    """True when any path's work-tree content differs from ``commit``."""
+    if not paths:
+        return False
+    listing = run(["ls-tree", "-z", "--full-tree", commit, "--", *paths], cwd=top).stdout
+    committed = {}
+    for item in listing.split(b"\0"):
+        if item:
+            meta, name = item.split(b"\t", 1)
+            committed[name.decode("utf-8")] = meta.split()[2].decode()
+    for rel in paths:
+        try:
+            data = (top / rel).read_bytes()
+        except FileNotFoundError:
+            if rel in committed:
+                return True
+            continue
+        if committed.get(rel) != blob_id(data):
+            return True
+    return False
+
+
+def _refresh_index(top: Path, paths: list[str]) -> None:
+    # Index entries for exactly these paths, with fresh stat data so that
+    # `git status` agrees with HEAD at once. Chunked to stay under ARG_MAX.
+    for start in range(0, len(paths), 2000):
+        chunk = paths[start:start + 2000]
+        run(["update-index", "--add", "--remove", "--", *chunk], cwd=top)
+
+
+def _maybe_gc(top: Path) -> None:
+    # git's own heuristic samples objects/17; fast-import does not run gc itself.
+    try:
+        sample = len(os.listdir(top / ".git" / "objects" / "17"))
+    except OSError:
+        return
+    if sample > 27:
+        subprocess.Popen(["git", "gc", "--auto", "--quiet"], cwd=top, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def staged_or_dirty(top: Path, pathspec: Sequence[str]) -> list[str]:
+    """Paths under ``pathspec`` whose work tree or index differs from HEAD."""
+    proc = run(["status", "--porcelain", "-z", "--untracked-files=all", "--", *pathspec], cwd=top)
+    names = []
+    for item in proc.stdout.split(b"\0"):
+        if len(item) > 3:
+            names.append(item[3:].decode("utf-8"))
+    return names
+
+
+def log(top: Path, args: Sequence[str]) -> str:
+    return run(["log", *args], cwd=top).stdout.decode("utf-8", "replace")
+
+
+def read_blobs(top: Path, specs: Sequence[str]) -> list[bytes | None]:
+    """Contents of ``rev:path`` specs in one git process (None where missing)."""
+    if not specs:
+        return []
+    proc = run(["cat-file", "--batch"], cwd=top, input="".join(s + "\n" for s in specs).encode("utf-8"))
+    data = proc.stdout
+    results: list[bytes | None] = []
+    pos = 0
+    for _ in specs:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) == 2 and header[1] == b"missing":
+            results.append(None)
+            continue
+        size = int(header[2])
+        results.append(data[pos:pos + size])
+        pos += size + 1
+    return results

@@ -1,0 +1,85 @@
+"""A derived cache of customer profiles, for listing large stores fast.
+
+The YAML is the truth; this cache only saves re-parsing files that did not
+change. Each entry remembers the file's size and modification time (as git's
+own index does) and is re-read when either differs, so a hand edit, a
+``git pull`` or a checkout is picked up on the next command. The cache lives
+in ``.crm/cache/`` (git-ignored) and can be deleted at any time.
+"""
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sys
+from pathlib import Path
+
+from crmcli import yamlio
+from crmcli.errors import CrmError
+from crmcli.model import Customer
+from crmcli.store import CUSTOMERS, Store
+
+_VERSION = (1, sys.version_info[:2])
+
+
+def _cache_path(store: Store) -> Path:
+    return store.state_dir / "cache" / "customers.marshal"
+
+
+def _load(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            version, entries = marshal.load(fh)
+        if tuple(version[:1]) == _VERSION[:1] and tuple(version[1]) == _VERSION[1]:
+            return entries
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    return {}
+
+
+def _save(path: Path, entries: dict) -> None:
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            marshal.dump((_VERSION, entries), fh)
+        os.replace(tmp, path)
+
+
+def customer_index(store: Store, *, problems: list | None = None) -> list[Customer]:
+    """Every readable customer, from the cache where files are unchanged.
+
+    Unreadable files are skipped (``crm check`` reports them); their errors
+    are appended to ``problems`` when given.
+    """
+    cache_file = _cache_path(store)
+    old = _load(cache_file)
+    new: dict = {}
+    customers: list[Customer] = []
+    base = store.root / CUSTOMERS
+    changed = False
+    for cid in store.customer_ids():
+        path = base / cid[:2] / cid / "customer.yaml" if len(cid) >= 2 else store.customer_file(cid)
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        stamp = (st.st_mtime_ns, st.st_size)
+        hit = old.get(cid)
+        if hit is not None and hit[0] == stamp[0] and hit[1] == stamp[1]:
+            data = hit[2]
+        else:
+            changed = True
+            try:
+                data = yamlio.loads(store.read_text(path), store.rel(path))
+            except CrmError as exc:
+                if problems is not None:
+                    problems.append(str(exc))
+                continue
+            if not isinstance(data, dict):
+                continue
+        new[cid] = (stamp[0], stamp[1], data)
+        customers.append(Customer(cid, data, str(path)))
+    if changed or len(new) != len(old):
+        _save(cache_file, new)
+    return customers

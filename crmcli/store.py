@@ -1,0 +1,496 @@
+"""The records store: finding it, reading records, and changing them safely.
+
+Layout (see README "Records format")::
+
+    crm.yaml                         settings and format version
+    customers/<sh>/<id>/customer.yaml   profile; <sh> = first two characters of the id
+    customers/<sh>/<id>/journal/<year>.yaml   append-only events of that customer
+    .crm/                            lock, transaction journal, caches (git-ignored)
+
+Every change goes through ``Store.transaction()``: it takes the store lock,
+writes each file atomically (temp file + rename), remembers what each file was
+so that a failure (or a crash, on the next run) puts everything back, and ends
+with exactly one commit of exactly the paths it touched.
+"""
+from __future__ import annotations
+
+import contextlib
+import difflib
+import errno
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from crmcli import git, ids, yamlio
+from crmcli.config import CONFIG_NAME, Config, default_config_text, load_config
+from crmcli.errors import CrmError, InvalidRecord, LockTimeout, NotFound, StoreError
+from crmcli.model import Customer, normalize_name, validate_customer
+
+STATE_DIR = ".crm"
+CUSTOMERS = "customers"
+GITIGNORE = "# Derived, rebuildable, never shared (crmcli)\n.crm/\n"
+GITATTRIBUTES = (
+    "# Journals are append-only lists: concurrent appends merge by keeping both (crmcli)\n"
+    "customers/*/*/journal/*.yaml merge=union\n"
+)
+LOCK_TIMEOUT = float(os.environ.get("CRM_LOCK_TIMEOUT", "60"))
+
+
+def find_root(records: str | None = None, cwd: Path | None = None) -> Path:
+    """The store to use: ``--records``, else ``$CRM_RECORDS``, else the nearest ``crm.yaml`` upwards."""
+    explicit = records or os.environ.get("CRM_RECORDS")
+    if explicit:
+        root = Path(explicit).expanduser()
+        if not (root / CONFIG_NAME).is_file():
+            source = "--records" if records else "CRM_RECORDS"
+            raise StoreError(f"{root}: no records store here ({source}); create one with: crm init {root}")
+        return root.resolve()
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise StoreError("no records store found here or above; create one with: crm init [DIR], "
+                     "or point to one with --records DIR or CRM_RECORDS")
+
+
+def open_store(records: str | None = None, *, author: str | None = None,
+               autocommit: bool | None = None) -> "Store":
+    return Store(find_root(records), author=author, autocommit=autocommit)
+
+
+def init_store(path: Path, *, name: str | None = None, author: str | None = None,
+               commit: bool = True) -> "Store":
+    """Create a store in ``path`` (git-initialised when not inside a repository)."""
+    path = path.expanduser()
+    if (path / CONFIG_NAME).exists():
+        raise StoreError(f"{path / CONFIG_NAME} already exists; this folder is already a records store")
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path} is a file; give a folder for the new store")
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        if git.find_top(path) is None:
+            git.init(path)
+        return _init_files(path, name, author, commit)
+    except BaseException:
+        if created:
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+def _init_files(path: Path, name: str | None, author: str | None, commit: bool) -> "Store":
+    store_name = name or path.resolve().name
+    files = {
+        CONFIG_NAME: default_config_text(store_name),
+        ".gitignore": GITIGNORE,
+        ".gitattributes": GITATTRIBUTES,
+        f"{CUSTOMERS}/.gitkeep": "",
+    }
+    store = Store(path.resolve(), author=author, autocommit=commit, config=Config())
+    with store.transaction(f"Create records store {store_name}", action="store.init") as tx:
+        for rel, text in files.items():
+            tx.write(store.root / rel, text)
+    store.config = load_config(store.root)
+    return store
+
+
+@dataclass
+class Entry:
+    """One journal event with where it came from."""
+
+    data: dict
+    path: str
+    index: int
+
+    @property
+    def at(self) -> str:
+        return str(self.data.get("at", ""))
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+
+class Store:
+    def __init__(self, root: Path, *, author: str | None = None, autocommit: bool | None = None,
+                 config: Config | None = None):
+        self.root = root
+        self.config = config if config is not None else load_config(root)
+        self.top = git.find_top(root)
+        self.author = author or os.environ.get("CRM_AUTHOR") or None
+        self._autocommit = autocommit
+        self.state_dir = root / STATE_DIR
+        self.last_commit: str | None = None
+
+    # -- paths -----------------------------------------------------------------
+    @property
+    def autocommit(self) -> bool:
+        if self._autocommit is not None:
+            return self._autocommit
+        return self.config.autocommit
+
+    def rel(self, path: Path) -> str:
+        """Path for messages: relative to the current directory when below it."""
+        try:
+            return os.path.relpath(path)
+        except ValueError:
+            return str(path)
+
+    def customer_dir(self, cid: str) -> Path:
+        return self.root / CUSTOMERS / ids.shard_of(cid) / cid
+
+    def customer_file(self, cid: str) -> Path:
+        return self.customer_dir(cid) / "customer.yaml"
+
+    def journal_file(self, cid: str, year: int | str) -> Path:
+        return self.customer_dir(cid) / "journal" / f"{year}.yaml"
+
+    # -- reading -----------------------------------------------------------------
+    def customer_ids(self) -> Iterator[str]:
+        base = self.root / CUSTOMERS
+        try:
+            shards = sorted(e.name for e in os.scandir(base) if e.is_dir() and not e.name.startswith("."))
+        except FileNotFoundError:
+            return
+        for shard in shards:
+            for entry in sorted(os.scandir(base / shard), key=lambda e: e.name):
+                if entry.is_dir() and not entry.name.startswith("."):
+                    yield entry.name
+
+    def exists(self, cid: str) -> bool:
+        return ids.is_valid_customer_id(cid) and self.customer_file(cid).is_file()
+
+    def read_text(self, path: Path) -> str:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return fh.read()
+        except UnicodeDecodeError:
+            raise InvalidRecord(f"{self.rel(path)}: not UTF-8 text; re-save it as UTF-8") from None
+
+    def load_customer(self, cid: str, *, validate: bool = True) -> Customer:
+        path = self.customer_file(cid)
+        try:
+            text = self.read_text(path)
+        except FileNotFoundError:
+            raise NotFound(f"customer {cid!r} not found") from None
+        data = yamlio.loads(text, self.rel(path))
+        if validate:
+            issues = validate_customer(data, self.config)
+            if issues:
+                keys, message = issues[0]
+                line = yamlio.key_line(text, keys)
+                where = f"{self.rel(path)}:{line}" if line else self.rel(path)
+                raise InvalidRecord(f"{where}: {message}; fix the file (crm customer edit {cid}) and retry")
+        return Customer(cid, data if isinstance(data, dict) else {}, str(path))
+
+    def iter_customers(self, *, validate: bool = False) -> Iterator[Customer]:
+        for cid in self.customer_ids():
+            yield self.load_customer(cid, validate=validate)
+
+    def journal_files(self, cid: str) -> list[Path]:
+        folder = self.customer_dir(cid) / "journal"
+        try:
+            return sorted(folder / n for n in os.listdir(folder) if n.endswith(".yaml"))
+        except FileNotFoundError:
+            return []
+
+    def load_journal(self, cid: str) -> list[Entry]:
+        """All events of a customer, oldest first (by time, then file order)."""
+        entries: list[Entry] = []
+        for path in self.journal_files(cid):
+            data = yamlio.loads(self.read_text(path), self.rel(path)) or []
+            if not isinstance(data, list):
+                raise InvalidRecord(f"{self.rel(path)}:1: a journal must be a list of events (- at: ...)")
+            for i, item in enumerate(data):
+                if isinstance(item, dict):
+                    entries.append(Entry(item, str(path), i))
+        entries.sort(key=lambda e: e.at)
+        return entries
+
+    # -- finding customers ---------------------------------------------------------
+    def _shard_candidates(self, prefix: str) -> list[str]:
+        base = self.root / CUSTOMERS
+        if len(prefix) >= 2:
+            shards = [ids.shard_of(prefix)]
+        else:
+            try:
+                shards = [n for n in os.listdir(base) if n.startswith(prefix)]
+            except FileNotFoundError:
+                return []
+        found = []
+        for shard in shards:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                found += [n for n in os.listdir(base / shard) if n.startswith(prefix)]
+        return sorted(found)
+
+    def resolve(self, ref: str) -> str:
+        """Customer id from an id, a unique id prefix, or an exact name."""
+        ref = ref.strip()
+        if not ref:
+            raise NotFound("no customer given; pass an id, an id prefix or the exact name")
+        lowered = ref.lower()
+        if ids.is_valid_customer_id(lowered):
+            if self.customer_file(lowered).is_file():
+                return lowered
+            matches = self._shard_candidates(lowered)
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise NotFound(f"customer {ref!r} is ambiguous: {self._describe(matches)}; give more of the id")
+        by_name = self._by_name(ref)
+        if len(by_name) == 1:
+            return by_name[0]
+        if len(by_name) > 1:
+            raise NotFound(f"several customers are named {ref!r}: {self._describe(by_name)}; use the id")
+        raise NotFound(f"no customer {ref!r}{self._suggest(ref)}")
+
+    def _by_name(self, name: str) -> list[str]:
+        if "\0" in name or len(name) > 400:
+            return []
+        wanted = normalize_name(name)
+        slug = ids.slugify(name)
+        hits = []
+        for cid in self._shard_candidates(slug):
+            if cid.rsplit("-", 1)[0] != slug:
+                continue
+            with contextlib.suppress(CrmError, OSError):
+                if normalize_name(self.load_customer(cid, validate=False).name) == wanted:
+                    hits.append(cid)
+        return hits
+
+    def _describe(self, cids: list[str], limit: int = 5) -> str:
+        parts = []
+        for cid in cids[:limit]:
+            try:
+                parts.append(f"{cid} ({self.load_customer(cid, validate=False).name})")
+            except CrmError:
+                parts.append(cid)
+        more = f" and {len(cids) - limit} more" if len(cids) > limit else ""
+        return ", ".join(parts) + more
+
+    def _suggest(self, ref: str) -> str:
+        slug = ids.slugify(ref) if not ids.is_valid_customer_id(ref.lower()) else ref.lower()
+        pool = self._shard_candidates(slug[:1]) if slug else []
+        close = difflib.get_close_matches(slug, pool, n=3, cutoff=0.5)
+        if not close:
+            close = [c for c in pool if c.startswith(slug[:3])][:3]
+        return f"; did you mean: {self._describe(close)}?" if close else "; see crm customer list"
+
+    # -- changing ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        import fcntl
+
+        self.state_dir.mkdir(exist_ok=True)
+        fd = os.open(self.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() > deadline:
+                        raise LockTimeout(f"another crm command has held {self.rel(self.state_dir / 'lock')} "
+                                          f"for {LOCK_TIMEOUT:.0f}s; wait for it to finish and retry") from None
+                    time.sleep(0.02)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def transaction(self, message: str, *, action: str, customer: str | None = None,
+                    bulk: bool = False) -> Iterator["Transaction"]:
+        with self.lock():
+            recover(self)
+            tx = Transaction(self, bulk=bulk)
+            try:
+                yield tx
+                tx.finish(message, action=action, customer=customer)
+            except BaseException:
+                tx.rollback()
+                raise
+
+
+class Transaction:
+    """Files changed by one command; all of them or none of them."""
+
+    def __init__(self, store: Store, *, bulk: bool = False):
+        self.store = store
+        self.bulk = bulk
+        self.originals: dict[Path, bytes | None] = {}
+        self.created_dirs: list[Path] = []
+        self.commit: str | None = None
+        self._manifest: Any = None
+        self._backups = store.state_dir / "txn"
+        self._base: str | None = None
+
+    # The manifest lets the next command undo a transaction a crash cut short.
+    def _remember(self, path: Path) -> None:
+        if path in self.originals:
+            return
+        if self._manifest is None:
+            self._start_manifest()
+        try:
+            original: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            original = None
+        self.originals[path] = original
+        backup = ""
+        if original is not None:
+            backup = str(len(self.originals))
+            _atomic_write(self._backups / backup, original, sync=not self.bulk)
+        self._manifest.write(json.dumps({"path": str(path), "backup": backup}) + "\n")
+        self._manifest.flush()
+        if not self.bulk:
+            os.fsync(self._manifest.fileno())
+
+    def _start_manifest(self) -> None:
+        if self.store.top is not None and self.store.autocommit:
+            with contextlib.suppress(CrmError):
+                self._base = git.head_state(self.store.top)[1]
+        self._backups.mkdir(parents=True, exist_ok=True)
+        self._manifest = open(self._backups / "manifest.jsonl", "w", encoding="utf-8")
+        self._manifest.write(json.dumps({"base": self._base}) + "\n")
+
+    def _mkdirs(self, folder: Path) -> None:
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for d in reversed(missing):
+            d.mkdir()
+            self.created_dirs.append(d)
+
+    def write(self, path: Path, text: str) -> None:
+        self._remember(path)
+        self._mkdirs(path.parent)
+        _atomic_write(path, text.encode("utf-8"), sync=not self.bulk)
+
+    def append(self, path: Path, text: str) -> None:
+        self._remember(path)
+        try:
+            current = path.read_bytes()
+        except FileNotFoundError:
+            current = b""
+        if current and not current.endswith(b"\n"):
+            current += b"\n"
+        self._mkdirs(path.parent)
+        _atomic_write(path, current + text.encode("utf-8"), sync=not self.bulk)
+
+    def delete(self, path: Path) -> None:
+        self._remember(path)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        _prune_empty(path.parent, self.store.root / CUSTOMERS)
+
+    def write_customer(self, customer: Customer) -> None:
+        self.write(self.store.customer_file(customer.id), yamlio.dumps(customer.to_dict()))
+
+    def append_entry(self, cid: str, entry: dict) -> None:
+        year = str(entry.get("at", ""))[:4] or time.strftime("%Y")
+        self.append(self.store.journal_file(cid, year), yamlio.dump_entry(entry))
+
+    def changed_paths(self) -> list[Path]:
+        return list(self.originals)
+
+    def finish(self, message: str, *, action: str, customer: str | None) -> None:
+        if self.bulk:
+            os.sync()
+        top = self.store.top
+        if top is not None and self.store.autocommit and self.originals:
+            trailers = [f"Crm-Action: {action}"]
+            if customer:
+                trailers.append(f"Crm-Customer: {customer}")
+            full = f"{message}\n\n" + "\n".join(trailers) + "\n"
+            rels = [os.path.relpath(p, top) for p in self.originals]
+            self.commit = git.commit_paths(top, rels, full, author=self.store.author)
+            self.store.last_commit = self.commit
+        self._close_manifest()
+
+    def _close_manifest(self) -> None:
+        if self._manifest is not None:
+            self._manifest.close()
+            self._manifest = None
+            _remove_tree(self._backups)
+
+    def rollback(self) -> None:
+        for path, original in reversed(list(self.originals.items())):
+            with contextlib.suppress(OSError):
+                if original is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    _atomic_write(path, original, sync=False)
+        for d in reversed(self.created_dirs):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        if self.originals and self.store.top is not None and self.commit is None:
+            # put index entries back too, in case git got as far as staging them
+            with contextlib.suppress(CrmError):
+                git.run(["update-index", "-q", "--refresh"], cwd=self.store.top, check=False)
+        self._close_manifest()
+
+
+def recover(store: Store) -> bool:
+    """Undo a transaction that a crash cut short; True when one was found."""
+    folder = store.state_dir / "txn"
+    manifest = folder / "manifest.jsonl"
+    if not manifest.exists():
+        return False
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    records = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            records.append(json.loads(line))
+    base = records[0].get("base") if records else None
+    committed = False
+    if base and store.top is not None:
+        with contextlib.suppress(CrmError):
+            committed = git.head_state(store.top)[1] != base
+    if not committed:
+        for rec in reversed(records[1:]):
+            path = Path(rec["path"])
+            with contextlib.suppress(OSError):
+                if rec.get("backup"):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    _atomic_write(path, (folder / rec["backup"]).read_bytes(), sync=True)
+                else:
+                    path.unlink(missing_ok=True)
+                    _prune_empty(path.parent, store.root)
+    _remove_tree(folder)
+    return True
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    if stop not in folder.parents:
+        return
+    while folder != stop and folder.is_dir():
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _atomic_write(path: Path, data: bytes, *, sync: bool) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        if sync:
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,136 @@
+"""The YAML dialect of the records: safe, stable, diff-friendly.
+
+* Loading uses the safe loader (the C one when PyYAML has it) with one change:
+  timestamps stay strings, so a date is the text the user wrote and round-trips
+  byte for byte. Aliases are refused: the format never writes them and a
+  hand-made alias bomb would otherwise blow up whatever walks the data.
+* Dumping is block style, keys in the order given (callers order them), wide
+  lines, Unicode as is, multi-line text as ``|`` blocks.
+* Locating a key's line is done lazily (only for error messages) by composing
+  the node tree, so ordinary loads pay nothing for it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from crmcli.errors import InvalidRecord
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _without_timestamps(resolvers: dict) -> dict:
+    return {
+        first: [(tag, rx) for tag, rx in entries if tag != "tag:yaml.org,2002:timestamp"]
+        for first, entries in resolvers.items()
+    }
+
+
+class RecordLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that keeps dates and times as the strings written."""
+
+
+RecordLoader.yaml_implicit_resolvers = _without_timestamps(_BaseLoader.yaml_implicit_resolvers)
+
+
+class _NodeLoader(yaml.SafeLoader):
+    """Pure-Python composer used only to find line numbers."""
+
+
+_NodeLoader.yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+
+
+class RecordDumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+RecordDumper.yaml_implicit_resolvers = _without_timestamps(_BaseDumper.yaml_implicit_resolvers)
+
+
+def _represent_str(dumper: yaml.BaseDumper, data: str) -> yaml.Node:
+    if "\n" in data and not _TRAILING_SPACE.search(data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_TRAILING_SPACE = re.compile(r"[ \t]\n|[ \t]$|^\s|\r")
+RecordDumper.add_representer(str, _represent_str)
+
+
+class YamlSyntaxError(InvalidRecord):
+    def __init__(self, path: str, line: int | None, message: str):
+        self.path, self.line = path, line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+def loads(text: str, path: str = "<string>") -> Any:
+    """Parse one document; raise ``YamlSyntaxError`` with ``path:line``."""
+    if "*" in text:
+        _refuse_aliases(text, path)
+    try:
+        return yaml.load(text, Loader=RecordLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or "unreadable YAML"
+        raise YamlSyntaxError(path, line, f"unreadable YAML: {what}; fix the file or restore it with git") from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(path, None, f"unreadable YAML: {exc}") from None
+
+
+def _refuse_aliases(text: str, path: str) -> None:
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise YamlSyntaxError(path, line, "YAML aliases (*name) are not allowed in records; write the value out")
+    except yaml.MarkedYAMLError:
+        return  # the real load reports the syntax error with its position
+
+
+def dumps(data: Any) -> str:
+    return yaml.dump(
+        data,
+        Dumper=RecordDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=100,
+        indent=2,
+    )
+
+
+def dump_entry(entry: dict) -> str:
+    """One journal entry as a ``- key: value`` block, ready to append."""
+    return dumps([entry])
+
+
+def key_line(text: str, keys: tuple[Any, ...]) -> int | None:
+    """Line (1-based) of the value at ``keys`` (mapping keys / list indexes).
+
+    Falls back to the deepest node found; ``None`` when the text is unreadable.
+    """
+    try:
+        node = yaml.compose(text, Loader=_NodeLoader)
+    except yaml.YAMLError:
+        return None
+    best = node.start_mark.line + 1 if node is not None else None
+    for key in keys:
+        if node is None:
+            break
+        found = None
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key or (isinstance(key, (int, bool)) and k.value == str(key)):
+                    found, best = v, k.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            found = node.value[key]
+            best = found.start_mark.line + 1
+        node = found
+    return best
