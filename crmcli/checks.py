@@ -20,19 +20,6 @@ from crmcli.store import CUSTOMERS, Store
 
 CONFLICT_RE = re.compile(r"^(<{7}|={7}|>{7})(\s|$)", re.MULTILINE)
 
-# kind of journal event -> validator(entry, store) returning [(key path, message)]
-EntryCheck = Callable[[dict, Store], list[tuple[tuple[Any, ...], str]]]
-ENTRY_CHECKS: dict[str, EntryCheck] = {}
-
-
-def register_entry_check(*kinds: str) -> Callable[[EntryCheck], EntryCheck]:
-    def wrap(fn: EntryCheck) -> EntryCheck:
-        for kind in kinds:
-            ENTRY_CHECKS[kind] = fn
-        return fn
-    return wrap
-
-
 @dataclass
 class Loaded:
     path: Path
@@ -148,6 +135,9 @@ def check_duplicate_emails(store: Store, s: Scan) -> Iterator[Problem]:
 
 
 def check_journals(store: Store, s: Scan) -> Iterator[Problem]:
+    from crmcli.events import load_all
+
+    kinds = load_all()
     types = set(store.config.interaction_types)
     for cid, journals in s.journals.items():
         for loaded in journals:
@@ -171,11 +161,11 @@ def check_journals(store: Store, s: Scan) -> Iterator[Problem]:
                     yield Problem(rel, at("at"), f"event of {str(entry['at'])[:4]} filed in {year}.yaml; "
                                                  f"move it to journal/{str(entry['at'])[:4]}.yaml")
                 kind = entry.get("kind")
-                if kind in ENTRY_CHECKS:
-                    for keys, msg in ENTRY_CHECKS[kind](entry, store):
+                if kind in kinds:
+                    for keys, msg in kinds[kind].validate(entry, store):
                         yield Problem(rel, at(*keys), msg)
                 elif kind not in types:
-                    known = sorted(types) + sorted(ENTRY_CHECKS)
+                    known = sorted(types) + sorted(kinds)
                     yield Problem(rel, at("kind"), f"kind {kind!r} is not an interaction type or event "
                                                    f"(one of: {', '.join(known)})")
 
