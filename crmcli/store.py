@@ -126,6 +126,19 @@ class Store:
         self._autocommit = autocommit
         self.state_dir = root / STATE_DIR
         self.last_commit: str | None = None
+        self._user: str | None = None
+
+    # -- who -------------------------------------------------------------------
+    def user(self) -> str:
+        """Name of the acting user, for ``by:`` and default owners (``--author``, else git's)."""
+        if self._user is None:
+            if self.author:
+                self._user = git.parse_ident(self.author).name
+            elif self.top is not None:
+                self._user = git.identities(self.top, None)[0].name
+            else:
+                self._user = os.environ.get("USER", "me")
+        return self._user
 
     # -- paths -----------------------------------------------------------------
     @property
