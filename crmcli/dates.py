@@ -51,12 +51,14 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crmcli.errors import InvalidRecord
+
 __all__ = ["ACCEPTED_FORMS", "DateError", "format_duration", "format_local", "iso",
            "iso_week_range", "local_tz", "now", "parse_date", "parse_duration", "parse_iso",
            "parse_period", "parse_since", "parse_when", "to_local"]
 
 
-class DateError(ValueError):
+class DateError(InvalidRecord, ValueError):
     """Any unreadable or impossible date/time input, so callers catch one type."""
 
 
