@@ -37,7 +37,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --sizes 100,1000 --repeat 3
 
 demo: $(STAMP)
-	@bash bench/demo.sh $(DEMO)
+	@bash scripts/demo.sh $(DEMO)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis *.egg-info bench/data

@@ -140,9 +140,12 @@ def edit_customer(store: Store, ref: str, assignments: list[tuple[str, str]]) ->
     return before, save_customer(store, after, before.data)
 
 
-def edit_customer_text(store: Store, cid: str, text: str) -> Customer | None:
-    """Save a hand-edited ``customer.yaml`` after checking it; raises with file:line on errors."""
-    path = store.rel(store.customer_file(cid))
+def edit_customer_text(store: Store, cid: str, text: str, *, source: str | None = None) -> Customer | None:
+    """Save a hand-edited ``customer.yaml`` after checking it; raises with file:line on errors.
+
+    ``source`` names the file the text came from (default: the customer's own file).
+    """
+    path = source or store.rel(store.customer_file(cid))
     data = yamlio.loads(text, path)
     issues = validate_customer(data, store.config)
     if issues:

@@ -23,7 +23,8 @@ from crmcli.errors import NotFound
 from crmcli.store import CUSTOMERS, Entry, Store
 
 PREFIXES = {"opp": "opp", "tkt": "ticket", "task": "task"}
-_ID_LINE = re.compile(rb"^  id: ((?:opp|tkt|task)-[0-9a-z]+)\s*$", re.MULTILINE)
+# Block style (``  id: opp-9x2m``) or one-line flow entries (``- {at: ..., id: opp-9x2m, ...}``).
+_ID_LINE = re.compile(rb"(?:^  |[{,] )id: ((?:opp|tkt|task)-[0-9a-z]+)(?=\s*(?:[,}]|$))", re.MULTILINE)
 
 
 def entity_events(entries: list[Entry], prefix: str) -> dict[str, list[Entry]]:

@@ -133,12 +133,12 @@ def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str |
     """Commit the current content of ``paths`` (relative to ``top``) on HEAD's branch.
 
     Missing files are recorded as deletions. Returns the new commit id, or
-    None when the paths already match HEAD (nothing to commit).
+    None when there are no paths. Callers pass only paths they changed.
     """
     who, committer = identities(top, author)
     ref, parent = head_state(top)
     paths = sorted(set(paths))
-    if parent is not None and not _differs_from(top, parent, paths):
+    if not paths:
         return None
     stamp = _timestamp()
     msg = message.encode("utf-8")
@@ -161,41 +161,64 @@ def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str |
             continue
         out += [b"M 100644 inline " + _quote(rel) + b"\n", b"data %d\n" % len(data), data, b"\n"]
     out.append(b"\ndone\n")
-    run(["fast-import", "--quiet", "--done", "--date-format=raw"], cwd=top, input=b"".join(out))
-    _refresh_index(top, paths)
+    try:
+        run(["fast-import", "--quiet", "--done", "--date-format=raw"], cwd=top, input=b"".join(out))
+        _refresh_index(top, paths)
+    except BaseException:
+        _abandon_commit(top, ref, parent, paths)
+        raise
     _maybe_gc(top)
     _, commit = head_state(top)
     return commit
 
 
-def _differs_from(top: Path, commit: str, paths: list[str]) -> bool:
-    """True when any path's work-tree content differs from ``commit``."""
+def _abandon_commit(top: Path, ref: str, parent: str | None, paths: list[str]) -> None:
+    """After a commit failed half-way: the branch back on ``parent``, these paths' index entries as there.
+
+    The caller rolls the files back; this keeps HEAD and the index from pointing at the abandoned commit.
+    """
+    proc = run(["rev-parse", "-q", "--verify", ref], cwd=top, check=False)
+    now = proc.stdout.decode().strip()
+    if not now or now == parent:
+        return  # git never moved the branch
+    if parent:
+        run(["update-ref", "-m", "crm: abandon failed commit", ref, parent, now], cwd=top, check=False)
+    else:
+        run(["update-ref", "-d", ref, now], cwd=top, check=False)
+    spec = b"".join(p.encode("utf-8") + b"\0" for p in paths)
+    reset = ["reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul", parent] if parent else \
+        ["rm", "-q", "--cached", "--ignore-unmatch", "--pathspec-from-file=-", "--pathspec-file-nul"]
+    run(["--literal-pathspecs", *reset], cwd=top, input=spec, check=False)
+
+
+def refresh_index_if_committed(top: Path, paths: Sequence[str]) -> None:
+    """Refresh the index entries of those ``paths`` whose work-tree content is exactly HEAD's.
+
+    For recovery after a crash between a commit and its index refresh; staging
+    content identical to HEAD never stages anything new.
+    """
     if not paths:
-        return False
-    listing = run(["ls-tree", "-z", "--full-tree", commit, "--", *paths], cwd=top).stdout
-    committed = {}
-    for item in listing.split(b"\0"):
-        if item:
-            meta, name = item.split(b"\t", 1)
-            committed[name.decode("utf-8")] = meta.split()[2].decode()
-    for rel in paths:
+        return
+    specs = "".join(f"HEAD:{p}\n" for p in paths).encode("utf-8")
+    lines = run(["cat-file", "--batch-check=%(objectname)"], cwd=top, input=specs).stdout.decode().splitlines()
+    same = []
+    for rel, line in zip(paths, lines, strict=False):
         try:
-            data = (top / rel).read_bytes()
+            data: bytes | None = (top / rel).read_bytes()
         except FileNotFoundError:
-            if rel in committed:
-                return True
-            continue
-        if committed.get(rel) != blob_id(data):
-            return True
-    return False
+            data = None
+        in_head = None if line.endswith(" missing") else line.strip()
+        if (data is None and in_head is None) or (data is not None and in_head == blob_id(data)):
+            same.append(rel)
+    if same:
+        _refresh_index(top, same)
 
 
 def _refresh_index(top: Path, paths: list[str]) -> None:
     # Index entries for exactly these paths, with fresh stat data so that
-    # `git status` agrees with HEAD at once. Chunked to stay under ARG_MAX.
-    for start in range(0, len(paths), 2000):
-        chunk = paths[start:start + 2000]
-        run(["update-index", "--add", "--remove", "--", *chunk], cwd=top)
+    # `git status` agrees with HEAD at once. Paths go on stdin: no ARG_MAX limit.
+    data = b"".join(p.encode("utf-8") + b"\0" for p in paths)
+    run(["update-index", "--add", "--remove", "-z", "--stdin"], cwd=top, input=data)
 
 
 def _maybe_gc(top: Path) -> None:
@@ -235,7 +258,7 @@ def read_blobs(top: Path, specs: Sequence[str]) -> list[bytes | None]:
         end = data.index(b"\n", pos)
         header = data[pos:end].split()
         pos = end + 1
-        if len(header) == 2 and header[1] == b"missing":
+        if header and header[-1] in (b"missing", b"ambiguous"):  # "<spec> missing"; spec may hold spaces
             results.append(None)
             continue
         size = int(header[2])

@@ -129,7 +129,7 @@ def customer_history(store: Store, cid: str, *, limit: int | None = None) -> lis
         if not block.strip("\0\n"):
             continue
         header, _, rest = block.partition("\n")
-        commit, author, email, date, subject = header.split("\x1f")
+        commit, author, email, date, subject = header.rstrip("\0").split("\x1f")
         change = Change(commit, author, email, date, subject.strip())
         changes.append(change)
         fields = [f for f in rest.strip("\0\n").split("\0") if f]

@@ -37,7 +37,8 @@ def _romanize(text: str) -> str:
         if text.endswith(suffix) and len(text) > len(suffix) + 1:
             text = text[: -len(suffix)]
             break
-    return " ".join(lazy_pinyin(text, errors=lambda chars: list(chars)))
+    # a run of non-CJK text ("IBM", " Huawei ") stays one item, not one item per letter
+    return " ".join(lazy_pinyin(text, errors=lambda chars: [chars]))
 
 
 def slugify(name: str) -> str:

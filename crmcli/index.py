@@ -12,6 +12,7 @@ import contextlib
 import marshal
 import os
 import sys
+import time
 from pathlib import Path
 
 from crmcli import yamlio
@@ -20,6 +21,9 @@ from crmcli.model import Customer
 from crmcli.store import CUSTOMERS, Store
 
 _VERSION = (1, sys.version_info[:2])
+# A file changed this recently may change again within the same mtime tick at
+# the same size (git's "racily clean" case): such entries are never trusted.
+_RACY_NS = 2_000_000_000
 
 
 def _cache_path(store: Store) -> Path:
@@ -58,6 +62,7 @@ def customer_index(store: Store, *, problems: list | None = None) -> list[Custom
     customers: list[Customer] = []
     base = store.root / CUSTOMERS
     changed = False
+    racy_after = time.time_ns() - _RACY_NS
     for cid in store.customer_ids():
         path = base / cid[:2] / cid / "customer.yaml" if len(cid) >= 2 else store.customer_file(cid)
         try:
@@ -78,7 +83,7 @@ def customer_index(store: Store, *, problems: list | None = None) -> list[Custom
                 continue
             if not isinstance(data, dict):
                 continue
-        new[cid] = (stamp[0], stamp[1], data)
+        new[cid] = (stamp[0] if stamp[0] < racy_after else -1, stamp[1], data)
         customers.append(Customer(cid, data, str(path)))
     if changed or len(new) != len(old):
         _save(cache_file, new)

@@ -26,7 +26,7 @@ EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-./]{3,30}(?:\s*(?:ext\.?|x|#)\s*[0-9]{1,6})?$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PERIOD_RE = re.compile(r"^\d+\s*[hdwmy]$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 # (key path inside the record, message)
 Issue = tuple[tuple[Any, ...], str]

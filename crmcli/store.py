@@ -58,7 +58,9 @@ def find_root(records: str | None = None, cwd: Path | None = None) -> Path:
 
 def open_store(records: str | None = None, *, author: str | None = None,
                autocommit: bool | None = None) -> "Store":
-    return Store(find_root(records), author=author, autocommit=autocommit)
+    store = Store(find_root(records), author=author, autocommit=autocommit)
+    store.recover_pending()
+    return store
 
 
 def init_store(path: Path, *, name: str | None = None, author: str | None = None,
@@ -94,9 +96,21 @@ def _init_files(path: Path, name: str | None, author: str | None, commit: bool) 
     store = Store(path.resolve(), author=author, autocommit=commit, config=Config())
     with store.transaction(f"Create records store {store_name}", action="store.init") as tx:
         for rel, text in files.items():
-            tx.write(store.root / rel, text)
+            tx.write(store.root / rel, _added_to(store.root / rel, text))
     store.config = load_config(store.root)
     return store
+
+
+def _added_to(path: Path, text: str) -> str:
+    """``text`` after what ``path`` already holds: a repository's own .gitignore/.gitattributes stay."""
+    try:
+        current = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return text
+    rules = [line for line in text.splitlines() if line and not line.startswith("#")]
+    if all(rule in current.splitlines() for rule in rules):
+        return current
+    return current + ("\n" if current and not current.endswith("\n") else "") + text
 
 
 @dataclass
@@ -254,6 +268,9 @@ class Store:
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
+                by_name = self._by_name(ref)  # "Acme" names one customer even when "Acme Corp" exists too
+                if len(by_name) == 1:
+                    return by_name[0]
                 raise NotFound(f"customer {ref!r} is ambiguous: {self._describe(matches)}; give more of the id")
         by_name = self._by_name(ref)
         if len(by_name) == 1:
@@ -295,14 +312,25 @@ class Store:
         return f"; did you mean: {self._describe(close)}?" if close else "; see crm customer list"
 
     # -- changing ------------------------------------------------------------------
+    def recover_pending(self) -> None:
+        """Undo a transaction a crash cut short, before anything reads its half-written files.
+
+        Skipped while another process holds the lock: its transaction is alive, not crashed.
+        """
+        if not (self.state_dir / "txn" / "manifest.jsonl").exists():
+            return
+        with contextlib.suppress(LockTimeout), self.lock(timeout=0):
+            recover(self)
+
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, timeout: float | None = None) -> Iterator[None]:
         import fcntl
 
+        limit = LOCK_TIMEOUT if timeout is None else timeout
         self.state_dir.mkdir(exist_ok=True)
         fd = os.open(self.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            deadline = time.monotonic() + LOCK_TIMEOUT
+            deadline = time.monotonic() + limit
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -312,7 +340,7 @@ class Store:
                         raise
                     if time.monotonic() > deadline:
                         raise LockTimeout(f"another crm command has held {self.rel(self.state_dir / 'lock')} "
-                                          f"for {LOCK_TIMEOUT:.0f}s; wait for it to finish and retry") from None
+                                          f"for {limit:g}s; wait for it to finish and retry") from None
                     time.sleep(0.02)
             yield
         finally:
@@ -418,12 +446,13 @@ class Transaction:
         if self.bulk:
             os.sync()
         top = self.store.top
-        if top is not None and self.store.autocommit and self.originals:
+        changed = [p for p, original in self.originals.items() if _read_or_none(p) != original]
+        if top is not None and self.store.autocommit and changed:
             trailers = [f"Crm-Action: {action}"]
             if customer:
                 trailers.append(f"Crm-Customer: {customer}")
             full = f"{message}\n\n" + "\n".join(trailers) + "\n"
-            rels = [os.path.relpath(p, top) for p in self.originals]
+            rels = [os.path.relpath(p, top) for p in changed]
             self.commit = git.commit_paths(top, rels, full, author=self.store.author)
             self.store.last_commit = self.commit
         self._close_manifest()
@@ -468,6 +497,11 @@ def recover(store: Store) -> bool:
     if base and store.top is not None:
         with contextlib.suppress(CrmError):
             committed = git.head_state(store.top)[1] != base
+    if committed and store.top is not None:
+        # the crash may have come between the commit and the refresh of its paths in the index
+        rels = [os.path.relpath(rec["path"], store.top) for rec in records[1:] if "path" in rec]
+        with contextlib.suppress(CrmError, OSError):
+            git.refresh_index_if_committed(store.top, rels)
     if not committed:
         for rec in reversed(records[1:]):
             path = Path(rec["path"])
@@ -480,6 +514,13 @@ def recover(store: Store) -> bool:
                     _prune_empty(path.parent, store.root)
     _remove_tree(folder)
     return True
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:
@@ -501,9 +542,14 @@ def _remove_tree(folder: Path) -> None:
 
 def _atomic_write(path: Path, data: bytes, *, sync: bool) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        if sync:
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()  # a failed write leaves nothing behind
+        raise

@@ -61,6 +61,25 @@ _TRAILING_SPACE = re.compile(r"[ \t]\n|[ \t]$|^\s|\r")
 RecordDumper.add_representer(str, _represent_str)
 
 
+class _PyRecordDumper(yaml.SafeDumper):
+    """Pure-Python twin of RecordDumper: libyaml escapes every character beyond U+FFFF
+    (emoji, rare CJK such as 𠮷), which this one writes as is."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str_py(dumper: yaml.BaseDumper, data: str) -> yaml.Node:
+    if _NEL_LS_PS.search(data):  # line breaks to YAML that the pure-Python emitter would write raw
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return _represent_str(dumper, data)
+
+
+_NEL_LS_PS = re.compile("[\x85\u2028\u2029]")
+_PyRecordDumper.yaml_implicit_resolvers = _without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
+_PyRecordDumper.add_representer(str, _represent_str_py)
+
+
 class YamlSyntaxError(InvalidRecord):
     def __init__(self, path: str, line: int | None, message: str):
         self.path, self.line = path, line
@@ -94,20 +113,33 @@ def _refuse_aliases(text: str, path: str) -> None:
 
 
 def dumps(data: Any) -> str:
-    return yaml.dump(
-        data,
-        Dumper=RecordDumper,
-        allow_unicode=True,
-        sort_keys=False,
-        default_flow_style=False,
-        width=100,
-        indent=2,
-    )
+    options: dict[str, Any] = dict(allow_unicode=True, sort_keys=False, default_flow_style=False, width=100, indent=2)
+    text = yaml.dump(data, Dumper=RecordDumper, **options)
+    if "\\U" in text:  # libyaml escaped a character beyond U+FFFF: write Unicode as is
+        text = yaml.dump(data, Dumper=_PyRecordDumper, **options)
+    return text
 
 
 def dump_entry(entry: dict) -> str:
-    """One journal entry as a ``- key: value`` block, ready to append."""
-    return dumps([entry])
+    """One journal entry as a single ``- {key: value, ...}`` line, ready to append.
+
+    One line per event is what makes ``merge=union`` safe: git merges line by
+    line, and when two clones append multi-line entries at once it interleaves
+    their lines wherever they share a few (``kind: call``, ``by: ...``),
+    breaking both events. Whole-line events can only end up side by side.
+    """
+    line = yaml.dump(entry, Dumper=_EntryDumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=True, width=1 << 30)
+    return "- " + line
+
+
+class _EntryDumper(RecordDumper):
+    """Flow style on one line: a line break inside a string is written as an escape, never folded."""
+
+
+_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
+_EntryDumper.add_representer(str, lambda dumper, data: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", data, style='"' if _BREAKS.search(data) else None))
 
 
 def key_line(text: str, keys: tuple[Any, ...]) -> int | None:

@@ -207,7 +207,7 @@ def customer_edit(customer_ref: str, assignments: tuple[str, ...], from_file: st
             return
     before = store.load_customer(cid, validate=False)
     try:
-        after = lib.edit_customer_text(store, cid, text)
+        after = lib.edit_customer_text(store, cid, text, source=from_file)
     except Exception as exc:
         from crmcli.errors import CrmError
 
