@@ -21,6 +21,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("crmcli.cli.store_cmds", "init_cmd"),
     "customer": ("crmcli.cli.customers", "customer"),
     "contact": ("crmcli.cli.customers", "contact"),
+    "log": ("crmcli.cli.activities", "log_cmd"),
+    "timeline": ("crmcli.cli.activities", "timeline_cmd"),
+    "task": ("crmcli.cli.activities", "task"),
+    "agenda": ("crmcli.cli.activities", "agenda_cmd"),
+    "ticket": ("crmcli.cli.service", "ticket"),
+    "survey": ("crmcli.cli.service", "survey"),
+    "opp": ("crmcli.cli.sales", "opp"),
+    "pipeline": ("crmcli.cli.sales", "pipeline_cmd"),
+    "order": ("crmcli.cli.sales", "order"),
+    "contract": ("crmcli.cli.sales", "contract"),
     "history": ("crmcli.cli.store_cmds", "history_cmd"),
     "check": ("crmcli.cli.store_cmds", "check_cmd"),
     "undo": ("crmcli.cli.store_cmds", "undo_cmd"),
@@ -42,7 +52,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="crm")
-@click.option("--records", metavar="DIR", envvar="CRM_RECORDS",
+@click.option("--records", metavar="DIR",
               help="Records store to use (default: $CRM_RECORDS, else the nearest crm.yaml upwards).")
 @click.option("--author", metavar="'NAME <EMAIL>'", envvar="CRM_AUTHOR",
               help="Who is acting, for commits (default: $CRM_AUTHOR, else the git user).")
