@@ -76,7 +76,16 @@ def _describe_contacts(old: list, new: list, name: str) -> list[str]:
 
 
 def describe_entry(entry: dict) -> str:
+    """One line for a journal event: the domain's own words when it registered the kind."""
+    from crmcli.events import load_all
+
     kind = str(entry.get("kind", "event"))
+    registered = load_all().get(kind)
+    if registered is not None:
+        try:
+            return f"{kind}: {registered.describe(entry)}"
+        except Exception:  # noqa: BLE001 - a malformed event still gets the plain line below
+            pass
     text = entry.get("summary") or entry.get("title") or entry.get("text") or ""
     first = str(text).strip().splitlines()[0] if str(text).strip() else ""
     return f"{kind}: {first}" if first else kind

@@ -4,7 +4,7 @@
 # The sample tells the story of a dozen customers from 2025 to 2026-11-23, the date `make demo` pins.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-$here/records}
+out=$(realpath -m "${1:-$here/records}")
 CRM=${CRM:-$here/.venv/bin/crm}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -19,7 +19,8 @@ git -C "$demo" init -q
 git -C "$demo" add -A
 git -C "$demo" commit -q -m "Sample records"
 
-show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+if [ -t 1 ] && [ -z "${NO_COLOR+x}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+show() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 has() { crm "$1" --help >/dev/null 2>&1; }
 
 show crm customer list
