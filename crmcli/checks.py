@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from crmcli import ids, yamlio
 from crmcli.errors import CrmError, Problem
@@ -107,7 +108,7 @@ def scan(store: Store, problems: list[Problem], progress: Callable[[int], None] 
 
 
 def check_customers(store: Store, s: Scan) -> Iterator[Problem]:
-    for cid, loaded in s.customers.items():
+    for loaded in s.customers.values():
         for keys, message in validate_customer(loaded.data, store.config):
             yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys), message)
 
@@ -139,7 +140,7 @@ def check_journals(store: Store, s: Scan) -> Iterator[Problem]:
 
     kinds = load_all()
     types = set(store.config.interaction_types)
-    for cid, journals in s.journals.items():
+    for journals in s.journals.values():
         for loaded in journals:
             rel = store.rel(loaded.path)
             if loaded.data is None:
@@ -149,8 +150,8 @@ def check_journals(store: Store, s: Scan) -> Iterator[Problem]:
                 continue
             year = loaded.path.stem
             for i, entry in enumerate(loaded.data):
-                def at(*keys: Any) -> int | None:
-                    return yamlio.key_line(loaded.text, (i, *keys))
+                def at(*keys: Any, text: str = loaded.text, index: int = i) -> int | None:
+                    return yamlio.key_line(text, (index, *keys))
                 if not isinstance(entry, dict):
                     yield Problem(rel, at(), "each journal event must be a mapping (at: ..., kind: ...)")
                     continue

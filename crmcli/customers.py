@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from crmcli import ids, yamlio
-from crmcli.errors import InvalidRecord, NotFound, UsageError
+from crmcli.errors import InvalidRecord, UsageError
 from crmcli.model import (
-    CUSTOMER_FIELDS, Contact, Customer, check_email, check_phone, normalize_name,
-    validate_contact, validate_customer,
+    CUSTOMER_FIELDS,
+    Contact,
+    Customer,
+    check_email,
+    check_phone,
+    normalize_name,
+    validate_contact,
+    validate_customer,
 )
 from crmcli.store import Store
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 # validator(entry, store) -> [(key path, message)]
 Validator = Callable[[dict, Any], list[tuple[tuple[Any, ...], str]]]

@@ -14,9 +14,9 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from crmcli.errors import GitError
 
@@ -147,8 +147,8 @@ def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str |
     out = [
         b"commit " + ref.encode() + b"\n",
         b"mark :1\n",
-        f"author {who.name} <{who.email}> {stamp}\n".encode("utf-8"),
-        f"committer {committer.name} <{committer.email}> {stamp}\n".encode("utf-8"),
+        f"author {who.name} <{who.email}> {stamp}\n".encode(),
+        f"committer {committer.name} <{committer.email}> {stamp}\n".encode(),
         b"data %d\n" % len(msg), msg,
     ]
     if parent:

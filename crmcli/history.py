@@ -142,10 +142,10 @@ def customer_history(store: Store, cid: str, *, limit: int | None = None) -> lis
         change = Change(commit, author, email, date, subject.strip())
         changes.append(change)
         fields = [f for f in rest.strip("\0\n").split("\0") if f]
-        for status, path in zip(fields[::2], fields[1::2]):
+        for status, path in zip(fields[::2], fields[1::2], strict=False):
             wanted.append((change, status.strip(), path))
     specs: list[str] = []
-    for change, status, path in wanted:
+    for change, _status, path in wanted:
         specs += [f"{change.commit}^:{path}", f"{change.commit}:{path}"]
     blobs = git.read_blobs(top, specs) if specs else []
     for i, (change, status, path) in enumerate(wanted):

@@ -38,7 +38,7 @@ def _romanize(text: str) -> str:
             text = text[: -len(suffix)]
             break
     # a run of non-CJK text ("IBM", " Huawei ") stays one item, not one item per letter
-    return " ".join(lazy_pinyin(text, errors=lambda chars: [chars]))
+    return " ".join(lazy_pinyin(text, errors=lambda chars: [chars]))  # type: ignore[arg-type,return-value]
 
 
 def slugify(name: str) -> str:

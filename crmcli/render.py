@@ -11,7 +11,8 @@ import io
 import json
 import os
 import sys
-from typing import Any, Iterable, Sequence, TextIO
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 FORMATS = ["table", "json", "csv", "yaml", "md"]
 

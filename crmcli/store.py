@@ -20,9 +20,10 @@ import errno
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from crmcli import git, ids, yamlio
 from crmcli.config import CONFIG_NAME, Config, default_config_text, load_config
@@ -57,14 +58,14 @@ def find_root(records: str | None = None, cwd: Path | None = None) -> Path:
 
 
 def open_store(records: str | None = None, *, author: str | None = None,
-               autocommit: bool | None = None) -> "Store":
+               autocommit: bool | None = None) -> Store:
     store = Store(find_root(records), author=author, autocommit=autocommit)
     store.recover_pending()
     return store
 
 
 def init_store(path: Path, *, name: str | None = None, author: str | None = None,
-               commit: bool = True) -> "Store":
+               commit: bool = True) -> Store:
     """Create a store in ``path`` (git-initialised when not inside a repository)."""
     path = path.expanduser()
     if (path / CONFIG_NAME).exists():
@@ -85,7 +86,7 @@ def init_store(path: Path, *, name: str | None = None, author: str | None = None
         raise
 
 
-def _init_files(path: Path, name: str | None, author: str | None, commit: bool) -> "Store":
+def _init_files(path: Path, name: str | None, author: str | None, commit: bool) -> Store:
     store_name = name or path.resolve().name
     files = {
         CONFIG_NAME: default_config_text(store_name),
@@ -348,7 +349,7 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self, message: str, *, action: str, customer: str | None = None,
-                    bulk: bool = False) -> Iterator["Transaction"]:
+                    bulk: bool = False) -> Iterator[Transaction]:
         with self.lock():
             recover(self)
             tx = Transaction(self, bulk=bulk)

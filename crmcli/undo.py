@@ -61,7 +61,7 @@ def undo_last(store: Store) -> Undone:
     old = git.read_blobs(top, [f"{parents[0]}:{p}" for p in paths]) if parents else [None] * len(paths)
     message = f'Undo "{subject}"\n\nThis reverts commit {head}.'
     with store.transaction(message, action="undo", customer=trailers.get("Crm-Customer")) as tx:
-        for rel, data in zip(paths, old):
+        for rel, data in zip(paths, old, strict=True):
             path = top / rel
             if data is None:
                 tx.delete(path)

@@ -77,7 +77,7 @@ def _represent_str_py(dumper: yaml.BaseDumper, data: str) -> yaml.Node:
 
 _NEL_LS_PS = re.compile("[\x85\u2028\u2029]")
 _PyRecordDumper.yaml_implicit_resolvers = _without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
-_PyRecordDumper.add_representer(str, _represent_str_py)
+_PyRecordDumper.add_representer(str, _represent_str_py)  # type: ignore[arg-type]
 
 
 class YamlSyntaxError(InvalidRecord):
@@ -107,7 +107,8 @@ def _refuse_aliases(text: str, path: str) -> None:
         for event in yaml.parse(text, Loader=_BaseLoader):
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 1 if event.start_mark else None
-                raise YamlSyntaxError(path, line, "YAML aliases (*name) are not allowed in records; write the value out")
+                raise YamlSyntaxError(path, line,
+                                      "YAML aliases (*name) are not allowed in records; write the value out")
     except yaml.MarkedYAMLError:
         return  # the real load reports the syntax error with its position
 

@@ -132,8 +132,8 @@ def test_describe_changes_words() -> None:
     long = "x" * 80
     assert describe_changes({"note": "a"}, {"note": long}) == [f"note: a -> {'x' * 57}..."]
     assert describe_journal([{"kind": "call", "summary": "Hi"}],
-                            [{"kind": "call", "summary": "Hi"}, {"kind": "task.add", "id": "task-9x2m", "due": "2026-11-27",
-                              "text": "Send offer\nsoon"},
+                            [{"kind": "call", "summary": "Hi"},
+                             {"kind": "task.add", "id": "task-9x2m", "due": "2026-11-27", "text": "Send offer\nsoon"},
                              {"kind": "note"}]) == ["+ task.add: Send offer (due 2026-11-27) [task-9x2m]", "+ note"]
 
 

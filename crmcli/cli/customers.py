@@ -197,6 +197,7 @@ def customer_edit(customer_ref: str, assignments: tuple[str, ...], from_file: st
         _report_edit(store, before, after)
         return
     cid = store.resolve(customer_ref)
+    text: str | None
     if from_file:
         with open(from_file, encoding="utf-8") as fh:
             text = fh.read()
