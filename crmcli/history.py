@@ -8,6 +8,7 @@ diff of YAML lines.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,9 +92,14 @@ def describe_entry(entry: dict) -> str:
     return f"{kind}: {first}" if first else kind
 
 
-def describe_journal(old: Any, new: Any) -> list[str]:
-    old_list = old if isinstance(old, list) else []
-    new_list = new if isinstance(new, list) else []
+def _mentions(entry: Any, entity: str | None) -> bool:
+    return entity is None or (isinstance(entry, dict) and entity in entry.values())
+
+
+def describe_journal(old: Any, new: Any, entity: str | None = None) -> list[str]:
+    """Events added and removed; with ``entity``, only those of that deal, ticket or task."""
+    old_list = [e for e in (old if isinstance(old, list) else []) if _mentions(e, entity)]
+    new_list = [e for e in (new if isinstance(new, list) else []) if _mentions(e, entity)]
     out = [f"+ {describe_entry(e)}" for e in new_list if isinstance(e, dict) and e not in old_list]
     out += [f"- {describe_entry(e)}" for e in old_list if isinstance(e, dict) and e not in new_list]
     return out
@@ -122,14 +128,18 @@ def _parse(data: bytes | None, path: str) -> Any:
         return {"(unreadable)": path}
 
 
-def customer_history(store: Store, cid: str, *, limit: int | None = None) -> list[Change]:
-    """Commits touching the customer's folder, newest first, with field-level changes."""
+def customer_history(store: Store, cid: str, *, limit: int | None = None,
+                     entity: str | None = None) -> list[Change]:
+    """Commits touching the customer's folder, newest first, with field-level changes.
+
+    With ``entity`` (``opp-9x2m``), only the commits and events of that record.
+    """
     top = store.top
     if top is None:
         raise GitError(f"{store.rel(store.root)} is not in a git repository, so it has no history")
     folder = os.path.relpath(store.customer_dir(cid), top)
     args = ["--format=%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s", "--name-status", "--no-renames", "-z"]
-    if limit:
+    if limit and entity is None:
         args.append(f"-n{limit}")
     raw = git.log(top, [*args, "--", folder])
     changes: list[Change] = []
@@ -150,7 +160,10 @@ def customer_history(store: Store, cid: str, *, limit: int | None = None) -> lis
     blobs = git.read_blobs(top, specs) if specs else []
     for i, (change, status, path) in enumerate(wanted):
         before, after = _parse(blobs[2 * i], path), _parse(blobs[2 * i + 1], path)
-        if path.endswith("customer.yaml"):
+        if entity is not None:
+            if "/journal/" in path:
+                change.details += describe_journal(before, after, entity)
+        elif path.endswith("customer.yaml"):
             if before is None:
                 change.details.append("created")
             elif after is None:
@@ -161,4 +174,21 @@ def customer_history(store: Store, cid: str, *, limit: int | None = None) -> lis
             change.details += describe_journal(before, after)
         else:
             change.details.append(f"{status} {os.path.relpath(path, folder)}")
+    if entity is not None:
+        changes = [c for c in changes if c.details][:limit]
     return changes
+
+
+ENTITY_RE = re.compile(r"(?:^|/)(opp|tkt|task)-[0-9a-z]*$")
+
+
+def record_history(store: Store, ref: str, *, limit: int | None = None) -> tuple[str, list[Change]]:
+    """History of a customer, or of one deal, ticket or task (``opp-9x2m``, ``acme/tkt-3f9a``)."""
+    from crmcli.entities import resolve_entity
+
+    m = ENTITY_RE.search(ref.strip().lower())
+    if m:
+        cid, local, _ = resolve_entity(store, ref, m.group(1))
+        return f"{cid}/{local}", customer_history(store, cid, limit=limit, entity=local)
+    cid = store.resolve(ref)
+    return cid, customer_history(store, cid, limit=limit)

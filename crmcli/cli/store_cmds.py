@@ -64,24 +64,24 @@ def check_cmd(fmt: str) -> None:
 
 
 @click.command("history", context_settings=CONTEXT_SETTINGS)
-@click.argument("customer_ref", metavar="CUSTOMER")
+@click.argument("customer_ref", metavar="CUSTOMER|ID")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="Only the newest N changes.")
 @format_option(["text", "json", "yaml"], default="text")
 @store_options
 def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
-    """A customer's changes, newest first, field by field, with who and when.
+    """Changes to a customer, deal, ticket or task, newest first, field by field, with who and when.
 
     \b
     Examples:
       crm history acme
       crm history acme -n 5 --format json
+      crm history opp-9x2m            # one deal's stage changes, wins and edits
     """
-    from crmcli.history import customer_history
+    from crmcli.history import record_history
     from crmcli.render import render_data, style
 
     store = get_app().store()
-    cid = store.resolve(customer_ref)
-    changes = customer_history(store, cid, limit=limit)
+    _, changes = record_history(store, customer_ref, limit=limit)
     if fmt != "text":
         render_data([c.to_dict() for c in changes], fmt)
         return
