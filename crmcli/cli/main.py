@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "order": ("crmcli.cli.sales", "order"),
     "contract": ("crmcli.cli.sales", "contract"),
     "history": ("crmcli.cli.store_cmds", "history_cmd"),
+    "diff": ("crmcli.cli.sync", "diff_cmd"),
+    "sync": ("crmcli.cli.sync", "sync_cmd"),
     "check": ("crmcli.cli.store_cmds", "check_cmd"),
     "undo": ("crmcli.cli.store_cmds", "undo_cmd"),
     "completion": ("crmcli.cli.store_cmds", "completion_cmd"),
