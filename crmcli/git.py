@@ -129,7 +129,8 @@ def _quote(path: str) -> bytes:
     return b'"' + escaped.encode("utf-8") + b'"'
 
 
-def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str | None = None) -> str | None:
+def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str | None = None,
+                 contents: dict[str, bytes | None] | None = None) -> str | None:
     """Commit the current content of ``paths`` (relative to ``top``) on HEAD's branch.
 
     Missing files are recorded as deletions. Returns the new commit id, or
@@ -154,9 +155,14 @@ def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str |
     if parent:
         out.append(b"from " + parent.encode() + b"\n")
     for rel in paths:
-        try:
-            data = (top / rel).read_bytes()
-        except FileNotFoundError:
+        if contents is not None and rel in contents:
+            data = contents[rel]
+        else:
+            try:
+                data = (top / rel).read_bytes()
+            except FileNotFoundError:
+                data = None
+        if data is None:
             out.append(b"D " + _quote(rel) + b"\n")
             continue
         out += [b"M 100644 inline " + _quote(rel) + b"\n", b"data %d\n" % len(data), data, b"\n"]

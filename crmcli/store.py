@@ -368,6 +368,9 @@ class Transaction:
         self.store = store
         self.bulk = bulk
         self.originals: dict[Path, bytes | None] = {}
+        # what this transaction wrote, so appends and the commit never re-read files
+        self.contents: dict[Path, bytes | None] = {}
+        self._dirs: set[Path] = set()
         self.created_dirs: list[Path] = []
         self.commit: str | None = None
         self._manifest: Any = None
@@ -403,6 +406,9 @@ class Transaction:
         self._manifest.write(json.dumps({"base": self._base}) + "\n")
 
     def _mkdirs(self, folder: Path) -> None:
+        if folder in self._dirs:
+            return
+        self._dirs.add(folder)
         missing = []
         while not folder.exists():
             missing.append(folder)
@@ -414,23 +420,26 @@ class Transaction:
     def write(self, path: Path, text: str) -> None:
         self._remember(path)
         self._mkdirs(path.parent)
-        _atomic_write(path, text.encode("utf-8"), sync=not self.bulk)
+        data = text.encode("utf-8")
+        _atomic_write(path, data, sync=not self.bulk)
+        self.contents[path] = data
 
     def append(self, path: Path, text: str) -> None:
         self._remember(path)
-        try:
-            current = path.read_bytes()
-        except FileNotFoundError:
-            current = b""
+        current = self.contents.get(path, self.originals[path]) or b""
         if current and not current.endswith(b"\n"):
             current += b"\n"
         self._mkdirs(path.parent)
-        _atomic_write(path, current + text.encode("utf-8"), sync=not self.bulk)
+        data = current + text.encode("utf-8")
+        _atomic_write(path, data, sync=not self.bulk)
+        self.contents[path] = data
 
     def delete(self, path: Path) -> None:
         self._remember(path)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+        self.contents[path] = None
+        self._dirs.clear()  # pruning may have removed folders we knew
         _prune_empty(path.parent, self.store.root / CUSTOMERS)
 
     def write_customer(self, customer: Customer) -> None:
@@ -447,14 +456,15 @@ class Transaction:
         if self.bulk:
             os.sync()
         top = self.store.top
-        changed = [p for p, original in self.originals.items() if _read_or_none(p) != original]
+        changed = [p for p, original in self.originals.items() if self.contents.get(p, original) != original]
         if top is not None and self.store.autocommit and changed:
             trailers = [f"Crm-Action: {action}"]
             if customer:
                 trailers.append(f"Crm-Customer: {customer}")
             full = f"{message}\n\n" + "\n".join(trailers) + "\n"
             rels = [os.path.relpath(p, top) for p in changed]
-            self.commit = git.commit_paths(top, rels, full, author=self.store.author)
+            data = {rel: self.contents[p] for rel, p in zip(rels, changed, strict=True)}
+            self.commit = git.commit_paths(top, rels, full, author=self.store.author, contents=data)
             self.store.last_commit = self.commit
         self._close_manifest()
 
@@ -515,13 +525,6 @@ def recover(store: Store) -> bool:
                     _prune_empty(path.parent, store.root)
     _remove_tree(folder)
     return True
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:
