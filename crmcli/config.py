@@ -42,6 +42,16 @@ DEFAULTS: dict[str, Any] = {
     },
     "ticket_categories": ["question", "request", "bug", "complaint"],
     "ticket_channels": ["phone", "email", "chat", "web", "visit"],
+    # The customer health score (crm show, crm customer list --sort health / --at-risk): crmcli/health.py
+    "health": {
+        "weights": {"recency": 30, "service": 25, "satisfaction": 15, "revenue": 20, "tasks": 10},
+        "default_cadence": "90d",     # contact cadence for customers without touch_every
+        "complaint_threshold": 2,     # this many complaints ...
+        "complaint_window": "30d",    # ... within this window is a warning
+        "revenue_period": "365d",     # revenue of the last period against the one before
+        "revenue_drop": 20,           # warn when revenue fell by at least this many percent
+        "at_risk_below": 50,          # a score below this is "at risk"
+    },
 }
 
 KEY_ORDER = list(DEFAULTS)
@@ -137,6 +147,9 @@ def _validate(data: dict, text: str, rel: str) -> None:
             p = s.get("probability", 0)
             if not isinstance(p, (int, float)) or not 0 <= p <= 100:
                 fail("pipeline", f"stage {s['stage']!r}: probability must be 0-100")
+    health = data.get("health")
+    if health is not None:
+        _validate_health(health, fail)
     prios = data.get("ticket_priorities")
     if prios is not None:
         if not isinstance(prios, dict) or not prios:
@@ -148,3 +161,41 @@ def _validate(data: dict, text: str, rel: str) -> None:
                 v = sla.get(k)
                 if not isinstance(v, (int, float)) or v <= 0:
                     fail("ticket_priorities", f"priority {name!r}: {k} must be a positive number of hours")
+
+
+HEALTH_COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks")
+
+
+def _validate_health(health: Any, fail: Any) -> None:
+    from crmcli import dates
+
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    if not isinstance(health, dict):
+        fail("health", "health must be a mapping of settings (weights, default_cadence, ...)")
+    weights = health.get("weights")
+    if weights is not None:
+        if not isinstance(weights, dict):
+            fail("health", f"health weights must map components ({', '.join(HEALTH_COMPONENTS)}) to numbers")
+        for name, value in weights.items():
+            if name not in HEALTH_COMPONENTS:
+                fail("health", f"unknown health component {name!r}; use: {', '.join(HEALTH_COMPONENTS)}")
+            if not number(value) or value < 0:
+                fail("health", f"health weight of {name!r} must be a number of 0 or more")
+        if weights and not any(weights.get(n, DEFAULTS["health"]["weights"][n]) for n in HEALTH_COMPONENTS):
+            fail("health", "health weights are all 0; give at least one component a weight")
+    for key in ("default_cadence", "complaint_window", "revenue_period"):
+        value = health.get(key)
+        if value is not None:
+            try:
+                dates.parse_period(str(value))
+            except InvalidRecord:
+                fail("health", f"health {key} {value!r} must be a period like 30d, 6w, 3m or 1y")
+    threshold = health.get("complaint_threshold")
+    if threshold is not None and (not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1):
+        fail("health", "health complaint_threshold must be a whole number of 1 or more")
+    for key in ("revenue_drop", "at_risk_below"):
+        value = health.get(key)
+        if value is not None and (not number(value) or not 0 <= value <= 100):
+            fail("health", f"health {key} must be a number from 0 to 100")

@@ -106,20 +106,27 @@ def _print_one(c: Any, fmt: str) -> None:
 @click.option("--source")
 @click.option("--query", "-q", help="Text found in the name, id, contacts, emails or phones.")
 @click.option("--sort", default="name", show_default=True,
-              help="Field to sort by: id, name, kind, industry, size, tier, stage, owner, source, created.")
+              help="Field to sort by: id, name, kind, industry, size, tier, stage, owner, source, created, "
+                   "or health (lowest score first).")
+@click.option("--at-risk", "at_risk", is_flag=True,
+              help="Only customers whose health score is below at_risk_below (health in crm.yaml).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
 @format_option()
 @store_options
 def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, tier: str | None,
                   industry: str | None, kind: str | None, source: str | None, query: str | None, sort: str,
-                  limit: int | None, fmt: str) -> None:
+                  at_risk: bool, limit: int | None, fmt: str) -> None:
     """List customers, filtered and sorted.
+
+    --sort health and --at-risk compute each listed customer's health score
+    (see crm show), which reads every listed customer's journal.
 
     \b
     Examples:
       crm customer list --tier A --owner alice
       crm customer list --tag saas --sort created
       crm customer list -q 李 --format json
+      crm customer list --at-risk --sort health
     """
     from crmcli import customers as lib
     from crmcli.render import render
@@ -127,7 +134,12 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
     store = get_app().store()
     fields = {k: v for k, v in {"owner": owner, "stage": stage, "tier": tier, "industry": industry,
                                 "kind": kind, "source": source}.items() if v}
-    rows = lib.list_customers(store, lib.CustomerFilter(tags=tags, query=query, fields=fields), sort=sort)
+    by_health = sort.strip().lower() == "health"
+    rows = lib.list_customers(store, lib.CustomerFilter(tags=tags, query=query, fields=fields),
+                              sort="name" if by_health else sort)
+    scores: dict[str, Any] = {}
+    if by_health or at_risk:  # reads journals: only when asked, so the plain list stays fast
+        rows, scores = _with_health(store, rows, by_health, at_risk)
     if limit:
         rows = rows[:limit]
     data = [{"id": c.id, **{k: c.get(k) for k in LIST_COLUMNS[1:]}, "name": c.name} for c in rows]
@@ -135,7 +147,25 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
                                                     "owner", "source", "tags", "created"]
     if fmt != "table":
         data = [{"id": c.id, **{k: c.get(k) for k in columns[1:]}} for c in rows]
+    if scores:
+        columns = [*columns, "health"] if fmt == "table" else [*columns, "health", "at_risk", "warnings"]
+        for row in data:
+            h = scores[row["id"]]
+            row.update(health=h.score, at_risk=h.at_risk, warnings=[w["kind"] for w in h.warnings])
     render(data, fmt, columns=columns, empty="No customers match.")
+
+
+def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) -> tuple[list[Any], dict[str, Any]]:
+    from crmcli import dates
+    from crmcli.overview import customer_health
+
+    now = dates.now()
+    scores = {c.id: customer_health(store, c, now) for c in rows}
+    if at_risk:
+        rows = [c for c in rows if scores[c.id].at_risk]
+    if by_health:
+        rows = sorted(rows, key=lambda c: scores[c.id].score)  # stable: by name within a score
+    return rows, scores
 
 
 @customer.command("show")

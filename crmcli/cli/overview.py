@@ -1,0 +1,232 @@
+"""`crm show` (the 360-degree customer overview) and `crm search`."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
+
+SEARCH_TYPES = ["customer", "contact", "interaction", "opp", "ticket", "task", "survey"]
+
+
+@click.command("show", context_settings=CONTEXT_SETTINGS)
+@click.argument("customer_ref", metavar="CUSTOMER")
+@click.option("--events", "-n", "events", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many of the latest timeline entries to show.")
+@format_option(["text", "json", "yaml"], default="text")
+@store_options
+def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
+    """The whole relationship with a customer on one screen, with its health score and warnings.
+
+    Core profile, key metrics (revenue, pipeline, last contact, next task,
+    contract end, health), contacts, open deals, open tickets with their SLA,
+    open tasks, the latest timeline entries, then warnings (each with its
+    reason) and how the health score was made (weights in crm.yaml, health:).
+    Reads only that customer's folder.
+
+    \b
+    Examples:
+      crm show acme
+      crm show 深圳市基石协作科技有限公司 --events 20
+      crm show acme --format json | jq '.warnings'
+    """
+    from crmcli.overview import customer_overview
+    from crmcli.render import render_data
+
+    store = get_app().store()
+    data = customer_overview(store, customer_ref, events=events)
+    if fmt != "text":
+        render_data(data, fmt)
+        return
+    print_overview(data, sys.stdout)
+
+
+# -- the text screen -------------------------------------------------------------------------------------------
+def _money(amount: Any, currency: str | None) -> str:
+    from crmcli.sales import format_money
+
+    return format_money(amount, currency)
+
+
+def _heading(text: str, out: Any) -> None:
+    from crmcli.render import style
+
+    out.write("\n" + style(text, out, bold=True) + "\n")
+
+
+def _score_colour(score: int, threshold: float) -> str:
+    return "red" if score < threshold else "yellow" if score < 70 else "green"
+
+
+def _table(rows: list[dict], columns: list[str], headers: list[str], out: Any) -> None:
+    from crmcli.render import table
+
+    out.write(table(rows, columns, headers) + "\n")
+
+
+def _section(title: str, rows: list[dict], columns: list[str], headers: list[str], out: Any,
+             empty: str = "none") -> None:
+    from crmcli.render import style
+
+    if not rows:
+        out.write("\n" + style(title, out, bold=True) + style(f": {empty}", out, dim=True) + "\n")
+        return
+    _heading(title, out)
+    _table(rows, columns, headers, out)
+
+
+def metric_pairs(data: dict) -> list[tuple[str, str]]:
+    m = data["metrics"]
+    cur = m["currency"]
+    pairs = [("revenue", f"{_money(m['revenue_this_year'], cur)} this year, "
+                         f"{_money(m['revenue_lifetime'], cur)} lifetime")]
+    for code, amount in (m.get("revenue_other_currencies") or {}).items():
+        pairs.append(("", f"{_money(amount, code)} lifetime in {code}"))
+    deals = m["open_deals"]
+    pipeline = (f"{deals} open deal{'' if deals == 1 else 's'}: {_money(m['pipeline_total'], cur)}, "
+                f"weighted {_money(m['pipeline_weighted'], cur)}") if deals else "no open deals"
+    if m.get("pipeline_other_currencies"):
+        pipeline += f" (not counted: deals in {', '.join(m['pipeline_other_currencies'])})"
+    pairs.append(("pipeline", pipeline))
+    if m["last_contact"]:
+        from crmcli import dates
+
+        when = dates.format_local(dates.parse_iso(m["last_contact"]))
+        days = m["days_since_contact"]
+        ago = "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
+        pairs.append(("last contact", f"{when} ({m['last_contact_kind']}, {ago})"))
+    else:
+        pairs.append(("last contact", "never"))
+    task = m["next_task"]
+    pairs.append(("next task", f"{task['due_local'] or 'no due date'}  {task['text']}"
+                  + ("  (overdue)" if task["overdue"] else "") if task else "none"))
+    end = m["contract_end"]
+    pairs.append(("contract end", f"{end}{' (ended)' if m['contract_ended'] else ''}" if end else "no contract"))
+    h = data["health"]
+    pairs.append(("health", f"{h['score']}/100" + (f" (at risk: below {h['at_risk_below']:g})" if h["at_risk"]
+                                                    else "")))
+    return pairs
+
+
+def _key_values(pairs: list[tuple[str, str]], out: Any) -> None:
+    from crmcli.render import key_values
+
+    key_values(pairs, out)
+
+
+def print_overview(data: dict, out: Any) -> None:
+    from crmcli.activities import first_line
+    from crmcli.render import style
+
+    h = data["health"]
+    colour = _score_colour(h["score"], h["at_risk_below"])
+    out.write(style(data["name"], out, bold=True) + "  " + style(data["id"], out, dim=True) + "  "
+              + style(f"health {h['score']}/100", out, fg=colour, bold=True) + "\n")
+    core = data["core"]
+    labels = {"stage": "lifecycle", "touch_every": "cadence"}
+    _key_values([(labels.get(k, k), ", ".join(map(str, v)) if isinstance(v, list) else str(v))
+                 for k, v in core.items() if k != "name"], out)
+
+    _heading("Key metrics", out)
+    _key_values(metric_pairs(data), out)
+
+    contacts = [dict(c, primary="*" if c.get("primary") else "") for c in data["contacts"]]
+    _section("Contacts", contacts, ["primary", "name", "title", "email", "phone"],
+             ["", "name", "title", "email", "phone"], out)
+    opps = [dict(o, amount=_money(o["amount"], o["currency"]), weighted=_money(o["weighted"], o["currency"]),
+                 stage=f"{o['stage']} ({o['probability']}%)") for o in data["opportunities"]]
+    _section("Open opportunities", opps, ["id", "title", "stage", "amount", "weighted", "close", "owner"],
+             ["id", "title", "stage", "amount", "weighted", "close", "owner"], out)
+    tickets = [dict(t, opened=_local(t["opened"]), due=_local(t["due"]),
+                    sla=style(t["sla"], out, fg="red") if t["breached"] else t["sla"]) for t in data["tickets"]]
+    _section("Open tickets", tickets,
+             ["id", "title", "priority", "category", "status", "assignee", "opened", "due", "sla"],
+             ["id", "title", "priority", "category", "status", "assignee", "opened", "due", "sla"], out)
+    tasks = [dict(t, due_local=(t["due_local"] + (" " + style("overdue", out, fg="red") if t["overdue"] else ""))
+                  if t["due_local"] else "", text=first_line(t["text"], 60)) for t in data["tasks"]]
+    _section("Next tasks", tasks, ["due_local", "id", "owner", "text"], ["due", "task", "owner", "text"], out)
+    timeline = [dict(r, summary=first_line(r["summary"], 70)) for r in data["timeline"]]
+    _section(f"Latest events ({len(timeline)})" if timeline else "Latest events", timeline,
+             ["when", "what", "who", "summary"], ["when", "what", "who", "summary"], out)
+
+    if data["warnings"]:
+        _heading(f"Warnings ({len(data['warnings'])})", out)
+        width = max(len(w["kind"]) for w in data["warnings"])
+        for w in data["warnings"]:
+            out.write(style("! " + w["kind"].ljust(width), out, fg="red", bold=True) + "  " + w["reason"] + "\n")
+    else:
+        out.write("\n" + style("Warnings", out, bold=True) + style(": none", out, dim=True) + "\n")
+    print_health(h, out)
+
+
+def print_health(h: dict, out: Any) -> None:
+    """The score's components, weights and reasons, and the sum that makes it."""
+    rows, terms, total = [], [], 0.0
+    for c in h["components"]:
+        counted = c["score"] is not None and c["weight"] > 0
+        rows.append({"component": c["name"], "score": "-" if c["score"] is None else str(c["score"]),
+                     "weight": f"{c['weight']:g}" if counted else "-", "why": c["explanation"]})
+        if counted:
+            terms.append(f"{c['score']}×{c['weight']:g}")
+            total += c["weight"]
+    _heading(f"Health {h['score']}/100: how it is made", out)
+    _table(rows, ["component", "score", "weight", "why"], ["component", "score", "weight", "why"], out)
+    if terms:
+        out.write(f"score = ({' + '.join(terms)}) / {total:g} = {h['score']}; at risk below "
+                  f"{h['at_risk_below']:g} (weights and thresholds: health in crm.yaml)\n")
+
+
+def _local(iso: str | None) -> str:
+    if not iso:
+        return ""
+    from crmcli import dates
+
+    return dates.format_local(dates.parse_iso(iso))
+
+
+# -- search --------------------------------------------------------------------------------------------------
+@click.command("search", context_settings=CONTEXT_SETTINGS)
+@click.argument("words", nargs=-1, required=True, metavar="TEXT...")
+@click.option("--type", "-t", "types", multiple=True, type=click.Choice(SEARCH_TYPES, case_sensitive=False),
+              help="Only this kind of record; repeatable.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many results.")
+@format_option(["table", "json", "csv", "yaml", "md"])
+@store_options
+def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None, fmt: str) -> None:
+    """Find text in customers, contacts, interactions, deals, tickets, tasks and surveys.
+
+    Case does not matter, full-width characters match their plain forms,
+    and phone numbers match without spaces, dashes or a +86/+1 prefix.
+    Each result names the customer, where the text was found, and shows it
+    in context.
+
+    \b
+    Examples:
+      crm search 李娜
+      crm search 13800138000
+      crm search export --type ticket --type interaction
+      crm search "renewal" --format json --limit 20
+    """
+    from crmcli.render import render, style, use_color
+    from crmcli.search import search
+
+    store = get_app().store()
+    rows = search(store, " ".join(words), types, limit)
+    if fmt != "table":
+        render(rows, fmt, columns=["type", "customer", "name", "field", "snippet", "ref", "at"])
+        return
+    colour = use_color(sys.stdout)
+    shown = []
+    for r in rows:
+        text = r["snippet"]
+        if colour and r["match"] and r["match"] in text:
+            text = text.replace(r["match"], style(r["match"], sys.stdout, fg="yellow", bold=True), 1)
+        ref = r["ref"].split("/", 1)[1] if "/" in r["ref"] else r["ref"]
+        shown.append(dict(r, snippet=text, ref=ref, when=(r["when"] or "")[:10]))
+    if not shown:
+        echo("Nothing found.", err=True)
+        return
+    render(shown, "table", columns=["type", "name", "field", "snippet", "ref", "when"],
+           headers=["type", "customer", "field", "found", "id", "date"])
