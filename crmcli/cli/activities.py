@@ -12,8 +12,8 @@ LIST_FORMATS = ["table", "json", "csv", "yaml", "md"]
 
 
 @click.command("log", context_settings=CONTEXT_SETTINGS)
-@click.argument("customer_ref", metavar="CUSTOMER")
-@click.argument("kind", metavar="TYPE")
+@click.argument("customer_ref", metavar="CUSTOMER", required=False)
+@click.argument("kind", metavar="TYPE", required=False)
 @click.argument("words", nargs=-1, metavar="[SUMMARY...]")
 @click.option("-m", "--message", metavar="TEXT", help="The summary (instead of arguments; - reads standard input).")
 @click.option("--at", "at", metavar="WHEN", help="When it happened (default: now), e.g. '14:30', 'yesterday 3pm'.")
@@ -25,10 +25,13 @@ LIST_FORMATS = ["table", "json", "csv", "yaml", "md"]
 @click.option("--follow-up", "follow_up", metavar="WHEN", help="Also add a follow-up task due WHEN (same commit).")
 @click.option("--task", "task_text", metavar="TEXT", help="Text of the follow-up task (default: from the summary).")
 @click.option("--owner", metavar="NAME", help="Owner of the follow-up task (default: you).")
+@click.option("--eml", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Log an email file: customer by address, subject, date and direction from its headers.")
 @store_options
 def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str | None, at: str | None,
             duration: str | None, direction: str | None, contact: str | None, outcome: str | None,
-            tags: tuple[str, ...], follow_up: str | None, task_text: str | None, owner: str | None) -> None:
+            tags: tuple[str, ...], follow_up: str | None, task_text: str | None, owner: str | None,
+            eml: str | None) -> None:
     """Log a call, email, meeting... with a customer, right after it happened.
 
     TYPE is one of interaction_types in crm.yaml (default: call, email,
@@ -42,9 +45,21 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
       crm log acme meeting -m "Kick-off" --at "yesterday 15:00" --duration 1h30m
       crm log 基石 call 确认续约意向 --contact 李娜 --direction out --follow-up friday
       git log -1 --format=%B | crm log acme note -
+      crm log --eml message.eml
     """
     from crmcli import activities as lib
 
+    if eml:
+        from pathlib import Path
+
+        from crmcli.io import eml as mail
+
+        planned = mail.log_eml(get_app().store(), Path(eml), customer_ref=customer_ref)
+        echo(f"{planned.cid}  {planned.entry['at'][:16].replace('T', ' ')}  email: {planned.entry['summary']}")
+        done(f"Logged email with {planned.name} ({planned.cid})", get_app().store())
+        return
+    if not customer_ref or not kind:
+        raise click.UsageError(f"Missing argument '{'CUSTOMER' if not customer_ref else 'TYPE'}'.")
     store = get_app().store()
     draft = lib.prepare_interaction(store, customer_ref, kind, at=at, duration=duration, direction=direction,
                                     contact=contact, outcome=outcome, tags=tags, follow_up=follow_up,

@@ -1,0 +1,185 @@
+"""`crm import` and `crm export`."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, store_options
+
+MAX_SHOWN = 50
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr, only when stderr is a terminal; yields the library's callback."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    state: dict[str, Any] = {}
+
+    def update(n: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(n - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if state.get("bar") is not None:
+            state["bar"].__exit__(None, None, None)
+
+
+@click.command("import", context_settings=CONTEXT_SETTINGS)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(["customers", "contacts", "interactions", "opps", "orders", "tickets"]),
+              help="What each row is (default: customers; contacts for .vcf; per sheet name in a workbook).")
+@click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx file (default: the first).")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
+              help="Column to field, when the header is not recognized; COLUMN=- ignores it. Repeatable.")
+@click.option("--encoding", metavar="ENC", help="Text encoding of a CSV (default: detected: utf-8, gb18030, latin-1).")
+@click.option("--match", type=click.Choice(["email", "name", "external-id"]),
+              help="What makes two records the same (default: external id, then email, then name).")
+@click.option("--on-duplicate", type=click.Choice(["skip", "update", "error"]), default="skip", show_default=True,
+              help="What to do with a record that already exists (in the store or earlier in the file).")
+@click.option("--dry-run", is_flag=True, help="Show the mapping, a preview and what would change; write nothing.")
+@click.option("--errors-out", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the bad rows with an 'error' column to FILE (.csv or .xlsx), to fix and re-import.")
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and leave out the bad ones.")
+@store_options
+def import_cmd(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ...], encoding: str | None,
+               match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None,
+               skip_invalid: bool) -> None:
+    """Import customers, contacts, deals... from CSV, Excel, JSON, vCard or a mailbox.
+
+    Every row is checked before anything is written; with problems nothing
+    is written (exit 4) unless --skip-invalid. A finished import is one
+    commit; importing the same file again changes nothing. Columns map
+    from common English and Chinese headers (Company Name, 客户名称, 联系人,
+    邮箱, 电话, 负责人...); --map names the rest. A workbook with sheets
+    named customers, contacts, opps... imports each sheet as that kind.
+
+    \b
+    Examples:
+      crm import leads.csv --dry-run
+      crm import 客户.csv --map "客户全称=name" --map "备注=extra.notes"
+      crm import contacts.xlsx --sheet Sheet2 --kind contacts --on-duplicate update
+      crm import export.xlsx                      # every sheet: customers, contacts, ...
+      crm import contacts.vcf
+      crm import mailbox.mbox                     # emails with known customers, as interactions
+      crm import big.csv --errors-out fix-me.csv  # then fix fix-me.csv and: crm import fix-me.csv
+    """
+    store = get_app().store()
+    if file.suffix.lower() in (".mbox", ".eml"):
+        _import_mail(store, file, dry_run)
+        return
+    from crmcli.errors import InvalidRecord
+    from crmcli.io import importer
+
+    plan = importer.plan_import(store, file, kind=kind, sheet=sheet, maps=maps, encoding=encoding, match=match,
+                                on_duplicate=on_duplicate, skip_invalid=skip_invalid)
+    if dry_run:
+        _show_dry_run(plan)
+    for line in plan.skipped[:MAX_SHOWN if dry_run else 0]:
+        echo(line, err=True)
+    if plan.problems:
+        for p in plan.problems[:MAX_SHOWN]:
+            echo(str(p), err=True)
+        if len(plan.problems) > MAX_SHOWN:
+            echo(f"... and {len(plan.problems) - MAX_SHOWN:,} more problems", err=True)
+        if errors_out is not None:
+            n = importer.write_errors(plan, errors_out)
+            echo(f"Wrote {n:,} bad rows to {errors_out} (fix them and import that file)", err=True)
+        if not skip_invalid:
+            raise InvalidRecord(f"{len(plan.problems):,} problem{'s' if len(plan.problems) != 1 else ''} in "
+                                f"{file.name}; nothing imported (fix them, or pass --skip-invalid to leave those "
+                                "rows out)")
+    if dry_run:
+        echo(f"Dry run, nothing written: {plan.summary()}")
+        return
+    with _progress("Importing") as progress:
+        importer.apply_plan(store, plan, progress)
+    if plan.commit is None and not plan.has_changes:
+        done(f"Nothing to import from {file.name}: {plan.summary()}")
+        return
+    done(f"{plan.message()}: {plan.summary()}", store)
+
+
+def _show_dry_run(plan: Any) -> None:
+    from crmcli.render import render
+
+    for source in plan.sources:
+        t = source.table
+        detected = ", ".join(x for x in (t.encoding and f"encoding {t.encoding}",
+                                         t.delimiter and f"delimiter {t.delimiter!r}") if x)
+        echo(f"{source.label}: {len(t.rows):,} rows of {source.kind}" + (f" ({detected})" if detected else ""))
+        echo("Mapping:")
+        for column, fld in source.mapping.pairs():
+            echo(f"  {column} -> {fld}")
+        rows = plan.preview.get(source.label, [])
+        if rows:
+            echo("Preview:")
+            columns = list(dict.fromkeys(k for r in rows for k in r))
+            render(rows, "table", columns=columns)
+        echo("")
+
+
+def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
+    from crmcli.io import eml
+
+    if file.suffix.lower() == ".eml":
+        planned = eml.log_eml(store, file)
+        done(f"Logged email with {planned.name} ({planned.cid})", store)
+        return
+    with _progress("Importing") as progress:
+        result = eml.import_mbox(store, file, dry_run=dry_run, progress=progress)
+    for line in result.skipped[:MAX_SHOWN]:
+        echo(line, err=True)
+    n = len(result.logged)
+    if dry_run:
+        echo(f"Dry run, nothing written: {n:,} emails would be logged, {len(result.skipped):,} skipped")
+    elif n:
+        done(f"Imported {n:,} emails from {file.name} ({len(result.skipped):,} skipped)", store)
+    else:
+        done(f"Nothing to import from {file.name}: 0 created, {len(result.skipped):,} skipped")
+
+
+@click.command("export", context_settings=CONTEXT_SETTINGS)
+@click.option("--kind", type=click.Choice(["all", "customers", "contacts", "interactions", "opps", "orders",
+                                           "contracts", "tickets", "tasks", "surveys"]),
+              default="all", show_default=True, help="What to export (csv holds one kind).")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="File to write; its extension picks the format: .xlsx .csv .json .vcf .ics")
+@click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
+@store_options
+def export_cmd(kind: str, output: Path, excel: bool) -> None:
+    """Export records to Excel, CSV, JSON, vCard or an iCalendar agenda.
+
+    xlsx has a sheet per kind with typed cells (numbers, dates); csv holds
+    one kind; json holds every kind. Text a spreadsheet would run as a
+    formula (starting with = + - @) gets a leading '. An export imports
+    back with crm import.
+
+    \b
+    Examples:
+      crm export -o crm.xlsx
+      crm export --kind customers -o customers.csv --excel
+      crm export --kind opps -o opps.json
+      crm export --kind contacts -o contacts.vcf
+      crm export --kind tasks -o agenda.ics
+    """
+    from crmcli.io import exporter
+
+    store = get_app().store()
+    exporter.format_of(output)
+    with _progress("Reading") as progress:
+        counts = exporter.export(store, output, kind=kind, excel=excel,
+                                 progress=(lambda n: progress(n, max(n, 1))) if progress else None)
+    what = ", ".join(f"{n:,} {k}" for k, n in counts.items())
+    done(f"Exported {what} to {output}")

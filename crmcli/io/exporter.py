@@ -1,0 +1,120 @@
+"""Export records: xlsx (a sheet per kind, typed cells), csv (one kind), json, vcf (contacts), ics (agenda).
+
+Rows come from ``crmcli.tables`` (one list of flat dicts per kind); customers get one more column per
+free field (``extra.NAME``) so that an export imports back into the same records.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from crmcli.errors import UsageError
+from crmcli.store import Store
+
+EXPORT_KINDS = ["all", "customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks",
+                "surveys"]
+FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".vcf": "vcf", ".vcard": "vcf", ".ics": "ics"}
+
+
+def format_of(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"-o {path}: the extension picks the format; use .xlsx, .csv, .json, .vcf or .ics")
+    return fmt
+
+
+def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | None = None
+            ) -> dict[str, tuple[list[str], list[dict]]]:
+    """Columns and rows per kind, list-valued columns left out."""
+    from crmcli import tables
+
+    data = tables.collect(store, kinds, progress)
+    out: dict[str, tuple[list[str], list[dict]]] = {}
+    for kind in kinds:
+        skip = set(tables.LIST_COLUMNS.get(kind, []))
+        columns = [c for c in tables.COLUMNS[kind] if c not in skip]
+        rows = data.get(kind, [])
+        if kind == "customers":
+            rows, columns = _with_extra(store, rows, columns)
+        out[kind] = (columns, rows)
+    return out
+
+
+def _with_extra(store: Store, rows: list[dict], columns: list[str]) -> tuple[list[dict], list[str]]:
+    from crmcli.index import customer_index
+
+    extras = {c.id: c.get("extra") for c in customer_index(store) if isinstance(c.get("extra"), dict)}
+    names: list[str] = []
+    for extra in extras.values():
+        for key in extra:
+            if f"extra.{key}" not in names:
+                names.append(f"extra.{key}")
+    if not names:
+        return rows, columns
+    out = []
+    for row in rows:
+        extra = extras.get(row["id"]) or {}
+        out.append({**row, **{n: extra.get(n[6:]) for n in names}})
+    created = columns.index("created") if "created" in columns else len(columns)
+    return out, columns[:created] + names + columns[created:]
+
+
+def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
+           progress: Callable[[int], Any] | None = None) -> dict[str, int]:
+    """Write the file; returns the number of rows per kind."""
+    from crmcli import tables
+
+    fmt = format_of(path)
+    if kind not in EXPORT_KINDS:
+        raise UsageError(f"--kind {kind!r}: use one of {', '.join(EXPORT_KINDS)}")
+    if fmt == "ics":
+        if kind not in ("all", "tasks"):
+            raise UsageError("an .ics calendar holds the agenda; use --kind tasks (or leave --kind out)")
+        from crmcli.io import ics
+
+        text = ics.calendar(store)
+        path.write_bytes(text.encode("utf-8"))
+        return {"events": text.count("BEGIN:VTODO") + text.count("BEGIN:VEVENT")}
+    if fmt == "vcf":
+        if kind not in ("all", "contacts"):
+            raise UsageError("a .vcf file holds contacts; use --kind contacts (or leave --kind out)")
+        return {"contacts": _write_vcf(store, path, progress)}
+    kinds = [k for k in tables.KINDS] if kind == "all" else [kind]
+    if fmt == "csv" and len(kinds) > 1:
+        raise UsageError("a .csv file holds one kind; pass --kind customers (or contacts, ...), or export all "
+                         "to .xlsx or .json")
+    data = collect(store, kinds, progress)
+    if fmt == "csv":
+        from crmcli.io.csvio import write_csv
+
+        columns, rows = data[kinds[0]]
+        write_csv(path, columns, rows, bom=excel)
+    elif fmt == "xlsx":
+        from crmcli.io import xlsxio
+
+        xlsxio.write_xlsx(path, data)
+    else:
+        doc = {k: [{c: r.get(c) for c in cols} for r in rows] for k, (cols, rows) in data.items()}
+        path.write_text(json.dumps(doc if kind == "all" else doc[kinds[0]], ensure_ascii=False, indent=2) + "\n",
+                        encoding="utf-8")
+    return {k: len(rows) for k, (_, rows) in data.items()}
+
+
+def _write_vcf(store: Store, path: Path, progress: Callable[[int], Any] | None) -> int:
+    from crmcli import tables
+    from crmcli.io import vcard
+
+    data = tables.collect(store, ["customers", "contacts"], progress)
+    names = {r["id"]: r["name"] for r in data["customers"]}
+    cards = []
+    for r in data["contacts"]:
+        cards.append({"name": r["name"], "org": names.get(r["customer"]), "title": r.get("title"),
+                      "email": r.get("email"), "phone": r.get("phone"),
+                      "uid": f"{r['customer']}/{r.get('email') or r['name']}"})
+    for r in data["customers"]:
+        if r.get("kind") == "person" and (r.get("email") or r.get("phone")):
+            cards.append({"name": r["name"], "email": r.get("email"), "phone": r.get("phone"), "uid": r["id"]})
+    path.write_bytes(vcard.dump(cards).encode("utf-8"))
+    return len(cards)

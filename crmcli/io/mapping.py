@@ -1,0 +1,209 @@
+"""Which column of a file holds which field: automatic from common English and Chinese headers, plus --map."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from crmcli.errors import UsageError
+
+IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "tickets"]
+IGNORE = "-"
+
+# field -> header spellings (compared after normalize_header)
+_COMMON_CUSTOMER = {
+    "customer": ["customer", "customer id", "customer name", "company", "company name", "account", "account name",
+                 "organization", "organisation", "org", "客户", "客户名称", "客户名", "公司", "公司名称", "企业",
+                 "企业名称", "单位", "单位名称"],
+    "customer_name": ["customer_name"],
+}
+SYNONYMS: dict[str, dict[str, list[str]]] = {
+    "customers": {
+        "id": ["id", "crm id"],
+        "external_id": ["external id", "external_id", "extra.external_id", "ext id", "record id", "account id",
+                        "customer id", "customer no", "customer number", "客户编号", "客户id", "编号", "外部编号"],
+        "name": ["name", "company", "company name", "customer", "customer name", "account", "account name",
+                 "organization", "organisation", "org", "客户", "客户名称", "客户名", "公司", "公司名称", "企业",
+                 "企业名称", "单位", "单位名称", "名称"],
+        "kind": ["kind", "customer type", "客户类型"],
+        "industry": ["industry", "sector", "行业", "所属行业"],
+        "size": ["size", "company size", "employees", "headcount", "规模", "公司规模", "人数", "员工人数"],
+        "tier": ["tier", "level", "rating", "customer level", "等级", "客户等级", "级别", "客户级别"],
+        "stage": ["stage", "lifecycle stage", "lifecycle", "status", "阶段", "客户阶段", "状态", "客户状态"],
+        "owner": ["owner", "account owner", "sales rep", "salesperson", "assigned to", "负责人", "销售", "所属销售",
+                  "跟进人", "客户经理", "归属人"],
+        "source": ["source", "lead source", "来源", "客户来源", "线索来源"],
+        "tags": ["tags", "tag", "labels", "标签"],
+        "email": ["email", "e-mail", "email address", "e-mail address", "mail", "邮箱", "电子邮件", "电子邮箱",
+                  "邮件", "邮箱地址"],
+        "phone": ["phone", "telephone", "tel", "phone number", "mobile", "mobile phone", "cell", "电话", "手机",
+                  "手机号", "手机号码", "联系电话", "电话号码", "移动电话", "座机"],
+        "website": ["website", "web", "url", "homepage", "web site", "网站", "网址", "官网", "公司网站"],
+        "address": ["address", "street", "mailing address", "地址", "公司地址", "联系地址", "详细地址"],
+        "birthday": ["birthday", "date of birth", "dob", "birth date", "生日", "出生日期"],
+        "touch_every": ["touch_every", "touch every", "contact cadence"],
+        "created": ["created", "created at", "create date", "created date", "创建时间", "创建日期"],
+        "contact": ["contact", "contact name", "contact person", "full name", "联系人", "联系人姓名", "姓名"],
+        "first_name": ["first name", "given name", "firstname", "名"],
+        "last_name": ["last name", "surname", "family name", "lastname", "姓"],
+        "title": ["title", "job title", "position", "role", "职位", "职务", "头衔"],
+        "contact_email": ["contact email", "联系人邮箱"],
+        "contact_phone": ["contact phone", "联系人电话", "联系人手机"],
+        "extra.notes": ["notes", "note", "remarks", "备注", "说明"],
+    },
+    "contacts": {
+        **_COMMON_CUSTOMER,
+        "name": ["name", "contact", "contact name", "contact person", "full name", "联系人", "联系人姓名", "姓名"],
+        "first_name": ["first name", "given name", "firstname", "名"],
+        "last_name": ["last name", "surname", "family name", "lastname", "姓"],
+        "title": ["title", "job title", "position", "role", "职位", "职务", "头衔"],
+        "email": ["email", "e-mail", "email address", "e-mail address", "mail", "邮箱", "电子邮件", "电子邮箱",
+                  "邮件", "邮箱地址"],
+        "phone": ["phone", "telephone", "tel", "phone number", "mobile", "mobile phone", "cell", "电话", "手机",
+                  "手机号", "手机号码", "联系电话", "电话号码", "移动电话"],
+        "primary": ["primary", "main contact", "主联系人"],
+        "birthday": ["birthday", "date of birth", "dob", "birth date", "生日", "出生日期"],
+        "note": ["note", "notes", "remarks", "备注"],
+    },
+    "interactions": {
+        **_COMMON_CUSTOMER,
+        "at": ["at", "date", "time", "when", "datetime", "date time", "日期", "时间", "跟进时间", "沟通时间"],
+        "kind": ["kind", "type", "activity type", "interaction type", "channel", "类型", "方式", "跟进方式"],
+        "by": ["by", "user", "logged by", "记录人"],
+        "contact": ["contact", "contact name", "联系人"],
+        "direction": ["direction", "方向"],
+        "duration": ["duration", "duration_min", "minutes", "时长"],
+        "outcome": ["outcome", "result", "结果"],
+        "tags": ["tags", "tag", "标签"],
+        "summary": ["summary", "subject", "notes", "note", "description", "details", "content", "摘要", "内容",
+                    "记录", "跟进内容", "备注"],
+    },
+    "opps": {
+        **_COMMON_CUSTOMER,
+        "id": ["id", "opp", "opp id"],
+        "title": ["title", "opportunity", "opportunity name", "deal", "deal name", "商机", "商机名称", "机会名称",
+                  "项目"],
+        "amount": ["amount", "value", "deal value", "金额", "商机金额", "预计金额"],
+        "currency": ["currency", "币种", "货币"],
+        "stage": ["stage", "deal stage", "阶段", "销售阶段"],
+        "close": ["close", "close date", "expected close", "预计成交日期", "结单日期"],
+        "owner": ["owner", "deal owner", "负责人", "销售"],
+        "source": ["source", "来源"],
+        "product": ["product", "产品"],
+        "lost_reason": ["lost_reason", "lost reason", "reason", "输单原因"],
+    },
+    "orders": {
+        **_COMMON_CUSTOMER,
+        "date": ["date", "order date", "日期", "下单日期", "订单日期"],
+        "amount": ["amount", "total", "value", "金额", "订单金额"],
+        "currency": ["currency", "币种", "货币"],
+        "product": ["product", "item", "产品", "商品"],
+        "opp": ["opp", "opportunity", "deal", "商机"],
+    },
+    "tickets": {
+        **_COMMON_CUSTOMER,
+        "id": ["id", "ticket", "ticket id"],
+        "title": ["title", "subject", "issue", "标题", "主题", "问题"],
+        "priority": ["priority", "优先级"],
+        "category": ["category", "type", "分类", "类别"],
+        "channel": ["channel", "source", "渠道"],
+        "assignee": ["assignee", "assigned to", "agent", "处理人"],
+        "contact": ["contact", "联系人"],
+        "text": ["text", "description", "details", "body", "描述", "内容"],
+        "status": ["status", "状态"],
+        "opened_at": ["opened_at", "opened", "created", "created at", "创建时间"],
+    },
+}
+# Columns written by export that carry no importable data.
+_DERIVED = {"probability", "created", "closed_at", "first_response_at", "resolved_at", "csat",
+            "response_due", "resolution_due", "response_breached", "resolution_breached", "stage_history",
+            "close_history", "error"}
+
+
+def normalize_header(text: object) -> str:
+    s = unicodedata.normalize("NFKC", str(text or "")).casefold().strip()
+    s = re.sub(r"[\s_\-/:：()（）*]+", " ", s).strip()
+    return s
+
+
+def known_fields(kind: str) -> list[str]:
+    return list(SYNONYMS[kind])
+
+
+@dataclass
+class Mapping:
+    """Column index -> field, with the header text kept for messages."""
+
+    kind: str
+    headers: list[str]
+    fields: dict[int, str] = field(default_factory=dict)  # column index -> field
+    ignored: list[str] = field(default_factory=list)
+
+    def column_of(self, name: str) -> str:
+        for i, f in self.fields.items():
+            if f == name:
+                return self.headers[i]
+        return name
+
+    def has(self, name: str) -> bool:
+        return name in self.fields.values()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        out = [(self.headers[i], f) for i, f in sorted(self.fields.items())]
+        return out + [(h, "(ignored)") for h in self.ignored]
+
+
+def _valid_target(kind: str, target: str) -> bool:
+    return target in SYNONYMS[kind] or (kind == "customers" and target.startswith("extra.") and len(target) > 6)
+
+
+def parse_map_options(options: tuple[str, ...] | list[str], kind: str) -> dict[str, str]:
+    """``--map "COLUMN=field"`` (``COLUMN=`` or ``COLUMN=-`` ignores the column)."""
+    out: dict[str, str] = {}
+    for text in options:
+        if "=" not in text:
+            raise UsageError(f"--map {text!r}: write COLUMN=field (like --map '客户全称=name')")
+        column, target = (part.strip() for part in text.rsplit("=", 1))
+        target = target or IGNORE
+        if target != IGNORE and not _valid_target(kind, target):
+            hint = ", ".join(known_fields(kind)) + (", extra.NAME" if kind == "customers" else "")
+            raise UsageError(f"--map {text!r}: {target!r} is not a field of {kind}; use one of: {hint}, or - to "
+                             "ignore the column")
+        out[normalize_header(column)] = target
+    return out
+
+
+def auto_map(headers: list[str], kind: str, overrides: dict[str, str] | None = None) -> Mapping:
+    table = SYNONYMS[kind]
+    lookup: dict[str, str] = {}
+    for fld, spellings in table.items():
+        for s in spellings:
+            lookup.setdefault(normalize_header(s), fld)
+    overrides = overrides or {}
+    mapping = Mapping(kind, [str(h) if h is not None else "" for h in headers])
+    used: set[str] = set()
+    unknown_overrides = set(overrides)
+    for i, header in enumerate(mapping.headers):
+        key = normalize_header(header)
+        if not key:
+            continue
+        target: str | None
+        if key in overrides:
+            unknown_overrides.discard(key)
+            target = overrides[key]
+        elif key.startswith("extra.") and kind == "customers" and len(key) > 6:
+            target = "extra." + header.strip()[6:]
+        else:
+            target = lookup.get(key)
+            if target is None and key in _DERIVED:
+                target = IGNORE
+        if target is None or target == IGNORE or target in used:
+            if key not in _DERIVED:
+                mapping.ignored.append(header)
+            continue
+        used.add(target)
+        mapping.fields[i] = target
+    if unknown_overrides:
+        raise UsageError(f"--map: no column named {', '.join(sorted(unknown_overrides))!s} in the file; "
+                         f"its columns are: {', '.join(h for h in mapping.headers if h)}")
+    return mapping

@@ -1,0 +1,111 @@
+"""Excel workbooks in and out (openpyxl, imported only here and only when called)."""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from crmcli.errors import InvalidRecord, UsageError
+from crmcli.io.csvio import Table, cell_text, neutralize
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?$")
+
+
+def _open(path: Path) -> Any:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InvalidRecord(f"{path.name}: not a readable .xlsx workbook ({exc}); save it again from Excel "
+                            "as .xlsx") from None
+
+
+def read_xlsx(path: Path, sheet: str | None = None, *, all_sheets: bool = False) -> list[Table]:
+    """One table per sheet (``sheet`` only, else the first, else every sheet with ``all_sheets``)."""
+    wb = _open(path)
+    try:
+        names = list(wb.sheetnames)
+        if sheet is not None:
+            match = [n for n in names if n == sheet] or [n for n in names if n.casefold() == sheet.casefold()]
+            if not match:
+                raise UsageError(f"--sheet {sheet!r}: {path.name} has no such sheet; its sheets: {', '.join(names)}")
+            wanted = match[:1]
+        else:
+            wanted = names if all_sheets else names[:1]
+        return [_table(wb[n], n) for n in wanted]
+    finally:
+        wb.close()
+
+
+def sheet_names(path: Path) -> list[str]:
+    wb = _open(path)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _table(ws: Any, name: str) -> Table:
+    table = Table(name, [])
+    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = list(row)
+        if not any(c not in (None, "") for c in cells):
+            continue
+        if not table.headers:
+            table.headers = [cell_text(c).strip() for c in cells]
+            continue
+        table.rows.append((number, cells))
+    return table
+
+
+def _typed(column: str, value: Any) -> Any:
+    """Cell value: numbers stay numbers, days become dates, timestamps local date-times."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = cell_text(value)
+    if _DAY.match(text):
+        try:
+            return _dt.date.fromisoformat(text)
+        except ValueError:
+            return neutralize(text)
+    if _STAMP.match(text):
+        from crmcli import dates
+
+        try:
+            return dates.to_local(dates.parse_iso(text)).replace(tzinfo=None)
+        except dates.DateError:
+            return neutralize(text)
+    return neutralize(text)
+
+
+def write_xlsx(path: Path, sheets: Mapping[str, tuple[Sequence[str], list[dict]]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=False)
+    first = True
+    for name, (columns, rows) in sheets.items():
+        ws = wb.active if first else wb.create_sheet()
+        first = False
+        ws.title = name[:31]
+        ws.append(list(columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append([_typed(c, row.get(c)) for c in columns])
+        for col in ws.iter_cols(min_row=2):
+            for cell in col:
+                if isinstance(cell.value, _dt.datetime):
+                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
+                elif isinstance(cell.value, _dt.date):
+                    cell.number_format = "yyyy-mm-dd"
+                elif isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula
+        ws.freeze_panes = "A2"
+    wb.save(path)

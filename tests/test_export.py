@@ -1,0 +1,167 @@
+"""crm export: xlsx with typed cells, csv (with --excel), json, formula neutralizing, and the round trip."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from crmcli.cli.main import cli
+from tests.conftest import commits, git
+
+
+def _seed(invoke, *, journals: bool = True) -> str:
+    r = invoke("customer", "add", "深圳市基石协作科技有限公司", "--tier", "A", "--owner", "王芳", "--tag", "saas",
+               "--tag", "key", "--birthday", "2001-02-03", "--set", "external_id=C-1", "--website", "https://jishi.example",
+               "--contact", "李娜 <li.na@example.cn>, 13800138000")
+    assert r.exit_code == 0, r.output
+    cid = r.stdout.strip()
+    assert invoke("contact", "add", cid, "Jane Doe", "--title", "CTO", "--email", "jane@jishi.example").exit_code == 0
+    assert invoke("customer", "add", "=HYPERLINK(\"http://evil\")", "--phone", "+86 10 8888 0000",
+                  "--address", "-1 Main St").exit_code == 0
+    assert invoke("customer", "add", "Jane Person", "--kind", "person", "--email", "jp@example.com").exit_code == 0
+    if journals:
+        assert invoke("log", cid, "call", "Discussed, renewal", "--at", "2026-11-02 10:00", "--duration", "1h30m",
+                      "--direction", "out", "--contact", "李娜").exit_code == 0
+        r = invoke("order", "add", cid, "--amount", "99.5", "--date", "2026-10-01", "--product", "Licence")
+        assert r.exit_code == 0
+        assert invoke("opp", "add", cid, "ERP", "--amount", "120000", "--close", "2026-12-31").exit_code == 0
+        assert invoke("ticket", "open", cid, "Login fails", "--priority", "high").exit_code == 0
+    return cid
+
+
+def test_xlsx_has_a_sheet_per_kind_with_typed_cells(store_dir: Path, invoke) -> None:
+    from openpyxl import load_workbook
+
+    cid = _seed(invoke)
+    out = store_dir.parent / "all.xlsx"
+    r = invoke("export", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert "Exported 3 customers, 2 contacts, 1 interactions, 1 opps, 1 orders" in r.stderr
+    wb = load_workbook(out)
+    assert wb.sheetnames[:5] == ["customers", "contacts", "interactions", "opps", "orders"]
+    customers = list(wb["customers"].iter_rows(values_only=True))
+    header = customers[0]
+    jishi = dict(zip(header, next(r for r in customers if r[0] == cid), strict=True))
+    assert jishi["birthday"] == dt.datetime(2001, 2, 3)  # a real date cell
+    assert isinstance(jishi["created"], dt.datetime) and jishi["extra.external_id"] == "C-1"
+    orders = list(wb["orders"].iter_rows(values_only=True))
+    assert dict(zip(orders[0], orders[1], strict=True))["amount"] == 99.5
+    assert wb["orders"]["B2"].number_format == "yyyy-mm-dd"
+    # formulas are neutralized: stored as text with a leading '
+    names = [r[1] for r in customers[1:]]
+    assert "'=HYPERLINK(\"http://evil\")" in names
+    for row in wb["customers"].iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f"
+    assert git(store_dir, "status", "--porcelain") == ""
+
+
+def test_csv_one_kind_excel_bom_and_neutralizing(store_dir: Path, invoke) -> None:
+    _seed(invoke, journals=False)
+    out = store_dir.parent / "c.csv"
+    assert invoke("export", "--kind", "customers", "-o", str(out), "--excel").exit_code == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    text = raw.decode("utf-8-sig")
+    assert "'=HYPERLINK(\"\"http://evil\"\")" in text and "'+86 10 8888 0000" in text and "'-1 Main St" in text
+    assert "saas,key" in text
+    plain = store_dir.parent / "p.csv"
+    assert invoke("export", "--kind", "contacts", "-o", str(plain)).exit_code == 0
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    r = invoke("export", "-o", str(plain))
+    assert r.exit_code == 2 and "a .csv file holds one kind" in r.stderr
+    r = invoke("export", "-o", str(store_dir.parent / "x.txt"))
+    assert r.exit_code == 2 and "use .xlsx, .csv, .json, .vcf or .ics" in r.stderr
+
+
+def test_json_export(store_dir: Path, invoke) -> None:
+    cid = _seed(invoke)
+    out = store_dir.parent / "all.json"
+    assert invoke("export", "-o", str(out)).exit_code == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert {r["id"] for r in doc["customers"]} >= {cid}
+    assert doc["orders"] == [{"customer": cid, "date": "2026-10-01", "amount": 99.5, "currency": "CNY",
+                              "product": "Licence", "opp": None}]
+    one = store_dir.parent / "opps.json"
+    assert invoke("export", "--kind", "opps", "-o", str(one)).exit_code == 0
+    assert json.loads(one.read_text(encoding="utf-8"))[0]["title"] == "ERP"
+
+
+def _records(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.glob("customers/*/*/customer.yaml"))}
+
+
+def _run(root: Path, *args: str):  # noqa: ANN202
+    import os
+
+    from tests.conftest import _Main
+
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        return CliRunner().invoke(_Main(), list(args))  # type: ignore[arg-type]
+    finally:
+        os.chdir(old)
+
+
+def test_round_trip_xlsx_and_json_into_an_empty_store(store_dir: Path, invoke, tmp_path: Path, monkeypatch) -> None:
+    _seed(invoke)
+    for name in ("all.xlsx", "all.json"):
+        out = tmp_path / name
+        assert invoke("export", "-o", str(out)).exit_code == 0
+        target = tmp_path / f"empty-{name}"
+        assert CliRunner().invoke(cli, ["init", str(target)]).exit_code == 0
+        r = _run(target, "import", str(out))
+        assert r.exit_code == 0, r.output
+        assert commits(target)[0].startswith(f"Import 3 customers, 2 contacts, 1 opps, 1 orders, 1 interactions, "
+                                             f"1 tickets from {name}")
+        # the profiles are byte for byte the same files, ids and all
+        assert _records(target) == _records(store_dir)
+        # and every kind exports the same rows again
+        for kind in ("customers", "contacts", "interactions", "orders"):
+            a, b = tmp_path / f"a-{kind}.json", tmp_path / f"b-{kind}.json"
+            assert invoke("export", "--kind", kind, "-o", str(a)).exit_code == 0
+            assert _run(target, "export", "--kind", kind, "-o", str(b)).exit_code == 0
+            assert a.read_text(encoding="utf-8") == b.read_text(encoding="utf-8"), kind
+        opps = [{k: v for k, v in r.items() if k in ("id", "title", "amount", "stage", "close", "owner")}
+                for r in json.loads((tmp_path / name).read_text())["opps"]] if name.endswith("json") else None
+        if opps:
+            c = tmp_path / "opps-again.json"
+            assert _run(target, "export", "--kind", "opps", "-o", str(c)).exit_code == 0
+            again = [{k: v for k, v in r.items() if k in ("id", "title", "amount", "stage", "close", "owner")}
+                     for r in json.loads(c.read_text())]
+            assert again == opps
+        # importing the export once more changes nothing
+        head = git(target, "rev-parse", "HEAD")
+        r = _run(target, "import", str(out))
+        assert r.exit_code == 0 and "Nothing to import" in r.stderr, r.output
+        assert git(target, "rev-parse", "HEAD") == head
+        assert _run(target, "check").exit_code == 0
+
+
+def test_round_trip_csv_customers(store_dir: Path, invoke, tmp_path: Path) -> None:
+    _seed(invoke, journals=False)
+    out = tmp_path / "customers.csv"
+    assert invoke("export", "--kind", "customers", "-o", str(out), "--excel").exit_code == 0
+    target = tmp_path / "t"
+    assert CliRunner().invoke(cli, ["init", str(target)]).exit_code == 0
+    assert _run(target, "import", str(out)).exit_code == 0
+    contacts = tmp_path / "contacts.csv"
+    assert invoke("export", "--kind", "contacts", "-o", str(contacts)).exit_code == 0
+    r = _run(target, "import", str(contacts), "--kind", "contacts")
+    assert r.exit_code == 0, r.output
+    assert _records(target) == _records(store_dir)
+
+
+def test_export_imports_no_openpyxl_for_csv(store_dir: Path, crm) -> None:
+    code = ("import sys; from crmcli.cli.main import main\n"
+            "try:\n main(['export','--kind','customers','-o','../x.csv'])\n"
+            "except SystemExit: pass\n"
+            "assert 'openpyxl' not in sys.modules and 'pandas' not in sys.modules, 'heavy import'\n")
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", code], cwd=store_dir, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
