@@ -102,7 +102,7 @@ def _index_path(store: Store) -> Path:
 def _load_index(store: Store) -> dict[str, list[str]]:
     try:
         with open(_index_path(store), "rb") as fh:
-            data = marshal.load(fh)
+            data = marshal.loads(fh.read())
         return data if isinstance(data, dict) else {}
     except (OSError, EOFError, ValueError, TypeError):
         return {}
@@ -114,7 +114,7 @@ def _save_index(store: Store, index: dict[str, list[str]]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            marshal.dump(index, fh)
+            fh.write(marshal.dumps(index))
         os.replace(tmp, path)
 
 

@@ -33,7 +33,7 @@ def _cache_path(store: Store) -> Path:
 def _load(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
-            version, entries = marshal.load(fh)
+            version, entries = marshal.loads(fh.read())
         if tuple(version[:1]) == _VERSION[:1] and tuple(version[1]) == _VERSION[1]:
             return entries
     except (OSError, EOFError, ValueError, TypeError):
@@ -46,7 +46,7 @@ def _save(path: Path, entries: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            marshal.dump((_VERSION, entries), fh)
+            fh.write(marshal.dumps((_VERSION, entries)))
         os.replace(tmp, path)
 
 
@@ -60,11 +60,12 @@ def customer_index(store: Store, *, problems: list | None = None) -> list[Custom
     old = _load(cache_file)
     new: dict = {}
     customers: list[Customer] = []
-    base = store.root / CUSTOMERS
+    base = str(store.root / CUSTOMERS)
+    join = os.path.join
     changed = False
     racy_after = time.time_ns() - _RACY_NS
     for cid in store.customer_ids():
-        path = base / cid[:2] / cid / "customer.yaml" if len(cid) >= 2 else store.customer_file(cid)
+        path = join(base, cid[:2], cid, "customer.yaml") if len(cid) >= 2 else str(store.customer_file(cid))
         try:
             st = os.stat(path)
         except OSError:
@@ -76,7 +77,7 @@ def customer_index(store: Store, *, problems: list | None = None) -> list[Custom
         else:
             changed = True
             try:
-                data = yamlio.loads(store.read_text(path), store.rel(path))
+                data = yamlio.loads(store.read_text(Path(path)), store.rel(Path(path)))
             except CrmError as exc:
                 if problems is not None:
                     problems.append(str(exc))
@@ -84,7 +85,7 @@ def customer_index(store: Store, *, problems: list | None = None) -> list[Custom
             if not isinstance(data, dict):
                 continue
         new[cid] = (stamp[0] if stamp[0] < racy_after else -1, stamp[1], data)
-        customers.append(Customer(cid, data, str(path)))
+        customers.append(Customer(cid, data, path))
     if changed or len(new) != len(old):
         _save(cache_file, new)
     return customers
