@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("crmcli.cli.store_cmds", "init_cmd"),
     "customer": ("crmcli.cli.customers", "customer"),
     "contact": ("crmcli.cli.customers", "contact"),
+    "show": ("crmcli.cli.overview", "show_cmd"),
+    "search": ("crmcli.cli.overview", "search_cmd"),
     "log": ("crmcli.cli.activities", "log_cmd"),
     "timeline": ("crmcli.cli.activities", "timeline_cmd"),
     "task": ("crmcli.cli.activities", "task"),
@@ -31,11 +33,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("crmcli.cli.sales", "pipeline_cmd"),
     "order": ("crmcli.cli.sales", "order"),
     "contract": ("crmcli.cli.sales", "contract"),
+    "import": ("crmcli.cli.transfer", "import_cmd"),
+    "export": ("crmcli.cli.transfer", "export_cmd"),
     "history": ("crmcli.cli.store_cmds", "history_cmd"),
     "diff": ("crmcli.cli.sync", "diff_cmd"),
     "sync": ("crmcli.cli.sync", "sync_cmd"),
     "check": ("crmcli.cli.store_cmds", "check_cmd"),
     "undo": ("crmcli.cli.store_cmds", "undo_cmd"),
+    "report": ("crmcli.cli.reports", "report"),
     "completion": ("crmcli.cli.store_cmds", "completion_cmd"),
 }
 

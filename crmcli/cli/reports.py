@@ -1,0 +1,251 @@
+"""`crm report`: weekly, pipeline, service and customers reports (pandas; loaded only here)."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crmcli.cli.common import CONTEXT_SETTINGS, get_app, store_options
+from crmcli.errors import UsageError
+
+FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
+EXTENSIONS = {".txt": "table", ".md": "md", ".markdown": "md", ".csv": "csv", ".json": "json", ".html": "html",
+              ".htm": "html", ".xlsx": "xlsx"}
+
+
+def _common(fn: Callable) -> Callable:
+    fn = click.option("--section", "sections", metavar="KEY", multiple=True,
+                      help="Only these sections (repeatable; see the keys in --format json).")(fn)
+    fn = click.option("--output", "-o", metavar="FILE",
+                      help="Write to FILE; its extension picks the format (.md .csv .json .html .xlsx .txt).")(fn)
+    fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
+                      help="Output format (default: from --output's extension, else table).")(fn)
+    return store_options(fn)
+
+
+def _format(fmt: str | None, output: str | None) -> str:
+    if fmt:
+        return fmt
+    if output:
+        ext = Path(output).suffix.lower()
+        if ext not in EXTENSIONS:
+            raise UsageError(f"--output {output}: cannot tell the format from the extension {ext or '(none)'}; "
+                             f"use one of {', '.join(EXTENSIONS)} or give --format")
+        return EXTENSIONS[ext]
+    return "table"
+
+
+def _when(text: str, what: str, *, end_of_day: bool = False) -> datetime:
+    from crmcli import dates
+
+    try:
+        if end_of_day:
+            return dates.parse_when(text, prefer="past", date_only_time=time(23, 59, 59))
+        return dates.parse_when(text, prefer="past")
+    except dates.DateError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+
+
+def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) -> None:
+    from crmcli.reports import output as out
+
+    if sections:
+        known = [s.key for s in report.sections]
+        unknown = [k for k in sections if k not in known]
+        if unknown:
+            raise UsageError(f"--section {unknown[0]}: no such section; sections: {', '.join(known)}")
+        report.sections = [s for s in report.sections if s.key in sections]
+    data = out.render(report, fmt)
+    if output:
+        path = Path(output)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"--output {output}: cannot write ({exc.strerror}); check the folder exists") from None
+        click.echo(f"Wrote {report.title.lower()} to {output}", err=True)
+        return
+    if isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise UsageError("xlsx is binary; write it with --output FILE.xlsx (or redirect standard output)")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    click.echo(data, nl=False)
+
+
+def _frames(store: Any, kinds: list[str]) -> dict:
+    from crmcli import frames
+
+    return frames.load(store, kinds)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def report() -> None:
+    """Reports for people, spreadsheets and cron: weekly, pipeline, service, customers.
+
+    Terminal tables by default; --format or --output FILE (by extension) for md, csv, json,
+    html (one self-contained page with charts) and xlsx (a sheet per section, with charts).
+    Output is the same for the same records and CRM_NOW; no prompts, no colour off a terminal.
+
+    \b
+    Examples:
+      crm report weekly --week 2026-W47
+      crm report pipeline --as-of 2026-09-30 -o pipeline.xlsx
+      crm report service --since 90d --format md
+      crm report customers --format json --section abc
+    """
+
+
+@report.command("weekly")
+@click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 (default: last full week).")
+@click.option("--since", metavar="WHEN", help="Start of the window instead of a week (e.g. 14d, 2026-11-01).")
+@click.option("--until", metavar="WHEN", help="End of the window (default: now); a bare day includes that day.")
+@click.option("--owner", metavar="NAME", help="Only what this person did, owns or is assigned.")
+@_common
+def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: str | None, fmt: str | None,
+               output: str | None, sections: tuple[str, ...]) -> None:
+    """What the team did and what moved in a week: interactions, customers, deals, tickets, tasks.
+
+    \b
+    Examples:
+      crm report weekly                                  # last full ISO week
+      crm report weekly --week 2026-W47 --owner 王芳
+      crm report weekly --since 2026-11-01 --until 2026-11-15 -o nov.html
+    """
+    from crmcli import dates
+    from crmcli.activities import parse_until
+
+    fmt = _format(fmt, output)
+    if week and (since or until):
+        raise UsageError("give --week or --since/--until, not both")
+    try:
+        now = dates.now()
+        if week:
+            start, end = dates.iso_week_range(week)
+            label = f"{week.upper()} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
+        elif since or until:
+            start = dates.parse_since(since) if since else now - timedelta(days=7)
+            end = parse_until(until) if until else now
+            label = ""
+        else:
+            iso = (now - timedelta(days=7)).isocalendar()
+            start, end = dates.iso_week_range(f"{iso.year}-W{iso.week:02d}")
+            label = f"{iso.year}-W{iso.week:02d} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
+    except dates.DateError as exc:
+        raise UsageError(str(exc)) from None
+    if end <= start:
+        raise UsageError("the window is empty: --until must be after --since")
+    store = get_app().store()
+    from crmcli.reports import weekly
+
+    data = _frames(store, ["customers", "interactions", "opps", "orders", "tickets", "tasks"])
+    rep = weekly.build(data, start=start, end=end, now=now, stages=store.config.stages, owner=owner, label=label,
+                       currency=str(store.config.get("currency", "CNY")))
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("pipeline")
+@click.option("--as-of", "as_of", metavar="WHEN", help="Replay the pipeline as it stood then (a day means its end).")
+@click.option("--since", metavar="WHEN", default="30d", show_default=True,
+              help="Start of the movement window (counted back from now).")
+@click.option("--owner", metavar="NAME", help="Only this person's deals.")
+@_common
+def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | None, output: str | None,
+                 sections: tuple[str, ...]) -> None:
+    """Pipeline by stage, forecast by close month and category, conversion, win rate, cycle, movement.
+
+    \b
+    Examples:
+      crm report pipeline
+      crm report pipeline --as-of 2026-09-30 --owner alice
+      crm report pipeline --since 2026-10-01 -o pipeline.xlsx
+    """
+    from crmcli import dates
+
+    fmt = _format(fmt, output)
+    now = dates.now()
+    cutoff = _when(as_of, "--as-of", end_of_day=True) if as_of else now
+    try:
+        start = dates.parse_since(since, base=cutoff)
+    except dates.DateError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    store = get_app().store()
+    from crmcli.reports import pipeline
+
+    data = _frames(store, ["customers", "opps"])
+    rep = pipeline.build(data, pipeline=[p for p in store.config["pipeline"] if isinstance(p, dict)], as_of=cutoff,
+                         since=start, now=now, currency=str(store.config.get("currency", "CNY")), owner=owner,
+                         label=f"as of {cutoff:%Y-%m-%d %H:%M}")
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("service")
+@click.option("--since", metavar="WHEN", help="Only tickets opened since then (e.g. 90d, 2026-01-01).")
+@click.option("--assignee", metavar="NAME", help="Only this person's tickets.")
+@_common
+def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output: str | None,
+                sections: tuple[str, ...]) -> None:
+    """Open tickets by priority and age, response and resolution times, SLA, CSAT and NPS.
+
+    \b
+    Examples:
+      crm report service
+      crm report service --since 90d --format md
+      crm report service --assignee bob -o service.html
+    """
+    from crmcli import dates, service
+
+    fmt = _format(fmt, output)
+    now = dates.now()
+    try:
+        start = dates.parse_since(since) if since else None
+    except dates.DateError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    store = get_app().store()
+    from crmcli.reports import service as report_service
+
+    data = _frames(store, ["customers", "tickets", "surveys"])
+    rep = report_service.build(data, now=now, since=start, priorities=list(service.priorities(store.config)),
+                               owner=assignee)
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("customers")
+@click.option("--owner", metavar="NAME", help="Only this person's customers.")
+@_common
+def customers_cmd(owner: str | None, fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """Segments, ABC revenue classes, RFM, lifetime value, churn risk and won revenue by lead source.
+
+    \b
+    Examples:
+      crm report customers
+      crm report customers --owner alice --section churn_risk
+      crm report customers -o customers.xlsx
+    """
+    from crmcli import dates
+
+    fmt = _format(fmt, output)
+    now = dates.now()
+    store = get_app().store()
+    from crmcli.reports import customers
+
+    settings = None
+    try:
+        from crmcli import health
+
+        settings = health.Settings.from_config(store.config)
+    except Exception:  # noqa: BLE001 - the health module is optional; the report falls back
+        settings = None
+    data = _frames(store, ["customers", "interactions", "opps", "orders", "tickets", "tasks", "surveys"])
+    rep = customers.build(data, now=now, currency=str(store.config.get("currency", "CNY")),
+                          lifecycle=store.config.lifecycle_stages, tiers=[str(t) for t in store.config.tiers],
+                          owner=owner, health_settings=settings)
+    _emit(rep, fmt, output, sections)
