@@ -86,3 +86,17 @@ def git(cwd: Path, *args: str) -> str:
 
 def commits(cwd: Path) -> list[str]:
     return git(cwd, "log", "--format=%s").splitlines()
+
+
+def snapshot(root: Path) -> tuple:
+    """Every file (hash) and folder outside .git/.crm, HEAD, and git status: "exactly as it was"."""
+    import hashlib
+
+    files = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if rel.parts[0] in (".git", ".crm"):
+            continue
+        files[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
+    return (files, git(root, "rev-parse", "HEAD"),
+            git(root, "status", "--porcelain", "--untracked-files=all"))

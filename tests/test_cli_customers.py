@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -20,7 +19,7 @@ from crmcli.errors import InvalidRecord
 from crmcli.ids import ALPHABET
 from crmcli.store import open_store
 from crmcli.yamlio import YamlSyntaxError
-from tests.conftest import commits, git
+from tests.conftest import commits, git, snapshot
 
 NOW = "2026-11-20T14:30:00+08:00"
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-[" + ALPHABET + r"]{4}$")
@@ -41,16 +40,6 @@ def cfile(root: Path, cid: str) -> Path:
     return root / "customers" / cid[:2] / cid / "customer.yaml"
 
 
-def snapshot(root: Path) -> tuple:
-    """Every file (hash) and folder outside .git/.crm, HEAD, and git status."""
-    files = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] in (".git", ".crm"):
-            continue
-        files[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
-    return (files, git(root, "rev-parse", "HEAD"),
-            git(root, "status", "--porcelain", "--untracked-files=all"))
 
 
 def last_message(root: Path) -> str:

@@ -1,7 +1,6 @@
 """The git side: `crm init`, exactly one commit per change, messages, trailers, authors, the index."""
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from crmcli import git as gitlib
 from crmcli import yamlio
 from crmcli.errors import GitError
 from crmcli.store import GITATTRIBUTES, GITIGNORE, open_store
-from tests.conftest import _Main, commits, git
+from tests.conftest import _Main, commits, git, snapshot
 
 STORE_FILES = [".gitattributes", ".gitignore", "crm.yaml", "customers/.gitkeep"]
 
@@ -35,15 +34,6 @@ def message(cwd: Path, rev: str = "HEAD") -> str:
     return git(cwd, "log", "-1", "--format=%B", rev).rstrip("\n")
 
 
-def snapshot(root: Path) -> tuple:
-    files = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] in (".git", ".crm"):
-            continue
-        files[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
-    return (files, git(root, "rev-parse", "HEAD"),
-            git(root, "status", "--porcelain", "--untracked-files=all"))
 
 
 # -- crm init ------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """`crm history` (field-by-field words from git) and `crm undo` (a crm commit reverted as a new one)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crmcli.history import describe_changes, describe_journal
-from tests.conftest import commits, git
+from tests.conftest import commits, git, snapshot
 
 NAME = "深圳市基石协作科技有限公司"
 
@@ -40,15 +39,6 @@ def headers(root: Path, cid: str) -> list[str]:
     return lines
 
 
-def snapshot(root: Path) -> tuple:
-    files = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] in (".git", ".crm"):
-            continue
-        files[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
-    return (files, git(root, "rev-parse", "HEAD"),
-            git(root, "status", "--porcelain", "--untracked-files=all"))
 
 
 # -- history -------------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """The records store: finding it, ids, transactions, crash recovery, the lock, the profile cache."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -18,18 +17,7 @@ from crmcli.config import load_config
 from crmcli.customers import add_customer
 from crmcli.errors import GitError, InvalidRecord, NotFound, StoreError
 from crmcli.store import Store, find_root, open_store, recover
-from tests.conftest import commits, git
-
-
-def snapshot(root: Path) -> tuple:
-    files = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if rel.parts[0] in (".git", ".crm"):
-            continue
-        files[rel.as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "<dir>"
-    return (files, git(root, "rev-parse", "HEAD"),
-            git(root, "status", "--porcelain", "--untracked-files=all"))
+from tests.conftest import commits, git, snapshot
 
 
 def python(code: str, cwd: Path, **kwargs) -> subprocess.Popen:
