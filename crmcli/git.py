@@ -54,6 +54,9 @@ def init(path: Path) -> None:
     run(["init", "-q", "."], cwd=path)
     # Index v4 compresses paths: smaller index, cheaper to read on every commit.
     run(["config", "index.version", "4"], cwd=path)
+    # A split index rewrites only the changed entries: measured at 100,000 customers, one
+    # update-index fell from 140-200 ms to 48-64 ms (bench/README.md).
+    run(["config", "core.splitIndex", "true"], cwd=path)
 
 
 @dataclass(frozen=True)
