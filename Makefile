@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2}
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmcli tests bench
