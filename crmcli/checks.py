@@ -1,25 +1,41 @@
 """`crm check`: every problem in the store, each located as ``path:line``.
 
-Checks are plain functions in ``CHECKS``; each takes the store and a shared
-``Scan`` and yields ``Problem`` values. Nothing here stops at the first
-problem: one run lists them all.
+Checks are plain functions in two lists. ``CUSTOMER_CHECKS`` look at one
+customer's folder (its profile and journals) and ``STORE_CHECKS`` across
+customers (duplicate emails). Nothing here stops at the first problem: one run
+lists them all.
+
+Incremental: the per-customer result (its problems and the emails it holds) is
+kept in the store's local state folder, keyed by the stat data of every file in
+the folder, ``crm.yaml`` and the crmcli version. The next run re-reads only the
+customers whose files moved, as git's own index does; ``--all`` re-reads
+everything. A file changed within the last two seconds is never cached (git's
+"racy" rule: an edit in the same clock tick as the stat would hide).
 """
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
 import re
-from collections import defaultdict
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmcli import ids, yamlio
+from crmcli import __version__, ids, yamlio
+from crmcli.config import CONFIG_NAME
 from crmcli.errors import CrmError, Problem
 from crmcli.model import check_timestamp, validate_customer
 from crmcli.store import CUSTOMERS, Store
 
 CONFLICT_RE = re.compile(r"^(<{7}|={7}|>{7})(\s|$)", re.MULTILINE)
+CACHE_NAME = "check-cache.marshal"
+CACHE_FORMAT = 1
+RACY_SECONDS = 2.0
+PARALLEL_FROM = 400  # customers to (re)read before a second process pays for itself
+
 
 @dataclass
 class Loaded:
@@ -29,11 +45,21 @@ class Loaded:
 
 
 @dataclass
-class Scan:
-    """Files read once and shared by the checks."""
+class Folder:
+    """What one customer's folder holds, read once and shared by the per-customer checks."""
 
-    customers: dict[str, Loaded] = field(default_factory=dict)
-    journals: dict[str, list[Loaded]] = field(default_factory=dict)
+    cid: str
+    path: Path
+    customer: Loaded | None = None
+    journals: list[Loaded] = field(default_factory=list)
+
+
+@dataclass
+class CustomerResult:
+    """The outcome of checking one folder: what is wrong, and the emails it holds (for store-wide checks)."""
+
+    problems: list[Problem]
+    emails: list[tuple[str, str, int | None]]  # (email, rel path, line)
 
 
 def _read(store: Store, path: Path, problems: list[Problem]) -> Loaded | None:
@@ -63,15 +89,170 @@ def _read(store: Store, path: Path, problems: list[Problem]) -> Loaded | None:
     return Loaded(path, text, data)
 
 
-def scan(store: Store, problems: list[Problem], progress: Callable[[int], None] | None = None) -> Scan:
-    result = Scan()
+def check_profile(store: Store, f: Folder) -> Iterator[Problem]:
+    loaded = f.customer
+    if loaded is None:
+        return
+    for keys, message in validate_customer(loaded.data, store.config):
+        yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys), message)
+
+
+def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
+    from crmcli.events import load_all
+
+    kinds = load_all()
+    types = set(store.config.interaction_types)
+    for loaded in f.journals:
+        rel = store.rel(loaded.path)
+        if loaded.data is None:
+            continue
+        if not isinstance(loaded.data, list):
+            yield Problem(rel, 1, "a journal must be a list of events (- at: ...)")
+            continue
+        year = loaded.path.stem
+        for i, entry in enumerate(loaded.data):
+            def at(*keys: Any, text: str = loaded.text, index: int = i) -> int | None:
+                return yamlio.key_line(text, (index, *keys))
+            if not isinstance(entry, dict):
+                yield Problem(rel, at(), "each journal event must be a mapping (at: ..., kind: ...)")
+                continue
+            message = check_timestamp(entry.get("at"), "at")
+            if message:
+                yield Problem(rel, at("at"), message)
+            elif not str(entry["at"]).startswith(year):
+                yield Problem(rel, at("at"), f"event of {str(entry['at'])[:4]} filed in {year}.yaml; "
+                                             f"move it to journal/{str(entry['at'])[:4]}.yaml")
+            kind = entry.get("kind")
+            if kind in kinds:
+                for keys, msg in kinds[kind].validate(entry, store):
+                    yield Problem(rel, at(*keys), msg)
+            elif kind not in types:
+                known = sorted(types) + sorted(kinds)
+                yield Problem(rel, at("kind"), f"kind {kind!r} is not an interaction type or event "
+                                               f"(one of: {', '.join(known)})")
+
+
+def _emails(store: Store, f: Folder) -> list[tuple[str, str, int | None]]:
+    """Every email of the profile and its contacts, with where it stands."""
+    loaded = f.customer
+    if loaded is None or not isinstance(loaded.data, dict):
+        return []
+    data = loaded.data
+    rel = store.rel(loaded.path)
+    found: list[tuple[str, str, int | None]] = []
+    if isinstance(data.get("email"), str):
+        found.append((data["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("email",))))
+    contacts = data.get("contacts")
+    for i, c in enumerate(contacts if isinstance(contacts, list) else []):
+        if isinstance(c, dict) and isinstance(c.get("email"), str):
+            found.append((c["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("contacts", i, "email"))))
+    return found
+
+
+CUSTOMER_CHECKS: list[Callable[[Store, Folder], Iterator[Problem]]] = [check_profile, check_journals]
+
+
+def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
+    """Read one customer's folder and run every per-customer check on it."""
+    problems: list[Problem] = []
+    f = Folder(cid, folder)
+    path = folder / "customer.yaml"
+    if not path.is_file():
+        problems.append(Problem(store.rel(folder), None, "customer.yaml is missing; restore it with git "
+                                "or remove the folder"))
+        return CustomerResult(problems, [])
+    f.customer = _read(store, path, problems)
+    for jpath in store.journal_files(cid):
+        loaded = _read(store, jpath, problems)
+        if loaded is not None:
+            f.journals.append(loaded)
+    for check in CUSTOMER_CHECKS:
+        problems.extend(check(store, f))
+    return CustomerResult(problems, _emails(store, f))
+
+
+def check_duplicate_emails(store: Store, results: dict[str, CustomerResult]) -> Iterator[Problem]:
+    first: dict[str, tuple[str, str]] = {}  # email -> (cid, rel path) of the first customer holding it
+    for cid, result in results.items():
+        for email, rel, line in result.emails:
+            holder = first.setdefault(email, (cid, rel))
+            if holder[0] != cid:
+                yield Problem(rel, line, f"duplicate email {email} (also in {holder[1]}); keep it on one customer")
+
+
+STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem]]] = [check_duplicate_emails]
+
+
+# -- the folders, their signatures and the cache -------------------------------------------------------------------
+def _signature(folder: str, now: float) -> tuple | None:
+    """Stat data of every file the checks read in ``folder``; None when one is too fresh to trust ("racy")."""
+    parts: list[tuple] = []
+    newest = 0
+    for sub in (folder, os.path.join(folder, "journal")):
+        try:
+            entries = sorted(os.scandir(sub), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            parts.append((sub, None))
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            parts.append((entry.name, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    if now - newest / 1e9 < RACY_SECONDS:
+        return None
+    return tuple(parts)
+
+
+def _cache_key(store: Store) -> str:
+    """Changes when anything a per-customer check depends on beyond the folder changes."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0{os.getcwd()}\0".encode())
+    try:
+        digest.update((store.root / CONFIG_NAME).read_bytes())
+    except OSError:
+        pass
+    return digest.hexdigest()
+
+
+def _load_cache(store: Store, key: str) -> dict[str, Any]:
+    try:
+        data = marshal.loads((store.state_dir / CACHE_NAME).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("customers"), dict):
+        return {}
+    return data["customers"]
+
+
+def _save_cache(store: Store, key: str, customers: dict[str, Any]) -> None:
+    try:
+        store.state_dir.mkdir(exist_ok=True)
+        tmp = store.state_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps({"key": key, "customers": customers}))
+        os.replace(tmp, store.state_dir / CACHE_NAME)
+    except OSError:
+        pass  # a cache that cannot be written only costs time next run
+
+
+def _to_cache(sig: tuple, result: CustomerResult) -> tuple:
+    return (sig, [(p.path, p.line, p.message) for p in result.problems], result.emails)
+
+
+def _from_cache(entry: tuple) -> CustomerResult:
+    return CustomerResult([Problem(*p) for p in entry[1]], [tuple(e) for e in entry[2]])  # type: ignore[misc]
+
+
+def _folders(store: Store, problems: list[Problem]) -> dict[str, Path] | None:
+    """Every customer folder by id, after the checks of the folder names and places themselves."""
     base = store.root / CUSTOMERS
-    seen: dict[str, str] = {}
+    found: dict[str, Path] = {}
     try:
         shards = sorted(e.name for e in os.scandir(base) if e.is_dir() and not e.name.startswith("."))
     except FileNotFoundError:
         problems.append(Problem(store.rel(base), None, "customers/ folder is missing; create it (mkdir customers)"))
-        return result
+        return None
     for shard in shards:
         for entry in sorted(os.scandir(base / shard), key=lambda e: e.name):
             if not entry.is_dir() or entry.name.startswith("."):
@@ -85,98 +266,87 @@ def scan(store: Store, problems: list[Problem], progress: Callable[[int], None] 
             if ids.shard_of(cid) != shard:
                 problems.append(Problem(store.rel(folder), None, f"customer {cid} is filed under {shard}/; "
                                         f"move it to customers/{ids.shard_of(cid)}/"))
-            if cid in seen:
-                problems.append(Problem(store.rel(folder), None, f"duplicate id {cid} (also {seen[cid]})"))
-            seen[cid] = store.rel(folder)
-            path = folder / "customer.yaml"
-            if not path.is_file():
-                problems.append(Problem(store.rel(folder), None, "customer.yaml is missing; restore it with git "
-                                        "or remove the folder"))
+            if cid in found:
+                problems.append(Problem(store.rel(folder), None,
+                                        f"duplicate id {cid} (also {store.rel(found[cid])})"))
                 continue
-            loaded = _read(store, path, problems)
-            if loaded is not None:
-                result.customers[cid] = loaded
-            journals = []
-            for jpath in store.journal_files(cid):
-                jl = _read(store, jpath, problems)
-                if jl is not None:
-                    journals.append(jl)
-            result.journals[cid] = journals
+            found[cid] = folder
+    return found
+
+
+_worker_store: Store | None = None
+
+
+def _worker_init(root: str) -> None:
+    global _worker_store
+    from crmcli.store import open_store
+
+    _worker_store = open_store(root)
+
+
+def _worker_check(batch: list[tuple[str, str]]) -> list[tuple[str, tuple]]:
+    assert _worker_store is not None
+    out = []
+    for cid, folder in batch:
+        result = check_customer(_worker_store, cid, Path(folder))
+        out.append((cid, _to_cache((), result)))
+    return out
+
+
+def _check_many(store: Store, todo: list[tuple[str, Path]], jobs: int,
+                progress: Callable[[int], None] | None) -> dict[str, CustomerResult]:
+    """Check the given folders, in ``jobs`` processes when there are enough of them to pay for it."""
+    results: dict[str, CustomerResult] = {}
+    if jobs > 1 and len(todo) >= PARALLEL_FROM:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        size = max(50, len(todo) // (jobs * 8))
+        batches = [[(cid, str(p)) for cid, p in todo[i:i + size]] for i in range(0, len(todo), size)]
+        with ctx.Pool(jobs, initializer=_worker_init, initargs=(str(store.root),)) as pool:
+            for batch in pool.imap(_worker_check, batches):
+                for cid, entry in batch:
+                    results[cid] = _from_cache(entry)
+                if progress:
+                    progress(len(batch))
+        return results
+    for cid, folder in todo:
+        results[cid] = check_customer(store, cid, folder)
+        if progress:
+            progress(1)
+    return results
+
+
+def run_checks(store: Store, progress: Callable[[int], None] | None = None, *, full: bool = False,
+               jobs: int | None = None) -> list[Problem]:
+    """Every problem in the store, sorted by place; re-reads only folders changed since the last run unless ``full``."""
+    problems: list[Problem] = []
+    folders = _folders(store, problems)
+    if folders is None:
+        return problems
+    key = _cache_key(store)
+    cached = {} if full else _load_cache(store, key)
+    now = time.time()
+    signatures: dict[str, tuple | None] = {}
+    results: dict[str, CustomerResult] = {}
+    todo: list[tuple[str, Path]] = []
+    for cid, folder in folders.items():
+        sig = signatures[cid] = _signature(str(folder), now)
+        entry = cached.get(cid)
+        if sig is not None and entry is not None and entry[0] == sig:
+            results[cid] = _from_cache(entry)
             if progress:
                 progress(1)
-    return result
-
-
-def check_customers(store: Store, s: Scan) -> Iterator[Problem]:
-    for loaded in s.customers.values():
-        for keys, message in validate_customer(loaded.data, store.config):
-            yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys), message)
-
-
-def check_duplicate_emails(store: Store, s: Scan) -> Iterator[Problem]:
-    places: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for cid, loaded in s.customers.items():
-        data = loaded.data if isinstance(loaded.data, dict) else {}
-        if isinstance(data.get("email"), str):
-            places[data["email"].strip().lower()].append((cid, -1))
-        contacts = data.get("contacts")
-        for i, c in enumerate(contacts if isinstance(contacts, list) else []):
-            if isinstance(c, dict) and isinstance(c.get("email"), str):
-                places[c["email"].strip().lower()].append((cid, i))
-    for email, found in places.items():
-        first_cid = found[0][0]
-        first = store.rel(s.customers[first_cid].path)
-        for cid, i in found[1:]:
-            if cid == first_cid:
-                continue
-            loaded = s.customers[cid]
-            keys = ("email",) if i < 0 else ("contacts", i, "email")
-            yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys),
-                          f"duplicate email {email} (also in {first}); keep it on one customer")
-
-
-def check_journals(store: Store, s: Scan) -> Iterator[Problem]:
-    from crmcli.events import load_all
-
-    kinds = load_all()
-    types = set(store.config.interaction_types)
-    for journals in s.journals.values():
-        for loaded in journals:
-            rel = store.rel(loaded.path)
-            if loaded.data is None:
-                continue
-            if not isinstance(loaded.data, list):
-                yield Problem(rel, 1, "a journal must be a list of events (- at: ...)")
-                continue
-            year = loaded.path.stem
-            for i, entry in enumerate(loaded.data):
-                def at(*keys: Any, text: str = loaded.text, index: int = i) -> int | None:
-                    return yamlio.key_line(text, (index, *keys))
-                if not isinstance(entry, dict):
-                    yield Problem(rel, at(), "each journal event must be a mapping (at: ..., kind: ...)")
-                    continue
-                message = check_timestamp(entry.get("at"), "at")
-                if message:
-                    yield Problem(rel, at("at"), message)
-                elif not str(entry["at"]).startswith(year):
-                    yield Problem(rel, at("at"), f"event of {str(entry['at'])[:4]} filed in {year}.yaml; "
-                                                 f"move it to journal/{str(entry['at'])[:4]}.yaml")
-                kind = entry.get("kind")
-                if kind in kinds:
-                    for keys, msg in kinds[kind].validate(entry, store):
-                        yield Problem(rel, at(*keys), msg)
-                elif kind not in types:
-                    known = sorted(types) + sorted(kinds)
-                    yield Problem(rel, at("kind"), f"kind {kind!r} is not an interaction type or event "
-                                                   f"(one of: {', '.join(known)})")
-
-
-CHECKS = [check_customers, check_duplicate_emails, check_journals]
-
-
-def run_checks(store: Store, progress: Callable[[int], None] | None = None) -> list[Problem]:
-    problems: list[Problem] = []
-    s = scan(store, problems, progress)
-    for check in CHECKS:
-        problems.extend(check(store, s))
+        else:
+            todo.append((cid, folder))
+    fresh = _check_many(store, todo, jobs or min(2, os.cpu_count() or 1), progress)
+    results.update(fresh)
+    results = {cid: results[cid] for cid in folders}  # folder order: "the first holder" stays stable
+    keep = {cid: _to_cache(sig, results[cid]) for cid, sig in signatures.items() if sig is not None}
+    if keep != cached:
+        _save_cache(store, key, keep)
+    for result in results.values():
+        problems.extend(result.problems)
+    for check in STORE_CHECKS:
+        problems.extend(check(store, results))
     return sorted(problems, key=lambda p: (p.path, p.line or 0))

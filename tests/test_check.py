@@ -179,3 +179,62 @@ def test_check_through_the_real_entry_point(crm, store_dir: Path) -> None:
     assert p.returncode == 4
     assert p.stderr == (f"crm: error: {rel(cid)}:2: YAML aliases (*name) are not allowed in records; write the "
                         "value out\n")
+
+
+# -- incremental check: only folders whose files moved are read again ---------------------------------------------
+def _age(root: Path, seconds: float = 10) -> None:
+    """Make every record file look older than the racy window, as files are between real commands."""
+    import os
+    import time
+
+    old = time.time() - seconds
+    for p in (root / "customers").rglob("*"):
+        os.utime(p, (old, old), follow_symlinks=False)
+
+
+def test_incremental_check_sees_a_hand_edit_made_after_a_clean_run(crm, store_dir: Path) -> None:
+    a = crm("customer", "add", "Acme Corp").stdout.strip()
+    b = crm("customer", "add", "Beta Ltd").stdout.strip()
+    _age(store_dir)
+    assert crm("check").returncode == 0          # fills the cache
+    assert crm("check").returncode == 0          # answered from it
+    path = store_dir / rel(b)
+    path.write_text(path.read_text().replace("stage: lead", "stage: won"))
+    _age(store_dir)                              # an edit with an old mtime still changes ctime and size
+    p = crm("check")
+    assert (p.returncode, p.stdout) == (1, f"{rel(b)}:3: lifecycle stage 'won' is not one of: {STAGES}\n")
+    path.write_text(path.read_text().replace("stage: won", "stage: lead"))
+    assert crm("check").returncode == 0, a
+
+
+def test_incremental_check_follows_crm_yaml_and_keeps_store_wide_checks(crm, store_dir: Path) -> None:
+    crm("customer", "add", "Acme Corp", "--email", "info@acme.example")
+    b = crm("customer", "add", "Beta Ltd", "--tier", "C").stdout.strip()
+    _age(store_dir)
+    assert crm("check").returncode == 0
+    config = store_dir / "crm.yaml"
+    original = config.read_text()
+    config.write_text(original.replace("- C\n", "", 1))  # tier C no longer exists: cached answers are stale
+    p = crm("check")
+    assert p.returncode == 1 and f"{rel(b)}:" in p.stdout and "tier 'C'" in p.stdout, p.stdout + p.stderr
+    config.write_text(original)
+    assert crm("check").returncode == 0
+    # the first holder of the email is answered from the cache; the duplicate is still found
+    path = store_dir / rel(b)
+    path.write_text(path.read_text() + "email: info@acme.example\n")
+    p = crm("check")
+    assert p.returncode == 1
+    assert p.stdout.startswith(f"{rel(b)}:") and "duplicate email info@acme.example" in p.stdout
+
+
+def test_check_all_in_two_processes_equals_the_sequential_check(store_dir: Path, monkeypatch, crm) -> None:
+    from crmcli import checks
+
+    for name in ("Acme Corp", "Beta Ltd", "Gamma GmbH", "深圳市基石协作科技有限公司"):
+        assert crm("customer", "add", name).returncode == 0
+    cid = crm("customer", "add", "Delta").stdout.strip()
+    (store_dir / rel(cid)).write_text("name: Delta\nstage: nowhere\n")
+    monkeypatch.setattr(checks, "PARALLEL_FROM", 1)
+    parallel = run_checks(open_store(None), full=True, jobs=2)
+    sequential = run_checks(open_store(None), full=True, jobs=1)
+    assert parallel == sequential and len(sequential) >= 1

@@ -32,17 +32,21 @@ def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: 
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
+@click.option("--all", "full", is_flag=True,
+              help="Re-read every file (both cores) instead of only what changed since the last check.")
 @format_option(["text", "json"], default="text")
 @store_options
-def check_cmd(fmt: str) -> None:
+def check_cmd(full: bool, fmt: str) -> None:
     """Validate every record; print path:line: problem, exit 1 if any.
 
     Finds unreadable YAML, unknown stages and tiers, bad dates and emails,
-    duplicate ids and emails, and leftover git conflict markers.
+    duplicate ids and emails, and leftover git conflict markers. Only the
+    customers whose files changed since the last check are read again.
 
     \b
     Examples:
       crm check
+      crm check --all
       crm check --format json | jq length
     """
     from crmcli.checks import run_checks
@@ -50,7 +54,7 @@ def check_cmd(fmt: str) -> None:
     from crmcli.render import render_data
 
     store = get_app().store()
-    problems = run_checks(store)
+    problems = run_checks(store, full=full)
     if fmt == "json":
         render_data([{"path": p.path, "line": p.line, "message": p.message} for p in problems], "json")
     else:
