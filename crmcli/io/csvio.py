@@ -79,19 +79,21 @@ def read_csv(path: Path, encoding: str | None = None) -> Table:
     delim = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     table = Table(path.name, [], encoding=used, delimiter=delim)
+    # Row numbers as a spreadsheet shows them: one per record, blank rows included (a quoted
+    # cell spanning lines is still one row), so an error names the row the user sees.
+    row = 0
     try:
         for record in reader:
+            row += 1
             if not table.headers:
                 if any(c.strip() for c in record):
                     table.headers = [c.strip() for c in record]
                 continue
             if not any(c.strip() for c in record):
                 continue
-            table.rows.append((reader.line_num, list(record)))
+            table.rows.append((row, list(record)))
     except csv.Error as exc:
         raise InvalidRecord(f"{path.name}:line {reader.line_num}: unreadable CSV ({exc}); fix the quoting") from None
-    # row numbers as a spreadsheet shows them: header is row 1, then one per record
-    table.rows = [(i + 2, cells) for i, (_, cells) in enumerate(table.rows)]
     return table
 
 
