@@ -103,22 +103,23 @@ def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
 @store_options
 def undo_cmd(yes: bool) -> None:
-    """Revert the last commit made by crm (as a new commit); refuse anything else.
+    """Revert the last change made by crm (as a new commit); refuse anything else.
+
+    Run it again to step further back: undo never undoes an undo, it skips
+    earlier undos and the changes they reverted. To bring an undone change
+    back, revert the undo commit with git (git revert).
 
     \b
     Examples:
       crm undo
       crm undo --yes
     """
-    from crmcli.undo import undo_last
+    from crmcli.undo import undo_last, undo_target
 
     store = get_app().store()
     if not yes:
-        from crmcli import git
-
-        if store.top is not None:
-            subject = git.log(store.top, ["-1", "--format=%s"]).strip()
-            confirm(f'Undo "{subject}"?', yes)
+        _, subject = undo_target(store)
+        confirm(f'Undo "{subject}"?', yes)
     result = undo_last(store)
     done(f'Undid "{result.subject}" ({result.commit[:8]})', store)
 
