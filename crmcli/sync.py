@@ -75,7 +75,7 @@ def sync(store: Store, *, merge: bool = False, push: bool = True) -> SyncResult:
         if dirty:
             raise UsageError(f"{len(dirty)} uncommitted change(s) in the records, e.g. {dirty[0]}; crm sync "
                              "commits nothing by surprise: commit them (git commit) or discard them first")
-        git.run(["fetch", "--quiet", remote], cwd=top)
+        _remote_op(top, remote, "fetch from", ["fetch", "--quiet", remote])
         result = SyncResult(remote, branch)
         upstream = f"refs/remotes/{remote}/{branch}"
         has_upstream = _try(top, "rev-parse", "-q", "--verify", upstream) is not None
@@ -90,9 +90,36 @@ def sync(store: Store, *, merge: bool = False, push: bool = True) -> SyncResult:
             result.outgoing = int(_out(top, "rev-list", "--count", "HEAD"))
         if push and result.outgoing:
             args = ["push", "--quiet"] + ([] if has_upstream else ["-u"]) + [remote, f"HEAD:refs/heads/{branch}"]
-            git.run(args, cwd=top)
+            _remote_op(top, remote, "push to", args)
             result.pushed = True
         return result
+
+
+def git_reason(stderr: bytes) -> str:
+    """All of git's explanation on one line: every line counts (the last alone is often just
+    "and the repository exists."), without the repeated "fatal:"/"error:" prefixes and hints."""
+    parts: list[str] = []
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("hint:"):
+            continue
+        for prefix in ("fatal: ", "error: ", "remote: "):
+            line = line.removeprefix(prefix)
+        if parts and not parts[-1].endswith((".", ":", ";")) and line[:1].islower():
+            parts[-1] += " " + line  # a sentence git wrapped over two lines
+        else:
+            parts.append(line)
+    return "; ".join(p.rstrip(";") for p in parts) or "no reason given"
+
+
+def _remote_op(top: Path, remote: str, what: str, args: list[str]) -> None:
+    proc = git.run(args, cwd=top, check=False)
+    if proc.returncode == 0:
+        return
+    url = _try(top, "remote", "get-url", remote) or remote
+    kept = "nothing was changed here" if what.startswith("fetch") else "your commits are kept here"
+    raise GitError(f"cannot {what} {remote} ({url}): {git_reason(proc.stderr)}; {kept}. "
+                   "Check the address (git remote -v), your network and access rights, then crm sync again")
 
 
 def _integrate(store: Store, top: Path, upstream: str, merge: bool) -> None:
