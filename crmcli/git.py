@@ -113,11 +113,21 @@ def head_state(top: Path) -> tuple[str, str | None]:
     """(branch ref, commit or None when the branch is unborn)."""
     proc = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False)
     if proc.returncode != 0:
-        raise GitError("HEAD is detached; check out a branch (git switch main) before changing records")
+        raise GitError(_detached_advice(top))
     ref = proc.stdout.decode().strip()
     proc = run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], cwd=top, check=False)
     commit = proc.stdout.decode().strip() if proc.returncode == 0 else None
     return ref, commit or None
+
+
+def _detached_advice(top: Path) -> str:
+    """Why HEAD has no branch and what to do: mid-rebase, switching branch would strand the rebase."""
+    proc = run(["rev-parse", "--git-path", "rebase-merge", "--git-path", "rebase-apply"], cwd=top, check=False)
+    for name in proc.stdout.decode("utf-8", "replace").splitlines():
+        if name and (Path(top) / name).is_dir():
+            return ("a git rebase is in progress; finish it (resolve the conflicts, git add the files, "
+                    "git rebase --continue) or abort it (git rebase --abort), then run crm again")
+    return "HEAD is detached; check out a branch (git switch main) before changing records"
 
 
 def blob_id(data: bytes) -> str:
