@@ -75,6 +75,11 @@ class Config:
         return bool(self["autocommit"])
 
     @property
+    def private(self) -> bool:
+        """``private: true``: files and folders crm and git create are the owner's only (umask 077)."""
+        return self.data.get("private") is True
+
+    @property
     def stages(self) -> list[str]:
         return [s["stage"] for s in self["pipeline"]]
 
@@ -95,9 +100,12 @@ class Config:
         return list(self["interaction_types"])
 
 
-def default_config_text(name: str = "crm") -> str:
+def default_config_text(name: str = "crm", *, private: bool = False) -> str:
     data = copy.deepcopy(DEFAULTS)
     data["name"] = name
+    if private:  # right after autocommit, where a reader of crm.yaml looks for store-wide switches
+        data = {k: v for key, value in data.items()
+                for k, v in ([(key, value), ("private", True)] if key == "autocommit" else [(key, value)])}
     return yamlio.dumps(data)
 
 
@@ -132,6 +140,8 @@ def _validate(data: dict, text: str, rel: str) -> None:
         value = data.get(key)
         if value is not None and (not isinstance(value, list) or not value):
             fail(key, f"{key} must be a non-empty list")
+    if "private" in data and not isinstance(data["private"], bool):
+        fail("private", "private must be true or false (true: the store's files are readable by their owner only)")
     for kind in data.get("interaction_types") or []:
         if not isinstance(kind, str) or "." in kind or not kind:
             fail("interaction_types", f"interaction type {kind!r} must be a word without dots")

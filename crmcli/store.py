@@ -65,19 +65,27 @@ def open_store(records: str | None = None, *, author: str | None = None,
 
 
 def init_store(path: Path, *, name: str | None = None, author: str | None = None,
-               commit: bool = True) -> Store:
-    """Create a store in ``path`` (git-initialised when not inside a repository)."""
+               commit: bool = True, private: bool = False) -> Store:
+    """Create a store in ``path`` (git-initialised when not inside a repository).
+
+    ``private``: the store folder is made 0700 and everything crm and git create in it
+    0600/0700 (``private: true`` in crm.yaml keeps it so for every later command).
+    """
     path = path.expanduser()
     if (path / CONFIG_NAME).exists():
         raise StoreError(f"{path / CONFIG_NAME} already exists; this folder is already a records store")
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path} is a file; give a folder for the new store")
     created = not path.exists()
+    if private:
+        make_private()
     path.mkdir(parents=True, exist_ok=True)
     try:
+        if private:
+            _restrict(path)
         if git.find_top(path) is None:
             git.init(path)
-        return _init_files(path, name, author, commit)
+        return _init_files(path, name, author, commit, private)
     except BaseException:
         if created:
             import shutil
@@ -86,10 +94,25 @@ def init_store(path: Path, *, name: str | None = None, author: str | None = None
         raise
 
 
-def _init_files(path: Path, name: str | None, author: str | None, commit: bool) -> Store:
+def make_private() -> None:
+    """Owner-only permissions for every file and folder this process (and the git it runs) creates.
+
+    git follows the umask as long as ``core.sharedRepository`` is left at its default.
+    """
+    os.umask(0o077)
+
+
+def _restrict(folder: Path) -> None:
+    """The store folder itself owner-only: nothing below it can be reached by others."""
+    mode = folder.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(folder, mode & 0o700)
+
+
+def _init_files(path: Path, name: str | None, author: str | None, commit: bool, private: bool = False) -> Store:
     store_name = name or path.resolve().name
     files = {
-        CONFIG_NAME: default_config_text(store_name),
+        CONFIG_NAME: default_config_text(store_name, private=private),
         ".gitignore": GITIGNORE,
         ".gitattributes": GITATTRIBUTES,
         f"{CUSTOMERS}/.gitkeep": "",
@@ -136,6 +159,9 @@ class Store:
                  config: Config | None = None):
         self.root = root
         self.config = config if config is not None else load_config(root)
+        if self.config.private:
+            make_private()
+            _restrict(root)
         self.top = git.find_top(root)
         self.author = author or os.environ.get("CRM_AUTHOR") or None
         self._autocommit = autocommit

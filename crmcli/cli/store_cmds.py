@@ -14,19 +14,26 @@ from crmcli.cli.common import CONTEXT_SETTINGS, confirm, done, echo, format_opti
 @click.option("--name", help="Name of the store (default: the folder's name).")
 @click.option("--author", "author_", metavar="'NAME <EMAIL>'", help="Who is acting (default: the git user).")
 @click.option("--no-commit", "no_commit_", is_flag=True, help="Create the files but make no git commit.")
-def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: bool) -> None:
+@click.option("--private", is_flag=True,
+              help="Owner-only permissions (0700 folders, 0600 files), kept by 'private: true' in crm.yaml.")
+def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: bool, private: bool) -> None:
     """Create a records store (and a git repository when not inside one).
+
+    --private makes the store readable by you alone on this machine: the
+    folder becomes 0700, and everything crm and git create in it 0600/0700,
+    now and later (private: true in crm.yaml).
 
     \b
     Examples:
       crm init ~/crm
+      crm init ~/crm --private
       crm init . --name "Acme sales"
     """
     from crmcli.store import init_store
 
     app = get_app()
     store = init_store(Path(directory), name=name, author=author_ or app.author,
-                       commit=not (no_commit_ or app.no_commit))
+                       commit=not (no_commit_ or app.no_commit), private=private)
     echo(str(store.root))
     done(f"Created records store in {store.rel(store.root)}; next: crm customer add NAME", store)
 
