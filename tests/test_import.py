@@ -325,17 +325,13 @@ def test_progress_callback(store_dir: Path) -> None:
     assert seen[-1] == (500, 500) and len(seen) > 10
 
 
-def test_import_big_csv_is_fast(store_dir: Path, invoke) -> None:
-    import time
-
+def test_import_big_csv_is_one_clean_commit(store_dir: Path, invoke) -> None:
+    """Speed is measured by `make bench`, never by a timed unit test; this pins the shape of a bulk import."""
     (store_dir.parent / "big.csv").write_text("Company Name,Contact,Email,Phone,Industry,Tags\n" + "".join(
         f"Company {i},Person {i},p{i}@c{i}.example,+86 138 0000 {i:04d},software,\"a,b\"\n" for i in range(2000)),
         encoding="utf-8")
-    start = time.perf_counter()
     r = invoke("import", "../big.csv")
-    took = time.perf_counter() - start
     assert r.exit_code == 0, r.output
     assert commits(store_dir)[0] == "Import 2,000 customers from big.csv"
-    assert took < 10
     assert subprocess.run(["git", "status", "--porcelain"], cwd=store_dir, capture_output=True,
                           text=True).stdout == ""
