@@ -157,6 +157,10 @@ def _validate(data: dict, text: str, rel: str) -> None:
             p = s.get("probability", 0)
             if not isinstance(p, (int, float)) or not 0 <= p <= 100:
                 fail("pipeline", f"stage {s['stage']!r}: probability must be 0-100")
+    if "sensitive_fields" in data or "recipients" in data:
+        from crmcli import crypto
+
+        crypto.validate_config(data, fail)
     health = data.get("health")
     if health is not None:
         _validate_health(health, fail)

@@ -94,7 +94,8 @@ def _coerce(key: str, value: str) -> Any:
     return value
 
 
-def apply_assignments(customer: Customer, assignments: list[tuple[str, str]]) -> Customer:
+def apply_assignments(customer: Customer, assignments: list[tuple[str, str]],
+                      known: Iterable[str] = ()) -> Customer:
     """New customer with ``field=value`` applied; ``extra.x=v`` sets a free field, ``field=`` clears."""
     data = copy.deepcopy(customer.data)
     for key, value in assignments:
@@ -110,7 +111,7 @@ def apply_assignments(customer: Customer, assignments: list[tuple[str, str]]) ->
             else:
                 extra[sub] = value
             continue
-        if key not in CUSTOMER_FIELDS and key not in data:
+        if key not in CUSTOMER_FIELDS and key not in data and key not in known:
             raise UsageError(f"--set {key}: unknown field; known: {', '.join(CUSTOMER_FIELDS[:-3])} "
                              "(or extra.NAME for a free field)")
         if value == "":
@@ -128,12 +129,23 @@ def describe(old: dict, new: dict) -> str:
     return "; ".join(describe_changes(old, new)) or "no change"
 
 
+def change_lines(store: Store, old: dict, new: dict) -> list[str]:
+    """What changed, as phrases; sensitive values never appear in them (commit messages, output)."""
+    from crmcli.history import describe_changes
+
+    if store.config.get("sensitive_fields"):
+        from crmcli import crypto
+
+        old, new = crypto.mask_customer(store.config, old), crypto.mask_customer(store.config, new)
+    return describe_changes(old, new)
+
+
 def save_customer(store: Store, customer: Customer, old: dict, *, action: str = "customer.edit") -> Customer | None:
     """Validate and commit ``customer``; None when nothing changed."""
     _raise_first(validate_customer(customer.data, store.config), store.rel(store.customer_file(customer.id)))
     if customer.to_dict() == Customer(customer.id, old).to_dict():
         return None
-    summary = describe(old, customer.data)
+    summary = "; ".join(change_lines(store, old, customer.data)) or "no change"
     with store.transaction(f"Edit customer {customer.name} ({customer.id}): {summary}",
                            action=action, customer=customer.id) as tx:
         tx.write_customer(customer)
@@ -143,7 +155,7 @@ def save_customer(store: Store, customer: Customer, old: dict, *, action: str = 
 def edit_customer(store: Store, ref: str, assignments: list[tuple[str, str]]) -> tuple[Customer, Customer | None]:
     cid = store.resolve(ref)
     before = store.load_customer(cid, validate=False)
-    after = apply_assignments(before, assignments)
+    after = apply_assignments(before, assignments, store.config.get("sensitive_fields") or ())
     return before, save_customer(store, after, before.data)
 
 
@@ -161,6 +173,18 @@ def edit_customer_text(store: Store, cid: str, text: str, *, source: str | None 
         raise InvalidRecord(f"{path}:{line}: {message}")
     before = store.load_customer(cid, validate=False)
     return save_customer(store, Customer(cid, data), before.data)
+
+
+def show_customer(store: Store, ref: str) -> Customer:
+    """The customer for display: sensitive fields decrypted with the user's identity, else masked."""
+    cid = store.resolve(ref)
+    customer = store.load_customer(cid, validate=False)
+    from crmcli import crypto
+
+    if not crypto.has_sealed(customer.data):
+        return customer
+    data = crypto.reveal_customer(store.config, customer.data, crypto.load_identities(store.root))
+    return Customer(cid, data, customer.path)
 
 
 def remove_customer(store: Store, ref: str) -> Customer:

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmcli import git, yamlio
+from crmcli.crypto import is_sealed
 from crmcli.errors import CrmError, GitError
 from crmcli.store import Store
 
 
 def _show(value: Any) -> str:
+    if is_sealed(value):
+        return "••••"
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -45,7 +48,9 @@ def describe_changes(old: Any, new: Any, prefix: str = "") -> list[str]:
         a, b = old.get(key), new.get(key)
         if a == b:
             continue
-        if key == "contacts" and isinstance(a or [], list) and isinstance(b or [], list):
+        if is_sealed(a) or is_sealed(b):
+            changes.append(f"{name}: changed (encrypted)")
+        elif key == "contacts" and isinstance(a or [], list) and isinstance(b or [], list):
             changes += _describe_contacts(a or [], b or [], name)
         elif isinstance(a, list) and isinstance(b, list) and all(isinstance(x, (str, int)) for x in a + b):
             added = [x for x in b if x not in a]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmcli.config import Config
+from crmcli.crypto import is_sealed
 
 CUSTOMER_FIELDS = [
     "name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags",
@@ -208,11 +209,11 @@ def validate_customer(data: Any, config: Config) -> list[Issue]:
         ("extra", lambda v: None if isinstance(v, dict) else "extra must be a mapping of field: value"),
     ]
     for key, check in checks:
-        if data.get(key) not in (None, ""):
+        if data.get(key) not in (None, "") and not is_sealed(data[key]):
             add((key,), check(data[key]))
     for key in ("owner", "industry", "source", "size", "website", "address"):
         value = data.get(key)
-        if value is not None and not isinstance(value, (str, int, float)):
+        if value is not None and not isinstance(value, (str, int, float)) and not is_sealed(value):
             add((key,), f"{key} must be text")
     contacts = data.get("contacts")
     if contacts is not None:

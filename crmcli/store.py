@@ -469,7 +469,12 @@ class Transaction:
         _prune_empty(path.parent, self.store.root / CUSTOMERS)
 
     def write_customer(self, customer: Customer) -> None:
-        self.write(self.store.customer_file(customer.id), yamlio.dumps(customer.to_dict()))
+        data = customer.to_dict()
+        if self.store.config.get("sensitive_fields"):  # encrypt before anything touches the disk
+            from crmcli import crypto
+
+            data = crypto.seal_customer(self.store.config, data)
+        self.write(self.store.customer_file(customer.id), yamlio.dumps(data))
 
     def append_entry(self, cid: str, entry: dict) -> None:
         year = str(entry.get("at", ""))[:4] or time.strftime("%Y")

@@ -175,18 +175,19 @@ def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) ->
 def customer_show(customer_ref: str, fmt: str) -> None:
     """Show a customer's profile and contacts.
 
-    CUSTOMER is an id, a unique id prefix, or the exact name.
+    CUSTOMER is an id, a unique id prefix, or the exact name. Sensitive
+    fields show decrypted when your identity ($CRM_IDENTITY) can read them,
+    else as ••••.
 
     \b
     Examples:
       crm customer show acme
       crm customer show 深圳市基石协作科技有限公司 --format yaml
     """
-    from crmcli.customers import profile_rows
+    from crmcli.customers import profile_rows, show_customer
     from crmcli.render import key_values, render, render_data
 
-    store = get_app().store()
-    c = store.load_customer(store.resolve(customer_ref), validate=False)
+    c = show_customer(get_app().store(), customer_ref)
     if fmt != "text":
         render_data({"id": c.id, **c.to_dict()}, fmt)
         return
@@ -277,9 +278,9 @@ def _report_edit(store: Any, before: Any, after: Any) -> None:
     if after is None:
         done("No change.")
         return
-    from crmcli.history import describe_changes
+    from crmcli.customers import change_lines
 
-    for line in describe_changes(before.data, after.data):
+    for line in change_lines(store, before.data, after.data):
         echo(line)
     done(f"Updated {after.name} ({after.id})", store)
 

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("crmcli.cli.store_cmds", "check_cmd"),
     "undo": ("crmcli.cli.store_cmds", "undo_cmd"),
     "report": ("crmcli.cli.reports", "report"),
+    "key": ("crmcli.cli.keys", "key"),
     "completion": ("crmcli.cli.store_cmds", "completion_cmd"),
 }
 

@@ -157,14 +157,17 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="File to write; its extension picks the format: .xlsx .csv .json .vcf .ics")
 @click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
+@click.option("--include-sensitive", is_flag=True,
+              help="Also export the encrypted sensitive fields, decrypted (needs your identity, $CRM_IDENTITY).")
 @store_options
-def export_cmd(kind: str, output: Path, excel: bool) -> None:
+def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool) -> None:
     """Export records to Excel, CSV, JSON, vCard or an iCalendar agenda.
 
     xlsx has a sheet per kind with typed cells (numbers, dates); csv holds
     one kind; json holds every kind. Text a spreadsheet would run as a
     formula (starting with = + - @) gets a leading '. An export imports
-    back with crm import.
+    back with crm import. Sensitive fields (crm.yaml sensitive_fields) are
+    left out unless --include-sensitive is given and your key can read them.
 
     \b
     Examples:
@@ -179,7 +182,7 @@ def export_cmd(kind: str, output: Path, excel: bool) -> None:
     store = get_app().store()
     exporter.format_of(output)
     with _progress("Reading") as progress:
-        counts = exporter.export(store, output, kind=kind, excel=excel,
+        counts = exporter.export(store, output, kind=kind, excel=excel, include_sensitive=include_sensitive,
                                  progress=(lambda n: progress(n, max(n, 1))) if progress else None)
     what = ", ".join(f"{n:,} {k}" for k, n in counts.items())
     done(f"Exported {what} to {output}")

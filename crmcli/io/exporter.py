@@ -25,9 +25,9 @@ def format_of(path: Path) -> str:
     return fmt
 
 
-def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | None = None
-            ) -> dict[str, tuple[list[str], list[dict]]]:
-    """Columns and rows per kind, list-valued columns left out."""
+def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | None = None,
+            *, include_sensitive: bool = False) -> dict[str, tuple[list[str], list[dict]]]:
+    """Columns and rows per kind, list-valued columns left out; sensitive fields only when asked."""
     from crmcli import tables
 
     data = tables.collect(store, kinds, progress)
@@ -37,15 +37,33 @@ def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | Non
         columns = [c for c in tables.COLUMNS[kind] if c not in skip]
         rows = data.get(kind, [])
         if kind == "customers":
-            rows, columns = _with_extra(store, rows, columns)
+            rows, columns = _with_extra(store, rows, columns, include_sensitive)
         out[kind] = (columns, rows)
     return out
 
 
-def _with_extra(store: Store, rows: list[dict], columns: list[str]) -> tuple[list[dict], list[str]]:
+def _with_extra(store: Store, rows: list[dict], columns: list[str],
+                include_sensitive: bool = False) -> tuple[list[dict], list[str]]:
+    from crmcli import crypto
     from crmcli.index import customer_index
 
-    extras = {c.id: c.get("extra") for c in customer_index(store) if isinstance(c.get("extra"), dict)}
+    profiles = {c.id: c.data for c in customer_index(store)}
+    sensitive = crypto.sensitive_fields(store.config)
+    identities: list[Any] = []
+    if include_sensitive:
+        identities = crypto.load_identities(store.root)
+        if not identities:
+            raise UsageError(f"--include-sensitive needs your age identity to decrypt the sensitive fields; "
+                             f"none at {crypto.identity_path()} (set CRM_IDENTITY)")
+        for cid, data in profiles.items():
+            profiles[cid] = _decrypted(crypto, data, identities)
+        top = [f for f in sensitive if not f.startswith("extra.")]
+        columns = columns + [f for f in top if f not in columns]
+        rows = [{**row, **{f: profiles.get(row["id"], {}).get(f) for f in top}} for row in rows]
+    else:
+        profiles = {cid: crypto.strip_sensitive(store.config, data) for cid, data in profiles.items()}
+        rows = [{k: v for k, v in row.items() if k not in sensitive and not crypto.is_sealed(v)} for row in rows]
+    extras: dict[str, dict] = {cid: d["extra"] for cid, d in profiles.items() if isinstance(d.get("extra"), dict)}
     names: list[str] = []
     for extra in extras.values():
         for key in extra:
@@ -61,8 +79,19 @@ def _with_extra(store: Store, rows: list[dict], columns: list[str]) -> tuple[lis
     return out, columns[:created] + names + columns[created:]
 
 
+def _decrypted(crypto: Any, data: dict, identities: list[Any]) -> dict:
+    out = dict(data)
+    if isinstance(out.get("extra"), dict):
+        out["extra"] = dict(out["extra"])
+    for container in [out] + ([out["extra"]] if isinstance(out.get("extra"), dict) else []):
+        for key, value in list(container.items()):
+            if crypto.is_sealed(value):
+                container[key] = crypto.decrypt(value, identities, key)
+    return out
+
+
 def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
-           progress: Callable[[int], Any] | None = None) -> dict[str, int]:
+           progress: Callable[[int], Any] | None = None, include_sensitive: bool = False) -> dict[str, int]:
     """Write the file; returns the number of rows per kind."""
     from crmcli import tables
 
@@ -85,7 +114,7 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     if fmt == "csv" and len(kinds) > 1:
         raise UsageError("a .csv file holds one kind; pass --kind customers (or contacts, ...), or export all "
                          "to .xlsx or .json")
-    data = collect(store, kinds, progress)
+    data = collect(store, kinds, progress, include_sensitive=include_sensitive)
     if fmt == "csv":
         from crmcli.io.csvio import write_csv
 
