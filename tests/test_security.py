@@ -1,6 +1,7 @@
 """Issue 13: nothing from a clone, a sync or another user on the machine can read or write what it must not."""
 from __future__ import annotations
 
+import csv
 import os
 import stat
 from collections.abc import Iterator
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Crm
+from tests.conftest import Crm, commits, git
 
 # -- point 12: private by default where it matters (crm init --private, private: true) --
 
@@ -81,3 +82,168 @@ def test_private_setting_must_be_true_or_false(crm: Crm, store_dir: Path) -> Non
     line = len(config.read_text(encoding="utf-8").splitlines())
     assert (p.returncode, p.stderr) == (4, f"crm: error: {store_dir / 'crm.yaml'}:{line}: private must be true or "
                                            "false (true: the store's files are readable by their owner only)\n")
+
+
+# -- point: sensitive fields (age encryption, access control) --
+
+SECRET_ID = "ID-SECRET-4711"
+SECRET_IBAN = "DE89370400440532013000"
+
+
+@pytest.fixture
+def keyed(crm, store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A store with sensitive_fields, one recipient, and CRM_IDENTITY pointing at its key (outside the store)."""
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    identity = tmp_path / "keys" / "alice.txt"
+    monkeypatch.setenv("CRM_IDENTITY", str(identity))
+    r = crm("key", "gen")
+    assert r.returncode == 0, r.stderr
+    public = r.stdout.strip()
+    assert public.startswith("age1")
+    with open(store_dir / "crm.yaml", "a", encoding="utf-8") as fh:
+        fh.write("sensitive_fields: [id_number, extra.iban]\n")
+    git(store_dir, "commit", "-qam", "Mark sensitive fields")
+    r = crm("key", "add", public)
+    assert r.returncode == 0, r.stderr
+    assert crm("customer", "add", "Acme Corp").returncode == 0
+    r = crm("customer", "edit", "acme", "--set", f"id_number={SECRET_ID}", "--set", f"extra.iban={SECRET_IBAN}",
+            "--set", "extra.note=plain")
+    assert r.returncode == 0, r.stderr
+    return {"identity": identity, "public": public}
+
+
+def _no_key() -> dict:
+    return {"CRM_IDENTITY": ""}
+
+
+def _history(store_dir: Path) -> str:
+    return git(store_dir, "log", "-p", "--all", "--format=%H %s%n%b")
+
+
+def test_sensitive_values_never_enter_a_file_or_git_history(crm, store_dir, keyed) -> None:
+    history = _history(store_dir)
+    assert "id_number:" in history and "BEGIN AGE ENCRYPTED FILE" in history  # the field was written ...
+    assert SECRET_ID not in history and SECRET_IBAN not in history  # ... but only encrypted
+    assert "plain" in history  # an ordinary free field stays plain text
+    text = next(store_dir.glob("customers/*/*/customer.yaml")).read_text(encoding="utf-8")
+    assert SECRET_ID not in text and "  age: |\n    -----BEGIN AGE ENCRYPTED FILE-----" in text
+    assert commits(store_dir)[0].endswith("id_number: set to (encrypted); "
+                                          "extra: set to {iban: (encrypted), note: plain}")
+    # the file stays safe YAML and the customer still validates
+    assert crm("check").returncode == 0
+
+
+def test_edit_output_does_not_echo_the_secret(crm, store_dir, keyed) -> None:
+    r = crm("customer", "edit", "acme", "--set", "id_number=ID-OTHER-99")
+    assert r.returncode == 0, r.stderr
+    assert "ID-OTHER-99" not in r.stdout + r.stderr
+    assert "id_number: •••• -> (encrypted)" in r.stdout
+    assert "ID-OTHER-99" not in _history(store_dir)
+
+
+def test_show_with_key_decrypts_without_key_masks(crm, keyed) -> None:
+    r = crm("customer", "show", "acme")
+    assert r.returncode == 0, r.stderr
+    assert SECRET_ID in r.stdout and f"iban={SECRET_IBAN}" in r.stdout
+    r = crm("customer", "show", "acme", "--format", "yaml", env=_no_key())
+    assert r.returncode == 0, r.stderr
+    assert SECRET_ID not in r.stdout and SECRET_IBAN not in r.stdout
+    assert "id_number: ••••" in r.stdout and "iban: ••••" in r.stdout and "note: plain" in r.stdout
+
+
+def test_export_leaves_sensitive_out_unless_asked_and_key_present(crm, store_dir, keyed, tmp_path) -> None:
+    out = tmp_path / "plain.csv"
+    assert crm("export", "--kind", "customers", "-o", str(out)).returncode == 0
+    text = out.read_text(encoding="utf-8")
+    assert SECRET_ID not in text and SECRET_IBAN not in text and "AGE" not in text
+    assert "extra.iban" not in text and "id_number" not in text and "extra.note" in text
+
+    out = tmp_path / "full.csv"
+    r = crm("export", "--kind", "customers", "-o", str(out), "--include-sensitive")
+    assert r.returncode == 0, r.stderr
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    assert row["id_number"] == SECRET_ID and row["extra.iban"] == SECRET_IBAN
+
+    out = tmp_path / "nokey.csv"
+    r = crm("export", "--kind", "customers", "-o", str(out), "--include-sensitive", env=_no_key())
+    assert r.returncode == 2
+    assert r.stderr.startswith("crm: error: --include-sensitive needs your age identity")
+    assert not out.exists()
+
+
+def test_key_add_reencrypts_in_one_commit_and_new_key_reads(crm, store_dir, keyed, tmp_path) -> None:
+    bob = tmp_path / "keys" / "bob.txt"
+    r = crm("key", "gen", str(bob))
+    bob_public = r.stdout.strip()
+    # before: Bob cannot read
+    r = crm("customer", "show", "acme", env={"CRM_IDENTITY": str(bob)})
+    assert SECRET_ID not in r.stdout and "••••" in r.stdout
+    before = git(store_dir, "rev-parse", "HEAD").strip()
+    r = crm("key", "add", bob_public)
+    assert r.returncode == 0, r.stderr
+    assert f"Added recipient {bob_public}; re-encrypted 1 customers" in r.stderr
+    assert git(store_dir, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+    changed = git(store_dir, "show", "--name-only", "--format=", "HEAD").split()
+    assert changed[0] == "crm.yaml" and len(changed) == 2 and changed[1].endswith("/customer.yaml")
+    assert crm("key", "list").stdout.split() == [keyed["public"], bob_public]
+    r = crm("customer", "show", "acme", env={"CRM_IDENTITY": str(bob)})
+    assert SECRET_ID in r.stdout and SECRET_IBAN in r.stdout
+    assert SECRET_ID not in _history(store_dir)
+
+    # removing Alice: Bob still reads, Alice's key no longer opens the current files
+    r = crm("key", "rm", keyed["public"], env={"CRM_IDENTITY": str(bob)})
+    assert r.returncode == 0, r.stderr
+    assert SECRET_ID in crm("customer", "show", "acme", env={"CRM_IDENTITY": str(bob)}).stdout
+    assert SECRET_ID not in crm("customer", "show", "acme").stdout
+    assert SECRET_ID not in _history(store_dir)
+
+
+def test_key_add_without_identity_is_refused_and_changes_nothing(crm, store_dir, keyed, tmp_path) -> None:
+    from tests.conftest import snapshot
+
+    bob = tmp_path / "keys" / "bob.txt"
+    bob_public = crm("key", "gen", str(bob)).stdout.strip()
+    before = snapshot(store_dir)
+    r = crm("key", "add", bob_public, env={"CRM_IDENTITY": str(bob)})  # Bob cannot read the current values
+    assert r.returncode == 4
+    assert r.stderr.startswith("crm: error: cannot decrypt acme-")
+    assert snapshot(store_dir) == before
+
+
+def test_sensitive_value_without_recipients_is_refused(crm, store_dir) -> None:
+    with open(store_dir / "crm.yaml", "a", encoding="utf-8") as fh:
+        fh.write("sensitive_fields: [id_number]\n")
+    git(store_dir, "commit", "-qam", "Mark sensitive fields")
+    assert crm("customer", "add", "Acme Corp").returncode == 0
+    r = crm("customer", "edit", "acme", "--set", f"id_number={SECRET_ID}")
+    assert r.returncode == 4
+    assert r.stderr == ("crm: error: id_number is a sensitive field but crm.yaml lists no recipients; "
+                        "add your public key with crm key add age1... (crm key gen makes one)\n")
+    assert SECRET_ID not in _history(store_dir)
+    assert git(store_dir, "status", "--porcelain") == ""
+
+
+def test_identity_inside_the_store_is_refused(crm, store_dir, keyed) -> None:
+    r = crm("key", "gen", str(store_dir / "id.txt"))
+    assert r.returncode == 5
+    assert "is inside the records store; a private key must never be committed" in r.stderr
+    assert not (store_dir / "id.txt").exists()
+    # a key file inside the store (one could be committed by a teammate, or arrive with a clone) is not used
+    inside = store_dir / "customers" / "id.txt"
+    inside.write_bytes(keyed["identity"].read_bytes())
+    r = crm("customer", "show", "acme", env={"CRM_IDENTITY": str(inside)})
+    assert r.returncode == 5
+    assert r.stderr.startswith(f"crm: error: identity file {inside} is inside the records store")
+    assert SECRET_ID not in r.stdout
+
+
+def test_bad_recipient_is_refused(crm, store_dir) -> None:
+    r = crm("key", "add", "age1notakey")
+    assert r.returncode == 2
+    assert r.stderr == ("crm: error: recipient 'age1notakey' is not an age public key (age1...); "
+                        "make one with crm key gen\n")
+    with open(store_dir / "crm.yaml", "a", encoding="utf-8") as fh:
+        fh.write("recipients: [not-a-key]\n")
+    r = crm("customer", "list")
+    assert r.returncode == 4
+    assert "recipient 'not-a-key' is not an age public key (age1...)" in r.stderr
