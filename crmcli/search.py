@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmcli import dates, yamlio
+from crmcli.crypto import is_sealed
 from crmcli.errors import CrmError, UsageError
 from crmcli.model import Customer
 from crmcli.store import Store
@@ -108,14 +109,14 @@ def _profile_hits(customer: Customer, query: Query, types: set[str]) -> list[dic
             value = customer.id if key == "id" else customer.get(key)
             if isinstance(value, list):
                 value = ", ".join(map(str, value))
-            if value in (None, ""):
+            if value in (None, "") or is_sealed(value):  # encrypted: nothing to find, nothing to show
                 continue
             found = snippet(str(value), query, phone=key in PHONE_FIELDS)
             if found:
                 hits.append(_hit("customer", customer, key, found))
         extra = customer.get("extra")
         for key, value in (extra.items() if isinstance(extra, dict) else []):
-            found = snippet(str(value), query) if value not in (None, "") else None
+            found = snippet(str(value), query) if value not in (None, "") and not is_sealed(value) else None
             if found:
                 hits.append(_hit("customer", customer, f"extra.{key}", found))
     if "contact" in types:

@@ -247,3 +247,9 @@ def test_bad_recipient_is_refused(crm, store_dir) -> None:
     r = crm("customer", "list")
     assert r.returncode == 4
     assert "recipient 'not-a-key' is not an age public key (age1...)" in r.stderr
+
+
+def test_search_does_not_match_or_show_ciphertext(crm, keyed) -> None:
+    r = crm("search", "AGE ENCRYPTED")
+    assert "BEGIN AGE" not in r.stdout
+    assert "extra.iban" not in r.stdout and "id_number" not in r.stdout
