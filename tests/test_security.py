@@ -253,3 +253,13 @@ def test_search_does_not_match_or_show_ciphertext(crm, keyed) -> None:
     r = crm("search", "AGE ENCRYPTED")
     assert "BEGIN AGE" not in r.stdout
     assert "extra.iban" not in r.stdout and "id_number" not in r.stdout
+
+
+def test_import_encrypts_sensitive_columns(crm, store_dir, keyed, tmp_path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("name,iban\nBeta Ltd,GB33BUKB20201555555555\n", encoding="utf-8")
+    r = crm("import", str(src), "--map", "iban=extra.iban")
+    assert r.returncode == 0, r.stderr
+    assert "GB33BUKB20201555555555" not in _history(store_dir)
+    assert "iban=GB33BUKB20201555555555" in crm("customer", "show", "beta").stdout
+    assert "iban=••••" in crm("customer", "show", "beta", env=_no_key()).stdout
