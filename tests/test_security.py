@@ -263,3 +263,13 @@ def test_import_encrypts_sensitive_columns(crm, store_dir, keyed, tmp_path) -> N
     assert "GB33BUKB20201555555555" not in _history(store_dir)
     assert "iban=GB33BUKB20201555555555" in crm("customer", "show", "beta").stdout
     assert "iban=••••" in crm("customer", "show", "beta", env=_no_key()).stdout
+
+
+def test_removing_the_last_recipient_is_refused(crm, store_dir, keyed) -> None:
+    head = git(store_dir, "rev-parse", "HEAD")
+    r = crm("key", "rm", keyed["public"])
+    assert r.returncode == 2
+    assert r.stderr == ("crm: error: that would leave no recipient for the encrypted fields; "
+                        "add another key first\n")
+    assert git(store_dir, "rev-parse", "HEAD") == head
+    assert crm("key", "list").stdout.split() == [keyed["public"]]
