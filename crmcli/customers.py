@@ -264,12 +264,14 @@ class CustomerFilter:
         return True
 
 
-def list_customers(store: Store, flt: CustomerFilter, *, sort: str = "name") -> list[Customer]:
+def list_customers(store: Store, flt: CustomerFilter, *, sort: str = "name",
+                   problems: list[str] | None = None) -> list[Customer]:
+    """The matching customers, sorted; unreadable ones are left out and named in ``problems`` when given."""
     from crmcli.index import customer_index
 
     if sort not in SORT_FIELDS:
         raise UsageError(f"--sort {sort!r}: sort by one of {', '.join(SORT_FIELDS)}")
-    rows = [c for c in customer_index(store) if flt.matches(c)]
+    rows = [c for c in customer_index(store, problems=problems) if flt.matches(c)]
 
     def key(c: Customer) -> tuple:
         value = c.id if sort == "id" else c.get(sort)

@@ -160,24 +160,24 @@ def _cacheable(kind: str, row: dict) -> tuple:
     return tuple(values)
 
 
-def _read_one(store: Store, cid: str) -> dict[str, list[tuple]] | None:
-    """One customer's rows as tuples in COLUMNS order; None when its files cannot be read."""
+def _read_one(store: Store, cid: str) -> dict[str, list[tuple]] | str:
+    """One customer's rows as tuples in COLUMNS order; the problem (``path:line: ...``) when unreadable."""
     try:
         rows = tables.customer_tables(store, cid)
-    except (CrmError, OSError):
-        return None
+    except (CrmError, OSError) as exc:
+        return tables.problem_text(store, cid, exc)
     return {kind: [_cacheable(kind, r) for r in items] for kind, items in rows.items()}
 
 
-def _read_many(root: str, cids: list[str]) -> list[tuple[str, dict | None]]:
+def _read_many(root: str, cids: list[str]) -> list[tuple[str, dict | str]]:
     from crmcli.store import Store as _Store
 
     store = _Store(Path(root))
     return [(cid, _read_one(store, cid)) for cid in cids]
 
 
-def _read_changed(store: Store, cids: list[str], progress: Callable[[int], Any] | None) -> dict[str, dict | None]:
-    out: dict[str, dict | None] = {}
+def _read_changed(store: Store, cids: list[str], progress: Callable[[int], Any] | None) -> dict[str, dict | str]:
+    out: dict[str, dict | str] = {}
     jobs = min(os.cpu_count() or 1, 8)
     if len(cids) >= _PARALLEL_MIN and jobs > 1:
         import concurrent.futures as cf
@@ -203,8 +203,13 @@ def _read_changed(store: Store, cids: list[str], progress: Callable[[int], Any] 
 
 
 def load_columns(store: Store, kinds: Iterable[str] | None = None, *,
-                 progress: Callable[[int], Any] | None = None, use_cache: bool = True) -> dict[str, dict[str, Any]]:
-    """The wanted kinds as numpy columns (``tables.COLUMNS``), customers in id order; times as epoch seconds."""
+                 progress: Callable[[int], Any] | None = None, use_cache: bool = True,
+                 problems: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The wanted kinds as numpy columns (``tables.COLUMNS``), customers in id order; times as epoch seconds.
+
+    Customers whose files cannot be read are left out; each one's problem (``path:line: ...``) is appended
+    to ``problems`` when given.
+    """
     import numpy as np
 
     wanted = list(kinds) if kinds is not None else list(tables.KINDS)
@@ -266,8 +271,10 @@ def load_columns(store: Store, kinds: Iterable[str] | None = None, *,
         if cid in fresh:
             flush()
             data = fresh[cid]
-            if data is None:
-                continue  # unreadable: crm check says why
+            if isinstance(data, str):  # unreadable: left out, and said
+                if problems is not None:
+                    problems.append(data)
+                continue
             row_counts = []
             for kind in tables.KINDS:
                 rows = data.get(kind, [])
@@ -361,13 +368,15 @@ def _tz_name() -> Any:
 
 
 def load(store: Store, kinds: Iterable[str] | None = None, *, progress: Callable[[int], Any] | None = None,
-         use_cache: bool = True, now: Any = None) -> dict[str, pd.DataFrame]:
+         use_cache: bool = True, now: Any = None, problems: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """DataFrames per kind (all of ``tables.KINDS`` unless narrowed), times in local time (CRM_TZ).
+
+    Unreadable customers are left out, their problems appended to ``problems`` (see ``load_columns``).
 
     Ticket ``response_breached`` / ``resolution_breached`` are judged at ``now`` (default: dates.now()).
     """
     wanted = list(kinds) if kinds is not None else tables.KINDS
-    columns = load_columns(store, wanted, progress=progress, use_cache=use_cache)
+    columns = load_columns(store, wanted, progress=progress, use_cache=use_cache, problems=problems)
     import pandas as pd
 
     tz = _tz_name()

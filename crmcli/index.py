@@ -82,7 +82,14 @@ def customer_index(store: Store, *, problems: list | None = None) -> list[Custom
                 if problems is not None:
                     problems.append(str(exc))
                 continue
+            except OSError as exc:  # a folder or special file where the profile belongs
+                if problems is not None:
+                    problems.append(f"{store.rel(Path(path))}: cannot be read ({exc.strerror or exc})")
+                continue
             if not isinstance(data, dict):
+                if problems is not None:
+                    problems.append(f"{store.rel(Path(path))}: not a customer profile (a mapping of fields was "
+                                    f"expected, found {type(data).__name__})")
                 continue
         new[cid] = (stamp[0] if stamp[0] < racy_after else -1, stamp[1], data)
         customers.append(Customer(cid, data, path))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from crmcli import dates
@@ -205,6 +206,21 @@ def _survey_rows(cid: str, journal: list[Entry]) -> list[dict]:
     return out
 
 
+def problem_text(store: Store, cid: str, exc: BaseException) -> str:
+    """An unreadable customer's problem as one ``path[:line]: problem`` line.
+
+    ``CrmError`` messages from the YAML reader already start with the path (and line); an ``OSError``
+    (a folder or a special file where a YAML file belongs) is located at the customer's profile.
+    """
+    text = str(exc)
+    if isinstance(exc, OSError):
+        where = store.rel(Path(exc.filename) if isinstance(exc.filename, str) else store.customer_file(cid))
+        return f"{where}: cannot be read ({exc.strerror or exc})"
+    if not text.startswith(store.rel(store.customer_dir(cid))):
+        text = f"{store.rel(store.customer_file(cid))}: {text}"
+    return text
+
+
 def customer_tables(store: Store, cid: str, customer: Customer | None = None,
                     journal: list[Entry] | None = None, *, kinds: Iterable[str] | None = None,
                     now: datetime | None = None) -> dict[str, list[dict]]:
@@ -248,7 +264,7 @@ def collect(store: Store, kinds: Iterable[str] | None = None, progress: Callable
     """Rows of every customer, per kind, in customer-id order.
 
     ``progress(n)`` is called with the number of customers read so far (every 500, and at the end).
-    Customers whose files cannot be read are skipped (``crm check`` reports them); their errors are
+    Customers whose files cannot be read are left out; each one's problem (``path[:line]: ...``) is
     appended to ``problems`` when given.
     """
     wanted = list(kinds) if kinds is not None else KINDS
@@ -262,7 +278,7 @@ def collect(store: Store, kinds: Iterable[str] | None = None, progress: Callable
             rows = customer_tables(store, cid, customer, journal, kinds=wanted, now=now)
         except (CrmError, OSError) as exc:
             if problems is not None:
-                problems.append(str(exc))
+                problems.append(problem_text(store, cid, exc))
             continue
         for kind, items in rows.items():
             out[kind].extend(items)

@@ -659,8 +659,9 @@ def test_broken_hand_edit_is_reported_with_file_and_line(invoke, store_dir: Path
                             "file or restore it with git\n"), argv
         assert "Traceback" not in r.output
         assert snapshot(store_dir) == before
-    # the others stay usable; list skips the unreadable file (crm check reports it)
-    assert [row["id"] for row in list_json(invoke)] == [other]
+    # the others stay usable; list names the unreadable file, and leaves it out only with --skip-invalid (issue 13)
+    assert invoke("customer", "list").exit_code == 4
+    assert [row["id"] for row in list_json(invoke, "--skip-invalid")] == [other]
     assert invoke("customer", "edit", other, "--set", "tier=A").exit_code == 0
 
 

@@ -1,8 +1,11 @@
 """Issue 13: what a sync, a hand edit or a careless user does must never lose or corrupt records."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import commits, git, snapshot
 
@@ -105,3 +108,87 @@ def test_mid_rebase_advice_says_finish_or_abort_the_rebase(crm, store_dir: Path)
     assert snapshot(store_dir) == before
     git(store_dir, "rebase", "--abort")
     assert crm("log", "acme", "call", "hello").returncode == 0
+
+
+# -- point 6: nothing silently dropped --------------------------------------------------------------
+def _store_with_a_broken_customer(crm, store_dir: Path) -> Path:
+    _add(crm, "Acme Corp")
+    _add(crm, "Beta Ltd")
+    bad = _add(crm, "Gamma GmbH")
+    path = store_dir / "customers" / bad[:2] / bad / "customer.yaml"
+    path.write_text("name: Gamma GmbH\nkind: [unclosed\n", encoding="utf-8")
+    return path.relative_to(store_dir)
+
+
+def test_export_names_the_unreadable_customer_and_writes_nothing(crm, store_dir: Path, tmp_path: Path) -> None:
+    rel = _store_with_a_broken_customer(crm, store_dir)
+    out = tmp_path / "all.json"
+    r = crm("export", "-o", str(out))
+    assert r.returncode == 4, r.stderr
+    assert f"{rel}:3: unreadable YAML" in r.stderr  # path:line of the damage
+    assert ("crm: error: 1 customer could not be read; nothing written to all.json: fix it (crm check lists every "
+            "problem) or pass --skip-invalid to export the others") in r.stderr
+    assert not out.exists()
+    assert "Exported" not in r.stdout + r.stderr
+
+
+def test_export_skip_invalid_exports_the_others_and_still_names_it(crm, store_dir: Path, tmp_path: Path) -> None:
+    rel = _store_with_a_broken_customer(crm, store_dir)
+    for name in ("all.json", "customers.csv", "all.xlsx", "contacts.vcf"):
+        out = tmp_path / name
+        args = ["--kind", "customers"] if name.endswith(".csv") else []
+        r = crm("export", *args, "-o", str(out), "--skip-invalid")
+        assert r.returncode == 0, r.stderr
+        assert f"{rel}:3: unreadable YAML" in r.stderr, name
+        assert out.exists()
+    assert [c["name"] for c in json.loads((tmp_path / "all.json").read_text())["customers"]] == \
+        ["Acme Corp", "Beta Ltd"]
+
+
+def test_customer_list_fails_on_an_unreadable_customer_unless_skip_invalid(crm, store_dir: Path) -> None:
+    rel = _store_with_a_broken_customer(crm, store_dir)
+    r = crm("customer", "list")
+    assert r.returncode == 4
+    assert f"{rel}:3: unreadable YAML" in r.stderr
+    assert ("crm: error: 1 customer could not be read; nothing listed: fix it (crm check lists every problem) or "
+            "pass --skip-invalid to leave them out") in r.stderr
+    assert "Acme Corp" not in r.stdout
+    r = crm("customer", "list", "--skip-invalid", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert f"{rel}:3: unreadable YAML" in r.stderr
+    assert [c["name"] for c in json.loads(r.stdout)] == ["Acme Corp", "Beta Ltd"]
+
+
+def test_customer_list_names_a_folder_where_the_profile_belongs(crm, store_dir: Path) -> None:
+    _add(crm, "Acme Corp")
+    bad = _add(crm, "Beta Ltd")
+    path = store_dir / "customers" / bad[:2] / bad / "customer.yaml"
+    path.unlink()
+    path.mkdir()
+    r = crm("customer", "list")
+    assert r.returncode == 4, r.stderr
+    assert f"{path.relative_to(store_dir)}: cannot be read" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("report", ["customers", "pipeline", "service", "weekly"])
+def test_report_fails_on_an_unreadable_customer_unless_skip_invalid(crm, store_dir: Path, report: str) -> None:
+    rel = _store_with_a_broken_customer(crm, store_dir)
+    r = crm("report", report)
+    assert r.returncode == 4, r.stderr
+    assert f"{rel}:3: unreadable YAML" in r.stderr
+    assert "could not be read; no report made" in r.stderr
+    r = crm("report", report, "--skip-invalid", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert f"{rel}:3: unreadable YAML" in r.stderr
+    json.loads(r.stdout)
+
+
+def test_report_names_a_broken_journal(crm, store_dir: Path) -> None:
+    cid = _add(crm, "Acme Corp")
+    assert crm("log", cid, "call", "hello", "--at", "2026-11-02 10:00").returncode == 0
+    journal = store_dir / "customers" / cid[:2] / cid / "journal" / "2026.yaml"
+    journal.write_text(journal.read_text() + "- {at: [broken\n", encoding="utf-8")
+    r = crm("report", "customers")
+    assert r.returncode == 4, r.stderr
+    assert str(journal.relative_to(store_dir)) in r.stderr

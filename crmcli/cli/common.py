@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from crmcli.errors import Aborted, UsageError
+from crmcli.errors import Aborted, InvalidRecord, UsageError
 from crmcli.render import FORMATS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -97,3 +97,21 @@ def confirm(question: str, yes: bool) -> None:
 
 def is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def skip_invalid_option(fn: Callable) -> Callable:
+    """``--skip-invalid``: go on without the customers whose files cannot be read."""
+    return click.option("--skip-invalid", "skip_invalid", is_flag=True,
+                        help="Leave out customers whose files cannot be read (each is still named on "
+                             "stderr) instead of failing with exit 4.")(fn)
+
+
+def report_skipped(problems: Sequence[str], skip_invalid: bool, what: str) -> None:
+    """Name every unreadable customer on stderr (``path:line: problem``); without --skip-invalid, fail (exit 4)."""
+    for line in problems:
+        echo(line, err=True)
+    if problems and not skip_invalid:
+        n = len(problems)
+        raise InvalidRecord(f"{n} customer{'s' if n != 1 else ''} could not be read; {what}: fix "
+                            f"{'them' if n != 1 else 'it'} (crm check lists every problem) or pass --skip-invalid "
+                            "to leave them out")

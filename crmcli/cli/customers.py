@@ -6,7 +6,17 @@ from typing import Any
 
 import click
 
-from crmcli.cli.common import CONTEXT_SETTINGS, confirm, done, echo, format_option, get_app, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    confirm,
+    done,
+    echo,
+    format_option,
+    get_app,
+    report_skipped,
+    skip_invalid_option,
+    store_options,
+)
 
 LIST_COLUMNS = ["id", "name", "kind", "tier", "stage", "owner", "industry", "tags"]
 
@@ -111,15 +121,18 @@ def _print_one(c: Any, fmt: str) -> None:
 @click.option("--at-risk", "at_risk", is_flag=True,
               help="Only customers whose health score is below at_risk_below (health in crm.yaml).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
+@skip_invalid_option
 @format_option()
 @store_options
 def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, tier: str | None,
                   industry: str | None, kind: str | None, source: str | None, query: str | None, sort: str,
-                  at_risk: bool, limit: int | None, fmt: str) -> None:
+                  at_risk: bool, limit: int | None, skip_invalid: bool, fmt: str) -> None:
     """List customers, filtered and sorted.
 
     --sort health and --at-risk compute each listed customer's health score
-    (see crm show), which reads every listed customer's journal.
+    (see crm show), which reads every listed customer's journal. A customer
+    whose files cannot be read is named on stderr and the command fails
+    (exit 4) unless --skip-invalid.
 
     \b
     Examples:
@@ -135,8 +148,10 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
     fields = {k: v for k, v in {"owner": owner, "stage": stage, "tier": tier, "industry": industry,
                                 "kind": kind, "source": source}.items() if v}
     by_health = sort.strip().lower() == "health"
+    problems: list[str] = []
     rows = lib.list_customers(store, lib.CustomerFilter(tags=tags, query=query, fields=fields),
-                              sort="name" if by_health else sort)
+                              sort="name" if by_health else sort, problems=problems)
+    report_skipped(problems, skip_invalid, "nothing listed")
     scores: dict[str, Any] = {}
     if by_health or at_risk:  # reads journals: only when asked, so the plain list stays fast
         rows, scores = _with_health(store, rows, by_health, at_risk)

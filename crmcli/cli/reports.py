@@ -21,6 +21,10 @@ EXTENSIONS = {".txt": "table", ".md": "md", ".markdown": "md", ".csv": "csv", ".
 def _common(fn: Callable) -> Callable:
     fn = click.option("--section", "sections", metavar="KEY", multiple=True,
                       help="Only these sections (repeatable; see the keys in --format json).")(fn)
+    fn = click.option("--skip-invalid", is_flag=True, expose_value=False,
+                      callback=lambda ctx, _param, value: ctx.meta.__setitem__("crm.skip_invalid", value),
+                      help="Leave out customers whose files cannot be read (each is still named on stderr) "
+                           "instead of failing with exit 4.")(fn)
     fn = click.option("--output", "-o", metavar="FILE",
                       help="Write to FILE; its extension picks the format (.md .csv .json .html .xlsx .txt).")(fn)
     fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
@@ -83,8 +87,12 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
 
 def _frames(store: Any, kinds: list[str]) -> dict:
     from crmcli import frames
+    from crmcli.cli.common import report_skipped
 
-    return frames.load(store, kinds)
+    problems: list[str] = []
+    data = frames.load(store, kinds, problems=problems)
+    report_skipped(problems, bool(click.get_current_context().meta.get("crm.skip_invalid")), "no report made")
+    return data
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, skip_invalid_option, store_options
 
 MAX_SHOWN = 50
 
@@ -159,8 +159,9 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
 @click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
 @click.option("--include-sensitive", is_flag=True,
               help="Also export the encrypted sensitive fields, decrypted (needs your identity, $CRM_IDENTITY).")
+@skip_invalid_option
 @store_options
-def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool) -> None:
+def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool, skip_invalid: bool) -> None:
     """Export records to Excel, CSV, JSON, vCard or an iCalendar agenda.
 
     xlsx has a sheet per kind with typed cells (numbers, dates); csv holds
@@ -168,6 +169,9 @@ def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool) ->
     formula (starting with = + - @) gets a leading '. An export imports
     back with crm import. Sensitive fields (crm.yaml sensitive_fields) are
     left out unless --include-sensitive is given and your key can read them.
+    A customer whose files cannot be read is named on stderr (path:line)
+    and nothing is written (exit 4), unless --skip-invalid exports the
+    others.
 
     \b
     Examples:
@@ -181,8 +185,14 @@ def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool) ->
 
     store = get_app().store()
     exporter.format_of(output)
-    with _progress("Reading") as progress:
-        counts = exporter.export(store, output, kind=kind, excel=excel, include_sensitive=include_sensitive,
-                                 progress=(lambda n: progress(n, max(n, 1))) if progress else None)
+    problems: list[str] = []
+    try:
+        with _progress("Reading") as progress:
+            counts = exporter.export(store, output, kind=kind, excel=excel, include_sensitive=include_sensitive,
+                                     progress=(lambda n: progress(n, max(n, 1))) if progress else None,
+                                     skip_invalid=skip_invalid, problems=problems)
+    finally:
+        for line in problems:
+            echo(line, err=True)
     what = ", ".join(f"{n:,} {k}" for k, n in counts.items())
     done(f"Exported {what} to {output}")

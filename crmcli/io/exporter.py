@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from crmcli.errors import UsageError
+from crmcli.errors import InvalidRecord, UsageError
 from crmcli.store import Store
 
 EXPORT_KINDS = ["all", "customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks",
@@ -26,11 +26,13 @@ def format_of(path: Path) -> str:
 
 
 def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | None = None,
-            *, include_sensitive: bool = False) -> dict[str, tuple[list[str], list[dict]]]:
-    """Columns and rows per kind, list-valued columns left out; sensitive fields only when asked."""
+            problems: list[str] | None = None, *, include_sensitive: bool = False
+            ) -> dict[str, tuple[list[str], list[dict]]]:
+    """Columns and rows per kind, list-valued columns left out; sensitive fields only when asked;
+    unreadable customers named in ``problems``."""
     from crmcli import tables
 
-    data = tables.collect(store, kinds, progress)
+    data = tables.collect(store, kinds, progress, problems=problems)
     out: dict[str, tuple[list[str], list[dict]]] = {}
     for kind in kinds:
         skip = set(tables.LIST_COLUMNS.get(kind, []))
@@ -91,8 +93,14 @@ def _decrypted(crypto: Any, data: dict, identities: list[Any]) -> dict:
 
 
 def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
-           progress: Callable[[int], Any] | None = None, include_sensitive: bool = False) -> dict[str, int]:
-    """Write the file; returns the number of rows per kind."""
+           progress: Callable[[int], Any] | None = None, include_sensitive: bool = False,
+           skip_invalid: bool = False, problems: list[str] | None = None) -> dict[str, int]:
+    """Write the file; returns the number of rows per kind.
+
+    A customer whose files cannot be read is named in ``problems`` (``path:line: problem``); unless
+    ``skip_invalid``, the export then raises ``InvalidRecord`` (exit 4) and writes nothing.
+    """
+    problems = problems if problems is not None else []
     from crmcli import tables
 
     fmt = format_of(path)
@@ -109,12 +117,13 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     if fmt == "vcf":
         if kind not in ("all", "contacts"):
             raise UsageError("a .vcf file holds contacts; use --kind contacts (or leave --kind out)")
-        return {"contacts": _write_vcf(store, path, progress)}
+        return {"contacts": _write_vcf(store, path, progress, problems, skip_invalid)}
     kinds = [k for k in tables.KINDS] if kind == "all" else [kind]
     if fmt == "csv" and len(kinds) > 1:
         raise UsageError("a .csv file holds one kind; pass --kind customers (or contacts, ...), or export all "
                          "to .xlsx or .json")
-    data = collect(store, kinds, progress, include_sensitive=include_sensitive)
+    data = collect(store, kinds, progress, problems, include_sensitive=include_sensitive)
+    _refuse_skipped(problems, skip_invalid, path)
     if fmt == "csv":
         from crmcli.io.csvio import write_csv
 
@@ -131,11 +140,21 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     return {k: len(rows) for k, (_, rows) in data.items()}
 
 
-def _write_vcf(store: Store, path: Path, progress: Callable[[int], Any] | None) -> int:
+def _refuse_skipped(problems: list[str], skip_invalid: bool, path: Path) -> None:
+    if problems and not skip_invalid:
+        n = len(problems)
+        raise InvalidRecord(f"{n} customer{'s' if n != 1 else ''} could not be read; nothing written to "
+                            f"{path.name}: fix {'them' if n != 1 else 'it'} (crm check lists every problem) or pass "
+                            "--skip-invalid to export the others")
+
+
+def _write_vcf(store: Store, path: Path, progress: Callable[[int], Any] | None, problems: list[str],
+               skip_invalid: bool) -> int:
     from crmcli import tables
     from crmcli.io import vcard
 
-    data = tables.collect(store, ["customers", "contacts"], progress)
+    data = tables.collect(store, ["customers", "contacts"], progress, problems=problems)
+    _refuse_skipped(problems, skip_invalid, path)
     names = {r["id"]: r["name"] for r in data["customers"]}
     cards = []
     for r in data["contacts"]:
