@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
+from crmcli.cli.main import cli
 from tests.conftest import commits, git, snapshot
 
 # -- point 11: small ones (CSV row numbers, undo twice, sync's reason, mid-rebase advice) --
@@ -192,3 +198,153 @@ def test_report_names_a_broken_journal(crm, store_dir: Path) -> None:
     r = crm("report", "customers")
     assert r.returncode == 4, r.stderr
     assert str(journal.relative_to(store_dir)) in r.stderr
+
+
+# -- point 7: export and import are inverses --------------------------------------------------------
+def _init(root: Path) -> Path:
+    result = CliRunner().invoke(cli, ["init", str(root)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _crm_in(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crmcli", *args], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _names(root: Path) -> list[tuple[str, str]]:
+    r = _crm_in(root, "customer", "list", "--format", "json", "--sort", "id")
+    assert r.returncode == 0, r.stderr
+    return [(c["id"], c["name"]) for c in json.loads(r.stdout)]
+
+
+@pytest.mark.parametrize("name", ["all.xlsx", "all.json", "customers.csv"])
+def test_same_named_customers_stay_two_matched_by_id(crm, store_dir: Path, tmp_path: Path, name: str) -> None:
+    a = _add(crm, "Acme Corp")
+    b = _add(crm, "Acme Corp", "--force", "--email", "b@acme.example")
+    out = tmp_path / name
+    args = ["--kind", "customers"] if name.endswith(".csv") else []
+    assert crm("export", *args, "-o", str(out)).returncode == 0
+    target = _init(tmp_path / "target")
+    r = _crm_in(target, "import", str(out))
+    assert r.returncode == 0, r.stderr
+    assert _names(target) == sorted([(a, "Acme Corp"), (b, "Acme Corp")])
+    # importing again matches each row by its id: nothing new
+    r = _crm_in(target, "import", str(out))
+    assert r.returncode == 0 and "Nothing to import" in r.stderr, r.stderr
+    assert len(_names(target)) == 2
+
+
+@pytest.mark.parametrize("name", ["all.xlsx", "all.json", "customers.csv"])
+def test_a_name_that_starts_with_quote_equals_survives_the_formula_guard(crm, store_dir: Path, tmp_path: Path,
+                                                                         name: str) -> None:
+    names = ["'=1+1", "=SUM(A1)", "''+x", "'plain", "-minus"]
+    for n in names:
+        _add(crm, "--force", "--", n)
+    out = tmp_path / name
+    args = ["--kind", "customers"] if name.endswith(".csv") else []
+    assert crm("export", *args, "-o", str(out)).returncode == 0
+    if name.endswith(".csv"):
+        text = out.read_text(encoding="utf-8")
+        assert ",'=SUM(A1)," in text and ",''=1+1," in text  # guarded, and the real quote kept
+    target = _init(tmp_path / "target")
+    r = _crm_in(target, "import", str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(n for _, n in _names(target)) == sorted(names)
+
+
+# property: generated stores, export -> import into an empty store -> export gives the same bytes (csv, json)
+# and the same cell values (xlsx); the kinds that round-trip exactly
+ROUND_TRIP_KINDS = ["customers", "contacts", "interactions"]
+_text = st.text(alphabet=st.sampled_from(list("abcXYZ 李娜=+-@'\",;")), min_size=1, max_size=12).map(str.strip) \
+    .filter(lambda s: s != "" and not s.startswith("-"))
+_person = st.text(alphabet=st.sampled_from(list("abcXYZ 李娜=+'")), min_size=1, max_size=8).map(str.strip) \
+    .filter(bool)
+_customer = st.fixed_dictionaries({
+    "name": _text, "tier": st.sampled_from([None, "A", "B", "C"]),
+    "tag": st.sampled_from([None, "saas", "vip"]),
+    "contacts": st.lists(_person, max_size=2, unique=True),
+    "calls": st.lists(st.tuples(st.integers(1, 28), _text), max_size=1),
+})
+
+
+def _run_in(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """The crm entry point (main(), exit codes and all) in this process: fast enough for many examples."""
+    import os
+
+    from tests.conftest import _Main
+
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        r = CliRunner().invoke(_Main(), list(args))  # type: ignore[arg-type]
+    finally:
+        os.chdir(old)
+    return subprocess.CompletedProcess(list(args), r.exit_code, r.stdout, r.stderr)
+
+
+def _build(root: Path, customers: list[dict]) -> None:
+    for i, c in enumerate(customers):
+        args = ["customer", "add", c["name"], "--force", "--email", f"c{i}@example.com"]
+        if c["tier"]:
+            args += ["--tier", c["tier"]]
+        if c["tag"]:
+            args += ["--tag", c["tag"]]
+        for person in c["contacts"]:
+            args += ["--contact", person]
+        r = _run_in(root, *args)
+        assert r.returncode == 0, r.stderr
+        cid = r.stdout.strip()
+        for day, summary in c["calls"]:
+            r = _run_in(root, "log", cid, "call", summary, "--at", f"2026-10-{day:02d} 10:00")
+            assert r.returncode == 0, r.stderr
+
+
+def _xlsx_values(path: Path) -> dict:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb.worksheets
+            if ws.title in ROUND_TRIP_KINDS}
+
+
+@settings(max_examples=4, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=list(HealthCheck))
+@given(st.lists(_customer, min_size=1, max_size=3))
+def test_property_export_import_export_is_identical(customers: list[dict]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        source = _init(base / "source")
+        _build(source, customers)
+        for kind in ROUND_TRIP_KINDS:
+            r = _run_in(source, "export", "--kind", kind, "-o", str(base / f"a-{kind}.csv"))
+            assert r.returncode == 0, r.stderr
+        for name in ("a.json", "a.xlsx"):
+            assert _run_in(source, "export", "-o", str(base / name)).returncode == 0
+        for fmt in ("csv", "json", "xlsx"):
+            target = _init(base / f"target-{fmt}")
+            files = [base / f"a-{k}.csv" for k in ROUND_TRIP_KINDS] if fmt == "csv" else [base / f"a.{fmt}"]
+            for f, kind in zip(files, ROUND_TRIP_KINDS, strict=False):
+                args = ["--kind", kind] if fmt == "csv" else []
+                r = _run_in(target, "import", str(f), *args)
+                assert r.returncode == 0, r.stderr
+            if fmt == "csv":
+                for kind in ROUND_TRIP_KINDS:
+                    again = base / f"b-{kind}.csv"
+                    assert _run_in(target, "export", "--kind", kind, "-o", str(again)).returncode == 0
+                    assert again.read_bytes() == (base / f"a-{kind}.csv").read_bytes(), kind
+            elif fmt == "json":
+                again = base / "b.json"
+                assert _run_in(target, "export", "-o", str(again)).returncode == 0
+                a, b = json.loads((base / "a.json").read_bytes()), json.loads(again.read_bytes())
+                for kind in ROUND_TRIP_KINDS:
+                    assert a[kind] == b[kind], kind
+                for kind in ROUND_TRIP_KINDS:  # and byte for byte, kind by kind
+                    x, y = base / f"x-{kind}.json", base / f"y-{kind}.json"
+                    assert _run_in(source, "export", "--kind", kind, "-o", str(x)).returncode == 0
+                    assert _run_in(target, "export", "--kind", kind, "-o", str(y)).returncode == 0
+                    assert x.read_bytes() == y.read_bytes(), kind
+            else:
+                again = base / "b.xlsx"
+                assert _run_in(target, "export", "-o", str(again)).returncode == 0
+                assert _xlsx_values(again) == _xlsx_values(base / "a.xlsx")

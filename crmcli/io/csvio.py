@@ -98,14 +98,19 @@ def read_csv(path: Path, encoding: str | None = None) -> Table:
 
 
 def neutralize(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading ' (import strips it again)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Text a spreadsheet would run as a formula gets a leading ' (import strips it again).
+
+    Text that already starts with quotes before a formula character (``'=x``) gets one more, so that
+    ``unneutralize(neutralize(v)) == v`` for every string.
+    """
+    if isinstance(value, str) and value.lstrip("'").startswith(_FORMULA_START):
         return "'" + value
     return value
 
 
 def unneutralize(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(_FORMULA_START):
+    """The inverse of ``neutralize``: one leading ' off text whose quotes precede a formula character."""
+    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
         return value[1:]
     return value
 

@@ -178,6 +178,8 @@ def _json_tables(path: Path, kind: str | None) -> list[tuple[Table, str]]:
         k = kind if not isinstance(data, dict) else _kind_of_sheet(str(name))
         if k is None or (kind and k != kind) or not isinstance(rows, list):
             continue
+        if not rows and isinstance(data, dict):
+            continue  # an empty kind of a whole export: nothing to read
         headers: list[str] = []
         for r in rows:
             for key in r if isinstance(r, dict) else ():
@@ -198,9 +200,12 @@ class BadValue(Exception):
         self.message = message
 
 
-def _clean(value: Any) -> Any:
+def _clean(value: Any, guarded: bool = True) -> Any:
+    """A cell's value; ``guarded`` cells (csv, xlsx) lose the ' that export put before formula text."""
     if isinstance(value, str):
-        value = unneutralize(value.replace("\r\n", "\n").strip())
+        value = value.replace("\r\n", "\n").strip()
+        if guarded:
+            value = unneutralize(value)
         return value or None
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
@@ -385,10 +390,11 @@ class Planner:
         handler = getattr(self, f"row_{source.kind}")
         counts = self.plan.count(source.kind)
         mapping = source.mapping
+        guarded = source.unit == "row"  # json and vcard are written without the formula guard
         for number, cells in source.table.rows:
             values: dict[str, Any] = {}
             for i, fld in mapping.fields.items():
-                v = _clean(cells[i]) if i < len(cells) else None
+                v = _clean(cells[i], guarded) if i < len(cells) else None
                 if v is not None:
                     values[fld] = v
             if len(self.plan.preview.setdefault(source.label, [])) < 5:
@@ -521,8 +527,8 @@ class Planner:
 
     def _match_customer(self, raw_id: str | None, data: dict, contact: dict) -> tuple[str, str] | None:
         pool, match = self.pool, self.options.match
-        if raw_id and raw_id in pool.customers:
-            return raw_id, self._who(raw_id, f"id {raw_id}")
+        if raw_id:  # a crm id says which customer this is: never merged with another by name or email
+            return (raw_id, self._who(raw_id, f"id {raw_id}")) if raw_id in pool.customers else None
         ext = (data.get("extra") or {}).get("external_id")
         if ext and match in (None, "external-id") and ext in pool.by_ext:
             return pool.by_ext[ext], self._who(pool.by_ext[ext], f"external id {ext}")
