@@ -20,13 +20,13 @@ from crmcli import dates, ids, yamlio
 from crmcli.errors import CrmError, InvalidRecord, UsageError
 from crmcli.io.csvio import Table, cell_text, read_csv, unneutralize
 from crmcli.io.mapping import IMPORT_KINDS, Mapping, auto_map, parse_map_options
-from crmcli.model import Customer, normalize_name, validate_contact, validate_customer
+from crmcli.model import PERIOD_RE, Customer, normalize_name, validate_contact, validate_customer
 from crmcli.store import Entry, Store
 
 MATCHES = ("email", "name", "external-id")
 ON_DUPLICATE = ("skip", "update", "error")
 # order in which the sheets of one workbook are imported (customers before what refers to them)
-KIND_ORDER = ["customers", "contacts", "opps", "orders", "interactions", "tickets"]
+KIND_ORDER = ["customers", "contacts", "opps", "orders", "contracts", "interactions", "tickets", "surveys"]
 _SPLIT_TAGS = re.compile(r"[,;，；、|]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CRM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-z]{4}$")
@@ -820,6 +820,56 @@ class Planner:
                             product=_text(v.get("product")))
         if self._seen(cid, ("order.add",), lambda e: (str(e.get("date")), e.get("amount"), e.get("product")), entry):
             return self._duplicate(f"an order of {amount} on {day} is already at {cid}")
+        self._validate_event(entry)
+        self.plan.events.append((cid, entry))
+        return "created"
+
+    def row_contracts(self, v: dict[str, Any], source: Source, number: int) -> str:
+        from crmcli import contracts
+
+        cid = self._customer_ref(v)
+        value = self._amount("value", v.get("value"))
+        currency = self._currency(v.get("currency"))
+        start, end = _day("start", v.get("start")), _day("end", v.get("end"))
+        if start is None or end is None:
+            raise BadValue("start" if start is None else "end", "no date; a contract has a start and an end day")
+        if end < start:
+            raise BadValue("end", f"{end} is before the start {start}; a contract ends after it starts")
+        notice = "".join(str(_text(v.get("renew_notice")) or contracts.DEFAULT_NOTICE).lower().split())
+        if not PERIOD_RE.match(notice):
+            raise BadValue("renew_notice", f"{notice!r}: write a number and a unit (30d, 6w, 3m, 1y)")
+        entry = self._event("contract.add", value=value, currency=currency, start=start, end=end,
+                            renew_notice=notice, file=_text(v.get("file")))
+        if self._seen(cid, ("contract.add",), lambda e: (str(e.get("start")), str(e.get("end")), e.get("value")),
+                      entry):
+            return self._duplicate(f"a contract from {start} to {end} is already at {cid}")
+        self._validate_event(entry)
+        self.plan.events.append((cid, entry))
+        return "created"
+
+    def row_surveys(self, v: dict[str, Any], source: Source, number: int) -> str:
+        cid = self._customer_ref(v)
+        at = _moment("at", v.get("at"))
+        if at is None:
+            raise BadValue("at", "no date; say when it was answered (like 2026-11-20 14:30)")
+        scores: dict[str, Any] = {}
+        for fld in ("csat", "nps"):
+            raw = v.get(fld)
+            if raw is None:
+                continue
+            try:
+                scores[fld] = int(str(raw))
+            except ValueError:
+                raise BadValue(fld, f"{raw!r} is not a whole number") from None
+        if not scores:
+            raise BadValue("csat", "no score; a survey answer has a csat or an nps")
+        ticket = (_text(v.get("ticket")) or "").lower() or None
+        if ticket and not _LOCAL["tkt"].match(ticket):
+            raise BadValue("ticket", f"{ticket!r} is not a ticket id (like tkt-9x2m)")
+        entry = self._event("survey.answer", at=at, ticket=ticket, **scores, comment=_text(v.get("comment")))
+        if self._seen(cid, ("survey.answer",), lambda e: (dates_key(e.get("at")), e.get("csat"), e.get("nps")),
+                      entry):
+            return self._duplicate(f"a survey answer at {at[:16]} is already in {cid}'s journal")
         self._validate_event(entry)
         self.plan.events.append((cid, entry))
         return "created"

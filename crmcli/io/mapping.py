@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from crmcli.errors import UsageError
 
-IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "tickets"]
+IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "surveys"]
 IGNORE = "-"
 
 # field -> header spellings (compared after normalize_header)
@@ -99,6 +99,23 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "currency": ["currency", "币种", "货币"],
         "product": ["product", "item", "产品", "商品"],
         "opp": ["opp", "opportunity", "deal", "商机"],
+    },
+    "contracts": {
+        **_COMMON_CUSTOMER,
+        "value": ["value", "amount", "contract value", "金额", "合同金额"],
+        "currency": ["currency", "币种", "货币"],
+        "start": ["start", "start date", "开始日期"],
+        "end": ["end", "end date", "结束日期", "到期日"],
+        "renew_notice": ["renew_notice", "renew notice", "notice", "续约提醒"],
+        "file": ["file", "document", "文件"],
+    },
+    "surveys": {
+        **_COMMON_CUSTOMER,
+        "at": ["at", "date", "time", "when", "日期", "时间"],
+        "csat": ["csat", "satisfaction", "满意度"],
+        "nps": ["nps"],
+        "ticket": ["ticket", "ticket id", "工单"],
+        "comment": ["comment", "feedback", "评价", "意见"],
     },
     "tickets": {
         **_COMMON_CUSTOMER,
