@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -254,24 +255,32 @@ def test_a_name_that_starts_with_quote_equals_survives_the_formula_guard(crm, st
 
 
 @pytest.mark.parametrize("name", ["all.xlsx", "all.json"])
-def test_contracts_and_surveys_round_trip(crm, store_dir: Path, tmp_path: Path, name: str) -> None:
+def test_contracts_surveys_and_tasks_round_trip(crm, store_dir: Path, tmp_path: Path, name: str) -> None:
     cid = _add(crm, "Acme Corp")
     r = crm("contract", "add", cid, "--value", "12000", "--start", "2026-01-01", "--end", "2026-12-31",
             "--renew-notice", "60d")
     assert r.returncode == 0, r.stderr
     assert crm("survey", cid, "--csat", "4", "--nps", "9", "-m", "Quick and friendly").returncode == 0
+    assert crm("task", "add", cid, "Send the renewal offer", "--due", "2026-12-15").returncode == 0
+    assert crm("task", "add", cid, "Call back", "--due", "2026-12-01 15:00").returncode == 0
+    r = crm("task", "add", cid, "Book the visit")
+    assert r.returncode == 0, r.stderr
+    tid = re.search(r"task-[0-9a-z]{4,}", r.stdout + r.stderr)
+    assert tid, r.stdout + r.stderr
+    assert crm("task", "done", f"{cid}/{tid[0]}").returncode == 0
     out = tmp_path / name
     assert crm("export", "-o", str(out)).returncode == 0
     target = _init(tmp_path / "target")
     r = _crm_in(target, "import", str(out))
     assert r.returncode == 0, r.stderr
     assert "1 contracts" in r.stdout + r.stderr and "1 surveys" in r.stdout + r.stderr, r.stdout + r.stderr
-    for kind in ("contracts", "surveys"):
+    assert "3 tasks" in r.stdout + r.stderr, r.stdout + r.stderr
+    for kind in ("contracts", "surveys", "tasks"):
         a, b = tmp_path / f"a-{kind}.csv", tmp_path / f"b-{kind}.csv"
         assert crm("export", "--kind", kind, "-o", str(a)).returncode == 0
         assert _crm_in(target, "export", "--kind", kind, "-o", str(b)).returncode == 0
         assert a.read_bytes() == b.read_bytes(), kind
-        assert len(a.read_text().splitlines()) == 2
+        assert len(a.read_text().splitlines()) == (4 if kind == "tasks" else 2)
     # again: nothing new
     r = _crm_in(target, "import", str(out))
     assert r.returncode == 0 and "Nothing to import" in r.stderr, r.stderr

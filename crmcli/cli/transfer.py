@@ -39,7 +39,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @click.command("import", context_settings=CONTEXT_SETTINGS)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(["customers", "contacts", "interactions", "opps", "orders", "contracts",
-                                           "tickets", "surveys"]),
+                                           "tickets", "tasks", "surveys"]),
               help="What each row is (default: customers; contacts for .vcf; per sheet name in a workbook).")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx file (default: the first).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=field",

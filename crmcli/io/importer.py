@@ -26,11 +26,12 @@ from crmcli.store import Entry, Store
 MATCHES = ("email", "name", "external-id")
 ON_DUPLICATE = ("skip", "update", "error")
 # order in which the sheets of one workbook are imported (customers before what refers to them)
-KIND_ORDER = ["customers", "contacts", "opps", "orders", "contracts", "interactions", "tickets", "surveys"]
+KIND_ORDER = ["customers", "contacts", "opps", "orders", "contracts", "interactions", "tickets", "tasks", "surveys"]
 _SPLIT_TAGS = re.compile(r"[,;，；、|]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CRM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-z]{4}$")
-_LOCAL = {"opp": re.compile(r"^opp-[0-9a-z]{4,}$"), "tkt": re.compile(r"^tkt-[0-9a-z]{4,}$")}
+_LOCAL = {"opp": re.compile(r"^opp-[0-9a-z]{4,}$"), "tkt": re.compile(r"^tkt-[0-9a-z]{4,}$"),
+          "task": re.compile(r"^task-[0-9a-z]{4,}$")}
 _DAY_FORMS = [re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")]
 Progress = Callable[[int, int], Any]
 
@@ -241,6 +242,12 @@ def _day(fld: str, value: Any) -> str | None:
         return dates.parse_date(text).isoformat()
     except dates.DateError:
         raise BadValue(fld, f"{text!r} is not a date (like 2026-11-20)") from None
+
+
+def _is_day(value: Any) -> bool:
+    if isinstance(value, _dt.datetime):
+        return value.tzinfo is None and value.time() == _dt.time(0)
+    return isinstance(value, _dt.date) or (isinstance(value, str) and len(value.strip()) <= 10)
 
 
 def _moment(fld: str, value: Any) -> str | None:
@@ -766,7 +773,7 @@ class Planner:
 
     def _event(self, kind: str, **fields: Any) -> dict:
         out: dict[str, Any] = {"at": fields.pop("at", None) or dates.iso(dates.now()), "kind": kind}
-        for key in ("id", "opp", "ticket"):
+        for key in ("id", "opp", "ticket", "task"):
             if fields.get(key):
                 out[key] = fields.pop(key)
             fields.pop(key, None)
@@ -845,6 +852,42 @@ class Planner:
             return self._duplicate(f"a contract from {start} to {end} is already at {cid}")
         self._validate_event(entry)
         self.plan.events.append((cid, entry))
+        return "created"
+
+    def row_tasks(self, v: dict[str, Any], source: Source, number: int) -> str:
+        from crmcli import activities
+
+        cid = self._customer_ref(v)
+        text = _text(v.get("text"))
+        if not text:
+            raise BadValue("text", "no text; say what is to be done")
+        raw_due = v.get("due")
+        due: str | None
+        if raw_due is None:
+            due = None
+        elif _is_day(raw_due):  # a due day, not a moment (an xlsx date cell reads back as midnight)
+            due = _day("due", raw_due)
+        else:
+            due = _moment("due", raw_due)
+        created = _moment("created", v.get("created"))
+        status = (_text(v.get("status")) or "open").lower()
+        if status not in ("open", "done"):
+            raise BadValue("status", f"{status!r} is not a task status; use open or done")
+        done_at = _moment("done_at", v.get("done_at"))
+        if status == "done" and done_at is None:
+            raise BadValue("done_at", "a done task needs the moment it was done")
+        wanted = (_text(v.get("id")) or "").lower() or None
+        if self._seen(cid, ("task.add",), lambda e: (e.get("id") if wanted else None, e.get("text")),
+                      {"id": wanted, "text": text}):
+            return self._duplicate(f"task {wanted or text!r} is already at {cid}")
+        tid = self._local_id(cid, "task", wanted)
+        new = [self._event("task.add", at=created, id=tid, owner=_text(v.get("owner")), due=due,
+                           text=activities.clean_text(text, "task text"))]
+        if status == "done":
+            new.append({"at": done_at, "kind": "task.done", "task": tid, "by": self.user})
+        for e in new:
+            self._validate_event(e)
+        self.plan.events += [(cid, e) for e in new]
         return "created"
 
     def row_surveys(self, v: dict[str, Any], source: Source, number: int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from crmcli.errors import UsageError
 
-IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "surveys"]
+IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks", "surveys"]
 IGNORE = "-"
 
 # field -> header spellings (compared after normalize_header)
@@ -108,6 +108,16 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "end": ["end", "end date", "结束日期", "到期日"],
         "renew_notice": ["renew_notice", "renew notice", "notice", "续约提醒"],
         "file": ["file", "document", "文件"],
+    },
+    "tasks": {
+        **_COMMON_CUSTOMER,
+        "id": ["id", "task", "task id"],
+        "text": ["text", "task text", "description", "任务", "内容"],
+        "owner": ["owner", "assignee", "负责人"],
+        "due": ["due", "due date", "deadline", "截止日期"],
+        "created": ["created", "created at", "创建时间"],
+        "done_at": ["done_at", "done", "completed", "完成时间"],
+        "status": ["status", "状态"],
     },
     "surveys": {
         **_COMMON_CUSTOMER,
