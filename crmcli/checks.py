@@ -28,7 +28,7 @@ from crmcli import __version__, ids, yamlio
 from crmcli.config import CONFIG_NAME
 from crmcli.errors import CrmError, Problem
 from crmcli.model import check_timestamp, validate_customer
-from crmcli.store import CUSTOMERS, Store
+from crmcli.store import CUSTOMERS, STATE_DIR, Store
 
 CONFLICT_RE = re.compile(r"^(<{7}|={7}|>{7})(\s|$)", re.MULTILINE)
 CACHE_NAME = "check-cache.marshal"
@@ -157,7 +157,7 @@ def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
     problems: list[Problem] = []
     f = Folder(cid, folder)
     path = folder / "customer.yaml"
-    if not path.is_file():
+    if not os.path.lexists(path):  # a symlink, folder or FIFO there is read (and refused) by _read
         problems.append(Problem(store.rel(folder), None, "customer.yaml is missing; restore it with git "
                                 "or remove the folder"))
         return CustomerResult(problems, [])
@@ -228,7 +228,7 @@ def _load_cache(store: Store, key: str) -> dict[str, Any]:
 
 def _save_cache(store: Store, key: str, customers: dict[str, Any]) -> None:
     try:
-        store.state_dir.mkdir(exist_ok=True)
+        store.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = store.state_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
         tmp.write_bytes(marshal.dumps({"key": key, "customers": customers}))
         os.replace(tmp, store.state_dir / CACHE_NAME)
@@ -244,18 +244,42 @@ def _from_cache(entry: tuple) -> CustomerResult:
     return CustomerResult([Problem(*p) for p in entry[1]], [tuple(e) for e in entry[2]])  # type: ignore[misc]
 
 
+def _symlinks(store: Store, entries: list[os.DirEntry], problems: list[Problem]) -> None:
+    """Symlinked folders under customers/: never followed, each reported with its path."""
+    for entry in entries:
+        if entry.is_symlink() and not entry.name.startswith("."):
+            problems.append(Problem(store.rel(Path(entry.path)), None,
+                                    "is a symlink, not a folder; crm never reads or writes through it: "
+                                    "remove it (git rm) and retry"))
+
+
+def check_local_state(store: Store) -> Iterator[Problem]:
+    """A ``.crm`` that is tracked by git or a symlink: crm refuses to run until it is fixed."""
+    issue = store.legacy_state_issue()
+    rel = store.rel(store.root / STATE_DIR)
+    if issue == "tracked":
+        yield Problem(rel, None, f"tracked by git (it came with a commit); crm refuses to run until it is "
+                                 f"untracked: git rm -r --cached {rel} && git commit -m 'Untrack {rel}'")
+    elif issue == "symlink":
+        yield Problem(rel, None, f"is a symlink; crm refuses to run until it is removed: rm {rel}")
+
+
 def _folders(store: Store, problems: list[Problem]) -> dict[str, Path] | None:
     """Every customer folder by id, after the checks of the folder names and places themselves."""
     base = store.root / CUSTOMERS
     found: dict[str, Path] = {}
     try:
-        shards = sorted(e.name for e in os.scandir(base) if e.is_dir() and not e.name.startswith("."))
+        top = sorted(os.scandir(base), key=lambda e: e.name)
     except FileNotFoundError:
         problems.append(Problem(store.rel(base), None, "customers/ folder is missing; create it (mkdir customers)"))
         return None
+    _symlinks(store, top, problems)
+    shards = [e.name for e in top if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
     for shard in shards:
-        for entry in sorted(os.scandir(base / shard), key=lambda e: e.name):
-            if not entry.is_dir() or entry.name.startswith("."):
+        entries = sorted(os.scandir(base / shard), key=lambda e: e.name)
+        _symlinks(store, entries, problems)
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False) or entry.name.startswith("."):
                 continue
             cid = entry.name
             folder = Path(entry.path)
@@ -281,7 +305,7 @@ def _worker_init(root: str) -> None:
     global _worker_store
     from crmcli.store import open_store
 
-    _worker_store = open_store(root)
+    _worker_store = open_store(root, guard=False)
 
 
 def _worker_check(batch: list[tuple[str, str]]) -> list[tuple[str, tuple]]:
@@ -320,7 +344,7 @@ def _check_many(store: Store, todo: list[tuple[str, Path]], jobs: int,
 def run_checks(store: Store, progress: Callable[[int], None] | None = None, *, full: bool = False,
                jobs: int | None = None) -> list[Problem]:
     """Every problem in the store, sorted by place; re-reads only folders changed since the last run unless ``full``."""
-    problems: list[Problem] = []
+    problems: list[Problem] = list(check_local_state(store))
     folders = _folders(store, problems)
     if folders is None:
         return problems

@@ -210,6 +210,24 @@ def _abandon_commit(top: Path, ref: str, parent: str | None, paths: list[str]) -
     run(["--literal-pathspecs", *reset], cwd=top, input=spec, check=False)
 
 
+def head_blob_ids(top: Path, paths: Sequence[str]) -> list[str | None]:
+    """The blob id of each path in HEAD (None where HEAD has no such file), in one git process."""
+    if not paths:
+        return []
+    proc = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=top, check=False)
+    if proc.returncode != 0:
+        return [None] * len(paths)  # unborn branch: nothing committed yet
+    head = proc.stdout.decode().strip()
+    specs = "".join(f"{head}:{p}\n" for p in paths).encode("utf-8")
+    lines = run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd=top,
+                input=specs).stdout.decode("utf-8", "replace").splitlines()
+    out: list[str | None] = []
+    for line in lines:
+        name, _, kind = line.rpartition(" ")
+        out.append(name if kind == "blob" else None)
+    return out
+
+
 def refresh_index_if_committed(top: Path, paths: Sequence[str]) -> None:
     """Refresh the index entries of those ``paths`` whose work-tree content is exactly HEAD's.
 

@@ -5,7 +5,8 @@ Layout (see README "Records format")::
     crm.yaml                         settings and format version
     customers/<sh>/<id>/customer.yaml   profile; <sh> = first two characters of the id
     customers/<sh>/<id>/journal/<year>.yaml   append-only events of that customer
-    .crm/                            lock, transaction journal, caches (git-ignored)
+    <git-dir>/crm/                   lock, transaction journal, caches (never in the work tree:
+                                     no clone, pull or push carries them)
 
 Every change goes through ``Store.transaction()``: it takes the store lock,
 writes each file atomically (temp file + rename), remembers what each file was
@@ -19,6 +20,7 @@ import difflib
 import errno
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,10 +29,10 @@ from typing import Any
 
 from crmcli import git, ids, yamlio
 from crmcli.config import CONFIG_NAME, Config, default_config_text, load_config
-from crmcli.errors import CrmError, InvalidRecord, LockTimeout, NotFound, StoreError
+from crmcli.errors import CrmError, GitError, InvalidRecord, LockTimeout, NotFound, StoreError
 from crmcli.model import Customer, normalize_name, validate_customer
 
-STATE_DIR = ".crm"
+STATE_DIR = ".crm"  # legacy place of the local state; now refused when tracked or a symlink
 CUSTOMERS = "customers"
 GITIGNORE = "# Derived, rebuildable, never shared (crmcli)\n.crm/\n"
 GITATTRIBUTES = (
@@ -58,10 +60,34 @@ def find_root(records: str | None = None, cwd: Path | None = None) -> Path:
 
 
 def open_store(records: str | None = None, *, author: str | None = None,
-               autocommit: bool | None = None) -> Store:
+               autocommit: bool | None = None, guard: bool = True) -> Store:
+    """The store, after a crashed transaction is undone.
+
+    ``guard=False`` (for ``crm check``) opens a store whose ``.crm`` is tracked or a symlink
+    so that the problem can be reported; nothing there is ever read.
+    """
     store = Store(find_root(records), author=author, autocommit=autocommit)
+    if guard:
+        problem = store.legacy_state_problem()
+        if problem:
+            raise StoreError(problem)
     store.recover_pending()
     return store
+
+
+def state_dir_for(root: Path, top: Path | None) -> Path:
+    """Where the local state of the store at ``root`` lives: inside the git dir, which git never transfers."""
+    if top is None:
+        return root / STATE_DIR
+    dotgit = top / ".git"
+    if dotgit.is_dir() and not dotgit.is_symlink():
+        gitdir = dotgit
+    else:  # a linked worktree or submodule: .git is a file naming the real git dir
+        out = git.run(["rev-parse", "--absolute-git-dir"], cwd=top).stdout.decode("utf-8").strip()
+        gitdir = Path(out)
+    rel = os.path.relpath(root, top)
+    base = gitdir / "crm"
+    return base if rel == "." else base / "stores" / rel.replace("%", "%25").replace(os.sep, "%2F")
 
 
 def init_store(path: Path, *, name: str | None = None, author: str | None = None,
@@ -165,7 +191,7 @@ class Store:
         self.top = git.find_top(root)
         self.author = author or os.environ.get("CRM_AUTHOR") or None
         self._autocommit = autocommit
-        self.state_dir = root / STATE_DIR
+        self.state_dir = state_dir_for(root, self.top)
         self.last_commit: str | None = None
         self._user: str | None = None
 
@@ -204,30 +230,113 @@ class Store:
     def journal_file(self, cid: str, year: int | str) -> Path:
         return self.customer_dir(cid) / "journal" / f"{year}.yaml"
 
+    def legacy_state_issue(self) -> str | None:
+        """"symlink" or "tracked" when ``.crm`` in the work tree makes the store unsafe, else None.
+
+        crm keeps its local state in the git dir; a ``.crm`` that came with a commit, or points
+        elsewhere, is someone else's data and must never be taken for crm's own.
+        """
+        legacy = self.root / STATE_DIR
+        try:
+            st = os.lstat(legacy)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return "symlink"
+        if self.top is None:
+            return None
+        spec = os.path.relpath(legacy, self.top)
+        proc = git.run(["--literal-pathspecs", "ls-files", "-z", "--", spec], cwd=self.top, check=False)
+        return "tracked" if proc.stdout else None
+
+    def legacy_state_problem(self) -> str | None:
+        """The one-line refusal for :meth:`legacy_state_issue`, or None."""
+        issue = self.legacy_state_issue()
+        rel = self.rel(self.root / STATE_DIR)
+        if issue == "symlink":
+            return f"{rel} is a symlink (crm never follows it); remove it (rm {rel}) and retry"
+        if issue == "tracked":
+            return (f"{rel}/ is tracked by git (it came with a commit); crm keeps its local state out of "
+                    f"git: untrack it with: git rm -r --cached {rel} && git commit -m 'Untrack {rel}', "
+                    "then retry")
+        return None
+
+    def check_path(self, path: Path) -> None:
+        """Refuse a record path that leaves the store or goes through a symlink or a special file.
+
+        Every folder from the store root down must be a real folder (never a symlink), and the file
+        itself, when it exists, a regular file.
+        """
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            raise InvalidRecord(f"{path}: outside the records store {self.rel(self.root)}") from None
+        if not rel.parts or ".." in rel.parts:
+            raise InvalidRecord(f"{self.rel(path)}: not a file inside the records store")
+        here = self.root
+        for i, part in enumerate(rel.parts):
+            here = here / part
+            try:
+                st = os.lstat(here)
+            except FileNotFoundError:
+                return
+            last = i == len(rel.parts) - 1
+            if (last and not stat.S_ISREG(st.st_mode)) or (not last and not stat.S_ISDIR(st.st_mode)):
+                raise InvalidRecord(_not_regular(self.rel(here), st.st_mode, folder=not last))
+
     # -- reading -----------------------------------------------------------------
     def customer_ids(self) -> Iterator[str]:
         base = self.root / CUSTOMERS
         try:
-            shards = sorted(e.name for e in os.scandir(base) if e.is_dir() and not e.name.startswith("."))
+            shards = sorted(e.name for e in os.scandir(base)
+                            if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
         except FileNotFoundError:
             return
         for shard in shards:
             for entry in sorted(os.scandir(base / shard), key=lambda e: e.name):
-                if entry.is_dir() and not entry.name.startswith("."):
+                if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                     yield entry.name
 
     def exists(self, cid: str) -> bool:
         return ids.is_valid_customer_id(cid) and self.customer_file(cid).is_file()
 
+    def read_bytes(self, path: Path) -> bytes:
+        """A record file's bytes; never through a symlink, never from a folder, FIFO or device."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):
+                raise InvalidRecord(_not_regular(self.rel(path), stat.S_IFLNK)) from None
+            if exc.errno in (errno.ENXIO, errno.EISDIR):
+                raise InvalidRecord(_not_regular(self.rel(path), os.lstat(path).st_mode)) from None
+            raise
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise InvalidRecord(_not_regular(self.rel(path), mode))
+            chunks = []
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(fd)
+
     def read_text(self, path: Path) -> str:
         try:
-            with open(path, encoding="utf-8") as fh:
-                return fh.read()
+            return self.read_bytes(path).decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidRecord(f"{self.rel(path)}: not UTF-8 text; re-save it as UTF-8") from None
 
     def load_customer(self, cid: str, *, validate: bool = True) -> Customer:
         path = self.customer_file(cid)
+        for folder in (path.parent.parent, path.parent):
+            with contextlib.suppress(FileNotFoundError):
+                mode = os.lstat(folder).st_mode
+                if not stat.S_ISDIR(mode):
+                    raise InvalidRecord(_not_regular(self.rel(folder), mode, folder=True))
         try:
             text = self.read_text(path)
         except FileNotFoundError:
@@ -248,6 +357,10 @@ class Store:
 
     def journal_files(self, cid: str) -> list[Path]:
         folder = self.customer_dir(cid) / "journal"
+        with contextlib.suppress(FileNotFoundError):
+            mode = os.lstat(folder).st_mode
+            if not stat.S_ISDIR(mode):
+                raise InvalidRecord(_not_regular(self.rel(folder), mode, folder=True))
         try:
             return sorted(folder / n for n in os.listdir(folder) if n.endswith(".yaml"))
         except FileNotFoundError:
@@ -354,7 +467,7 @@ class Store:
         import fcntl
 
         limit = LOCK_TIMEOUT if timeout is None else timeout
-        self.state_dir.mkdir(exist_ok=True)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.state_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + limit
@@ -407,10 +520,11 @@ class Transaction:
     def _remember(self, path: Path) -> None:
         if path in self.originals:
             return
+        self.store.check_path(path)  # never through a symlink, never over a folder, FIFO or device
         if self._manifest is None:
             self._start_manifest()
         try:
-            original: bytes | None = path.read_bytes()
+            original: bytes | None = self.store.read_bytes(path)
         except FileNotFoundError:
             original = None
         self.originals[path] = original
@@ -418,7 +532,8 @@ class Transaction:
         if original is not None:
             backup = str(len(self.originals))
             _atomic_write(self._backups / backup, original, sync=not self.bulk)
-        self._manifest.write(json.dumps({"path": str(path), "backup": backup}) + "\n")
+        rel = path.relative_to(self.store.root).as_posix()  # store-relative: recovery resolves it again
+        self._manifest.write(json.dumps({"path": rel, "backup": backup}) + "\n")
         self._manifest.flush()
         if not self.bulk:
             os.fsync(self._manifest.fileno())
@@ -494,10 +609,29 @@ class Transaction:
                 trailers.append(f"Crm-Customer: {customer}")
             full = f"{message}\n\n" + "\n".join(trailers) + "\n"
             rels = [os.path.relpath(p, top) for p in changed]
+            if action != "store.init":
+                self._refuse_hand_edits(top, changed, rels)
             data = {rel: self.contents[p] for rel, p in zip(rels, changed, strict=True)}
             self.commit = git.commit_paths(top, rels, full, author=self.store.author, contents=data)
             self.store.last_commit = self.commit
         self._close_manifest()
+
+    def _refuse_hand_edits(self, top: Path, changed: list[Path], rels: list[str]) -> None:
+        """Refuse to fold uncommitted edits of a file into this command's commit (one git call).
+
+        A file this command rewrote must have been exactly as committed in HEAD before it touched
+        it; otherwise the commit (and a later ``crm undo``) would swallow the hand edit.
+        """
+        heads = git.head_blob_ids(top, rels)
+        for path, head in zip(changed, heads, strict=True):
+            original = self.originals[path]
+            if (None if original is None else git.blob_id(original)) == head:
+                continue
+            rel = self.store.rel(path)
+            what = "is not committed" if head is None else "has uncommitted changes"
+            raise GitError(f"{rel} {what}; crm will not fold them into its own commit: review them with "
+                           f"git diff -- {rel} (or git status), commit them (git add {rel} && git commit) "
+                           f"or discard them (git checkout -- {rel}), then retry")
 
     def _close_manifest(self) -> None:
         if self._manifest is not None:
@@ -524,7 +658,12 @@ class Transaction:
 
 
 def recover(store: Store) -> bool:
-    """Undo a transaction that a crash cut short; True when one was found."""
+    """Undo a transaction that a crash cut short; True when one was found.
+
+    The manifest lives in the git dir, where no clone, pull or push puts it; even so each of its
+    paths must be store-relative and resolve inside the store with no symlink on the way, and each
+    backup a plain file of the transaction folder: anything else is skipped, never followed.
+    """
     folder = store.state_dir / "txn"
     manifest = folder / "manifest.jsonl"
     if not manifest.exists():
@@ -534,28 +673,90 @@ def recover(store: Store) -> bool:
     for line in lines:
         with contextlib.suppress(ValueError):
             records.append(json.loads(line))
-    base = records[0].get("base") if records else None
+    base = records[0].get("base") if records and isinstance(records[0], dict) else None
+    paths: list[tuple[Path, str]] = []
+    for rec in records[1:]:
+        path = _recoverable(store, rec)
+        if path is not None:
+            backup = rec.get("backup") or ""
+            paths.append((path, backup if isinstance(backup, str) and backup.isdigit() else ""))
     committed = False
     if base and store.top is not None:
         with contextlib.suppress(CrmError):
             committed = git.head_state(store.top)[1] != base
     if committed and store.top is not None:
         # the crash may have come between the commit and the refresh of its paths in the index
-        rels = [os.path.relpath(rec["path"], store.top) for rec in records[1:] if "path" in rec]
+        rels = [os.path.relpath(path, store.top) for path, _ in paths]
         with contextlib.suppress(CrmError, OSError):
             git.refresh_index_if_committed(store.top, rels)
     if not committed:
-        for rec in reversed(records[1:]):
-            path = Path(rec["path"])
-            with contextlib.suppress(OSError):
-                if rec.get("backup"):
+        for path, backup in reversed(paths):
+            with contextlib.suppress(OSError, CrmError):
+                if backup:
+                    source = folder / backup
+                    if not stat.S_ISREG(os.lstat(source).st_mode):
+                        continue
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    _atomic_write(path, (folder / rec["backup"]).read_bytes(), sync=True)
+                    store.check_path(path)
+                    _atomic_write(path, source.read_bytes(), sync=True)
                 else:
                     path.unlink(missing_ok=True)
                     _prune_empty(path.parent, store.root)
+    for path, _ in paths:
+        _remove_debris(path)
     _remove_tree(folder)
     return True
+
+
+def _recoverable(store: Store, rec: Any) -> Path | None:
+    """The store path a manifest record names, or None when it is not a safe store-relative path."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
+        return None
+    rel = rec["path"]
+    if not rel or "\0" in rel or rel.startswith("/") or os.path.isabs(rel) or "\\" in rel:
+        return None
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts) or parts[0] == ".git":
+        return None
+    path = store.root.joinpath(*parts)
+    try:
+        store.check_path(path)
+    except CrmError:
+        return None
+    return path
+
+
+def _remove_debris(path: Path) -> None:
+    """Temp files of atomic writes to ``path`` that a kill left behind (``.NAME.PID.tmp``)."""
+    prefix = f".{path.name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            name = entry.name
+            if name.startswith(prefix) and name.endswith(".tmp") and name[len(prefix):-4].isdigit() \
+                    and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+
+
+def _not_regular(rel: str, mode: int, *, folder: bool = False) -> str:
+    """Message for a record path that is not what it must be (a regular file, or a real folder)."""
+    if stat.S_ISLNK(mode):
+        what = "a symlink"
+    elif stat.S_ISDIR(mode):
+        what = "a folder"
+    elif stat.S_ISFIFO(mode):
+        what = "a FIFO"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        what = "a device"
+    elif stat.S_ISSOCK(mode):
+        what = "a socket"
+    elif stat.S_ISREG(mode):
+        what = "a file"
+    else:
+        what = "a special file"
+    need = "a folder" if folder else "a regular file"
+    return f"{rel}: is {what}, not {need}; crm never reads or writes through it: replace it with {need} " \
+           "(git rm it and restore the record from history) and retry"
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:

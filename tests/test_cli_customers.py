@@ -521,7 +521,7 @@ def test_edit_in_editor(invoke, store_dir: Path, tmp_path: Path) -> None:
     assert p.returncode == 4, p.stderr
     m = re.fullmatch(
         rf"crm: error: customers/ac/{cid}/customer.yaml:3: unreadable YAML: did not find expected ',' or ']'; "
-        rf"fix the file or restore it with git; your text is saved in (\.crm/edits/{cid}-[0-9-]+\.yaml) "
+        rf"fix the file or restore it with git; your text is saved in (\.git/crm/edits/{cid}-[0-9-]+\.yaml) "
         rf"\(retry: crm customer edit {cid} --from-file \1\)\n", p.stderr)
     assert m, p.stderr
     assert (store_dir / m.group(1)).read_text() == "name: Acme Corp\ntier: [oops\n"
@@ -676,7 +676,11 @@ def test_invalid_hand_edit_blocks_contact_add_with_line(invoke, store_dir: Path)
                         "of: lead, prospect, customer, repeat, loyal, churned; fix the file "
                         f"(crm customer edit {cid}) and retry\n")
     assert snapshot(store_dir) == before
-    # fixing the field with --set works
+    # the hand edit is not committed: crm will not fold it into its own commit (issue 13, point 5)
+    assert invoke("customer", "edit", cid, "--set", "stage=customer").exit_code == 6
+    assert snapshot(store_dir) == before
+    # once it is committed, fixing the field with --set works
+    git(store_dir, "commit", "-q", "-am", "Hand edit")
     assert invoke("customer", "edit", cid, "--set", "stage=customer").exit_code == 0
 
 

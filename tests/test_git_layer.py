@@ -57,7 +57,7 @@ def test_init_creates_files_repo_and_first_commit(tmp_path: Path, monkeypatch: p
     assert commits(root) == ["Create records store store"]
     assert message(root) == "Create records store store\n\nCrm-Action: store.init"
     assert git(root, "ls-files").split() == STORE_FILES
-    assert git(root, "status", "--porcelain", "--ignored") == "!! .crm/\n"
+    assert git(root, "status", "--porcelain", "--ignored") == ""  # local state lives in .git/crm
     assert git(root, "config", "index.version").strip() == "4"
 
 
@@ -320,7 +320,7 @@ def test_unknown_git_identity_is_refused_and_rolled_back(invoke, store_dir: Path
                         "and git config --global user.email you@example.com, or set CRM_AUTHOR='Name <email>'\n")
     assert snapshot(store_dir) == before
     assert not (store_dir / "customers" / "ac").exists()
-    assert not (store_dir / ".crm" / "txn").exists()
+    assert not (store_dir / ".git" / "crm" / "txn").exists()
     # CRM_AUTHOR alone is enough: it acts as author and committer
     monkeypatch.setenv("CRM_AUTHOR", "Bob <bob@example.com>")
     cid = add(invoke, "Acme Corp")

@@ -291,7 +291,7 @@ def test_interrupted_import_leaves_store_and_git_as_before(store_dir: Path, invo
         importer.apply_plan(store, plan)
     assert calls["n"] == 30
     assert _snapshot(store_dir) == before
-    assert not (store_dir.parent / ".crm" / "txn").exists()
+    assert not (store.state_dir / "txn").exists()
     monkeypatch.setattr(store_mod.Transaction, "write_customer", real)
     r = invoke("import", "../many.csv", "--on-duplicate", "update")
     assert r.exit_code == 0, r.output

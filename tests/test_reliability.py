@@ -221,7 +221,7 @@ def _kill_mid_transaction(root: Path, a: str, b: str, where: str) -> None:
     proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(root), a, b, where], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
-    assert (root / ".crm" / "txn" / "manifest.jsonl").exists()
+    assert (root / ".git" / "crm" / "txn" / "manifest.jsonl").exists()
 
 
 @pytest.mark.parametrize("where", ["files", "before-fast-import"])
@@ -234,7 +234,7 @@ def test_hard_kill_before_the_commit_is_undone_by_the_next_command(seeded, crm, 
     assert r.returncode == 0, r.stderr
     assert "Ghost Co" not in r.stdout
     assert snapshot(store.root) == before
-    assert not (store.root / ".crm" / "txn").exists()
+    assert not (store.root / ".git" / "crm" / "txn").exists()
     r = crm("check")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "No problems found" in r.stderr
@@ -246,7 +246,7 @@ def test_hard_kill_after_the_commit_keeps_it_and_leaves_a_clean_tree(seeded, crm
     _kill_mid_transaction(store.root, a, b, "after-fast-import")
     r = crm("customer", "show", a, "--format", "json")
     assert r.returncode == 0, r.stderr
-    assert not (store.root / ".crm" / "txn").exists()
+    assert not (store.root / ".git" / "crm" / "txn").exists()
     assert run_git(store.root, "rev-parse", "HEAD^") == head  # the commit was made: keep it
     assert commits(store.root)[0] == "Killed"
     assert run_git(store.root, "status", "--porcelain", "--untracked-files=all") == ""

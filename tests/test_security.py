@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Crm, commits, git
+from tests.conftest import Crm, commits, git, snapshot
+from tests.conftest import git as run_git
 
 # -- point 12: private by default where it matters (crm init --private, private: true) --
 
@@ -273,3 +276,209 @@ def test_removing_the_last_recipient_is_refused(crm, store_dir, keyed) -> None:
                         "add another key first\n")
     assert git(store_dir, "rev-parse", "HEAD") == head
     assert crm("key", "list").stdout.split() == [keyed["public"]]
+
+
+# -- point 1: recovery never trusts the repository --------------------------------------------------------------
+
+
+def _add(crm: Crm, name: str) -> str:
+    r = crm("customer", "add", name, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["id"] if r.stdout.strip().startswith("{") else _cid(crm, name)
+
+
+def _cid(crm: Crm, name: str) -> str:
+    r = crm("customer", "list", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    return next(c["id"] for c in json.loads(r.stdout) if c["name"] == name)
+
+
+def _evil_manifest(folder: Path, victim: Path, planted: Path) -> None:
+    """A transaction journal that deletes ``victim`` and writes ``planted``, both outside the store."""
+    txn = folder / "txn"
+    txn.mkdir(parents=True)
+    (txn / "1").write_text("owned\n", encoding="utf-8")
+    lines = [{"base": None}, {"path": str(victim), "backup": ""}, {"path": str(planted), "backup": "1"},
+             {"path": "../outside.txt", "backup": "1"}]
+    (txn / "manifest.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+
+
+def test_a_tracked_crm_folder_from_a_clone_is_refused_and_never_replayed(store_dir: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    planted = tmp_path / "planted.txt"
+    _evil_manifest(store_dir / ".crm", victim, planted)
+    run_git(store_dir, "add", "-f", ".crm")
+    run_git(store_dir, "commit", "-q", "-m", "Innocent change")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(store_dir), str(clone)], check=True)
+    crm = Crm(clone)
+
+    for args in (("customer", "list"), ("customer", "add", "Beta")):
+        r = crm(*args)
+        assert r.returncode == 5, r.stderr
+        assert r.stderr == ("crm: error: .crm/ is tracked by git (it came with a commit); crm keeps its local "
+                            "state out of git: untrack it with: git rm -r --cached .crm && git commit -m "
+                            "'Untrack .crm', then retry\n")
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert not planted.exists() and not (tmp_path / "outside.txt").exists()
+
+    r = crm("check")
+    assert r.returncode == 1, r.stderr
+    assert ".crm: tracked by git" in r.stdout
+    assert victim.exists() and not planted.exists()
+
+    run_git(clone, "rm", "-r", "-q", "--cached", ".crm")
+    run_git(clone, "commit", "-q", "-m", "Untrack .crm")
+    r = crm("customer", "add", "Beta")
+    assert r.returncode == 0, r.stderr
+    assert victim.read_text(encoding="utf-8") == "precious\n"  # the untracked .crm is never read either
+    assert not planted.exists() and not (tmp_path / "outside.txt").exists()
+    assert crm("check").returncode == 0
+
+
+def test_a_symlinked_crm_folder_is_refused(store_dir: Path, crm: Crm, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, store_dir / ".crm")
+    r = crm("customer", "add", "Acme Corp")
+    assert r.returncode == 5
+    assert r.stderr == "crm: error: .crm is a symlink (crm never follows it); remove it (rm .crm) and retry\n"
+    assert os.listdir(elsewhere) == []
+    r = crm("check")
+    assert r.returncode == 1
+    assert ".crm: is a symlink" in r.stdout
+
+
+def test_the_transaction_journal_lives_in_the_git_dir(store_dir: Path, crm: Crm) -> None:
+    r = crm("customer", "add", "Acme Corp")
+    assert r.returncode == 0, r.stderr
+    assert (store_dir / ".git" / "crm" / "lock").exists()
+    assert not (store_dir / ".crm").exists()
+    assert run_git(store_dir, "status", "--porcelain", "--ignored") == ""
+
+
+def test_recovery_accepts_only_store_paths_without_symlinks(store_dir: Path, crm: Crm, tmp_path: Path) -> None:
+    cid = _add(crm, "Acme Corp")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    planted = tmp_path / "planted.txt"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "customer.yaml").write_text("precious too\n", encoding="utf-8")
+    os.symlink(outside, store_dir / "customers" / "zz")  # a folder on the way that is a symlink
+    run_git(store_dir, "add", "customers/zz")
+    run_git(store_dir, "commit", "-q", "-m", "Link")
+    before = snapshot(store_dir)
+    state = store_dir / ".git" / "crm"
+    _evil_manifest(state, victim, planted)
+    with open(state / "txn" / "manifest.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"path": "customers/zz/customer.yaml", "backup": ""}) + "\n")
+        fh.write(json.dumps({"path": ".git/config", "backup": "1"}) + "\n")
+    r = crm("customer", "show", cid)
+    assert r.returncode == 0, r.stderr
+    assert victim.read_text(encoding="utf-8") == "precious\n"
+    assert (outside / "customer.yaml").read_text(encoding="utf-8") == "precious too\n"
+    assert not planted.exists() and not (tmp_path / "outside.txt").exists()
+    assert "owned" not in (store_dir / ".git" / "config").read_text(encoding="utf-8")
+    assert not (state / "txn").exists()
+    assert snapshot(store_dir) == before
+
+
+# -- point 2: no symlinks, no special files -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two(store_dir: Path, crm: Crm) -> tuple[str, str]:
+    return _add(crm, "Acme Corp"), _add(crm, "Beta Ltd")
+
+
+def _customer_file(root: Path, cid: str) -> Path:
+    return root / "customers" / cid[:2] / cid / "customer.yaml"
+
+
+def _commit_all(root: Path, message: str) -> None:
+    run_git(root, "add", "-A", "customers")
+    run_git(root, "commit", "-q", "-m", message)
+
+
+def test_a_symlinked_customer_file_is_never_read_or_written(store_dir: Path, crm: Crm, two: tuple[str, str],
+                                                             tmp_path: Path) -> None:
+    a, b = two
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("name: TOP SECRET\n", encoding="utf-8")
+    path = _customer_file(store_dir, b)
+    path.unlink()
+    os.symlink(secret, path)
+    _commit_all(store_dir, "Link")  # as if it came with a pull
+    rel = f"customers/{b[:2]}/{b}/customer.yaml"
+
+    r = crm("customer", "show", b)
+    assert r.returncode == 4
+    assert r.stderr.startswith(f"crm: error: {rel}: is a symlink, not a regular file; crm never reads or writes "
+                               "through it")
+    for args in (("customer", "list", "--format", "csv"), ("export", "--format", "json", "-o", "-"),
+                 ("report", "customers", "--format", "csv")):
+        r = crm(*args)
+        assert r.returncode != 70 and "Traceback" not in r.stderr, (args, r.stderr)
+        assert "TOP SECRET" not in r.stdout, args
+    r = crm("customer", "list", "--format", "csv")
+    assert "Acme Corp" in r.stdout
+
+    head = commits(store_dir)
+    r = crm("customer", "edit", b, "--set", "tier=A")
+    assert r.returncode == 4
+    assert secret.read_text(encoding="utf-8") == "name: TOP SECRET\n"
+    assert commits(store_dir) == head
+
+    r = crm("check")
+    assert r.returncode == 1
+    assert f"{rel}: is a symlink, not a regular file" in r.stdout
+
+
+def test_a_journal_that_is_a_symlink_fifo_or_folder_is_refused(store_dir: Path, crm: Crm, two: tuple[str, str],
+                                                                tmp_path: Path) -> None:
+    a, b = two
+    target = tmp_path / "notes.yaml"
+    target.write_text("[]\n", encoding="utf-8")
+    journal = store_dir / "customers" / a[:2] / a / "journal"
+    journal.mkdir()
+    os.symlink(target, journal / "2026.yaml")
+    os.mkfifo(journal / "2025.yaml")
+    (journal / "2024.yaml").mkdir()
+    head = commits(store_dir)
+
+    r = crm("log", a, "call", "Quick chat", "--at", "2026-03-02 10:00")
+    assert r.returncode == 4, r.stderr
+    assert f"customers/{a[:2]}/{a}/journal/20" in r.stderr and "not a regular file" in r.stderr
+    assert target.read_text(encoding="utf-8") == "[]\n"
+    assert commits(store_dir) == head
+
+    r = crm("timeline", a)  # would hang on the FIFO if crm opened it
+    assert r.returncode == 4, r.stderr
+    r = crm("customer", "list", "--format", "csv")
+    assert r.returncode != 70 and "Beta Ltd" in r.stdout
+    r = crm("check")
+    assert r.returncode == 1
+    rel = f"customers/{a[:2]}/{a}/journal"
+    assert f"{rel}/2026.yaml: is a symlink, not a regular file" in r.stdout
+    assert f"{rel}/2025.yaml: is a FIFO, not a regular file" in r.stdout
+    assert f"{rel}/2024.yaml: is a folder, not a regular file" in r.stdout
+
+
+def test_a_customer_file_that_is_a_folder_is_skipped_not_a_crash(store_dir: Path, crm: Crm,
+                                                                 two: tuple[str, str]) -> None:
+    a, b = two
+    path = _customer_file(store_dir, b)
+    path.unlink()
+    path.mkdir()
+    (path / "x").write_text("x", encoding="utf-8")
+    r = crm("customer", "list", "--format", "csv")
+    assert r.returncode != 70 and "Traceback" not in r.stderr, r.stderr
+    assert "Acme Corp" in r.stdout
+    r = crm("customer", "show", b)
+    assert r.returncode == 4
+    assert "customer.yaml: is a folder, not a regular file" in r.stderr
+    r = crm("check")
+    assert r.returncode == 1
+    assert f"customers/{b[:2]}/{b}/customer.yaml: is a folder, not a regular file" in r.stdout

@@ -182,7 +182,7 @@ def test_failure_inside_a_transaction_rolls_everything_back(store_dir: Path) -> 
         tx.delete(store.root / "customers" / ".gitkeep")
         raise RuntimeError("boom")
     assert snapshot(store_dir) == before
-    assert not (store_dir / ".crm" / "txn").exists()
+    assert not (store_dir / ".git" / "crm" / "txn").exists()
 
 
 def test_failure_in_the_commit_rolls_back(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,18 +225,18 @@ def test_crash_mid_transaction_is_undone_by_the_next_command(invoke, store_dir: 
     p = python(_crash_script(store_dir, cid), store_dir)
     p.communicate(timeout=60)
     assert p.returncode == 9
-    manifest = store_dir / ".crm" / "txn" / "manifest.jsonl"
+    manifest = store_dir / ".git" / "crm" / "txn" / "manifest.jsonl"
     records = [json.loads(line) for line in manifest.read_text().splitlines()]
     assert records[0] == {"base": git(store_dir, "rev-parse", "HEAD").strip()}
-    assert [r["path"] for r in records[1:]] == [str(store_dir / "customers" / "ac" / cid / "customer.yaml"),
-                                                str(store_dir / "customers" / "ne" / "new-one-abcd" / "customer.yaml")]
+    assert [r["path"] for r in records[1:]] == [f"customers/ac/{cid}/customer.yaml",  # store-relative only
+                                                "customers/ne/new-one-abcd/customer.yaml"]
     assert "half-written" in (store_dir / "customers" / "ac" / cid / "customer.yaml").read_text()
     # the next command, even one that only reads, sees the records as they were
     r = invoke("customer", "list", "--format", "json")
     assert r.exit_code == 0, r.output
     assert [row["id"] for row in json.loads(r.stdout)] == [cid]
     assert snapshot(store_dir) == before
-    assert not (store_dir / ".crm" / "txn").exists()
+    assert not (store_dir / ".git" / "crm" / "txn").exists()
     r = invoke("customer", "edit", cid, "--set", "tier=A")
     assert r.exit_code == 0, r.output
 
@@ -265,10 +265,10 @@ def test_crash_after_the_commit_keeps_the_commit(invoke, store_dir: Path) -> Non
     p = python(_crash_script(store_dir, cid, after_commit=True), store_dir)
     p.communicate(timeout=60)
     assert p.returncode == 9
-    assert (store_dir / ".crm" / "txn" / "manifest.jsonl").exists()
+    assert (store_dir / ".git" / "crm" / "txn" / "manifest.jsonl").exists()
     assert len(commits(store_dir)) == count + 1
     assert invoke("check").exit_code == 1  # the committed (bad) content is kept, not rolled back
-    assert not (store_dir / ".crm" / "txn").exists()
+    assert not (store_dir / ".git" / "crm" / "txn").exists()
     assert "half-written" in (store_dir / "customers" / "ac" / cid / "customer.yaml").read_text()
     assert (store_dir / "customers" / "ne" / "new-one-abcd" / "customer.yaml").is_file()
     assert git(store_dir, "status", "--porcelain") == ""
@@ -289,7 +289,7 @@ def test_crash_between_commit_and_index_refresh_leaves_a_clean_tree(invoke, stor
     assert git(store_dir, "status", "--porcelain") != ""  # index still on the old content
     # recovery keeps the commit and refreshes the index (the half-written profile is named, and left out)
     assert invoke("customer", "list", "--skip-invalid").exit_code == 0
-    assert not (store_dir / ".crm" / "txn").exists()
+    assert not (store_dir / ".git" / "crm" / "txn").exists()
     assert len(commits(store_dir)) == count + 1
     assert git(store_dir, "status", "--porcelain", "--untracked-files=all") == ""
 
@@ -333,12 +333,12 @@ def test_a_live_transaction_is_not_recovered_by_a_reader(store_dir: Path) -> Non
         assert p.stdout.readline() == "written\n"
         reader = open_store(str(store_dir))  # must neither wait nor undo the live transaction
         assert reader.load_customer(cid).data == {"name": "Acme Corp", "tier": "A"}
-        assert (store_dir / ".crm" / "txn" / "manifest.jsonl").exists()
+        assert (store_dir / ".git" / "crm" / "txn" / "manifest.jsonl").exists()
     finally:
         p.communicate("go\n", timeout=60)
     assert p.returncode == 0
     assert commits(store_dir)[0] == "Slow edit"
-    assert not (store_dir / ".crm" / "txn").exists()
+    assert not (store_dir / ".git" / "crm" / "txn").exists()
 
 
 # -- the lock -----------------------------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def test_lock_makes_a_second_writer_wait_or_time_out(crm, store_dir: Path) -> No
         before = snapshot(store_dir)
         p = crm("customer", "add", "Impatient", env={"CRM_LOCK_TIMEOUT": "0.2"})
         assert p.returncode == 7
-        assert p.stderr == ("crm: error: another crm command has held .crm/lock for 0.2s; wait for it to finish "
+        assert p.stderr == ("crm: error: another crm command has held .git/crm/lock for 0.2s; wait for it to finish "
                             "and retry\n")
         assert snapshot(store_dir) == before
         patient = subprocess.Popen([sys.executable, "-m", "crmcli", "customer", "add", "Patient"], cwd=store_dir,
@@ -404,7 +404,7 @@ def test_profile_cache_reuses_old_entries_and_survives_damage(store_dir: Path, m
         m.setattr(index_mod.yamlio, "loads", lambda *a: reads.append(a) or {"name": "x"})
         assert [c.name for c in index_mod.customer_index(store)] == ["Acme Corp"]  # from the cache
     assert reads == []
-    cache = store_dir / ".crm" / "cache" / "customers.marshal"
+    cache = store_dir / ".git" / "crm" / "cache" / "customers.marshal"
     cache.write_bytes(b"garbage")
     assert [c.name for c in index_mod.customer_index(store)] == ["Acme Corp"]
     cache.unlink()

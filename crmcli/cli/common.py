@@ -26,12 +26,12 @@ class App:
     debug: bool = False
     _store: Any = field(default=None, repr=False)
 
-    def store(self) -> Any:
+    def store(self, *, guard: bool = True) -> Any:
         if self._store is None:
             from crmcli.store import open_store
 
             self._store = open_store(self.records, author=self.author,
-                                     autocommit=False if self.no_commit else None)
+                                     autocommit=False if self.no_commit else None, guard=guard)
         return self._store
 
 

@@ -60,7 +60,7 @@ def check_cmd(full: bool, fmt: str) -> None:
     from crmcli.errors import EXIT_PROBLEMS
     from crmcli.render import render_data
 
-    store = get_app().store()
+    store = get_app().store(guard=False)  # a tracked or symlinked .crm is reported, not refused
     problems = run_checks(store, full=full)
     if fmt == "json":
         render_data([{"path": p.path, "line": p.line, "message": p.message} for p in problems], "json")
