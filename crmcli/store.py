@@ -680,6 +680,8 @@ def recover(store: Store) -> bool:
         if path is not None:
             backup = rec.get("backup") or ""
             paths.append((path, backup if isinstance(backup, str) and backup.isdigit() else ""))
+    for path, _ in paths:
+        _remove_debris(path)  # a kill between a temp file's write and its rename
     committed = False
     if base and store.top is not None:
         with contextlib.suppress(CrmError):
@@ -702,8 +704,6 @@ def recover(store: Store) -> bool:
                 else:
                     path.unlink(missing_ok=True)
                     _prune_empty(path.parent, store.root)
-    for path, _ in paths:
-        _remove_debris(path)
     _remove_tree(folder)
     return True
 

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from crmcli.cli.main import cli
-from tests.conftest import commits, git, snapshot
+from tests.conftest import Crm, commits, git, snapshot
+from tests.conftest import git as run_git
 
 # -- point 11: small ones (CSV row numbers, undo twice, sync's reason, mid-rebase advice) --
 
@@ -381,3 +383,139 @@ def test_property_export_import_export_is_identical(customers: list[dict]) -> No
                 again = base / "b.xlsx"
                 assert _run_in(target, "export", "-o", str(again)).returncode == 0
                 assert _xlsx_values(again) == _xlsx_values(base / "a.xlsx")
+
+
+# -- point 5: hand edits are never swallowed ------------------------------------------------------------------------
+
+
+def _add_customer(crm: Crm, name: str) -> str:
+    r = crm("customer", "add", name)
+    assert r.returncode == 0, r.stderr
+    r = crm("customer", "list", "--format", "json")
+    return next(c["id"] for c in json.loads(r.stdout) if c["name"] == name)
+
+
+def _hand_edit_message(rel: str) -> str:
+    return (f"crm: error: {rel} has uncommitted changes; crm will not fold them into its own commit: review them "
+            f"with git diff -- {rel} (or git status), commit them (git add {rel} && git commit) or discard them "
+            f"(git checkout -- {rel}), then retry\n")
+
+
+def test_a_hand_edit_is_never_folded_into_a_crm_commit(store_dir: Path, crm: Crm) -> None:
+    cid = _add_customer(crm, "Acme Corp")
+    path = store_dir / "customers" / cid[:2] / cid / "customer.yaml"
+    rel = f"customers/{cid[:2]}/{cid}/customer.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "notes: called them, they are unhappy\n", encoding="utf-8")
+    before = snapshot(store_dir)
+    head = commits(store_dir)
+
+    r = crm("customer", "edit", cid, "--set", "tier=A")
+    assert r.returncode == 6
+    assert r.stderr == _hand_edit_message(rel)
+    assert snapshot(store_dir) == before  # the hand edit is still there, uncommitted; nothing committed
+    assert commits(store_dir) == head
+
+    run_git(store_dir, "commit", "-q", "-am", "Note by hand")
+    r = crm("customer", "edit", cid, "--set", "tier=A")
+    assert r.returncode == 0, r.stderr
+    r = crm("undo", "--yes")  # undo reverts crm's change only: the hand edit stays
+    assert r.returncode == 0, r.stderr
+    assert "notes: called them, they are unhappy" in path.read_text(encoding="utf-8")
+
+
+def test_an_append_to_a_hand_edited_journal_is_refused(store_dir: Path, crm: Crm) -> None:
+    cid = _add_customer(crm, "Acme Corp")
+    assert crm("log", cid, "call", "First", "--at", "2026-03-02 10:00").returncode == 0
+    journal = store_dir / "customers" / cid[:2] / cid / "journal" / "2026.yaml"
+    journal.write_text(journal.read_text(encoding="utf-8").replace("First", "First, edited"), encoding="utf-8")
+    before = snapshot(store_dir)
+    r = crm("log", cid, "call", "Second", "--at", "2026-03-03 10:00")
+    assert r.returncode == 6
+    assert r.stderr == _hand_edit_message(f"customers/{cid[:2]}/{cid}/journal/2026.yaml")
+    assert snapshot(store_dir) == before
+
+
+def test_an_untracked_record_is_not_swept_into_a_commit(store_dir: Path, crm: Crm) -> None:
+    cid = _add_customer(crm, "Acme Corp")
+    journal = store_dir / "customers" / cid[:2] / cid / "journal" / "2026.yaml"
+    journal.parent.mkdir()
+    journal.write_text("- at: 2026-01-05T10:00:00+08:00\n  kind: note\n  summary: typed by hand\n",
+                       encoding="utf-8")
+    r = crm("log", cid, "call", "Second", "--at", "2026-03-03 10:00")
+    assert r.returncode == 6
+    assert r.stderr.startswith(f"crm: error: customers/{cid[:2]}/{cid}/journal/2026.yaml is not committed; ")
+    assert run_git(store_dir, "ls-files", "--", str(journal)) == ""
+
+
+def test_other_uncommitted_files_do_not_block(store_dir: Path, crm: Crm) -> None:
+    a, b = _add_customer(crm, "Acme Corp"), _add_customer(crm, "Beta Ltd")
+    other = store_dir / "customers" / b[:2] / b / "customer.yaml"
+    other.write_text(other.read_text(encoding="utf-8") + "notes: draft\n", encoding="utf-8")
+    r = crm("customer", "edit", a, "--set", "tier=A")
+    assert r.returncode == 0, r.stderr
+    assert run_git(store_dir, "status", "--porcelain") == f" M customers/{b[:2]}/{b}/customer.yaml\n"
+
+
+# -- point 8: crash debris is cleaned; recovery after a commit is one pass --------------------------------------
+
+KILL = textwrap.dedent("""
+    import os, sys
+    from crmcli import git
+    from crmcli import store as store_mod
+    from crmcli.store import open_store
+
+    root, where, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    store = open_store(root)
+    real_replace, real_run = os.replace, git.run
+
+    def replace(src, dst):
+        if where == "rename" and str(src).endswith(".tmp") and "customers" in str(dst):
+            os._exit(1)
+        return real_replace(src, dst)
+
+    def run(args, *rest, **kwargs):
+        result = real_run(args, *rest, **kwargs)
+        if where == "commit" and args[0] == "fast-import":
+            os._exit(1)
+        return result
+
+    store_mod.os.replace = replace
+    git.run = run
+    with store.transaction("Killed", action="test.kill") as tx:
+        for i in range(n):
+            tx.write(store.customer_file(f"zz-ghost-{i:04d}"), "name: Ghost %d\\n" % i)
+""")
+
+
+def _kill(root: Path, where: str, n: int) -> None:
+    proc = subprocess.run([sys.executable, "-c", KILL, str(root), where, str(n)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+
+
+def test_temp_file_debris_of_a_kill_is_removed_by_recovery(store_dir: Path, crm: Crm, tmp_path: Path) -> None:
+    _add_customer(crm, "Acme Corp")
+    before = snapshot(store_dir)
+    _kill(store_dir, "rename", 1)
+    debris = list((store_dir / "customers" / "zz").rglob(".customer.yaml.*.tmp"))
+    assert debris  # the kill came between the temp file's write and its rename
+    r = crm("customer", "list", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    assert snapshot(store_dir) == before
+    assert not (store_dir / "customers" / "zz").exists()
+    assert run_git(store_dir, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_recovery_after_a_kill_between_commit_and_index_refresh_is_one_pass(store_dir: Path, crm: Crm,
+                                                                            tmp_path: Path) -> None:
+    n = 300
+    _kill(store_dir, "commit", n)
+    assert commits(store_dir)[0] == "Killed"
+    trace = tmp_path / "trace.txt"
+    r = crm("customer", "list", "--format", "csv", env={"GIT_TRACE": str(trace)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("Ghost") == n
+    calls = [line for line in trace.read_text(encoding="utf-8").splitlines() if "trace: built-in: git" in line]
+    assert len(calls) <= 8, calls  # a pass, not one git call per path
+    assert sum("cat-file" in line for line in calls) <= 1
+    assert run_git(store_dir, "status", "--porcelain", "--untracked-files=all") == ""
