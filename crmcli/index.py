@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -67,8 +68,17 @@ def customer_index(store: Store, *, problems: list | None = None) -> list[Custom
     for cid in store.customer_ids():
         path = join(base, cid[:2], cid, "customer.yaml") if len(cid) >= 2 else str(store.customer_file(cid))
         try:
-            st = os.stat(path)
+            st = os.lstat(path)  # a symlink or special file is never a record (read_text refuses it)
         except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            if problems is not None:
+                try:
+                    store.read_text(Path(path))  # raises the one-line message naming the path
+                except CrmError as exc:
+                    problems.append(str(exc))
+                except OSError as exc:
+                    problems.append(f"{store.rel(Path(path))}: {exc.strerror}")
             continue
         stamp = (st.st_mtime_ns, st.st_size)
         hit = old.get(cid)
