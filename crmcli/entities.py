@@ -8,7 +8,7 @@ journals without conflicts.
 
 A reference is ``CUSTOMER/ID`` (``acme/opp-9x2m``; both parts may be unique
 prefixes) or a bare ``ID``. Bare ids are found through a derived index in
-``.crm/cache/`` that is verified on every hit and rebuilt on a miss.
+``.git/crm/cache/`` that is verified on every hit and rebuilt on a miss.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The one loader reports use: the store's rows (``crmcli.tables``) as pandas DataFrames, through a cache.
 
-The cache (``.crm/cache/tables.marshal``, git-ignored, deletable at any time) keeps each customer's rows
+The cache (``.git/crm/cache/tables.marshal``, outside the work tree, deletable at any time) keeps each customer's rows
 keyed by the (name, mtime_ns, size) of its ``customer.yaml`` and journal files, like ``crmcli.index`` does
 for profiles. On load every customer folder is stat-ed and only customers whose files changed (or that
 are new) are read again, so the YAML stays the truth. A file changed within the last two seconds is never

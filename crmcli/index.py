@@ -4,7 +4,7 @@ The YAML is the truth; this cache only saves re-parsing files that did not
 change. Each entry remembers the file's size and modification time (as git's
 own index does) and is re-read when either differs, so a hand edit, a
 ``git pull`` or a checkout is picked up on the next command. The cache lives
-in ``.crm/cache/`` (git-ignored) and can be deleted at any time.
+in ``.git/crm/cache/`` (never in git) and can be deleted at any time.
 """
 from __future__ import annotations
 
