@@ -268,7 +268,7 @@ def test_report_cache_follows_the_yaml(sample: Path, tmp_path: Path, monkeypatch
     shutil.copytree(sample, copy)
     store = open_store(str(copy))
     first = frames.load(store, ["customers"])["customers"]
-    assert (copy / ".crm" / "cache" / "tables.marshal").exists()
+    assert (store.state_dir / "cache" / "tables.marshal").exists()
     cid = first.loc[first["name"] == "Beta", "id"].iloc[0]
     path = store.customer_file(cid)
     path.write_text(path.read_text(encoding="utf-8").replace("tier: B", "tier: C"), encoding="utf-8")
