@@ -233,9 +233,9 @@ def store_diff(store: Store, base: str) -> list[CustomerDiff]:
         changes: list[str] = []
         name = cid
         for path, old in zip(paths, olds, strict=True):
-            try:
-                new_text: str | None = (top / path).read_text(encoding="utf-8")
-            except FileNotFoundError:
+            try:  # never through a symlink, never from a FIFO or device
+                new_text: str | None = store.read_bytes(top / path).decode("utf-8", "replace")
+            except (FileNotFoundError, CrmError):
                 new_text = None
             old_text = old.decode("utf-8", "replace") if old is not None else None
             if path.endswith("customer.yaml"):

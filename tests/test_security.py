@@ -482,3 +482,17 @@ def test_a_customer_file_that_is_a_folder_is_skipped_not_a_crash(store_dir: Path
     r = crm("check")
     assert r.returncode == 1
     assert f"customers/{b[:2]}/{b}/customer.yaml: is a folder, not a regular file" in r.stdout
+
+
+def test_diff_never_reads_through_a_symlinked_journal(store_dir: Path, crm: Crm, two: tuple[str, str],
+                                                      tmp_path: Path) -> None:
+    a, _ = two
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("- at: 2026-01-05T10:00:00+08:00\n  kind: note\n  summary: TOP SECRET\n", encoding="utf-8")
+    journal = store_dir / "customers" / a[:2] / a / "journal"
+    journal.mkdir()
+    os.symlink(secret, journal / "2026.yaml")
+    r = crm("diff", "--since", "7d")
+    assert r.returncode != 70 and "Traceback" not in r.stderr, r.stderr
+    assert "TOP SECRET" not in r.stdout + r.stderr
+    assert "logged" not in r.stdout  # the events of the file it points to are never counted
