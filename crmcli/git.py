@@ -211,21 +211,36 @@ def _abandon_commit(top: Path, ref: str, parent: str | None, paths: list[str]) -
 
 
 def head_blob_ids(top: Path, paths: Sequence[str]) -> list[str | None]:
-    """The blob id of each path in HEAD (None where HEAD has no such file), in one git process."""
+    """The blob id of each path in HEAD (None where HEAD has no such file), in one ``git ls-tree``.
+
+    One listing of the shards the paths live in, not one lookup per path: ``git cat-file HEAD:path``
+    scans each tree along the path, which at 20,000 paths in one shard took two minutes.
+    """
     if not paths:
         return []
     proc = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=top, check=False)
     if proc.returncode != 0:
         return [None] * len(paths)  # unborn branch: nothing committed yet
     head = proc.stdout.decode().strip()
-    specs = "".join(f"{head}:{p}\n" for p in paths).encode("utf-8")
-    lines = run(["cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd=top,
-                input=specs).stdout.decode("utf-8", "replace").splitlines()
-    out: list[str | None] = []
-    for line in lines:
-        name, _, kind = line.rpartition(" ")
-        out.append(name if kind == "blob" else None)
-    return out
+    scopes = sorted({_scope(p) for p in paths})
+    spec = ["--", *scopes] if len(scopes) <= 256 else []
+    out = run(["--literal-pathspecs", "ls-tree", "-r", "-z", "--full-tree", head, *spec], cwd=top).stdout
+    blobs: dict[str, str] = {}
+    for item in out.split(b"\0"):
+        meta, _, name = item.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[1] == b"blob":
+            blobs[name.decode("utf-8", "surrogateescape")] = fields[2].decode()
+    return [blobs.get(p) for p in paths]
+
+
+def _scope(path: str) -> str:
+    """The folder to list for ``path``: its shard (``customers/ab``) for records, else the path."""
+    parts = path.split("/")
+    if "customers" in parts[:-1]:
+        i = parts.index("customers")
+        return "/".join(parts[:i + 2])
+    return path
 
 
 def refresh_index_if_committed(top: Path, paths: Sequence[str]) -> None:
@@ -236,15 +251,12 @@ def refresh_index_if_committed(top: Path, paths: Sequence[str]) -> None:
     """
     if not paths:
         return
-    specs = "".join(f"HEAD:{p}\n" for p in paths).encode("utf-8")
-    lines = run(["cat-file", "--batch-check=%(objectname)"], cwd=top, input=specs).stdout.decode().splitlines()
     same = []
-    for rel, line in zip(paths, lines, strict=False):
+    for rel, in_head in zip(paths, head_blob_ids(top, paths), strict=True):
         try:
             data: bytes | None = (top / rel).read_bytes()
         except FileNotFoundError:
             data = None
-        in_head = None if line.endswith(" missing") else line.strip()
         if (data is None and in_head is None) or (data is not None and in_head == blob_id(data)):
             same.append(rel)
     if same:
