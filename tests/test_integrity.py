@@ -176,7 +176,7 @@ def test_customer_list_names_a_folder_where_the_profile_belongs(crm, store_dir: 
     path.mkdir()
     r = crm("customer", "list")
     assert r.returncode == 4, r.stderr
-    assert f"{path.relative_to(store_dir)}: cannot be read" in r.stderr
+    assert f"{path.relative_to(store_dir)}: is a folder, not a regular file" in r.stderr  # point 2 names it
     assert "Traceback" not in r.stderr
 
 
