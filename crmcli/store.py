@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crmcli import git, ids, yamlio
+from crmcli import dates, git, ids, yamlio
 from crmcli.config import CONFIG_NAME, Config, default_config_text, load_config
 from crmcli.errors import CrmError, GitError, InvalidRecord, LockTimeout, NotFound, StoreError
 from crmcli.model import Customer, normalize_name, validate_customer
@@ -178,6 +178,14 @@ class Entry:
     @property
     def kind(self) -> str:
         return str(self.data.get("kind", ""))
+
+
+def _instant_key(entry: Entry) -> tuple[float, str]:
+    """Sort key of an event: seconds since the epoch of its ``at``; unreadable ones sort first by text."""
+    try:
+        return dates.parse_iso(entry.at).timestamp(), ""
+    except (dates.DateError, OverflowError, ValueError):
+        return float("-inf"), entry.at
 
 
 class Store:
@@ -376,7 +384,9 @@ class Store:
             for i, item in enumerate(data):
                 if isinstance(item, dict):
                     entries.append(Entry(item, str(path), i))
-        entries.sort(key=lambda e: e.at)
+        # By the real instant (09:00+08:00 is before 05:00+00:00), never by the text; the sort is
+        # stable, so events of one instant keep file order: the later-written one is the newer.
+        entries.sort(key=_instant_key)
         return entries
 
     # -- finding customers ---------------------------------------------------------
