@@ -51,7 +51,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crmcli.errors import InvalidRecord
+from crmcli.errors import InvalidRecord, quote
 
 __all__ = ["ACCEPTED_FORMS", "DateError", "format_duration", "format_local", "iso",
            "iso_week_range", "local_tz", "now", "parse_date", "parse_duration", "parse_iso",
@@ -153,8 +153,10 @@ _ISO_RE = re.compile(
 
 @_guard
 def iso(dt: datetime) -> str:
-    """The one stored spelling; naive input is taken as local."""
-    return _aware(dt).replace(microsecond=0).isoformat(timespec="seconds")
+    """The one stored spelling; naive input is taken as local. Refuses a moment readers cannot convert."""
+    text = _aware(dt).replace(microsecond=0).isoformat(timespec="seconds")
+    parse_iso(text)  # round-trip through the reader: what is stored must read back
+    return text
 
 
 @_guard
@@ -167,7 +169,23 @@ def parse_iso(text: str) -> datetime:
     y, mo, d, hh, mi, ss, off = m.groups()
     day = _mkdate(int(y), int(mo), int(d), text)
     clock = _mktime(int(hh or 0), int(mi or 0), int(ss or 0), text)
-    return _attach(datetime.combine(day, clock), off, text)
+    return _readable(_attach(datetime.combine(day, clock), off, text), text)
+
+
+def _readable(dt: datetime, text: object) -> datetime:
+    """Refuse a moment that every reader cannot show: it must convert to UTC and to local time.
+
+    ``0001-01-01T00:00:00+14:00`` is a valid ISO text whose instant is before year 1 in UTC, so
+    converting it overflows; stored, it would break ``show`` and ``timeline`` for good.
+    """
+    try:
+        dt.astimezone(UTC)
+        local = to_local(dt)
+        local.astimezone(UTC)
+    except (OverflowError, OSError, ValueError):
+        raise DateError(f"date out of range in {quote(text)}: its moment in UTC or in local time "
+                        "is outside years 1-9999; give a real date") from None
+    return dt
 
 
 def _mkdate(y: int, m: int, d: int, text: str) -> date:
@@ -413,7 +431,7 @@ def parse_when(text: str, *, base: datetime | None = None, prefer: str = "neares
     result = _parse(s, b, prefer, date_only_time, text)
     if result is None:
         raise DateError(f"cannot read date {text!r}; use one of: {ACCEPTED_FORMS}")
-    return result.replace(microsecond=0)
+    return _readable(result.replace(microsecond=0), text)
 
 
 def parse_date(text: str, *, base: datetime | None = None) -> date:

@@ -22,6 +22,18 @@ EXIT_LOCKED = 7  # another crm command holds the lock for too long
 EXIT_ABORTED = 8  # the user said no, or an editor session was abandoned
 
 
+QUOTE_LIMIT = 80  # an error message shows at most about this many characters of a value
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr`` of a value for a one-line message, cut to about ``limit`` characters."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, (str, bytes, list, dict)) else ""
+    return f"{text[:limit]}...{size}"
+
+
 class CrmError(Exception):
     """An error the user can fix; its message is shown as one line."""
 

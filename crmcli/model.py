@@ -14,6 +14,7 @@ from typing import Any
 
 from crmcli.config import Config
 from crmcli.crypto import is_sealed
+from crmcli.errors import quote
 
 CUSTOMER_FIELDS = [
     "name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags",
@@ -97,7 +98,13 @@ def check_timestamp(value: Any, what: str) -> str | None:
     try:
         _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return f"{what} {value!r} is not a date and time (ISO 8601, like 2026-11-20T14:30:00+08:00)"
+        return f"{what} {quote(value)} is not a date and time (ISO 8601, like 2026-11-20T14:30:00+08:00)"
+    from crmcli.dates import DateError, parse_iso
+
+    try:
+        parse_iso(value)  # what every reader uses: it also refuses moments that overflow in UTC or local time
+    except DateError as exc:
+        return f"{what}: {exc}"
     return None
 
 

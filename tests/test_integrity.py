@@ -519,3 +519,103 @@ def test_recovery_after_a_kill_between_commit_and_index_refresh_is_one_pass(stor
     assert len(calls) <= 8, calls  # a pass, not one git call per path
     assert sum("cat-file" in line for line in calls) == 0  # no lookup per path: one ls-tree
     assert run_git(store_dir, "status", "--porcelain", "--untracked-files=all") == ""
+# -- points 3, 4, 9, 10: helpers (validation before writing, damage, values, time order) --
+
+NOW = "2026-11-20T14:30:00+08:00"
+
+
+@pytest.fixture
+def acme(crm, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A customer "Acme" (id acme-...); returns its folder."""
+    monkeypatch.setenv("CRM_NOW", NOW)
+    r = crm("customer", "add", "Acme")
+    assert r.returncode == 0, r.stderr
+    return next(store_dir.glob("customers/*/acme-*"))
+
+
+def journal(folder: Path, year: str = "2026") -> Path:
+    path = folder / "journal" / f"{year}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
+def commit_all(root: Path, message: str = "hand edit") -> None:
+    import subprocess
+
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, capture_output=True)
+    subprocess.run(["git", "commit", "-qm", message], cwd=root, check=True, capture_output=True)
+
+
+# -- point 3: validate fully before writing; never fail after the commit --
+
+def test_log_refuses_a_moment_that_overflows_in_utc_and_writes_nothing(crm, acme: Path, store_dir: Path) -> None:
+    before = snapshot(store_dir)
+    r = crm("log", "acme", "call", "x", "--at", "0001-01-01T00:00:00+14:00")
+    assert r.returncode == 2  # a bad option value is a usage error
+    assert r.stderr.strip() == ("crm: error: --at: date out of range in '0001-01-01T00:00:00+14:00': its moment "
+                                "in UTC or in local time is outside years 1-9999; give a real date")
+    assert snapshot(store_dir) == before
+    r = crm("log", "acme", "call", "x", "--at", "9999-12-31T23:00:00-05:00")
+    assert r.returncode == 2 and "date out of range" in r.stderr
+    assert snapshot(store_dir) == before
+    assert crm("show", "acme").returncode == 0
+
+
+def test_check_flags_an_overflowing_event_on_disk_and_readers_still_work(crm, acme: Path, store_dir: Path) -> None:
+    path = journal(acme)
+    path.write_text("- {at: '2026-11-19T10:00:00+08:00', kind: call, by: Alice, summary: fine}\n"
+                    "- {at: '0001-01-01T00:00:00+14:00', kind: call, by: Alice, summary: bad}\n", encoding="utf-8")
+    commit_all(store_dir)
+    r = crm("check")
+    assert r.returncode == 1
+    rel = path.relative_to(store_dir).as_posix()
+    assert f"{rel}:2: at: date out of range in '0001-01-01T00:00:00+14:00'" in r.stdout
+    for args in (("show", "acme"), ("timeline", "acme")):
+        r = crm(*args)
+        assert r.returncode == 0, r.stderr
+        assert "fine" in r.stdout
+
+
+# -- point 10: time order is real time --
+
+OPEN = "- {at: '2026-11-20T08:00:00+08:00', kind: opp.open, id: opp-9x2m, by: Alice, title: ERP, amount: 100, " \
+       "currency: CNY, stage: lead, owner: Alice}\n"
+
+
+def stage(at: str, frm: str, to: str) -> str:
+    return f"- {{at: '{at}', kind: opp.stage, opp: opp-9x2m, by: Alice, from: {frm}, to: {to}, title: ERP}}\n"
+
+
+def history(crm) -> tuple[str, list[str]]:
+    r = crm("opp", "show", "opp-9x2m")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    current = next(line.split(None, 1)[1] for line in lines if line.startswith("stage "))
+    return current, [line.split("  ")[-1].strip() for line in lines if " -> " in line or "opened at" in line]
+
+
+def test_events_with_mixed_offsets_fold_by_their_real_moment(crm, acme: Path) -> None:
+    # 09:00+08:00 is 01:00 UTC; 05:00+00:00 is four hours later, though its text sorts first
+    journal(acme).write_text(OPEN + stage("2026-11-20T09:00:00+08:00", "lead", "qualified")
+                             + stage("2026-11-20T05:00:00+00:00", "qualified", "proposal"), encoding="utf-8")
+    current, changes = history(crm)
+    assert current.startswith("proposal")
+    assert changes == ["opened at lead", "lead -> qualified", "qualified -> proposal"]
+
+
+def test_lines_out_of_time_order_after_a_union_merge_fold_in_time_order(crm, acme: Path) -> None:
+    # a union merge put the London teammate's later line (05:00 UTC) before the Shanghai one (01:00 UTC)
+    journal(acme).write_text(OPEN + stage("2026-11-20T05:00:00+00:00", "qualified", "proposal")
+                             + stage("2026-11-20T09:00:00+08:00", "lead", "qualified"), encoding="utf-8")
+    current, changes = history(crm)
+    assert current.startswith("proposal")
+    assert changes == ["opened at lead", "lead -> qualified", "qualified -> proposal"]
+
+
+def test_events_of_one_instant_keep_file_order_the_later_written_is_newer(crm, acme: Path) -> None:
+    # both at 01:00 UTC, spelled in two offsets: the second line was written last
+    journal(acme).write_text(OPEN + stage("2026-11-20T09:00:00+08:00", "lead", "qualified")
+                             + stage("2026-11-20T01:00:00+00:00", "qualified", "proposal"), encoding="utf-8")
+    current, changes = history(crm)
+    assert current.startswith("proposal")
+    assert changes == ["opened at lead", "lead -> qualified", "qualified -> proposal"]
