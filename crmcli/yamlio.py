@@ -16,7 +16,10 @@ from typing import Any
 
 import yaml
 
-from crmcli.errors import InvalidRecord
+from crmcli.errors import InvalidRecord, quote
+
+# a line git leaves in a file it could not merge
+CONFLICT_RE = re.compile(r"^(<{7}|={7}|>{7})(\s|$)", re.MULTILINE)
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -30,7 +33,28 @@ def _without_timestamps(resolvers: dict) -> dict:
 
 
 class RecordLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader that keeps dates and times as the strings written."""
+    """Safe loader that keeps dates and times as the strings written and refuses duplicate keys.
+
+    With a duplicate key the last one would silently win and the next edit would drop the other.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode) and len(node.value) > 1:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # unhashable: the base constructor reports it
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {quote(key)} (first on line {first}); keep one",
+                        key_node.start_mark)
+                seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 RecordLoader.yaml_implicit_resolvers = _without_timestamps(_BaseLoader.yaml_implicit_resolvers)
