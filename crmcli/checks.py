@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from crmcli.errors import CrmError, Problem
 from crmcli.model import check_timestamp, validate_customer
 from crmcli.store import CUSTOMERS, STATE_DIR, Store
 
-CONFLICT_RE = re.compile(r"^(<{7}|={7}|>{7})(\s|$)", re.MULTILINE)
+CONFLICT_RE = yamlio.CONFLICT_RE
 CACHE_NAME = "check-cache.marshal"
 CACHE_FORMAT = 1
 RACY_SECONDS = 2.0

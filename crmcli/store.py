@@ -378,9 +378,7 @@ class Store:
         """All events of a customer, oldest first (by time, then file order)."""
         entries: list[Entry] = []
         for path in self.journal_files(cid):
-            data = yamlio.loads(self.read_text(path), self.rel(path)) or []
-            if not isinstance(data, list):
-                raise InvalidRecord(f"{self.rel(path)}:1: a journal must be a list of events (- at: ...)")
+            data = self._parse_journal(path, self.read_text(path)) or []
             for i, item in enumerate(data):
                 if isinstance(item, dict):
                     entries.append(Entry(item, str(path), i))
@@ -388,6 +386,27 @@ class Store:
         # stable, so events of one instant keep file order: the later-written one is the newer.
         entries.sort(key=_instant_key)
         return entries
+
+    def check_journal(self, path: Path) -> None:
+        """Raise ``InvalidRecord`` (path:line) unless the journal file is absent or a readable list of events."""
+        try:
+            text = self.read_text(path)
+        except FileNotFoundError:
+            return
+        self._parse_journal(path, text)
+
+    def _parse_journal(self, path: Path, text: str) -> list | None:
+        rel = self.rel(path)
+        conflict = yamlio.CONFLICT_RE.search(text) if "=======" in text else None
+        if conflict:
+            line = text.count("\n", 0, conflict.start()) + 1
+            raise InvalidRecord(f"{rel}:{line}: unmerged git conflict markers; resolve the conflict "
+                                "(keep the right lines, delete the markers), commit, and retry")
+        data = yamlio.loads(text, rel)
+        if data is not None and not isinstance(data, list):
+            raise InvalidRecord(f"{rel}:1: a journal must be a list of events (- at: ...); "
+                                "fix the file or restore it with git, then retry")
+        return data
 
     # -- finding customers ---------------------------------------------------------
     def _shard_candidates(self, prefix: str) -> list[str]:
@@ -603,7 +622,13 @@ class Transaction:
 
     def append_entry(self, cid: str, entry: dict) -> None:
         year = str(entry.get("at", ""))[:4] or time.strftime("%Y")
-        self.append(self.store.journal_file(cid, year), yamlio.dump_entry(entry))
+        path = self.store.journal_file(cid, year)
+        if path not in self.contents:  # first touch in this transaction: never build on damage
+            profile = self.store.customer_file(cid)
+            if profile not in self.contents:
+                self.store.load_customer(cid, validate=True)
+            self.store.check_journal(path)
+        self.append(path, yamlio.dump_entry(entry))
 
     def changed_paths(self) -> list[Path]:
         return list(self.originals)

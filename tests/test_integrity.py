@@ -619,3 +619,65 @@ def test_events_of_one_instant_keep_file_order_the_later_written_is_newer(crm, a
     current, changes = history(crm)
     assert current.startswith("proposal")
     assert changes == ["opened at lead", "lead -> qualified", "qualified -> proposal"]
+
+
+# -- point 4: never build on damage --
+
+DAMAGED = {
+    "bad YAML": ("- {at: '2026-11-19T10:00:00+08:00', kind: call, by: Alice, summary: [unclosed\n",
+                 ":2: unreadable YAML: did not find expected ',' or ']'; fix the file or restore it with git"),
+    "conflict markers": ("<<<<<<< HEAD\n- {at: '2026-11-19T10:00:00+08:00', kind: call, by: Alice, summary: a}\n"
+                         "=======\n- {at: '2026-11-19T11:00:00+08:00', kind: call, by: Bob, summary: b}\n"
+                         ">>>>>>> theirs\n", ":1: unmerged git conflict markers; resolve the conflict"),
+    "a mapping": ("at: '2026-11-19T10:00:00+08:00'\nkind: call\nby: Alice\nsummary: a\n",
+                  ":1: a journal must be a list of events (- at: ...); fix the file or restore it with git"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED))
+def test_writers_refuse_to_append_to_a_journal_they_cannot_parse(crm, acme: Path, store_dir: Path,
+                                                                  damage: str) -> None:
+    text, message = DAMAGED[damage]
+    path = journal(acme)
+    path.write_text(text, encoding="utf-8")
+    commit_all(store_dir)
+    before = snapshot(store_dir)
+    rel = path.relative_to(store_dir).as_posix()
+    for args in (("log", "acme", "call", "the call", "--at", "2026-11-20 10:00"),
+                 ("task", "add", "acme", "send the quote", "--due", "2026-11-25"),
+                 ("opp", "add", "acme", "ERP", "--amount", "100")):
+        r = crm(*args)
+        assert r.returncode == 4, (args, r.stdout, r.stderr)
+        assert r.stderr.startswith(f"crm: error: {rel}{message}"), r.stderr
+        assert snapshot(store_dir) == before
+
+
+def test_writers_refuse_a_customer_whose_profile_is_invalid(crm, acme: Path, store_dir: Path) -> None:
+    profile = acme / "customer.yaml"
+    text = profile.read_text(encoding="utf-8")
+    profile.write_text("\n".join(line for line in text.splitlines() if not line.startswith("name:")) + "\n",
+                       encoding="utf-8")
+    commit_all(store_dir)
+    before = snapshot(store_dir)
+    r = crm("log", "acme-" + acme.name.split("-")[1], "note", "hello")
+    assert r.returncode == 4, r.stdout
+    rel = profile.relative_to(store_dir).as_posix()
+    assert r.stderr.startswith(f"crm: error: {rel}:1: name is empty; give a name"), r.stderr
+    assert "Logged" not in r.stdout
+    assert snapshot(store_dir) == before
+
+
+def test_duplicate_keys_are_an_error_with_path_and_line(crm, acme: Path, store_dir: Path) -> None:
+    profile = acme / "customer.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "name: Acme Two\n", encoding="utf-8")
+    lines = profile.read_text(encoding="utf-8").count("\n")
+    commit_all(store_dir)
+    rel = profile.relative_to(store_dir).as_posix()
+    r = crm("check")
+    assert r.returncode == 1
+    assert f"{rel}:{lines}: unreadable YAML: duplicate key 'name' (first on line 1); keep one" in r.stdout
+    before = snapshot(store_dir)
+    r = crm("customer", "edit", acme.name, "--set", "tier=A")
+    assert r.returncode == 4
+    assert f"{rel}:{lines}: unreadable YAML: duplicate key 'name'" in r.stderr
+    assert snapshot(store_dir) == before
