@@ -36,8 +36,8 @@ DEFAULT_NOTICE = "30d"
 def add_order(store: Store, customer_ref: str, *, amount: Any, date: str | None = None,
               product: str | None = None, opp: str | None = None, currency: str | None = None) -> Outcome:
     """Record a purchase; ``opp`` links it to one of the customer's deals."""
-    value = parse_amount(amount)
     code = parse_currency(currency, store.config)
+    value = parse_amount(amount, currency=code)
     day = parse_day(date, "--date") if date else dates.now().date().isoformat()
     product = check_text(product, "product") if product else None
     cid = store.resolve(customer_ref)
@@ -104,8 +104,8 @@ def stored_file_path(store: Store, file: str) -> str:
 
 def add_contract(store: Store, customer_ref: str, *, value: Any, start: str, end: str,
                  renew_notice: str | None = None, file: str | None = None, currency: str | None = None) -> Outcome:
-    amount = parse_amount(value, "value")
     code = parse_currency(currency, store.config)
+    amount = parse_amount(value, "value", currency=code)
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if last < first:
         raise InvalidRecord(f"--end {last} is before --start {first}; a contract ends after it starts")

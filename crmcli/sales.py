@@ -27,7 +27,7 @@ from crmcli import dates
 from crmcli.config import Config
 from crmcli.customers import parse_assignment
 from crmcli.entities import entity_events, new_local_id, remember, resolve_entity
-from crmcli.errors import InvalidRecord, UsageError
+from crmcli.errors import InvalidRecord, UsageError, quote
 from crmcli.model import Customer
 from crmcli.store import Entry, Store
 
@@ -49,28 +49,60 @@ def normalize_amount(value: Decimal | float | int) -> int | float:
     return int(d) if d == d.to_integral_value() else float(d)
 
 
-def parse_amount(value: Any, what: str = "amount") -> int | float:
-    """A non-negative money amount from text (``120000``, ``120,000``, ``99.50``) or a number."""
+def parse_amount(value: Any, what: str = "amount", currency: str | None = None) -> int | float:
+    """A non-negative money amount from text (``120000``, ``120,000``, ``99.50``) or a number.
+
+    A currency symbol in front (``$5``, ``¥5``) must agree with ``currency``: it is checked, never
+    silently dropped. Digit groups (``,``, space or ``_``) must be groups of three: ``1,2,3`` is refused.
+    """
     if isinstance(value, bool) or value is None:
-        raise InvalidRecord(f"{what} {value!r} is not a number (like 120000 or 99.50)")
+        raise InvalidRecord(f"{what} {quote(value)} is not a number (like 120000 or 99.50)")
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
-            raise InvalidRecord(f"{what} {value!r} is not a number (like 120000 or 99.50)")
+            raise InvalidRecord(f"{what} {quote(value)} is not a number (like 120000 or 99.50)")
         number = Decimal(str(value))
     else:
-        text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace("_", "").replace(" ", "")
-        text = text.lstrip("¥$€£")
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        symbol = _SYMBOL_RE.match(text)
+        if symbol:
+            _check_symbol(symbol[1], value, what, currency)
+            text = text[symbol.end():].strip()
+        if _GROUP_SEPARATOR.search(text):
+            if not _GROUPED_RE.match(text):
+                raise InvalidRecord(f"{what} {quote(value)} has digit groups that are not of three; "
+                                    "write 1234567.89 or 1,234,567.89")
+            text = _GROUP_SEPARATOR.sub("", text)
         if not _NUMBER_RE.match(text):
-            raise InvalidRecord(f"{what} {value!r} is not a number (like 120000 or 99.50)")
+            raise InvalidRecord(f"{what} {quote(value)} is not a number (like 120000 or 99.50)")
         try:
             number = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the pattern already checked
-            raise InvalidRecord(f"{what} {value!r} is not a number (like 120000 or 99.50)") from None
+            raise InvalidRecord(f"{what} {quote(value)} is not a number (like 120000 or 99.50)") from None
     if number < 0:
-        raise InvalidRecord(f"{what} {value} is negative; give 0 or more")
+        raise InvalidRecord(f"{what} {quote(value)} is negative; give 0 or more")
     if number > MAX_AMOUNT:
-        raise InvalidRecord(f"{what} {value} is too large (limit 10^15)")
+        raise InvalidRecord(f"{what} {quote(value)} is too large (limit 10^15)")
     return normalize_amount(number)
+
+
+# currency symbols people type in front of an amount, and the codes each may stand for
+SYMBOL_CODES = {"HK$": ("HKD",), "US$": ("USD",), "$": ("USD",), "€": ("EUR",), "£": ("GBP",),
+                "¥": ("CNY", "RMB", "JPY")}
+_SYMBOL_RE = re.compile(r"(HK\$|US\$|\$|€|£|¥)")
+_GROUP_SEPARATOR = re.compile(r"[, _]")
+_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(?:([, _])\d{3})(?:\1\d{3})*(?:\.\d+)?$")
+
+
+def _check_symbol(symbol: str, value: Any, what: str, currency: str | None) -> None:
+    codes = SYMBOL_CODES[symbol]
+    if currency is not None and currency.upper() in codes:
+        return
+    means = " or ".join(codes)
+    if currency is None:
+        raise InvalidRecord(f"{what} {quote(value)}: {symbol} means {means}; give the number alone "
+                            f"and the currency as a code (--currency {codes[0]})")
+    raise InvalidRecord(f"{what} {quote(value)}: {symbol} means {means} but the currency is {currency}; "
+                        f"give the number alone, or --currency {codes[0]}")
 
 
 def parse_currency(value: str | None, config: Config) -> str:
@@ -399,8 +431,8 @@ def add_opportunity(store: Store, customer_ref: str, title: str, *, amount: Any,
                     source: str | None = None, product: str | None = None) -> Outcome:
     config = store.config
     title = check_text(title, "title")
-    value = parse_amount(amount)
     code = parse_currency(currency, config)
+    value = parse_amount(amount, currency=code)
     stage = check_stage(config, stage, open_only=True) if stage else open_stages(config)[0]
     close_day = parse_day(close, "--close") if close else None
     cid = store.resolve(customer_ref)
@@ -456,7 +488,7 @@ def win(store: Store, ref: str, *, amount: Any = None, order: bool = False) -> O
 
 def _win(store: Store, cid: str, customer: Customer, opp: Opportunity, journal: list[Entry], *,
          amount: Any = None, order: bool = False) -> Outcome:
-    value = parse_amount(amount) if amount is not None else opp.amount
+    value = parse_amount(amount, currency=opp.currency) if amount is not None else opp.amount
     _require_open(opp)
     new = [event(store, "opp.won", opp=opp.id, amount=value, currency=opp.currency, title=opp.title)]
     money = format_money(value, opp.currency)
@@ -514,7 +546,8 @@ def edit_opportunity(store: Store, ref: str, assignments: list[str] | list[tuple
         elif key == "title":
             value = check_text(raw, "title")
         elif key == "amount":
-            value = parse_amount(raw)
+            new_currency = dict(pairs).get("currency", "").strip().upper() or opp.currency
+            value = parse_amount(raw, currency=new_currency)
         elif key == "currency":
             value = parse_currency(raw, config)
         elif key == "close":

@@ -751,7 +751,7 @@ class Planner:
         self.plan.events.append((cid, entry))
         return "created"
 
-    def _amount(self, fld: str, value: Any, required: bool = True) -> Any:
+    def _amount(self, fld: str, value: Any, required: bool = True, currency: str | None = None) -> Any:
         from crmcli import sales
 
         if value is None:
@@ -759,7 +759,7 @@ class Planner:
                 raise BadValue(fld, f"no {fld}; give a number (like 120000)")
             return None
         try:
-            return sales.parse_amount(value, fld)
+            return sales.parse_amount(value, fld, currency=currency)
         except CrmError as exc:
             raise BadValue(fld, _strip_field(str(exc), fld)) from None
 
@@ -788,8 +788,8 @@ class Planner:
         title = _text(v.get("title"))
         if not title:
             raise BadValue("title", "no title; name the deal")
-        amount = self._amount("amount", v.get("amount"))
         currency = self._currency(v.get("currency"))
+        amount = self._amount("amount", v.get("amount"), currency=currency)
         stages = sales.stage_names(self.store.config)
         stage = _text(v.get("stage")) or sales.open_stages(self.store.config)[0]
         match = [s for s in stages if s.casefold() == stage.casefold()]
@@ -817,9 +817,9 @@ class Planner:
 
     def row_orders(self, v: dict[str, Any], source: Source, number: int) -> str:
         cid = self._customer_ref(v)
-        amount = self._amount("amount", v.get("amount"))
-        day = _day("date", v.get("date")) or dates.now().date().isoformat()
         currency = self._currency(v.get("currency"))
+        amount = self._amount("amount", v.get("amount"), currency=currency)
+        day = _day("date", v.get("date")) or dates.now().date().isoformat()
         opp = (_text(v.get("opp")) or "").lower() or None
         if opp and not _LOCAL["opp"].match(opp):
             raise BadValue("opp", f"{opp!r} is not a deal id (like opp-9x2m)")
