@@ -26,12 +26,12 @@ from typing import Any
 from crmcli import __version__, ids, yamlio
 from crmcli.config import CONFIG_NAME
 from crmcli.errors import CrmError, Problem
-from crmcli.model import check_timestamp, validate_customer
+from crmcli.model import check_timestamp, oversized, validate_customer
 from crmcli.store import CUSTOMERS, STATE_DIR, Store
 
 CONFLICT_RE = yamlio.CONFLICT_RE
 CACHE_NAME = "check-cache.marshal"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: oversized fields, timestamps that overflow, duplicate keys
 RACY_SECONDS = 2.0
 PARALLEL_FROM = 400  # customers to (re)read before a second process pays for itself
 
@@ -94,6 +94,8 @@ def check_profile(store: Store, f: Folder) -> Iterator[Problem]:
         return
     for keys, message in validate_customer(loaded.data, store.config):
         yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys), message)
+    for keys, message in oversized(loaded.data):
+        yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys), message)
 
 
 def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
@@ -115,6 +117,8 @@ def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
             if not isinstance(entry, dict):
                 yield Problem(rel, at(), "each journal event must be a mapping (at: ..., kind: ...)")
                 continue
+            for keys, too_big in oversized(entry):
+                yield Problem(rel, at(*keys), too_big)
             message = check_timestamp(entry.get("at"), "at")
             if message:
                 yield Problem(rel, at("at"), message)

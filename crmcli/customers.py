@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmcli import ids, yamlio
-from crmcli.errors import InvalidRecord, UsageError
+from crmcli.errors import InvalidRecord, UsageError, quote
 from crmcli.model import (
     CUSTOMER_FIELDS,
     Contact,
@@ -80,11 +80,13 @@ def add_customer(store: Store, name: str, *, fields: dict[str, Any] | None = Non
 
 def parse_assignment(text: str) -> tuple[str, str]:
     if "=" not in text:
-        raise UsageError(f"--set {text!r}: write FIELD=VALUE (like tier=A)")
+        raise UsageError(f"--set {quote(text)}: write FIELD=VALUE (like tier=A)")
     key, value = text.split("=", 1)
     key = key.strip()
     if not key:
-        raise UsageError(f"--set {text!r}: the field name is empty")
+        raise UsageError(f"--set {quote(text)}: the field name is empty")
+    if key.startswith("extra.") and not key[len("extra."):].strip():
+        raise UsageError(f"--set {quote(text)}: the free field name after extra. is empty (like extra.region=north)")
     return key, value.strip()
 
 

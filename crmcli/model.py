@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,10 @@ PHONE_RE = re.compile(r"^\+?[0-9 ()\-./]{3,30}(?:\s*(?:ext\.?|x|#)\s*[0-9]{1,6})
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PERIOD_RE = re.compile(r"^\d+\s*[hdwmy]$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+# bidi embeddings, overrides and isolates, and zero-width characters: they make a name display as
+# another one (or as two different-looking names that compare equal)
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 # (key path inside the record, message)
 Issue = tuple[tuple[Any, ...], str]
@@ -57,13 +61,35 @@ def check_name(name: Any, what: str = "name") -> str | None:
     if not isinstance(name, str) or not name.strip():
         return f"{what} is empty; give a name"
     if _CONTROL.search(name):
-        return f"{what} {name!r} contains control characters; remove them"
+        return f"{what} {quote(name)} contains control characters; remove them"
+    if _INVISIBLE.search(name):
+        return (f"{what} {quote(name)} contains invisible characters (bidi overrides or zero-width); "
+                "retype the name without them")
     if len(name) > 200:
         return f"{what} is {len(name)} characters long; the limit is 200"
     stripped = name.strip()
     if stripped.startswith("/") or stripped.startswith("../") or "/../" in stripped or stripped in (".", ".."):
         return f"{what} {name!r} looks like a file path; give the customer's real name"
     return None
+
+
+MAX_FIELD_BYTES = 100 * 1024  # one text field (a summary, a note, a free field); documented in README
+
+
+def oversized(data: Any, keys: tuple[Any, ...] = ()) -> Iterator[Issue]:
+    """Each text value larger than ``MAX_FIELD_BYTES`` (UTF-8), with its key path."""
+    if isinstance(data, str):
+        if len(data) * 4 > MAX_FIELD_BYTES and len(data.encode("utf-8", "surrogatepass")) > MAX_FIELD_BYTES:
+            size = len(data.encode("utf-8", "surrogatepass"))
+            where = ".".join(map(str, keys)) or "value"
+            yield keys, (f"{where} is {size // 1024} KB; the limit for one field is {MAX_FIELD_BYTES // 1024} KB "
+                         "(keep long documents as files and link them)")
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from oversized(v, (*keys, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from oversized(v, (*keys, i))
 
 
 def check_email(value: Any) -> str | None:

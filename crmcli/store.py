@@ -30,7 +30,7 @@ from typing import Any
 from crmcli import dates, git, ids, yamlio
 from crmcli.config import CONFIG_NAME, Config, default_config_text, load_config
 from crmcli.errors import CrmError, GitError, InvalidRecord, LockTimeout, NotFound, StoreError
-from crmcli.model import Customer, normalize_name, validate_customer
+from crmcli.model import Customer, normalize_name, oversized, validate_customer
 
 STATE_DIR = ".crm"  # legacy place of the local state; now refused when tracked or a symlink
 CUSTOMERS = "customers"
@@ -178,6 +178,11 @@ class Entry:
     @property
     def kind(self) -> str:
         return str(self.data.get("kind", ""))
+
+
+def _refuse_oversized(data: Any, where: str) -> None:
+    for _keys, message in oversized(data):
+        raise InvalidRecord(f"{where}: {message}")
 
 
 def _instant_key(entry: Entry) -> tuple[float, str]:
@@ -614,6 +619,7 @@ class Transaction:
 
     def write_customer(self, customer: Customer) -> None:
         data = customer.to_dict()
+        _refuse_oversized(data, self.store.rel(self.store.customer_file(customer.id)))
         if self.store.config.get("sensitive_fields"):  # encrypt before anything touches the disk
             from crmcli import crypto
 
@@ -621,6 +627,7 @@ class Transaction:
         self.write(self.store.customer_file(customer.id), yamlio.dumps(data))
 
     def append_entry(self, cid: str, entry: dict) -> None:
+        _refuse_oversized(entry, "the new event")
         year = str(entry.get("at", ""))[:4] or time.strftime("%Y")
         path = self.store.journal_file(cid, year)
         if path not in self.contents:  # first touch in this transaction: never build on damage

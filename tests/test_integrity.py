@@ -681,3 +681,76 @@ def test_duplicate_keys_are_an_error_with_path_and_line(crm, acme: Path, store_d
     assert r.returncode == 4
     assert f"{rel}:{lines}: unreadable YAML: duplicate key 'name'" in r.stderr
     assert snapshot(store_dir) == before
+
+
+# -- point 9: values are what the user typed or refused --
+
+@pytest.mark.parametrize(("amount", "currency", "message"), [
+    ("$5", None, "amount '$5': $ means USD but the currency is CNY; give the number alone, or --currency USD"),
+    ("€5", "CNY", "amount '€5': € means EUR but the currency is CNY; give the number alone, or --currency EUR"),
+    ("1,2,3", None, "amount '1,2,3' has digit groups that are not of three; write 1234567.89 or 1,234,567.89"),
+    ("12,34", None, "amount '12,34' has digit groups that are not of three"),
+    ("1,234 567", None, "amount '1,234 567' has digit groups that are not of three"),
+])
+def test_amounts_are_refused_rather_than_misread(crm, acme: Path, store_dir: Path, amount: str,
+                                                 currency: str | None, message: str) -> None:
+    before = snapshot(store_dir)
+    for args in (("order", "add", "acme", "--amount", amount), ("opp", "add", "acme", "ERP", "--amount", amount)):
+        r = crm(*args, *(("--currency", currency) if currency else ()))
+        assert r.returncode == 4, (args, r.stdout)
+        assert r.stderr.startswith(f"crm: error: {message}"), r.stderr
+    assert snapshot(store_dir) == before
+
+
+@pytest.mark.parametrize(("amount", "currency", "shown"), [
+    ("$5", "USD", "$5"), ("¥5", None, "¥5"), ("1,234", None, "¥1,234"), ("1,234,567.50", None, "¥1,234,567.50"),
+    ("1 234", None, "¥1,234"), ("99.50", None, "¥99.50"),
+])
+def test_amounts_as_typed_are_kept(crm, acme: Path, amount: str, currency: str | None, shown: str) -> None:
+    r = crm("order", "add", "acme", "--amount", amount, *(("--currency", currency) if currency else ()))
+    assert r.returncode == 0, r.stderr
+    assert f"Added order of {shown} for Acme [" in r.stderr  # the confirmation goes to stderr
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200b", "\u200d", "\ufeff"])
+def test_names_with_bidi_overrides_or_zero_width_characters_are_refused(crm, store_dir: Path, char: str) -> None:
+    before = snapshot(store_dir)
+    r = crm("customer", "add", f"Evil{char}Corp")
+    assert r.returncode == 4
+    assert r.stderr == (f"crm: error: name {'Evil' + char + 'Corp'!r} contains invisible characters "
+                        "(bidi overrides or zero-width); retype the name without them\n")
+    assert snapshot(store_dir) == before
+
+
+def test_an_empty_free_field_name_is_refused(crm, acme: Path, store_dir: Path) -> None:
+    before = snapshot(store_dir)
+    r = crm("customer", "edit", acme.name, "--set", "extra.=v")
+    assert r.returncode == 2
+    assert r.stderr == ("crm: error: --set 'extra.=v': the free field name after extra. is empty "
+                        "(like extra.region=north)\n")
+    assert snapshot(store_dir) == before
+
+
+def test_error_messages_quote_at_most_about_80_characters_of_a_value(crm, acme: Path) -> None:
+    r = crm("order", "add", "acme", "--amount", "9" * 5000 + "x")
+    assert r.returncode == 4
+    assert len(r.stderr) < 200, r.stderr
+    assert "... (5001 characters) is not a number" in r.stderr
+
+
+def test_a_field_over_100_kb_is_refused_on_input_and_reported_by_check(crm, acme: Path, store_dir: Path) -> None:
+    before = snapshot(store_dir)
+    r = crm("log", "acme", "note", "x" * 110_000)
+    assert r.returncode == 4
+    assert r.stderr == ("crm: error: the new event: summary is 107 KB; the limit for one field is 100 KB "
+                        "(keep long documents as files and link them)\n")
+    assert snapshot(store_dir) == before
+    path = journal(acme)
+    path.write_text("- {at: '2026-11-19T10:00:00+08:00', kind: note, by: Alice, summary: fine}\n"
+                    f"- {{at: '2026-11-19T11:00:00+08:00', kind: note, by: Alice, summary: {'y' * 200_000}}}\n",
+                    encoding="utf-8")
+    commit_all(store_dir)
+    r = crm("check")
+    assert r.returncode == 1
+    rel = path.relative_to(store_dir).as_posix()
+    assert f"{rel}:2: summary is 195 KB; the limit for one field is 100 KB" in r.stdout
