@@ -594,28 +594,19 @@ def history(crm) -> tuple[str, list[str]]:
     return current, [line.split("  ")[-1].strip() for line in lines if " -> " in line or "opened at" in line]
 
 
-def test_events_with_mixed_offsets_fold_by_their_real_moment(crm, acme: Path) -> None:
-    # 09:00+08:00 is 01:00 UTC; 05:00+00:00 is four hours later, though its text sorts first
-    journal(acme).write_text(OPEN + stage("2026-11-20T09:00:00+08:00", "lead", "qualified")
-                             + stage("2026-11-20T05:00:00+00:00", "qualified", "proposal"), encoding="utf-8")
-    current, changes = history(crm)
-    assert current.startswith("proposal")
-    assert changes == ["opened at lead", "lead -> qualified", "qualified -> proposal"]
-
-
-def test_lines_out_of_time_order_after_a_union_merge_fold_in_time_order(crm, acme: Path) -> None:
+@pytest.mark.parametrize("first, second", [
+    # mixed offsets: 09:00+08:00 is 01:00 UTC; 05:00+00:00 is four hours later, though its text sorts first
+    (stage("2026-11-20T09:00:00+08:00", "lead", "qualified"),
+     stage("2026-11-20T05:00:00+00:00", "qualified", "proposal")),
     # a union merge put the London teammate's later line (05:00 UTC) before the Shanghai one (01:00 UTC)
-    journal(acme).write_text(OPEN + stage("2026-11-20T05:00:00+00:00", "qualified", "proposal")
-                             + stage("2026-11-20T09:00:00+08:00", "lead", "qualified"), encoding="utf-8")
-    current, changes = history(crm)
-    assert current.startswith("proposal")
-    assert changes == ["opened at lead", "lead -> qualified", "qualified -> proposal"]
-
-
-def test_events_of_one_instant_keep_file_order_the_later_written_is_newer(crm, acme: Path) -> None:
-    # both at 01:00 UTC, spelled in two offsets: the second line was written last
-    journal(acme).write_text(OPEN + stage("2026-11-20T09:00:00+08:00", "lead", "qualified")
-                             + stage("2026-11-20T01:00:00+00:00", "qualified", "proposal"), encoding="utf-8")
+    (stage("2026-11-20T05:00:00+00:00", "qualified", "proposal"),
+     stage("2026-11-20T09:00:00+08:00", "lead", "qualified")),
+    # one instant (01:00 UTC) spelled in two offsets: the second line was written last, so it is newer
+    (stage("2026-11-20T09:00:00+08:00", "lead", "qualified"),
+     stage("2026-11-20T01:00:00+00:00", "qualified", "proposal")),
+], ids=["mixed-offsets", "out-of-order-after-union-merge", "one-instant-keeps-file-order"])
+def test_journal_events_fold_by_their_real_moment(crm, acme: Path, first: str, second: str) -> None:
+    journal(acme).write_text(OPEN + first + second, encoding="utf-8")
     current, changes = history(crm)
     assert current.startswith("proposal")
     assert changes == ["opened at lead", "lead -> qualified", "qualified -> proposal"]
