@@ -159,7 +159,7 @@ def restore(path: Path, head: str, env: dict[str, str]) -> None:
     _assert_bench_store(path)
     subprocess.run(["git", "reset", "-q", "--hard", head], cwd=path, env=env, check=True)
     subprocess.run(["git", "clean", "-fdq"], cwd=path, env=env, check=True)
-    shutil.rmtree(path / ".crm" / "txn", ignore_errors=True)
+    shutil.rmtree(path / ".git" / "crm" / "txn", ignore_errors=True)
 
 
 def cached_store(size: int, per: int, seed: int, env: dict[str, str], jobs: int) -> tuple[Path, dict]:
@@ -370,10 +370,10 @@ def scenarios(ctx: Context) -> Iterator[Scenario]:
     yield Scenario("customer.add", "start+commit", add_args)
 
     def drop_cache(i: int) -> None:
-        shutil.rmtree(store / ".crm" / "cache", ignore_errors=True)
+        shutil.rmtree(store / ".git" / "crm" / "cache", ignore_errors=True)
 
     yield Scenario("customer.list.cold", "parse_profiles", lambda i: ["customer", "list", "--format", "csv"],
-                   setup=drop_cache, note="all rows, csv; .crm/cache deleted first")
+                   setup=drop_cache, note="all rows, csv; .git/crm/cache deleted first")
     yield Scenario("customer.list.warm", "start+stat", lambda i: ["customer", "list", "--format", "csv"],
                    note="all rows, csv")
     yield Scenario("customer.list.table", "start+stat", lambda i: ["customer", "list", "--limit", "20"],
