@@ -297,8 +297,9 @@ class Timeline:
 
 def build_customer(job: tuple[int, Seed, str, int, bool]) -> Built:
     """Profile and journal files of one customer, as text (runs in a worker process)."""
-    from crmcli import dates, ids, yamlio
-    from crmcli.model import Customer
+    from crmcli import yamlio
+    from crmcli.domain import dates, ids
+    from crmcli.domain.customer import Customer
 
     seed, s, now_iso, per, with_events = job
     rng = random.Random(seed * 1_000_003 + s.index)
@@ -518,8 +519,8 @@ class Stats:
 def generate_store(out: Path, customers: int, per: int = 10, *, seed: int = DEFAULT_SEED, now: str | None = None,
                    jobs: int | None = None, quiet: bool = False, rows: list[dict] | None = None) -> Stats:
     """Create a store in ``out`` holding ``customers`` generated customers, in one commit."""
-    from crmcli import git
-    from crmcli.store import init_store
+    from crmcli.store import git
+    from crmcli.store.store import init_store
 
     _git_identity()
     now_iso = _now_iso(now)
@@ -568,7 +569,7 @@ def generate_store(out: Path, customers: int, per: int = 10, *, seed: int = DEFA
 @contextlib.contextmanager
 def _timed_git(into: dict[str, float]) -> Iterator[None]:
     """Add up the wall time of each git subcommand the library runs (and of os.sync)."""
-    from crmcli import git
+    from crmcli.store import git
 
     real_run, real_sync = git.run, os.sync
 
@@ -628,7 +629,7 @@ def _localize(key: str, value: str, headers: str) -> str:
 
 
 def _now_iso(now: str | None) -> str:
-    from crmcli import dates
+    from crmcli.domain import dates
 
     if now:
         dt = dates.parse_when(now)

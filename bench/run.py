@@ -497,7 +497,10 @@ t0 = time.perf_counter()
 import click, yaml
 t1 = time.perf_counter()
 from crmcli.cli import main as m
-from crmcli import git, store as st, customers, index
+from crmcli.store import git
+from crmcli.store import store as st
+from crmcli.actions import customer as customers
+from crmcli.store import index
 from crmcli.cli import customers as cli_customers
 t2 = time.perf_counter()
 spent = {}

@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "CrmError": "crmcli.errors",
     "Problem": "crmcli.errors",
-    "Store": "crmcli.store",
-    "open_store": "crmcli.store",
-    "init_store": "crmcli.store",
-    "Customer": "crmcli.model",
-    "Contact": "crmcli.model",
+    "Store": "crmcli.store.store",
+    "open_store": "crmcli.store.store",
+    "init_store": "crmcli.store.store",
+    "Customer": "crmcli.domain.customer",
+    "Contact": "crmcli.domain.customer",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -181,7 +181,7 @@ HEALTH_COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks")
 
 
 def _validate_health(health: Any, fail: Any) -> None:
-    from crmcli import dates
+    from crmcli.domain import dates
 
     def number(value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -277,7 +277,7 @@ def _was_sealed(data: dict, top: bool, key: str) -> bool:
 
 
 def _ordered(data: dict) -> dict:
-    from crmcli.model import Customer
+    from crmcli.domain.customer import Customer
 
     return Customer("", data).to_dict()
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crmcli import activities, events, yamlio
+from crmcli import yamlio
+from crmcli.actions import log as activities
+from crmcli.domain import kinds as events
 from tests.conftest import Crm, commits, git
 
 NOW = "2026-11-20T14:30:00+08:00"  # a Friday
@@ -154,7 +156,7 @@ def test_log_imports_no_report_machinery(crm: Crm, acme: str, store_dir: Path) -
                        cwd=store_dir, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     modules = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
-    assert "crmcli.activities" in modules
+    assert "crmcli.actions.log" in modules
     assert not {m for m in modules if m.split(".")[0] in ("pandas", "openpyxl", "tabulate", "numpy")}
 
 
@@ -225,7 +227,7 @@ def test_timeline_describes_registered_kinds(invoke, acme: str, store_dir: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(events.KINDS, "demo.stage", events.EventKind(
         "demo.stage", lambda e, s: [], lambda e: f"stage {e['from']} -> {e['to']}"))
-    from crmcli.store import open_store
+    from crmcli.store.store import open_store
 
     store = open_store(str(store_dir))
     with store.transaction("demo", action="demo", customer=acme) as tx:
@@ -339,7 +341,7 @@ def test_agenda_groups_by_day(invoke, acme: str, store_dir: Path) -> None:  # no
     path = store_dir / "customers" / beta[:2] / beta / "customer.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("- name: Wang Fang\n",
                                                              "- name: Wang Fang\n  birthday: 1990-11-21\n"))
-    from crmcli.store import open_store
+    from crmcli.store.store import open_store
 
     store = open_store(str(store_dir))
     with store.transaction("contract", action="contract.add", customer=beta) as tx:

@@ -5,8 +5,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from crmcli.checks import run_checks
-from crmcli.store import open_store
+from crmcli.actions.check import run_checks
+from crmcli.store.store import open_store
 from tests.conftest import git
 
 STAGES = "lead, prospect, customer, repeat, loyal, churned"
@@ -228,7 +228,7 @@ def test_incremental_check_follows_crm_yaml_and_keeps_store_wide_checks(crm, sto
 
 
 def test_check_all_in_two_processes_equals_the_sequential_check(store_dir: Path, monkeypatch, crm) -> None:
-    from crmcli import checks
+    from crmcli.actions import check as checks
 
     for name in ("Acme Corp", "Beta Ltd", "Gamma GmbH", "深圳市基石协作科技有限公司"):
         assert crm("customer", "add", name).returncode == 0

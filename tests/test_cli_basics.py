@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 import pytest
 
-from crmcli import __version__, render
+from crmcli import __version__
 from crmcli.cli.main import COMMANDS, cli
+from crmcli.render import tables as render
 from tests.conftest import commits
 
 
@@ -114,7 +115,7 @@ def test_internal_errors_are_one_line_without_debug(invoke, store_dir: Path, mon
     def kaboom(*args, **kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("crmcli.customers.list_customers", kaboom)
+    monkeypatch.setattr("crmcli.actions.customer.list_customers", kaboom)
     before = commits(store_dir)
     r = invoke("customer", "list")
     assert r.exit_code == 70
@@ -172,7 +173,7 @@ def test_everyday_commands_do_not_import_pandas_or_openpyxl(store_dir: Path) -> 
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0
     imported = [line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time:")]
-    assert "crmcli.customers" in imported and "tabulate" in imported  # the command really ran
+    assert "crmcli.actions.customer" in imported and "tabulate" in imported  # the command really ran
     assert not [m for m in imported if m.split(".")[0] in ("pandas", "openpyxl", "numpy")]
 
 

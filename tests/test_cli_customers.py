@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from wcwidth import wcswidth, wcwidth
 
-from crmcli import customers as lib
 from crmcli import yamlio
+from crmcli.actions import customer as lib
+from crmcli.domain.ids import ALPHABET
 from crmcli.errors import InvalidRecord
-from crmcli.ids import ALPHABET
-from crmcli.store import open_store
+from crmcli.store.store import open_store
 from crmcli.yamlio import YamlSyntaxError
 from tests.conftest import commits, git, snapshot
 

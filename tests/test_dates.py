@@ -1,4 +1,4 @@
-"""Tests for crmcli.dates: a fixed base (Wednesday 2026-11-18 10:15 Asia/Shanghai)."""
+"""Tests for crmcli.domain.dates: a fixed base (Wednesday 2026-11-18 10:15 Asia/Shanghai)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmcli import dates
-from crmcli.dates import (
+from crmcli.domain import dates
+from crmcli.domain.dates import (
     ACCEPTED_FORMS,
     DateError,
     format_duration,

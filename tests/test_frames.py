@@ -1,4 +1,4 @@
-"""crmcli.tables rows and the crmcli.frames cache."""
+"""crmcli.analysis.rows rows and the crmcli.analysis.frames cache."""
 from __future__ import annotations
 
 import os
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from crmcli import frames, tables
-from crmcli.store import open_store
+from crmcli.analysis import frames
+from crmcli.analysis import rows as tables
+from crmcli.store.store import open_store
 
 
 def _crm(invoke, *args: str) -> str:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crmcli import git as gitlib
 from crmcli import yamlio
 from crmcli.errors import GitError
-from crmcli.store import GITATTRIBUTES, GITIGNORE, open_store
+from crmcli.store import git as gitlib
+from crmcli.store.store import GITATTRIBUTES, GITIGNORE, open_store
 from tests.conftest import _Main, commits, git, snapshot
 
 STORE_FILES = [".gitattributes", ".gitignore", "crm.yaml", "customers/.gitkeep"]

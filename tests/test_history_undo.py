@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crmcli.history import describe_changes, describe_journal
+from crmcli.actions.history import describe_changes, describe_journal
 from tests.conftest import commits, git, snapshot
 
 NAME = "深圳市基石协作科技有限公司"

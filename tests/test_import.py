@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmcli.store import open_store
+from crmcli.store.store import open_store
 from tests.conftest import commits, git
 
 
@@ -268,8 +268,8 @@ def test_journal_kinds(store_dir: Path, invoke) -> None:
 
 def test_interrupted_import_leaves_store_and_git_as_before(store_dir: Path, invoke,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmcli import store as store_mod
     from crmcli.io import importer
+    from crmcli.store import store as store_mod
 
     assert invoke("customer", "add", "Existing", "--email", "e@x.example").exit_code == 0
     (store_dir.parent / "many.csv").write_text("name,email,tier\n" + "".join(
@@ -299,8 +299,8 @@ def test_interrupted_import_leaves_store_and_git_as_before(store_dir: Path, invo
 
 
 def test_interrupted_commit_leaves_nothing(store_dir: Path, invoke, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmcli import git as git_mod
     from crmcli.errors import GitError
+    from crmcli.store import git as git_mod
 
     (store_dir.parent / "c.csv").write_text(CHINESE, encoding="utf-8")
     before = _snapshot(store_dir)

@@ -460,9 +460,9 @@ def test_other_uncommitted_files_do_not_block(store_dir: Path, crm: Crm) -> None
 
 KILL = textwrap.dedent("""
     import os, sys
-    from crmcli import git
-    from crmcli import store as store_mod
-    from crmcli.store import open_store
+    from crmcli.store import git
+    from crmcli.store import store as store_mod
+    from crmcli.store.store import open_store
 
     root, where, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = open_store(root)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crmcli import health, yamlio
+from crmcli import yamlio
 from crmcli.config import Config
-from crmcli.health import Component, Facts, Settings
+from crmcli.domain import health
+from crmcli.domain.health import Component, Facts, Settings
 
 TODAY = date(2026, 11, 23)
 NOW = "2026-11-23T10:00:00+08:00"
@@ -298,7 +299,7 @@ def test_show_reads_only_that_customers_folder(invoke, built: str, monkeypatch: 
     def boom(self):  # noqa: ANN001, ANN202
         raise AssertionError("crm show must not scan the store")
 
-    monkeypatch.setattr("crmcli.store.Store.customer_ids", boom)
+    monkeypatch.setattr("crmcli.store.store.Store.customer_ids", boom)
     for ref in (built, "hand", "Hand Built Co"):
         assert "Hand Built Co" in ok(invoke("show", ref))
     r = invoke("customer", "list")
@@ -311,7 +312,7 @@ def test_show_imports_no_report_libraries(crm, store_dir: Path) -> None:
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     modules = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
-    assert "crmcli.overview" in modules and "crmcli.health" in modules
+    assert "crmcli.analysis.overview" in modules and "crmcli.domain.health" in modules
     assert not {m for m in modules if m.split(".")[0] in ("pandas", "openpyxl", "numpy")}
 
 
@@ -337,7 +338,7 @@ def test_customer_list_by_health(invoke, built: str, monkeypatch: pytest.MonkeyP
     def no_journals(self, cid):  # noqa: ANN001, ANN202
         raise AssertionError("the plain list must not read journals")
 
-    monkeypatch.setattr("crmcli.store.Store.load_journal", no_journals)
+    monkeypatch.setattr("crmcli.store.store.Store.load_journal", no_journals)
     plain = ok(invoke("customer", "list"))
     assert "health" not in plain.splitlines()[0]
     assert invoke("customer", "list", "--sort", "bogus").exit_code != 0

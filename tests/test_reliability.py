@@ -17,11 +17,13 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from crmcli import customers as lib
-from crmcli import dates, git, yamlio
-from crmcli import store as store_mod
+from crmcli import yamlio
+from crmcli.actions import customer as lib
+from crmcli.domain import dates
 from crmcli.errors import CrmError, GitError
-from crmcli.store import Store, open_store
+from crmcli.store import git
+from crmcli.store import store as store_mod
+from crmcli.store.store import Store, open_store
 from tests.conftest import commits
 from tests.conftest import git as run_git
 
@@ -186,8 +188,9 @@ def test_git_failure_rolls_back_head_index_and_files(monkeypatch: pytest.MonkeyP
 
 KILL_SCRIPT = textwrap.dedent("""
     import os, sys
-    from crmcli import git, yamlio
-    from crmcli.store import open_store
+    from crmcli import yamlio
+    from crmcli.store import git
+    from crmcli.store.store import open_store
 
     root, a, b, where = sys.argv[1:5]
     store = open_store(root)

@@ -260,8 +260,8 @@ def test_errors_are_one_line(sample: Path) -> None:
 def test_report_cache_follows_the_yaml(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from crmcli import frames
-    from crmcli.store import open_store
+    from crmcli.analysis import frames
+    from crmcli.store.store import open_store
 
     monkeypatch.setattr(frames, "CACHE_MIN", 0)
     copy = tmp_path / "copy"

@@ -130,8 +130,8 @@ def test_advance_next_jump_and_back_keeps_the_stage_history(invoke, store_dir: P
 
 
 def test_stage_at_and_as_of_replay_the_past(invoke, store_dir: Path, acme: str, now) -> None:  # noqa: ANN001
-    from crmcli.sales import customer_opportunities
-    from crmcli.store import open_store
+    from crmcli.actions.opp import customer_opportunities
+    from crmcli.store.store import open_store
 
     oid = add_opp(invoke, "acme", "ERP rollout", "--amount", "100000", "--stage", "qualified")
     now("2026-11-25T09:00:00")
@@ -352,8 +352,8 @@ def test_lifecycle_never_moves_back_or_off_a_hand_set_stage(invoke, store_dir: P
 
 
 def test_contracts_and_renewals(invoke, store_dir: Path, acme: str, tmp_path: Path) -> None:  # noqa: ANN001
-    from crmcli.contracts import customer_contracts, renewals_due
-    from crmcli.store import open_store
+    from crmcli.actions.contract import customer_contracts, renewals_due
+    from crmcli.store.store import open_store
 
     (store_dir / "docs").mkdir()
     (store_dir / "docs" / "acme-2026.pdf").write_bytes(b"%PDF")
@@ -455,7 +455,7 @@ def test_bad_input_one_line_nonzero_nothing_written(crm, store_dir: Path, now) -
 
 # -- the journal: check, timeline, merges ---------------------------------------------------------------
 def test_check_and_timeline_descriptions(invoke, store_dir: Path, acme: str) -> None:  # noqa: ANN001
-    from crmcli.events import load_all
+    from crmcli.domain.kinds import load_all
 
     oid = add_opp(invoke, "acme", "ERP rollout", "--amount", "120000", "--stage", "proposal")
     ok(invoke("opp", "advance", oid))

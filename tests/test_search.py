@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from crmcli import search as lib
+from crmcli.analysis import search as lib
 
 NOW = "2026-11-20T10:00:00+08:00"
 

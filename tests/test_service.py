@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crmcli import events, service, yamlio
+from crmcli import yamlio
+from crmcli.actions import ticket as service
 from crmcli.config import Config
-from crmcli.store import open_store
+from crmcli.domain import kinds as events
+from crmcli.store.store import open_store
 from tests.conftest import Crm, commits, git
 
 SH = ZoneInfo("Asia/Shanghai")

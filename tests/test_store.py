@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from crmcli import ids
-from crmcli import index as index_mod
+from crmcli.actions.customer import add_customer
 from crmcli.config import load_config
-from crmcli.customers import add_customer
+from crmcli.domain import ids
 from crmcli.errors import GitError, InvalidRecord, NotFound, StoreError
-from crmcli.store import Store, find_root, open_store, recover
+from crmcli.store import index as index_mod
+from crmcli.store.store import Store, find_root, open_store, recover
 from tests.conftest import commits, git, snapshot
 
 
@@ -193,7 +193,7 @@ def test_failure_in_the_commit_rolls_back(store_dir: Path, monkeypatch: pytest.M
     def broken(*args, **kwargs):
         raise GitError("git fast-import failed: disk full")
 
-    monkeypatch.setattr("crmcli.git.commit_paths", broken)
+    monkeypatch.setattr("crmcli.store.git.commit_paths", broken)
     with pytest.raises(GitError):
         add_customer(store, "Beta")
     with pytest.raises(GitError), store.transaction("Edit", action="customer.edit", customer=cid) as tx:
@@ -204,12 +204,12 @@ def test_failure_in_the_commit_rolls_back(store_dir: Path, monkeypatch: pytest.M
 def _crash_script(store_dir: Path, cid: str, after_commit: bool = False) -> str:
     patch = ""
     if after_commit:
-        patch = ("from crmcli.store import Transaction\n"
+        patch = ("from crmcli.store.store import Transaction\n"
                  "Transaction._close_manifest = lambda self: os._exit(9)\n")
     return f"""
 import os
 {patch}
-from crmcli.store import open_store
+from crmcli.store.store import open_store
 store = open_store({str(store_dir)!r})
 with store.transaction("Crashing", action="test", customer={cid!r}) as tx:
     tx.write(store.customer_file({cid!r}), "name: Acme Corp\\ntier: [half-written\\n")
@@ -278,10 +278,10 @@ def test_crash_between_commit_and_index_refresh_leaves_a_clean_tree(invoke, stor
     cid = invoke("customer", "add", "Acme Corp").stdout.strip()
     count = len(commits(store_dir))
     script = _crash_script(store_dir, cid, after_commit=True).replace(
-        "from crmcli.store import Transaction\n",
-        "from crmcli import git\nreal = git.run\n"
+        "from crmcli.store.store import Transaction\n",
+        "from crmcli.store import git\nreal = git.run\n"
         "git.run = lambda args, *a, **k: os._exit(9) if args[0] == 'update-index' else real(args, *a, **k)\n"
-        "from crmcli.store import Transaction\n")
+        "from crmcli.store.store import Transaction\n")
     p = python(script, store_dir)
     p.communicate(timeout=60)
     assert p.returncode == 9
@@ -295,7 +295,7 @@ def test_crash_between_commit_and_index_refresh_leaves_a_clean_tree(invoke, stor
 
 
 def test_failed_write_leaves_no_temporary_file(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmcli import store as store_mod
+    from crmcli.store import store as store_mod
 
     store = open_store(None)
     before = snapshot(store_dir)
@@ -322,7 +322,7 @@ def test_a_live_transaction_is_not_recovered_by_a_reader(store_dir: Path) -> Non
     cid = add_customer(store, "Acme Corp").id
     p = python(f"""
         import sys
-        from crmcli.store import open_store
+        from crmcli.store.store import open_store
         store = open_store({str(store_dir)!r})
         with store.transaction("Slow edit", action="customer.edit", customer={cid!r}) as tx:
             tx.write(store.customer_file({cid!r}), "name: Acme Corp\\ntier: A\\n")
@@ -347,7 +347,7 @@ def test_a_live_transaction_is_not_recovered_by_a_reader(store_dir: Path) -> Non
 def test_lock_makes_a_second_writer_wait_or_time_out(crm, store_dir: Path) -> None:
     holder = python(f"""
         import sys
-        from crmcli.store import open_store
+        from crmcli.store.store import open_store
         with open_store({str(store_dir)!r}).lock():
             print("locked", flush=True)
             sys.stdin.readline()

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmcli import yamlio
-from crmcli.model import CUSTOMER_FIELDS, Customer
+from crmcli.domain.customer import CUSTOMER_FIELDS, Customer
 from crmcli.yamlio import YamlSyntaxError
 from tests.conftest import commits, git
 

@@ -47,7 +47,7 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
       git log -1 --format=%B | crm log acme note -
       crm log --eml message.eml
     """
-    from crmcli import activities as lib
+    from crmcli.actions import log as lib
 
     if eml:
         from pathlib import Path
@@ -66,7 +66,7 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
                                     task_text=task_text, owner=owner)
     summary = _summary(words, message, f"{draft.entry['kind']} with {draft.customer.name}")
     logged = lib.commit_interaction(store, draft, summary)
-    from crmcli import dates
+    from crmcli.domain import dates
 
     when = dates.format_local(dates.parse_iso(logged.entry["at"]))
     echo(f"{logged.cid}  {when}  {logged.entry['kind']}: {lib.first_line(logged.entry['summary'], 60)}")
@@ -100,7 +100,7 @@ def _summary(words: tuple[str, ...], message: str | None, what: str) -> str | No
 
 
 def _window(since: str | None, until: str | None) -> tuple[Any, Any]:
-    from crmcli import activities as lib
+    from crmcli.actions import log as lib
 
     return (lib.parse_since(since) if since else None), (lib.parse_until(until) if until else None)
 
@@ -133,9 +133,9 @@ def timeline_cmd(customer_ref: str | None, all_: bool, since: str | None, until:
       crm timeline acme --format json | jq '.[0]'
       crm timeline --all --since 7d --owner alice
     """
-    from crmcli import activities as lib
+    from crmcli.actions import log as lib
     from crmcli.errors import UsageError
-    from crmcli.render import render
+    from crmcli.render.tables import render
 
     if bool(customer_ref) == all_:
         raise UsageError("give a CUSTOMER, or --all for every customer's events")
@@ -185,7 +185,7 @@ def task_add(customer_ref: str, words: tuple[str, ...], due: str | None, owner: 
       crm task add acme "Send the quote" --due friday
       crm task add 基石 发送续约报价 --due "2026-11-27 10:00" --owner 王芳
     """
-    from crmcli import activities as lib
+    from crmcli.actions import log as lib
 
     store = get_app().store()
     t = lib.add_task(store, customer_ref, " ".join(words), due=due, owner=owner)
@@ -195,7 +195,7 @@ def task_add(customer_ref: str, words: tuple[str, ...], due: str | None, owner: 
 
 
 def _task_change(ref: str, reopen: bool) -> None:
-    from crmcli import activities as lib
+    from crmcli.actions import log as lib
 
     store = get_app().store()
     t = lib.reopen_task(store, ref) if reopen else lib.complete_task(store, ref)
@@ -251,8 +251,8 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
       crm task list --customer acme --all
       crm task list --due week --format csv
     """
-    from crmcli import activities as lib
-    from crmcli.render import render
+    from crmcli.actions import log as lib
+    from crmcli.render.tables import render
 
     store = get_app().store()
     flt = lib.TaskFilter(customer=customer_ref, owner=store.user() if mine else owner, overdue=overdue,
@@ -286,8 +286,8 @@ def agenda_cmd(owner: str | None, mine: bool, days: int, fmt: str) -> None:
       crm agenda --mine --days 14
       crm agenda --format json
     """
-    from crmcli import activities as lib
-    from crmcli.render import render
+    from crmcli.actions import log as lib
+    from crmcli.render.tables import render
 
     store = get_app().store()
     items = lib.agenda(store, owner=store.user() if mine else owner, days=days)
@@ -306,8 +306,8 @@ def _print_agenda(items: list[Any]) -> None:
 
     from tabulate import tabulate
 
-    from crmcli import dates
-    from crmcli.render import style
+    from crmcli.domain import dates
+    from crmcli.render.tables import style
 
     today = dates.now().date()
     groups: dict[str, list[Any]] = {}

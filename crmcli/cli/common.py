@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from crmcli.errors import Aborted, InvalidRecord, UsageError
-from crmcli.render import FORMATS
+from crmcli.render.tables import FORMATS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -28,7 +28,7 @@ class App:
 
     def store(self, *, guard: bool = True) -> Any:
         if self._store is None:
-            from crmcli.store import open_store
+            from crmcli.store.store import open_store
 
             self._store = open_store(self.records, author=self.author,
                                      autocommit=False if self.no_commit else None, guard=guard)

@@ -69,7 +69,7 @@ def customer_add(name: str, kind: str | None, industry: str | None, size: str | 
       crm customer add 深圳市基石协作科技有限公司 --owner 王芳 --contact "李娜 <li.na@example.cn>"
       crm customer add "Jane Doe" --kind person --email jane@example.com --phone "+1 555 0100"
     """
-    from crmcli import customers as lib
+    from crmcli.actions import customer as lib
 
     store = get_app().store()
     people = [lib.parse_contact_option(c) for c in contacts]
@@ -88,7 +88,7 @@ def customer_add(name: str, kind: str | None, industry: str | None, size: str | 
 def _date(text: str | None) -> str | None:
     if not text:
         return None
-    from crmcli import dates
+    from crmcli.domain import dates
     from crmcli.errors import InvalidRecord
 
     try:
@@ -98,7 +98,7 @@ def _date(text: str | None) -> str | None:
 
 
 def _print_one(c: Any, fmt: str) -> None:
-    from crmcli.render import render_data
+    from crmcli.render.tables import render_data
 
     if fmt == "text":
         echo(c.id)
@@ -141,8 +141,8 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
       crm customer list -q 李 --format json
       crm customer list --at-risk --sort health
     """
-    from crmcli import customers as lib
-    from crmcli.render import render
+    from crmcli.actions import customer as lib
+    from crmcli.render.tables import render
 
     store = get_app().store()
     fields = {k: v for k, v in {"owner": owner, "stage": stage, "tier": tier, "industry": industry,
@@ -171,8 +171,8 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
 
 
 def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) -> tuple[list[Any], dict[str, Any]]:
-    from crmcli import dates
-    from crmcli.overview import customer_health
+    from crmcli.analysis.overview import customer_health
+    from crmcli.domain import dates
 
     now = dates.now()
     scores = {c.id: customer_health(store, c, now) for c in rows}
@@ -199,8 +199,8 @@ def customer_show(customer_ref: str, fmt: str) -> None:
       crm customer show acme
       crm customer show 深圳市基石协作科技有限公司 --format yaml
     """
-    from crmcli.customers import profile_rows, show_customer
-    from crmcli.render import key_values, render, render_data
+    from crmcli.actions.customer import profile_rows, show_customer
+    from crmcli.render.tables import key_values, render, render_data
 
     c = show_customer(get_app().store(), customer_ref)
     if fmt != "text":
@@ -235,7 +235,7 @@ def customer_edit(customer_ref: str, assignments: tuple[str, ...], from_file: st
       crm customer edit acme --set tags=saas,vip --set extra.erp_id=4711
       crm customer edit acme            # opens $EDITOR
     """
-    from crmcli import customers as lib
+    from crmcli.actions import customer as lib
 
     store = get_app().store()
     if assignments:
@@ -293,7 +293,7 @@ def _report_edit(store: Any, before: Any, after: Any) -> None:
     if after is None:
         done("No change.")
         return
-    from crmcli.customers import change_lines
+    from crmcli.actions.customer import change_lines
 
     for line in change_lines(store, before.data, after.data):
         echo(line)
@@ -311,7 +311,7 @@ def customer_rm(customer_ref: str, yes: bool) -> None:
     Examples:
       crm customer rm acme-corp-7k2m --yes
     """
-    from crmcli import customers as lib
+    from crmcli.actions import customer as lib
 
     store = get_app().store()
     cid = store.resolve(customer_ref)
@@ -348,9 +348,9 @@ def contact_add(customer_ref: str, name: str, title: str | None, email: str | No
       crm contact add acme "Jane Doe" --title CTO --email jane@acme.example --primary
       crm contact add 基石 李娜 --email li.na@example.cn --phone "138 0013 8000"
     """
-    from crmcli import customers as lib
+    from crmcli.actions import customer as lib
+    from crmcli.domain.customer import check_name
     from crmcli.errors import InvalidRecord
-    from crmcli.model import check_name
 
     message = check_name(name, "contact name")
     if message:

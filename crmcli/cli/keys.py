@@ -40,7 +40,7 @@ def key_gen(path: Path | None) -> None:
     """
     from crmcli import crypto
     from crmcli.errors import StoreError
-    from crmcli.store import find_root
+    from crmcli.store.store import find_root
 
     app = get_app()
     try:

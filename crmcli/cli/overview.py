@@ -32,8 +32,8 @@ def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
       crm show 深圳市基石协作科技有限公司 --events 20
       crm show acme --format json | jq '.warnings'
     """
-    from crmcli.overview import customer_overview
-    from crmcli.render import render_data
+    from crmcli.analysis.overview import customer_overview
+    from crmcli.render.tables import render_data
 
     store = get_app().store()
     data = customer_overview(store, customer_ref, events=events)
@@ -45,13 +45,13 @@ def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
 
 # -- the text screen -------------------------------------------------------------------------------------------
 def _money(amount: Any, currency: str | None) -> str:
-    from crmcli.sales import format_money
+    from crmcli.actions.opp import format_money
 
     return format_money(amount, currency)
 
 
 def _heading(text: str, out: Any) -> None:
-    from crmcli.render import style
+    from crmcli.render.tables import style
 
     out.write("\n" + style(text, out, bold=True) + "\n")
 
@@ -61,14 +61,14 @@ def _score_colour(score: int, threshold: float) -> str:
 
 
 def _table(rows: list[dict], columns: list[str], headers: list[str], out: Any) -> None:
-    from crmcli.render import table
+    from crmcli.render.tables import table
 
     out.write(table(rows, columns, headers) + "\n")
 
 
 def _section(title: str, rows: list[dict], columns: list[str], headers: list[str], out: Any,
              empty: str = "none") -> None:
-    from crmcli.render import style
+    from crmcli.render.tables import style
 
     if not rows:
         out.write("\n" + style(title, out, bold=True) + style(f": {empty}", out, dim=True) + "\n")
@@ -91,7 +91,7 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
         pipeline += f" (not counted: deals in {', '.join(m['pipeline_other_currencies'])})"
     pairs.append(("pipeline", pipeline))
     if m["last_contact"]:
-        from crmcli import dates
+        from crmcli.domain import dates
 
         when = dates.format_local(dates.parse_iso(m["last_contact"]))
         days = m["days_since_contact"]
@@ -111,14 +111,14 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
 
 
 def _key_values(pairs: list[tuple[str, str]], out: Any) -> None:
-    from crmcli.render import key_values
+    from crmcli.render.tables import key_values
 
     key_values(pairs, out)
 
 
 def print_overview(data: dict, out: Any) -> None:
-    from crmcli.activities import first_line
-    from crmcli.render import style
+    from crmcli.actions.log import first_line
+    from crmcli.render.tables import style
 
     h = data["health"]
     colour = _score_colour(h["score"], h["at_risk_below"])
@@ -181,7 +181,7 @@ def print_health(h: dict, out: Any) -> None:
 def _local(iso: str | None) -> str:
     if not iso:
         return ""
-    from crmcli import dates
+    from crmcli.domain import dates
 
     return dates.format_local(dates.parse_iso(iso))
 
@@ -209,8 +209,8 @@ def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None
       crm search export --type ticket --type interaction
       crm search "renewal" --format json --limit 20
     """
-    from crmcli.render import render, style, use_color
-    from crmcli.search import search
+    from crmcli.analysis.search import search
+    from crmcli.render.tables import render, style, use_color
 
     store = get_app().store()
     rows = search(store, " ".join(words), types, limit)

@@ -45,7 +45,7 @@ def _format(fmt: str | None, output: str | None) -> str:
 
 
 def _when(text: str, what: str, *, end_of_day: bool = False) -> datetime:
-    from crmcli import dates
+    from crmcli.domain import dates
 
     try:
         if end_of_day:
@@ -56,7 +56,7 @@ def _when(text: str, what: str, *, end_of_day: bool = False) -> datetime:
 
 
 def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) -> None:
-    from crmcli.reports import output as out
+    from crmcli.render import reports as out
 
     if sections:
         known = [s.key for s in report.sections]
@@ -86,7 +86,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
 
 
 def _frames(store: Any, kinds: list[str]) -> dict:
-    from crmcli import frames
+    from crmcli.analysis import frames
     from crmcli.cli.common import report_skipped
 
     problems: list[str] = []
@@ -128,8 +128,8 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
       crm report weekly --week 2026-W47 --owner 王芳
       crm report weekly --since 2026-11-01 --until 2026-11-15 -o nov.html
     """
-    from crmcli import dates
-    from crmcli.activities import parse_until
+    from crmcli.actions.log import parse_until
+    from crmcli.domain import dates
 
     fmt = _format(fmt, output)
     if week and (since or until):
@@ -152,7 +152,7 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
     if end <= start:
         raise UsageError("the window is empty: --until must be after --since")
     store = get_app().store()
-    from crmcli.reports import weekly
+    from crmcli.analysis.reports import weekly
 
     data = _frames(store, ["customers", "interactions", "opps", "orders", "tickets", "tasks"])
     rep = weekly.build(data, start=start, end=end, now=now, stages=store.config.stages, owner=owner, label=label,
@@ -176,7 +176,7 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
       crm report pipeline --as-of 2026-09-30 --owner alice
       crm report pipeline --since 2026-10-01 -o pipeline.xlsx
     """
-    from crmcli import dates
+    from crmcli.domain import dates
 
     fmt = _format(fmt, output)
     now = dates.now()
@@ -186,7 +186,7 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
     except dates.DateError as exc:
         raise UsageError(f"--since: {exc}") from None
     store = get_app().store()
-    from crmcli.reports import pipeline
+    from crmcli.analysis.reports import pipeline
 
     data = _frames(store, ["customers", "opps"])
     rep = pipeline.build(data, pipeline=[p for p in store.config["pipeline"] if isinstance(p, dict)], as_of=cutoff,
@@ -209,7 +209,8 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
       crm report service --since 90d --format md
       crm report service --assignee bob -o service.html
     """
-    from crmcli import dates, service
+    from crmcli.actions import ticket as service
+    from crmcli.domain import dates
 
     fmt = _format(fmt, output)
     now = dates.now()
@@ -218,7 +219,7 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
     except dates.DateError as exc:
         raise UsageError(f"--since: {exc}") from None
     store = get_app().store()
-    from crmcli.reports import service as report_service
+    from crmcli.analysis.reports import service as report_service
 
     data = _frames(store, ["customers", "tickets", "surveys"])
     rep = report_service.build(data, now=now, since=start, priorities=list(service.priorities(store.config)),
@@ -238,16 +239,16 @@ def customers_cmd(owner: str | None, fmt: str | None, output: str | None, sectio
       crm report customers --owner alice --section churn_risk
       crm report customers -o customers.xlsx
     """
-    from crmcli import dates
+    from crmcli.domain import dates
 
     fmt = _format(fmt, output)
     now = dates.now()
     store = get_app().store()
-    from crmcli.reports import customers
+    from crmcli.analysis.reports import customers
 
     settings = None
     try:
-        from crmcli import health
+        from crmcli.domain import health
 
         settings = health.Settings.from_config(store.config)
     except Exception:  # noqa: BLE001 - the health module is optional; the report falls back

@@ -22,7 +22,7 @@ def _report(outcome: Any, store: Any, message: str) -> None:
 
 
 def _money(amount: Any, currency: Any) -> str:
-    from crmcli.sales import format_money
+    from crmcli.actions.opp import format_money
 
     return format_money(amount, currency)
 
@@ -68,7 +68,7 @@ def opp_add(customer_ref: str, title: str, amount: str, currency: str | None, cl
       crm opp add acme "ERP rollout" --amount 120000 --close 2026-12-31 --stage proposal
       crm opp add 基石 "年度维保" --amount 48000 --owner 王芳 --product support
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     out = sales.add_opportunity(store, customer_ref, title, amount=amount, currency=currency, close=close,
@@ -94,7 +94,7 @@ def opp_advance(ref: str, stage: str | None) -> None:
       crm opp advance acme/opp-9x2m negotiation
       crm opp advance 9x2m qualified      # back a step
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     out = sales.advance(store, ref, stage)
@@ -114,7 +114,7 @@ def opp_win(ref: str, amount: str | None, order: bool) -> None:
       crm opp win opp-9x2m
       crm opp win opp-9x2m --amount 115000 --order
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     out = sales.win(store, ref, amount=amount, order=order)
@@ -132,7 +132,7 @@ def opp_lose(ref: str, reason: str | None) -> None:
     Examples:
       crm opp lose opp-9x2m --reason "went with a competitor on price"
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     out = sales.lose(store, ref, reason=reason)
@@ -151,7 +151,7 @@ def opp_reopen(ref: str, stage: str | None) -> None:
       crm opp reopen opp-9x2m
       crm opp reopen opp-9x2m --stage proposal
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     out = sales.reopen(store, ref, stage=stage)
@@ -171,7 +171,7 @@ def opp_edit(ref: str, assignments: tuple[str, ...]) -> None:
       crm opp edit opp-9x2m --set amount=150000 --set close=2027-01-31
       crm opp edit opp-9x2m --set owner=bob --set product=
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     out = sales.edit_opportunity(store, ref, list(assignments))
@@ -199,8 +199,8 @@ def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_befo
       crm opp list --stage negotiation --closing-before "in 2 weeks"
       crm opp list --customer acme --format json
     """
-    from crmcli import sales
-    from crmcli.render import render
+    from crmcli.actions import opp as sales
+    from crmcli.render.tables import render
 
     store = get_app().store()
     flt = sales.OppFilter(stage=stage, owner=owner, open_only=open_only, closing_before=closing_before,
@@ -225,7 +225,7 @@ def opp_show(ref: str, fmt: str) -> None:
       crm opp show opp-9x2m
       crm opp show acme/opp-9x2m --format yaml
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     _, _, o, _ = sales.load_opportunity(store, ref)
@@ -233,7 +233,7 @@ def opp_show(ref: str, fmt: str) -> None:
 
 
 def _render_opp(o: Any, store: Any, fmt: str) -> None:
-    from crmcli.render import key_values, render, render_data
+    from crmcli.render.tables import key_values, render, render_data
 
     config = store.config
     if fmt != "text":
@@ -254,7 +254,7 @@ def _render_opp(o: Any, store: Any, fmt: str) -> None:
 
 
 def _when(at: str | None) -> str:
-    from crmcli import dates
+    from crmcli.domain import dates
 
     if not at:
         return ""
@@ -283,14 +283,14 @@ def pipeline_cmd(owner: str | None, currency: str | None, as_of: str | None, fmt
       crm pipeline --owner alice
       crm pipeline --as-of 2026-09-30 --format csv
     """
-    from crmcli import sales
+    from crmcli.actions import opp as sales
 
     store = get_app().store()
     when = None
     if as_of:
         from datetime import time
 
-        from crmcli import dates
+        from crmcli.domain import dates
         from crmcli.errors import InvalidRecord
 
         try:
@@ -299,7 +299,7 @@ def pipeline_cmd(owner: str | None, currency: str | None, as_of: str | None, fmt
             raise InvalidRecord(f"--as-of: {exc}") from None
     board = sales.pipeline_board(store, owner, currency=currency, as_of=when)
     if fmt != "table":
-        from crmcli.render import render
+        from crmcli.render.tables import render
 
         rows = [dict(r, currency=board.currency) for r in board]
         render(rows, fmt, columns=["stage", "probability", "category", "count", "total", "weighted", "currency"])
@@ -310,7 +310,7 @@ def pipeline_cmd(owner: str | None, currency: str | None, as_of: str | None, fmt
 def _board_text(board: Any, owner: str | None, when: Any) -> str:
     from wcwidth import wcswidth
 
-    from crmcli import dates
+    from crmcli.domain import dates
 
     cur = board.currency
     rows = [(r["stage"], f"{r['probability']}%", str(r["count"]), _money(r["total"], cur),
@@ -378,7 +378,7 @@ def order_add(customer_ref: str, amount: str, day: str | None, product: str | No
       crm order add acme --amount 50000 --product "ERP licences" --date 2026-11-02
       crm order add acme --amount 120000 --opp opp-9x2m
     """
-    from crmcli import contracts
+    from crmcli.actions import contract as contracts
 
     store = get_app().store()
     out = contracts.add_order(store, customer_ref, amount=amount, date=day, product=product, opp=opp_ref,
@@ -399,8 +399,8 @@ def order_list(customer_ref: str | None, since: str | None, fmt: str) -> None:
       crm order list --customer acme
       crm order list --since 2026-01-01 --format csv
     """
-    from crmcli import contracts
-    from crmcli.render import render
+    from crmcli.actions import contract as contracts
+    from crmcli.render.tables import render
 
     store = get_app().store()
     rows = contracts.list_orders(store, customer=customer_ref, since=since)
@@ -444,7 +444,7 @@ def contract_add(customer_ref: str, value: str, start: str, end: str, renew_noti
       crm contract add acme --value 80000 --start 2027-01-01 --end 2027-12-31 \\
           --renew-notice 60d --file contracts/acme-2027.pdf
     """
-    from crmcli import contracts
+    from crmcli.actions import contract as contracts
 
     store = get_app().store()
     out = contracts.add_contract(store, customer_ref, value=value, start=start, end=end,
@@ -467,9 +467,10 @@ def contract_list(customer_ref: str | None, active_on: str | None, renewing: str
       crm contract list --renewing 60d
       crm contract list --active today --format json
     """
-    from crmcli import contracts, dates
+    from crmcli.actions import contract as contracts
+    from crmcli.domain import dates
     from crmcli.errors import InvalidRecord
-    from crmcli.render import render
+    from crmcli.render.tables import render
 
     store = get_app().store()
     if renewing:

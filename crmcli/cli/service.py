@@ -60,7 +60,7 @@ def ticket_open(customer_ref: str, title: str, priority: str | None, category: s
       crm ticket open acme "Invoice is wrong" -c complaint -p urgent --contact jane@acme.example
       crm ticket open 基石 "无法导出报表" --assignee 王芳 -m "客户电话反馈"
     """
-    from crmcli import service
+    from crmcli.actions import ticket as service
 
     store = get_app().store()
     t = service.open_ticket(store, customer_ref, title, priority=priority, category=category, channel=channel,
@@ -73,7 +73,7 @@ def ticket_open(customer_ref: str, title: str, priority: str | None, category: s
 
 
 def _print_ticket(store: Any, t: Any, fmt: str) -> None:
-    from crmcli.render import render_data
+    from crmcli.render.tables import render_data
 
     if fmt == "text":
         echo(t.id)
@@ -82,7 +82,7 @@ def _print_ticket(store: Any, t: Any, fmt: str) -> None:
 
 
 def _at(dt: datetime | None) -> str:
-    from crmcli import dates
+    from crmcli.domain import dates
 
     return dates.format_local(dt) if dt is not None else ""
 
@@ -102,7 +102,7 @@ def ticket_comment(ref: str, text: str, internal: bool) -> None:
       crm ticket comment tkt-3f9a "Reproduced; a fix ships tonight"
       crm ticket comment acme/tkt-3f9a "Customer runs 2.4.1" --internal
     """
-    from crmcli import service
+    from crmcli.actions import ticket as service
 
     store = get_app().store()
     t = service.comment(store, ref, text, internal=internal)
@@ -120,7 +120,7 @@ def ticket_assign(ref: str, user: str) -> None:
     Examples:
       crm ticket assign tkt-3f9a bob
     """
-    from crmcli import service
+    from crmcli.actions import ticket as service
 
     store = get_app().store()
     t = service.assign(store, ref, user)
@@ -143,7 +143,7 @@ def ticket_status(ref: str, status: str) -> None:
       crm ticket status tkt-3f9a waiting
       crm ticket status tkt-3f9a resolved
     """
-    from crmcli import service
+    from crmcli.actions import ticket as service
 
     store = get_app().store()
     t = service.set_status(store, ref, status)
@@ -163,7 +163,7 @@ def ticket_close(ref: str, resolution: str | None, csat: str | None) -> None:
       crm ticket close tkt-3f9a --resolution "Reset the SSO config" --csat 5
       crm ticket close acme/tkt-3f9a -r "Duplicate of tkt-77aa"
     """
-    from crmcli import service
+    from crmcli.actions import ticket as service
 
     store = get_app().store()
     t = service.close(store, ref, resolution, csat=csat)
@@ -182,7 +182,7 @@ def ticket_reopen(ref: str) -> None:
     Examples:
       crm ticket reopen tkt-3f9a
     """
-    from crmcli import service
+    from crmcli.actions import ticket as service
 
     store = get_app().store()
     t = service.reopen(store, ref)
@@ -209,8 +209,9 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
       crm ticket list --breached --priority urgent
       crm ticket list --customer acme --category complaint --format json
     """
-    from crmcli import dates, service
-    from crmcli.render import render
+    from crmcli.actions import ticket as service
+    from crmcli.domain import dates
+    from crmcli.render.tables import render
 
     store = get_app().store()
     now = dates.now()
@@ -256,8 +257,9 @@ def ticket_show(ref: str, fmt: str) -> None:
       crm ticket show tkt-3f9a
       crm ticket show acme/tkt-3f --format yaml
     """
-    from crmcli import dates, service
-    from crmcli.render import key_values, render_data
+    from crmcli.actions import ticket as service
+    from crmcli.domain import dates
+    from crmcli.render.tables import key_values, render_data
 
     store = get_app().store()
     t = service.show_ticket(store, ref)
@@ -294,7 +296,7 @@ def ticket_show(ref: str, fmt: str) -> None:
 
 
 def _clock_text(clock: Any, now: datetime) -> str:
-    from crmcli.dates import format_duration
+    from crmcli.domain.dates import format_duration
 
     if clock.due is None:
         return "no target for this priority in crm.yaml"
@@ -326,7 +328,7 @@ def survey(customer_ref: str, csat: str | None, nps: str | None, ticket_ref: str
       crm survey acme --csat 4 --nps 9 -m "Quick and friendly"
       crm survey acme --csat 2 --ticket tkt-3f9a -m "Took too long"
     """
-    from crmcli import service
+    from crmcli.actions import ticket as service
 
     store = get_app().store()
     entry = service.record_survey(store, customer_ref, csat=csat, nps=nps, ticket=ticket_ref, comment=comment)

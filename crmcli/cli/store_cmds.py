@@ -29,7 +29,7 @@ def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: 
       crm init ~/crm --private
       crm init . --name "Acme sales"
     """
-    from crmcli.store import init_store
+    from crmcli.store.store import init_store
 
     app = get_app()
     store = init_store(Path(directory), name=name, author=author_ or app.author,
@@ -56,9 +56,9 @@ def check_cmd(full: bool, fmt: str) -> None:
       crm check --all
       crm check --format json | jq length
     """
-    from crmcli.checks import run_checks
+    from crmcli.actions.check import run_checks
     from crmcli.errors import EXIT_PROBLEMS
-    from crmcli.render import render_data
+    from crmcli.render.tables import render_data
 
     store = get_app().store(guard=False)  # a tracked or symlinked .crm is reported, not refused
     problems = run_checks(store, full=full)
@@ -88,8 +88,8 @@ def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
       crm history acme -n 5 --format json
       crm history opp-9x2m            # one deal's stage changes, wins and edits
     """
-    from crmcli.history import record_history
-    from crmcli.render import render_data, style
+    from crmcli.actions.history import record_history
+    from crmcli.render.tables import render_data, style
 
     store = get_app().store()
     _, changes = record_history(store, customer_ref, limit=limit)
@@ -121,7 +121,7 @@ def undo_cmd(yes: bool) -> None:
       crm undo
       crm undo --yes
     """
-    from crmcli.undo import undo_last, undo_target
+    from crmcli.actions.undo import undo_last, undo_target
 
     store = get_app().store()
     if not yes:

@@ -24,7 +24,7 @@ def sync_cmd(merge: bool, no_push: bool) -> None:
       crm sync --merge
       git remote add origin git@example.com:team/crm.git && crm sync
     """
-    from crmcli.sync import sync
+    from crmcli.actions.sync import sync
 
     store = get_app().store()
     result = sync(store, merge=merge, push=not no_push)
@@ -51,9 +51,9 @@ def diff_cmd(rev: str | None, since: str | None, fmt: str) -> None:
       crm diff --since 2w --format json
       crm diff origin/main            # what I have that the team has not seen
     """
+    from crmcli.actions.sync import resolve_base, store_diff
     from crmcli.errors import UsageError
-    from crmcli.render import render_data
-    from crmcli.sync import resolve_base, store_diff
+    from crmcli.render.tables import render_data
 
     if rev and since:
         raise UsageError("give either REV or --since, not both")

@@ -113,7 +113,7 @@ def import_cmd(file: Path, kind: str | None, sheet: str | None, maps: tuple[str,
 
 
 def _show_dry_run(plan: Any) -> None:
-    from crmcli.render import render
+    from crmcli.render.tables import render
 
     for source in plan.sources:
         t = source.table

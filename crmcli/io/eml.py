@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crmcli import dates, git, yamlio
+from crmcli import yamlio
+from crmcli.domain import dates
+from crmcli.domain.customer import Customer
 from crmcli.errors import CrmError, InvalidRecord, NotFound, UsageError
-from crmcli.model import Customer
-from crmcli.store import Store
+from crmcli.store import git
+from crmcli.store.store import Store
 
 MAX_SUMMARY = 200
 
@@ -72,7 +74,7 @@ class AddressBook:
     """Customers by every email they carry (customer.yaml email, contacts' emails)."""
 
     def __init__(self, store: Store):
-        from crmcli.index import customer_index
+        from crmcli.store.index import customer_index
 
         self.by_email: dict[str, tuple[Customer, str | None]] = {}
         for c in customer_index(store):
@@ -113,7 +115,7 @@ def plan_mail(store: Store, mail: Mail, book: AddressBook, ours: set[str], *, cu
         who = ", ".join(others) or "(no address)"
         raise NotFound(f"no customer has the address {who}; add it (crm contact add CUSTOMER NAME --email "
                        f"{others[0] if others else 'ADDRESS'}) or name the customer: crm log CUSTOMER --eml FILE")
-    from crmcli.activities import interaction_type
+    from crmcli.actions.log import interaction_type
 
     at = dates.iso(mail.at) if mail.at else dates.iso(dates.now())
     summary = mail.subject or "(no subject)"

@@ -1,6 +1,6 @@
 """Export records: xlsx (a sheet per kind, typed cells), csv (one kind), json, vcf (contacts), ics (agenda).
 
-Rows come from ``crmcli.tables`` (one list of flat dicts per kind); customers get one more column per
+Rows come from ``crmcli.analysis.rows`` (one list of flat dicts per kind); customers get one more column per
 free field (``extra.NAME``) so that an export imports back into the same records.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli.errors import InvalidRecord, UsageError
-from crmcli.store import Store
+from crmcli.store.store import Store
 
 EXPORT_KINDS = ["all", "customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks",
                 "surveys"]
@@ -30,7 +30,7 @@ def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | Non
             ) -> dict[str, tuple[list[str], list[dict]]]:
     """Columns and rows per kind, list-valued columns left out; sensitive fields only when asked;
     unreadable customers named in ``problems``."""
-    from crmcli import tables
+    from crmcli.analysis import rows as tables
 
     data = tables.collect(store, kinds, progress, problems=problems)
     out: dict[str, tuple[list[str], list[dict]]] = {}
@@ -47,7 +47,7 @@ def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | Non
 def _with_extra(store: Store, rows: list[dict], columns: list[str],
                 include_sensitive: bool = False) -> tuple[list[dict], list[str]]:
     from crmcli import crypto
-    from crmcli.index import customer_index
+    from crmcli.store.index import customer_index
 
     profiles = {c.id: c.data for c in customer_index(store)}
     sensitive = crypto.sensitive_fields(store.config)
@@ -101,7 +101,7 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     ``skip_invalid``, the export then raises ``InvalidRecord`` (exit 4) and writes nothing.
     """
     problems = problems if problems is not None else []
-    from crmcli import tables
+    from crmcli.analysis import rows as tables
 
     fmt = format_of(path)
     if kind not in EXPORT_KINDS:
@@ -150,7 +150,7 @@ def _refuse_skipped(problems: list[str], skip_invalid: bool, path: Path) -> None
 
 def _write_vcf(store: Store, path: Path, progress: Callable[[int], Any] | None, problems: list[str],
                skip_invalid: bool) -> int:
-    from crmcli import tables
+    from crmcli.analysis import rows as tables
     from crmcli.io import vcard
 
     data = tables.collect(store, ["customers", "contacts"], progress, problems=problems)

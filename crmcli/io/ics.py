@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from crmcli import dates
+from crmcli.domain import dates
 from crmcli.io.vcard import escape, fold
-from crmcli.store import Store
+from crmcli.store.store import Store
 
 PRODID = "-//crmcli//agenda//EN"
 
@@ -23,7 +23,7 @@ def _stamp(text: Any) -> str:
 
 
 def calendar(store: Store, *, renewal_days: int = 365) -> str:
-    from crmcli import activities
+    from crmcli.actions import log as activities
 
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              f"X-WR-CALNAME:{escape(str(store.config.get('name', 'crm')))}"]
@@ -40,7 +40,7 @@ def calendar(store: Store, *, renewal_days: int = 365) -> str:
             lines.append(f"X-CRM-OWNER:{escape(task.owner)}")
         lines += [f"DESCRIPTION:{escape(f'crm task done {task.ref}')}", "STATUS:NEEDS-ACTION", "END:VTODO"]
     try:
-        from crmcli import contracts
+        from crmcli.actions import contract as contracts
     except ImportError:  # pragma: no cover - sales module not installed
         contracts = None  # type: ignore[assignment]
     if contracts is not None:

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmcli import dates, ids, yamlio
+from crmcli import yamlio
+from crmcli.domain import dates, ids
+from crmcli.domain.customer import PERIOD_RE, Customer, normalize_name, validate_contact, validate_customer
 from crmcli.errors import CrmError, InvalidRecord, UsageError
 from crmcli.io.csvio import Table, cell_text, read_csv, unneutralize
 from crmcli.io.mapping import IMPORT_KINDS, Mapping, auto_map, parse_map_options
-from crmcli.model import PERIOD_RE, Customer, normalize_name, validate_contact, validate_customer
-from crmcli.store import Entry, Store
+from crmcli.store.store import Entry, Store
 
 MATCHES = ("email", "name", "external-id")
 ON_DUPLICATE = ("skip", "update", "error")
@@ -309,7 +310,7 @@ class Pool:
     """Every customer the import can match or refer to, with lookups by id, email, name and external id."""
 
     def __init__(self, store: Store):
-        from crmcli.index import customer_index
+        from crmcli.store.index import customer_index
 
         self.store = store
         self.customers: dict[str, Customer] = {}
@@ -683,7 +684,7 @@ class Planner:
         return any(c == cid and e.get("kind") in kinds and signature(e) == wanted for c, e in self.plan.events)
 
     def _validate_event(self, entry: dict, origin: dict[str, str] | None = None) -> None:
-        from crmcli.events import load_all
+        from crmcli.domain.kinds import load_all
 
         registered = load_all().get(entry["kind"])
         if registered is None:
@@ -696,7 +697,7 @@ class Planner:
 
     def _ids(self, cid: str, prefix: str) -> set[str]:
         if cid not in self.local_ids:
-            from crmcli.entities import entity_events
+            from crmcli.store.refs import entity_events
 
             self.local_ids[cid] = set()
             for p in ("opp", "tkt", "task"):
@@ -704,7 +705,7 @@ class Planner:
         return self.local_ids[cid]
 
     def _local_id(self, cid: str, prefix: str, wanted: str | None) -> str:
-        from crmcli.entities import new_local_id
+        from crmcli.store.refs import new_local_id
 
         used = self._ids(cid, prefix)
         lid = wanted if wanted and _LOCAL[prefix].match(wanted) and wanted not in used else new_local_id(used, prefix)
@@ -712,7 +713,7 @@ class Planner:
         return lid
 
     def row_interactions(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli import activities
+        from crmcli.actions import log as activities
 
         cid = self._customer_ref(v)
         at = _moment("at", v.get("at"))
@@ -752,7 +753,7 @@ class Planner:
         return "created"
 
     def _amount(self, fld: str, value: Any, required: bool = True, currency: str | None = None) -> Any:
-        from crmcli import sales
+        from crmcli.actions import opp as sales
 
         if value is None:
             if required:
@@ -764,7 +765,7 @@ class Planner:
             raise BadValue(fld, _strip_field(str(exc), fld)) from None
 
     def _currency(self, value: Any) -> str:
-        from crmcli import sales
+        from crmcli.actions import opp as sales
 
         try:
             return sales.parse_currency(_text(value), self.store.config)
@@ -782,7 +783,7 @@ class Planner:
         return out
 
     def row_opps(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli import sales
+        from crmcli.actions import opp as sales
 
         cid = self._customer_ref(v)
         title = _text(v.get("title"))
@@ -832,7 +833,7 @@ class Planner:
         return "created"
 
     def row_contracts(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli import contracts
+        from crmcli.actions import contract as contracts
 
         cid = self._customer_ref(v)
         value = self._amount("value", v.get("value"))
@@ -855,7 +856,7 @@ class Planner:
         return "created"
 
     def row_tasks(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli import activities
+        from crmcli.actions import log as activities
 
         cid = self._customer_ref(v)
         text = _text(v.get("text"))
@@ -918,7 +919,7 @@ class Planner:
         return "created"
 
     def row_tickets(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli import service
+        from crmcli.actions import ticket as service
 
         cid = self._customer_ref(v)
         title = _text(v.get("title"))

@@ -75,7 +75,7 @@ def _typed(column: str, value: Any) -> Any:
         except ValueError:
             return neutralize(text)
     if _STAMP.match(text):
-        from crmcli import dates
+        from crmcli.domain import dates
 
         try:
             return dates.to_local(dates.parse_iso(text)).replace(tzinfo=None)

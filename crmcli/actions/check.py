@@ -1,0 +1,380 @@
+"""`crm check`: every problem in the store, each located as ``path:line``.
+
+Checks are plain functions in two lists. ``CUSTOMER_CHECKS`` look at one
+customer's folder (its profile and journals) and ``STORE_CHECKS`` across
+customers (duplicate emails). Nothing here stops at the first problem: one run
+lists them all.
+
+Incremental: the per-customer result (its problems and the emails it holds) is
+kept in the store's local state folder, keyed by the stat data of every file in
+the folder, ``crm.yaml`` and the crmcli version. The next run re-reads only the
+customers whose files moved, as git's own index does; ``--all`` re-reads
+everything. A file changed within the last two seconds is never cached (git's
+"racy" rule: an edit in the same clock tick as the stat would hide).
+"""
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crmcli import __version__, yamlio
+from crmcli.config import CONFIG_NAME
+from crmcli.domain import ids
+from crmcli.domain.customer import check_timestamp, oversized, validate_customer
+from crmcli.errors import CrmError, Problem
+from crmcli.store.store import CUSTOMERS, STATE_DIR, Store
+
+CONFLICT_RE = yamlio.CONFLICT_RE
+CACHE_NAME = "check-cache.marshal"
+CACHE_FORMAT = 2  # 2: oversized fields, timestamps that overflow, duplicate keys
+RACY_SECONDS = 2.0
+PARALLEL_FROM = 400  # customers to (re)read before a second process pays for itself
+
+
+@dataclass
+class Loaded:
+    path: Path
+    text: str
+    data: Any
+
+
+@dataclass
+class Folder:
+    """What one customer's folder holds, read once and shared by the per-customer checks."""
+
+    cid: str
+    path: Path
+    customer: Loaded | None = None
+    journals: list[Loaded] = field(default_factory=list)
+
+
+@dataclass
+class CustomerResult:
+    """The outcome of checking one folder: what is wrong, and the emails it holds (for store-wide checks)."""
+
+    problems: list[Problem]
+    emails: list[tuple[str, str, int | None]]  # (email, rel path, line)
+
+
+def _read(store: Store, path: Path, problems: list[Problem]) -> Loaded | None:
+    rel = store.rel(path)
+    try:
+        text = store.read_text(path)
+    except CrmError as exc:
+        problems.append(Problem(rel, None, str(exc).split(": ", 1)[-1]))
+        return None
+    except OSError as exc:
+        problems.append(Problem(rel, None, f"cannot read: {exc.strerror}"))
+        return None
+    conflict = CONFLICT_RE.search(text)
+    if conflict:
+        line = text.count("\n", 0, conflict.start()) + 1
+        problems.append(Problem(rel, line, "unmerged git conflict markers; resolve the conflict "
+                                           "(keep the right lines, delete the markers) and commit"))
+        return None
+    try:
+        data = yamlio.loads(text, rel)
+    except yamlio.YamlSyntaxError as exc:
+        problems.append(Problem(rel, exc.line, str(exc).split(": ", 1)[-1]))
+        return None
+    except CrmError as exc:
+        problems.append(Problem(rel, None, str(exc)))
+        return None
+    return Loaded(path, text, data)
+
+
+def check_profile(store: Store, f: Folder) -> Iterator[Problem]:
+    loaded = f.customer
+    if loaded is None:
+        return
+    for keys, message in validate_customer(loaded.data, store.config):
+        yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys), message)
+    for keys, message in oversized(loaded.data):
+        yield Problem(store.rel(loaded.path), yamlio.key_line(loaded.text, keys), message)
+
+
+def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
+    from crmcli.domain.kinds import load_all
+
+    kinds = load_all()
+    types = set(store.config.interaction_types)
+    for loaded in f.journals:
+        rel = store.rel(loaded.path)
+        if loaded.data is None:
+            continue
+        if not isinstance(loaded.data, list):
+            yield Problem(rel, 1, "a journal must be a list of events (- at: ...)")
+            continue
+        year = loaded.path.stem
+        for i, entry in enumerate(loaded.data):
+            def at(*keys: Any, text: str = loaded.text, index: int = i) -> int | None:
+                return yamlio.key_line(text, (index, *keys))
+            if not isinstance(entry, dict):
+                yield Problem(rel, at(), "each journal event must be a mapping (at: ..., kind: ...)")
+                continue
+            for keys, too_big in oversized(entry):
+                yield Problem(rel, at(*keys), too_big)
+            message = check_timestamp(entry.get("at"), "at")
+            if message:
+                yield Problem(rel, at("at"), message)
+            elif not str(entry["at"]).startswith(year):
+                yield Problem(rel, at("at"), f"event of {str(entry['at'])[:4]} filed in {year}.yaml; "
+                                             f"move it to journal/{str(entry['at'])[:4]}.yaml")
+            kind = entry.get("kind")
+            if kind in kinds:
+                for keys, msg in kinds[kind].validate(entry, store):
+                    yield Problem(rel, at(*keys), msg)
+            elif kind not in types:
+                known = sorted(types) + sorted(kinds)
+                yield Problem(rel, at("kind"), f"kind {kind!r} is not an interaction type or event "
+                                               f"(one of: {', '.join(known)})")
+
+
+def _emails(store: Store, f: Folder) -> list[tuple[str, str, int | None]]:
+    """Every email of the profile and its contacts, with where it stands."""
+    loaded = f.customer
+    if loaded is None or not isinstance(loaded.data, dict):
+        return []
+    data = loaded.data
+    rel = store.rel(loaded.path)
+    found: list[tuple[str, str, int | None]] = []
+    if isinstance(data.get("email"), str):
+        found.append((data["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("email",))))
+    contacts = data.get("contacts")
+    for i, c in enumerate(contacts if isinstance(contacts, list) else []):
+        if isinstance(c, dict) and isinstance(c.get("email"), str):
+            found.append((c["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("contacts", i, "email"))))
+    return found
+
+
+CUSTOMER_CHECKS: list[Callable[[Store, Folder], Iterator[Problem]]] = [check_profile, check_journals]
+
+
+def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
+    """Read one customer's folder and run every per-customer check on it."""
+    problems: list[Problem] = []
+    f = Folder(cid, folder)
+    path = folder / "customer.yaml"
+    if not os.path.lexists(path):  # a symlink, folder or FIFO there is read (and refused) by _read
+        problems.append(Problem(store.rel(folder), None, "customer.yaml is missing; restore it with git "
+                                "or remove the folder"))
+        return CustomerResult(problems, [])
+    f.customer = _read(store, path, problems)
+    for jpath in store.journal_files(cid):
+        loaded = _read(store, jpath, problems)
+        if loaded is not None:
+            f.journals.append(loaded)
+    for check in CUSTOMER_CHECKS:
+        problems.extend(check(store, f))
+    return CustomerResult(problems, _emails(store, f))
+
+
+def check_duplicate_emails(store: Store, results: dict[str, CustomerResult]) -> Iterator[Problem]:
+    first: dict[str, tuple[str, str]] = {}  # email -> (cid, rel path) of the first customer holding it
+    for cid, result in results.items():
+        for email, rel, line in result.emails:
+            holder = first.setdefault(email, (cid, rel))
+            if holder[0] != cid:
+                yield Problem(rel, line, f"duplicate email {email} (also in {holder[1]}); keep it on one customer")
+
+
+STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem]]] = [check_duplicate_emails]
+
+
+# -- the folders, their signatures and the cache -------------------------------------------------------------------
+def _signature(folder: str, now: float) -> tuple | None:
+    """Stat data of every file the checks read in ``folder``; None when one is too fresh to trust ("racy")."""
+    parts: list[tuple] = []
+    newest = 0
+    for sub in (folder, os.path.join(folder, "journal")):
+        try:
+            entries = sorted(os.scandir(sub), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            parts.append((sub, None))
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            parts.append((entry.name, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    if now - newest / 1e9 < RACY_SECONDS:
+        return None
+    return tuple(parts)
+
+
+def _cache_key(store: Store) -> str:
+    """Changes when anything a per-customer check depends on beyond the folder changes."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0{os.getcwd()}\0".encode())
+    try:
+        digest.update((store.root / CONFIG_NAME).read_bytes())
+    except OSError:
+        pass
+    return digest.hexdigest()
+
+
+def _load_cache(store: Store, key: str) -> dict[str, Any]:
+    try:
+        data = marshal.loads((store.state_dir / CACHE_NAME).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("customers"), dict):
+        return {}
+    return data["customers"]
+
+
+def _save_cache(store: Store, key: str, customers: dict[str, Any]) -> None:
+    try:
+        store.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = store.state_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps({"key": key, "customers": customers}))
+        os.replace(tmp, store.state_dir / CACHE_NAME)
+    except OSError:
+        pass  # a cache that cannot be written only costs time next run
+
+
+def _to_cache(sig: tuple, result: CustomerResult) -> tuple:
+    return (sig, [(p.path, p.line, p.message) for p in result.problems], result.emails)
+
+
+def _from_cache(entry: tuple) -> CustomerResult:
+    return CustomerResult([Problem(*p) for p in entry[1]], [tuple(e) for e in entry[2]])  # type: ignore[misc]
+
+
+def _symlinks(store: Store, entries: list[os.DirEntry], problems: list[Problem]) -> None:
+    """Symlinked folders under customers/: never followed, each reported with its path."""
+    for entry in entries:
+        if entry.is_symlink() and not entry.name.startswith("."):
+            problems.append(Problem(store.rel(Path(entry.path)), None,
+                                    "is a symlink, not a folder; crm never reads or writes through it: "
+                                    "remove it (git rm) and retry"))
+
+
+def check_local_state(store: Store) -> Iterator[Problem]:
+    """A ``.crm`` that is tracked by git or a symlink: crm refuses to run until it is fixed."""
+    issue = store.legacy_state_issue()
+    rel = store.rel(store.root / STATE_DIR)
+    if issue == "tracked":
+        yield Problem(rel, None, f"tracked by git (it came with a commit); crm refuses to run until it is "
+                                 f"untracked: git rm -r --cached {rel} && git commit -m 'Untrack {rel}'")
+    elif issue == "symlink":
+        yield Problem(rel, None, f"is a symlink; crm refuses to run until it is removed: rm {rel}")
+
+
+def _folders(store: Store, problems: list[Problem]) -> dict[str, Path] | None:
+    """Every customer folder by id, after the checks of the folder names and places themselves."""
+    base = store.root / CUSTOMERS
+    found: dict[str, Path] = {}
+    try:
+        top = sorted(os.scandir(base), key=lambda e: e.name)
+    except FileNotFoundError:
+        problems.append(Problem(store.rel(base), None, "customers/ folder is missing; create it (mkdir customers)"))
+        return None
+    _symlinks(store, top, problems)
+    shards = [e.name for e in top if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
+    for shard in shards:
+        entries = sorted(os.scandir(base / shard), key=lambda e: e.name)
+        _symlinks(store, entries, problems)
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False) or entry.name.startswith("."):
+                continue
+            cid = entry.name
+            folder = Path(entry.path)
+            if not ids.is_valid_customer_id(cid):
+                problems.append(Problem(store.rel(folder), None, f"folder name {cid!r} is not a valid id "
+                                        "(lowercase letters, digits and single hyphens)"))
+                continue
+            if ids.shard_of(cid) != shard:
+                problems.append(Problem(store.rel(folder), None, f"customer {cid} is filed under {shard}/; "
+                                        f"move it to customers/{ids.shard_of(cid)}/"))
+            if cid in found:
+                problems.append(Problem(store.rel(folder), None,
+                                        f"duplicate id {cid} (also {store.rel(found[cid])})"))
+                continue
+            found[cid] = folder
+    return found
+
+
+_worker_store: Store | None = None
+
+
+def _worker_init(root: str) -> None:
+    global _worker_store
+    from crmcli.store.store import open_store
+
+    _worker_store = open_store(root, guard=False)
+
+
+def _worker_check(batch: list[tuple[str, str]]) -> list[tuple[str, tuple]]:
+    assert _worker_store is not None
+    out = []
+    for cid, folder in batch:
+        result = check_customer(_worker_store, cid, Path(folder))
+        out.append((cid, _to_cache((), result)))
+    return out
+
+
+def _check_many(store: Store, todo: list[tuple[str, Path]], jobs: int,
+                progress: Callable[[int], None] | None) -> dict[str, CustomerResult]:
+    """Check the given folders, in ``jobs`` processes when there are enough of them to pay for it."""
+    results: dict[str, CustomerResult] = {}
+    if jobs > 1 and len(todo) >= PARALLEL_FROM:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        size = max(50, len(todo) // (jobs * 8))
+        batches = [[(cid, str(p)) for cid, p in todo[i:i + size]] for i in range(0, len(todo), size)]
+        with ctx.Pool(jobs, initializer=_worker_init, initargs=(str(store.root),)) as pool:
+            for batch in pool.imap(_worker_check, batches):
+                for cid, entry in batch:
+                    results[cid] = _from_cache(entry)
+                if progress:
+                    progress(len(batch))
+        return results
+    for cid, folder in todo:
+        results[cid] = check_customer(store, cid, folder)
+        if progress:
+            progress(1)
+    return results
+
+
+def run_checks(store: Store, progress: Callable[[int], None] | None = None, *, full: bool = False,
+               jobs: int | None = None) -> list[Problem]:
+    """Every problem in the store, sorted by place; re-reads only folders changed since the last run unless ``full``."""
+    problems: list[Problem] = list(check_local_state(store))
+    folders = _folders(store, problems)
+    if folders is None:
+        return problems
+    key = _cache_key(store)
+    cached = {} if full else _load_cache(store, key)
+    now = time.time()
+    signatures: dict[str, tuple | None] = {}
+    results: dict[str, CustomerResult] = {}
+    todo: list[tuple[str, Path]] = []
+    for cid, folder in folders.items():
+        sig = signatures[cid] = _signature(str(folder), now)
+        entry = cached.get(cid)
+        if sig is not None and entry is not None and entry[0] == sig:
+            results[cid] = _from_cache(entry)
+            if progress:
+                progress(1)
+        else:
+            todo.append((cid, folder))
+    fresh = _check_many(store, todo, jobs or min(2, os.cpu_count() or 1), progress)
+    results.update(fresh)
+    results = {cid: results[cid] for cid in folders}  # folder order: "the first holder" stays stable
+    keep = {cid: _to_cache(sig, results[cid]) for cid, sig in signatures.items() if sig is not None}
+    if keep != cached:
+        _save_cache(store, key, keep)
+    for result in results.values():
+        problems.extend(result.problems)
+    for check in STORE_CHECKS:
+        problems.extend(check(store, results))
+    return sorted(problems, key=lambda p: (p.path, p.line or 0))

@@ -1,0 +1,279 @@
+"""The 360-degree overview of one customer (``crm show``), and its health score.
+
+Reads only that customer's folder (profile and journal) and the store's config, so its cost does not
+grow with the store. The journal is read once and handed to the domain libraries: deals
+(``crmcli.actions.opp``), tickets and SLA (``crmcli.actions.ticket``), tasks and the timeline's wording
+(``crmcli.actions.log``), orders and contracts (``crmcli.actions.contract``). ``crmcli.domain.health`` scores it.
+
+``customer_overview`` returns plain data (dicts, lists, ISO strings, numbers) for both the text screen
+and ``--format json|yaml``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from crmcli.actions import contract as contracts
+from crmcli.actions import log as activities
+from crmcli.actions import opp as sales
+from crmcli.actions import ticket as service
+from crmcli.config import Config
+from crmcli.domain import dates, health
+from crmcli.domain.customer import Customer
+from crmcli.store.refs import entity_events
+from crmcli.store.store import Entry, Store
+
+CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags"]
+
+
+def _moment(today: date | datetime | None) -> datetime:
+    """The overview's "now": a datetime as given, a day as its start (local), None as dates.now()."""
+    if today is None:
+        return dates.now()
+    if isinstance(today, datetime):
+        return dates.to_local(today)
+    current = dates.now()
+    return current if current.date() == today else dates.parse_when(today.isoformat())
+
+
+def _day(moment: datetime | None) -> date | None:
+    return dates.to_local(moment).date() if moment is not None else None
+
+
+def _sum(amounts: list[Any]) -> int | float:
+    return sales.normalize_amount(sum((Decimal(str(a)) for a in amounts), Decimal(0)))
+
+
+def sla_flag(sla: service.Sla) -> str:
+    """The ticket list's SLA column: ok, met, BREACHED response / resolution / response+resolution."""
+    if sla.breached:
+        return "BREACHED " + "+".join("response" if b == "first response" else b for b in sla.breaches())
+    if sla.resolution.due is None:
+        return ""
+    return "met" if sla.resolution.met_at is not None else "ok"
+
+
+@dataclass
+class Gathered:
+    """A customer's journal folded once by the domain libraries, and the health facts from it."""
+
+    customer: Customer
+    journal: list[Entry]
+    now: datetime
+    opportunities: list[sales.Opportunity] = field(default_factory=list)
+    tickets: list[service.Ticket] = field(default_factory=list)
+    tasks: list[activities.Task] = field(default_factory=list)
+    orders: list[dict] = field(default_factory=list)
+    contracts: list[dict] = field(default_factory=list)
+    revenue: list[tuple[date, str, Any]] = field(default_factory=list)  # (day, currency, amount)
+    last_contact: tuple[datetime, dict] | None = None
+    facts: health.Facts = field(default_factory=health.Facts)
+
+
+def _ratings(journal: list[Entry]) -> list[tuple[date, float]]:
+    """One rating per survey answer, and per ticket closed with a CSAT that no survey replaced."""
+    by_ticket: dict[str, tuple[date, float]] = {}
+    loose: list[tuple[date, float]] = []
+    for e in journal:
+        kind, d = e.kind, e.data
+        if kind not in ("ticket.close", "survey.answer"):
+            continue
+        moment = activities.event_time(d)
+        value = health.rating_value(d.get("csat"), d.get("nps") if kind == "survey.answer" else None)
+        if moment is None or value is None:
+            continue
+        rating = (_day(moment) or moment.date(), value)
+        ticket = d.get("ticket")
+        if isinstance(ticket, str) and ticket:
+            by_ticket[ticket] = rating  # a later survey about the ticket replaces its CSAT
+        else:
+            loose.append(rating)
+    return sorted(loose + list(by_ticket.values()), key=lambda r: r[0])
+
+
+def _revenue(config: Config, opps: list[sales.Opportunity], orders: list[dict]) -> list[tuple[date, str, Any]]:
+    """Orders, and won deals no order records (as ``crmcli.actions.opp.lifecycle_target`` counts purchases)."""
+    default = str(config.get("currency", "CNY"))
+    out: list[tuple[date, str, Any]] = []
+    for o in orders:
+        try:
+            day = date.fromisoformat(str(o["date"])[:10])
+        except ValueError:
+            continue
+        out.append((day, str(o.get("currency") or default), o.get("amount") or 0))
+    ordered = {str(o["opp"]) for o in orders if o.get("opp")}
+    for opp in opps:
+        if opp.stage == "won" and opp.id not in ordered and opp.closed_at:
+            moment = activities.event_time({"at": opp.closed_at})
+            if moment is not None:
+                out.append((_day(moment) or moment.date(), opp.currency or default, opp.amount))
+    return sorted(out, key=lambda r: r[0])
+
+
+def gather(config: Config, customer: Customer, journal: list[Entry], now: datetime) -> Gathered:
+    cid = customer.id
+    g = Gathered(customer, journal, now)
+    g.opportunities = sales.customer_opportunities(journal, cid)
+    folded = [service.Ticket.from_events(evts, cid) for evts in entity_events(journal, "tkt").values()]
+    g.tickets = [t for t in folded if t.opened_at is not None]
+    g.tasks = sorted(activities.fold_tasks(cid, [e.data for e in journal], customer.name).values(),
+                     key=activities.Task.sort_key)
+    g.orders = contracts.customer_orders(journal)
+    g.contracts = contracts.customer_contracts(journal)
+    g.revenue = _revenue(config, g.opportunities, g.orders)
+    types = set(config.interaction_types)
+    for e in journal:
+        if e.kind in types and (moment := activities.event_time(e.data)) is not None:
+            if g.last_contact is None or moment >= g.last_contact[0]:
+                g.last_contact = (moment, e.data)
+
+    settings = health.Settings.from_config(config)
+    window = settings.days("complaint_window")
+    today = now.date()
+    breaches = []
+    for t in g.tickets:
+        opened = _day(t.opened_at)
+        recent = opened is not None and (today - opened).days < window
+        if t.is_open or recent:
+            missed = t.sla(config, now).breaches()
+            if missed:
+                breaches.append({"id": t.id, "title": t.title, "what": " and ".join(missed)})
+    created = activities.read_due(customer.get("created"))
+    currency = str(config.get("currency", "CNY"))
+    g.facts = health.Facts(
+        created=_day(created) if isinstance(created, datetime) else created,
+        cadence=str(customer.get("touch_every")) if customer.get("touch_every") else None,
+        last_contact=_day(g.last_contact[0]) if g.last_contact else None,
+        open_tickets=[{"id": t.id, "title": t.title} for t in g.tickets if t.is_open],
+        complaints=[{"id": t.id, "title": t.title, "opened": _day(t.opened_at)}
+                    for t in service.complaints_since(journal, None)],
+        breaches=breaches,
+        ratings=_ratings(journal),
+        revenue=[(day, float(amount)) for day, code, amount in g.revenue if code == currency],
+        currency=currency,
+        overdue_tasks=[{"id": t.id, "text": t.text, "due": activities.show_due(t.due)}
+                       for t in g.tasks if t.is_overdue(now)],
+        contracts=g.contracts,
+    )
+    return g
+
+
+def customer_health(store: Store, customer: Customer, now: datetime | None = None) -> health.Health:
+    """The health of one customer (reads its journal): for lists sorted or filtered by health."""
+    moment = now or dates.now()
+    g = gather(store.config, customer, store.load_journal(customer.id), moment)
+    return health.health_score(g.facts, health.Settings.from_config(store.config), moment.date())
+
+
+def customer_overview(store: Store, ref: str, today: date | datetime | None = None, events: int = 10) -> dict:
+    """Everything about one customer, as plain data (see the module docstring)."""
+    now = _moment(today)
+    cid = store.resolve(ref)
+    customer = store.load_customer(cid, validate=False)
+    return build_overview(store.config, customer, store.load_journal(cid), now, events)
+
+
+def build_overview(config: Config, customer: Customer, journal: list[Entry], now: datetime,
+                   events: int = 10) -> dict:
+    g = gather(config, customer, journal, now)
+    settings = health.Settings.from_config(config)
+    h = health.health_score(g.facts, settings, now.date())
+    currency = str(config.get("currency", "CNY"))
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "as_of": dates.iso(now),
+        "core": {k: customer.get(k) for k in CORE_FIELDS if customer.get(k) not in (None, "", [])}
+        | ({"touch_every": customer.get("touch_every")} if customer.get("touch_every") else {}),
+        "metrics": _metrics(config, g, h, currency),
+        "contacts": [c for c in customer.contacts if isinstance(c, dict)],
+        "opportunities": [_opp_row(config, o) for o in g.opportunities if o.is_open],
+        "tickets": [_ticket_row(config, t, now) for t in _open_tickets(config, g.tickets, now)],
+        "tasks": [_task_row(t, now) for t in g.tasks if not t.done],
+        "timeline": _timeline(customer, journal, g.tasks, events),
+        "health": h.to_dict() | {"at_risk_below": settings.at_risk_below},
+        "warnings": h.warnings,
+    }
+
+
+def _metrics(config: Config, g: Gathered, h: health.Health, currency: str) -> dict:
+    now, today = g.now, g.now.date()
+    mine = [(day, amount) for day, code, amount in g.revenue if code == currency]
+    others: dict[str, list[Any]] = {}
+    for _, code, amount in g.revenue:
+        if code != currency:
+            others.setdefault(code, []).append(amount)
+    open_opps = [o for o in g.opportunities if o.is_open]
+    pipeline = [o for o in open_opps if (o.currency or currency) == currency]
+    next_task = next((t for t in g.tasks if not t.done), None)
+    ends = [c["end"] for c in g.contracts]
+    out: dict[str, Any] = {
+        "currency": currency,
+        "revenue_this_year": _sum([a for day, a in mine if day.year == today.year and day <= today]),
+        "revenue_lifetime": _sum([a for _, a in mine]),
+        "open_deals": len(open_opps),
+        "pipeline_total": _sum([o.amount for o in pipeline]),
+        "pipeline_weighted": _sum([o.weighted(config) for o in pipeline]),
+        "last_contact": dates.iso(g.last_contact[0]) if g.last_contact else None,
+        "last_contact_kind": str(g.last_contact[1].get("kind")) if g.last_contact else None,
+        "days_since_contact": (today - dates.to_local(g.last_contact[0]).date()).days if g.last_contact else None,
+        "next_task": _task_row(next_task, now) if next_task else None,
+        "contract_end": max(ends) if ends else None,
+        "contract_ended": bool(ends) and max(ends) < today.isoformat(),
+        "health": h.score,
+        "at_risk": h.at_risk,
+    }
+    if others:
+        out["revenue_other_currencies"] = {code: _sum(v) for code, v in sorted(others.items())}
+    skipped = sorted({o.currency for o in open_opps if (o.currency or currency) != currency})
+    if skipped:
+        out["pipeline_other_currencies"] = skipped
+    return out
+
+
+def _opp_row(config: Config, o: sales.Opportunity) -> dict:
+    return {"id": o.id, "title": o.title, "stage": o.stage, "probability": o.probability(config),
+            "amount": o.amount, "currency": o.currency, "weighted": o.weighted(config), "close": o.close,
+            "owner": o.owner}
+
+
+def _open_tickets(config: Config, tickets: list[service.Ticket], now: datetime) -> list[service.Ticket]:
+    def key(t: service.Ticket) -> tuple:
+        due = t.sla(config, now).resolution.due
+        return (due is None, due.timestamp() if due else 0.0, t.id)
+
+    return sorted((t for t in tickets if t.is_open), key=key)
+
+
+def _ticket_row(config: Config, t: service.Ticket, now: datetime) -> dict:
+    sla = t.sla(config, now)
+    return {"id": t.id, "title": t.title, "priority": t.priority, "category": t.category, "status": t.status,
+            "assignee": t.assignee, "opened": dates.iso(t.opened_at) if t.opened_at else None,
+            "due": dates.iso(sla.resolution.due) if sla.resolution.due else None,
+            "sla": sla_flag(sla), "breached": sla.breached}
+
+
+def _task_row(t: activities.Task, now: datetime) -> dict:
+    return {"id": t.id, "due": activities.due_text(t.due) if t.due else None, "due_local": activities.show_due(t.due),
+            "owner": t.owner, "text": t.text, "overdue": t.is_overdue(now)}
+
+
+def _timeline(customer: Customer, journal: list[Entry], tasks: list[activities.Task], limit: int) -> list[dict]:
+    context = {t.id: activities.first_line(t.text) for t in tasks}
+    entries: list[dict] = [e.data for e in journal]
+    if customer.get("created"):
+        entries.insert(0, {"at": customer.get("created"), "kind": "customer.add",
+                           "summary": f"added {customer.name}"})
+    rows = []
+    for i, e in enumerate(entries):
+        moment = activities.event_time(e)
+        if moment is None:
+            continue
+        what, text = activities.event_parts(e, context)
+        rows.append((moment, i, {"at": dates.iso(moment), "when": dates.format_local(moment),
+                                 "kind": str(e.get("kind", "")), "who": e.get("by"), "what": what,
+                                 "summary": text}))
+    rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    return [r[2] for r in rows[:max(limit, 0)]]

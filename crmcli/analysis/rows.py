@@ -1,0 +1,291 @@
+"""Every record of the store as flat rows, one list of dicts per kind (pure Python, no pandas).
+
+Reports (``crmcli.analysis.frames``) and export build on these rows. Entities are folded by their own
+domain modules (``sales.Opportunity``, ``service.Ticket``, ``activities.fold_tasks``), never here.
+
+Each row is a dict with exactly the keys of ``COLUMNS[kind]``, in that order. Values are plain
+(str, int, float, bool or None); times are stored ISO strings. ``LIST_COLUMNS`` names the few
+list-valued columns kept for frames (an opportunity's stage and close-date history); flat
+exports skip them.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crmcli.domain import dates
+from crmcli.domain.customer import Customer
+from crmcli.errors import CrmError
+from crmcli.store.store import Entry, Store
+
+KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks", "surveys"]
+
+COLUMNS: dict[str, list[str]] = {
+    "customers": ["id", "name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags", "email",
+                  "phone", "website", "address", "birthday", "touch_every", "created"],
+    "contacts": ["customer", "name", "title", "email", "phone", "primary", "birthday"],
+    "interactions": ["customer", "at", "kind", "by", "contact", "direction", "duration_min", "outcome", "tags",
+                     "summary"],
+    "opps": ["customer", "id", "title", "amount", "currency", "stage", "probability", "close", "owner", "source",
+             "product", "created", "closed_at", "status", "lost_reason", "stage_history", "close_history"],
+    "orders": ["customer", "date", "amount", "currency", "product", "opp"],
+    "contracts": ["customer", "value", "currency", "start", "end", "renew_notice", "file"],
+    "tickets": ["customer", "id", "title", "priority", "category", "channel", "assignee", "status", "opened_at",
+                "first_response_at", "resolved_at", "closed_at", "csat", "response_due", "resolution_due",
+                "response_breached", "resolution_breached"],
+    "tasks": ["customer", "id", "text", "owner", "due", "created", "done_at", "status"],
+    "surveys": ["customer", "at", "csat", "nps", "ticket", "comment"],
+}
+# list-valued columns: opps.stage_history = [(at, from, to), ...] (from is None at opening; at is an ISO time here,
+# epoch seconds in crmcli.analysis.frames),
+# opps.close_history = [(at, close), ...] (the expected close date from each moment on)
+LIST_COLUMNS: dict[str, list[str]] = {"opps": ["stage_history", "close_history"]}
+
+# columns holding ISO timestamps / days, for loaders that convert types
+TIME_COLUMNS: dict[str, list[str]] = {
+    "customers": ["created"], "interactions": ["at"], "opps": ["created", "closed_at"],
+    "tickets": ["opened_at", "first_response_at", "resolved_at", "closed_at", "response_due", "resolution_due"],
+    "tasks": ["created", "done_at"], "surveys": ["at"],
+}
+DATE_COLUMNS: dict[str, list[str]] = {
+    "customers": ["birthday"], "contacts": ["birthday"], "opps": ["close"], "orders": ["date"],
+    "contracts": ["start", "end"],
+}
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _num(value: Any) -> int | float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        number = float(str(value).replace(",", ""))
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _tags(value: Any) -> str | None:
+    if isinstance(value, list):
+        return ",".join(str(t) for t in value) or None
+    return _text(value)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return dates.iso(value) if value is not None else None
+
+
+def _minutes(value: Any) -> int | float | None:
+    if value is None or value == "":
+        return None
+    try:
+        secs = dates.parse_duration(str(value)).total_seconds()
+    except dates.DateError:
+        return None
+    mins = secs / 60
+    return int(mins) if mins.is_integer() else round(mins, 2)
+
+
+def _customer_row(c: Customer) -> dict:
+    d = c.data
+    row: dict[str, Any] = {"id": c.id}
+    for key in COLUMNS["customers"][1:]:
+        row[key] = _tags(d.get(key)) if key == "tags" else _text(d.get(key))
+    return row
+
+
+def _contact_rows(c: Customer) -> list[dict]:
+    out = []
+    for p in c.contacts:
+        if isinstance(p, dict):
+            out.append({"customer": c.id, "name": _text(p.get("name")), "title": _text(p.get("title")),
+                        "email": _text(p.get("email")), "phone": _text(p.get("phone")),
+                        "primary": bool(p.get("primary")), "birthday": _text(p.get("birthday"))})
+    return out
+
+
+def _interaction_rows(cid: str, journal: list[Entry]) -> list[dict]:
+    out = []
+    for e in journal:
+        d = e.data
+        kind = d.get("kind")
+        if not isinstance(kind, str) or not kind or "." in kind:
+            continue  # dotted kinds are system events, not interactions
+        out.append({"customer": cid, "at": _text(d.get("at")), "kind": kind, "by": _text(d.get("by")),
+                    "contact": _text(d.get("contact")), "direction": _text(d.get("direction")),
+                    "duration_min": _minutes(d.get("duration")), "outcome": _text(d.get("outcome")),
+                    "tags": _tags(d.get("tags")), "summary": _text(d.get("summary"))})
+    return out
+
+
+def _opp_rows(store: Store, cid: str, journal: list[Entry]) -> list[dict]:
+    from crmcli.actions import opp as sales
+
+    out = []
+    for opp in sales.customer_opportunities(journal, cid):
+        closes: list[tuple[str, str | None]] = []
+        for ev in opp.events:
+            if ev.get("kind") == "opp.open":
+                closes.append((str(ev.get("at", "")), _text(ev.get("close"))))
+            elif ev.get("kind") == "opp.set" and isinstance(ev.get("changes"), dict) and "close" in ev["changes"]:
+                closes.append((str(ev.get("at", "")), _text(ev["changes"]["close"])))
+        status = opp.stage if opp.stage in sales.CLOSED else "open"
+        out.append({"customer": cid, "id": opp.id, "title": opp.title, "amount": opp.amount,
+                    "currency": opp.currency or None, "stage": opp.stage, "probability": opp.probability(store.config),
+                    "close": opp.close, "owner": opp.owner, "source": opp.source, "product": opp.product,
+                    "created": opp.created or None, "closed_at": opp.closed_at, "status": status,
+                    "lost_reason": opp.reason if status == "lost" else None,
+                    "stage_history": [(at, a, b) for at, _by, a, b in opp.history],
+                    "close_history": closes})
+    return out
+
+
+def _order_rows(cid: str, journal: list[Entry]) -> list[dict]:
+    from crmcli.actions import contract as contracts
+
+    return [{"customer": cid, "date": o["date"] or None, "amount": _num(o["amount"]),
+             "currency": _text(o["currency"]), "product": _text(o["product"]), "opp": _text(o["opp"])}
+            for o in contracts.customer_orders(journal)]
+
+
+def _contract_rows(cid: str, journal: list[Entry]) -> list[dict]:
+    from crmcli.actions import contract as contracts
+
+    return [{"customer": cid, "value": _num(c["value"]), "currency": _text(c["currency"]),
+             "start": c["start"] or None, "end": c["end"], "renew_notice": c["renew_notice"],
+             "file": _text(c["file"])}
+            for c in contracts.customer_contracts(journal)]
+
+
+def _ticket_rows(store: Store, cid: str, journal: list[Entry], now: datetime) -> list[dict]:
+    from crmcli.actions import ticket as service
+
+    out = []
+    for t in sorted(service.customer_tickets(store, cid, journal), key=lambda t: (t.opened_at, t.id)):
+        sla = t.sla(store.config, now)
+        out.append({"customer": cid, "id": t.id, "title": t.title, "priority": t.priority or None,
+                    "category": t.category or None, "channel": t.channel, "assignee": t.assignee,
+                    "status": t.status, "opened_at": _iso(t.opened_at),
+                    "first_response_at": _iso(t.first_response_at), "resolved_at": _iso(t.resolved_at),
+                    "closed_at": _iso(t.closed_at), "csat": t.csat,
+                    "response_due": _iso(sla.first_response.due), "resolution_due": _iso(sla.resolution.due),
+                    "response_breached": sla.first_response.breached,
+                    "resolution_breached": sla.resolution.breached})
+    return out
+
+
+def _task_rows(cid: str, journal: list[Entry]) -> list[dict]:
+    from crmcli.actions import log as activities
+
+    tasks = activities.fold_tasks(cid, [e.data for e in journal])
+    return [{"customer": cid, "id": t.id, "text": t.text, "owner": _text(t.owner),
+             "due": activities.due_text(t.due) if t.due is not None else None, "created": t.created,
+             "done_at": t.done_at, "status": "done" if t.done else "open"}
+            for t in sorted(tasks.values(), key=lambda t: (t.created, t.id))]
+
+
+def _survey_rows(cid: str, journal: list[Entry]) -> list[dict]:
+    out = []
+    for e in journal:
+        d = e.data
+        if d.get("kind") == "survey.answer":
+            out.append({"customer": cid, "at": _text(d.get("at")), "csat": _num(d.get("csat")),
+                        "nps": _num(d.get("nps")), "ticket": _text(d.get("ticket")),
+                        "comment": _text(d.get("comment"))})
+    return out
+
+
+def problem_text(store: Store, cid: str, exc: BaseException) -> str:
+    """An unreadable customer's problem as one ``path[:line]: problem`` line.
+
+    ``CrmError`` messages from the YAML reader already start with the path (and line); an ``OSError``
+    (a folder or a special file where a YAML file belongs) is located at the customer's profile.
+    """
+    text = str(exc)
+    if isinstance(exc, OSError):
+        where = store.rel(Path(exc.filename) if isinstance(exc.filename, str) else store.customer_file(cid))
+        return f"{where}: cannot be read ({exc.strerror or exc})"
+    if not text.startswith(store.rel(store.customer_dir(cid))):
+        text = f"{store.rel(store.customer_file(cid))}: {text}"
+    return text
+
+
+def customer_tables(store: Store, cid: str, customer: Customer | None = None,
+                    journal: list[Entry] | None = None, *, kinds: Iterable[str] | None = None,
+                    now: datetime | None = None) -> dict[str, list[dict]]:
+    """Rows of one customer, per kind (every kind in ``KINDS`` unless ``kinds`` narrows it).
+
+    Ticket SLA breaches are judged at ``now`` (default: ``crmcli.domain.dates.now()``, which CRM_NOW pins).
+    """
+    wanted = list(kinds) if kinds is not None else KINDS
+    customer = customer if customer is not None else store.load_customer(cid, validate=False)
+    needs_journal = any(k not in ("customers", "contacts") for k in wanted)
+    if journal is None and needs_journal:
+        journal = store.load_journal(cid)
+    journal = journal or []
+    out: dict[str, list[dict]] = {}
+    for kind in wanted:
+        if kind == "customers":
+            out[kind] = [_customer_row(customer)]
+        elif kind == "contacts":
+            out[kind] = _contact_rows(customer)
+        elif kind == "interactions":
+            out[kind] = _interaction_rows(cid, journal)
+        elif kind == "opps":
+            out[kind] = _opp_rows(store, cid, journal)
+        elif kind == "orders":
+            out[kind] = _order_rows(cid, journal)
+        elif kind == "contracts":
+            out[kind] = _contract_rows(cid, journal)
+        elif kind == "tickets":
+            out[kind] = _ticket_rows(store, cid, journal, now or dates.now())
+        elif kind == "tasks":
+            out[kind] = _task_rows(cid, journal)
+        elif kind == "surveys":
+            out[kind] = _survey_rows(cid, journal)
+        else:
+            raise ValueError(f"unknown table {kind!r}; tables: {', '.join(KINDS)}")
+    return out
+
+
+def collect(store: Store, kinds: Iterable[str] | None = None, progress: Callable[[int], Any] | None = None,
+            *, problems: list[str] | None = None) -> dict[str, list[dict]]:
+    """Rows of every customer, per kind, in customer-id order.
+
+    ``progress(n)`` is called with the number of customers read so far (every 500, and at the end).
+    Customers whose files cannot be read are left out; each one's problem (``path[:line]: ...``) is
+    appended to ``problems`` when given.
+    """
+    wanted = list(kinds) if kinds is not None else KINDS
+    out: dict[str, list[dict]] = {k: [] for k in wanted}
+    now = dates.now()
+    n = 0
+    for cid in store.customer_ids():
+        try:
+            customer = store.load_customer(cid, validate=False)
+            journal = None if all(k in ("customers", "contacts") for k in wanted) else store.load_journal(cid)
+            rows = customer_tables(store, cid, customer, journal, kinds=wanted, now=now)
+        except (CrmError, OSError) as exc:
+            if problems is not None:
+                problems.append(problem_text(store, cid, exc))
+            continue
+        for kind, items in rows.items():
+            out[kind].extend(items)
+        n += 1
+        if progress is not None and n % 500 == 0:
+            with contextlib.suppress(Exception):
+                progress(n)
+    if progress is not None:
+        progress(n)
+    return out

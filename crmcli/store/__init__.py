@@ -1,0 +1,1 @@
+"""The store: files, git, lock, transactions, recovery, id resolution and derived caches."""
