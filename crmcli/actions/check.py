@@ -128,7 +128,7 @@ def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
                                              f"move it to journal/{str(entry['at'])[:4]}.yaml")
             kind = entry.get("kind")
             if kind in kinds:
-                for keys, msg in kinds[kind].validate(entry, store):
+                for keys, msg in kinds[kind].validate(entry, store.config):
                     yield Problem(rel, at(*keys), msg)
             elif kind not in types:
                 known = sorted(types) + sorted(kinds)

@@ -174,7 +174,7 @@ def first_line(text: Any, width: int | None = None) -> str:
 
 
 # -- event kinds: validation and description ----------------------------------------
-def _validate_task_add(entry: dict, store: Any) -> list[tuple[tuple[Any, ...], str]]:
+def _validate_task_add(entry: dict, config: Any) -> list[tuple[tuple[Any, ...], str]]:
     issues: list[tuple[tuple[Any, ...], str]] = []
     if not re.fullmatch(r"task-[0-9a-z]{4,}", str(entry.get("id", ""))):
         issues.append((("id",), f"task id {entry.get('id')!r} must look like task-9x2m"))
@@ -192,7 +192,7 @@ def _validate_task_add(entry: dict, store: Any) -> list[tuple[tuple[Any, ...], s
     return issues
 
 
-def _validate_task_ref(entry: dict, store: Any) -> list[tuple[tuple[Any, ...], str]]:
+def _validate_task_ref(entry: dict, config: Any) -> list[tuple[tuple[Any, ...], str]]:
     if not re.fullmatch(r"task-[0-9a-z]{4,}", str(entry.get("task", ""))):
         return [(("task",), f"task {entry.get('task')!r} must name a task (task: task-9x2m)")]
     return []

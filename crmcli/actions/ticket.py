@@ -369,11 +369,10 @@ _RULES: dict[str, dict[str, bool]] = {
 }
 
 
-def validate_event(entry: dict, store: Any) -> list[tuple[tuple[Any, ...], str]]:
+def validate_event(entry: dict, config: Any) -> list[tuple[tuple[Any, ...], str]]:
     """Problems with one service event, for ``crm check``."""
     issues: list[tuple[tuple[Any, ...], str]] = []
     kind = entry.get("kind")
-    config = getattr(store, "config", None)
     choices = {"priority": (list(priorities(config)), "ticket_priorities in crm.yaml"),
                "category": (categories(config), "ticket_categories in crm.yaml"),
                "channel": (channels(config), "ticket_channels in crm.yaml")}

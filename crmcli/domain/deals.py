@@ -10,9 +10,9 @@ import re
 from typing import Any
 
 from crmcli.actions.opp import CURRENCY_RE, EDITABLE, format_money
+from crmcli.config import Config
 from crmcli.domain.customer import PERIOD_RE, check_date
 from crmcli.domain.kinds import register
-from crmcli.store.store import Store
 
 Issues = list[tuple[tuple[Any, ...], str]]
 
@@ -30,9 +30,9 @@ def _check_ref(e: dict, key: str, issues: Issues) -> None:
         issues.append(((key,), f"{key} {e.get(key)!r} must be an opportunity id like opp-9x2m"))
 
 
-def _check_stage_field(e: dict, key: str, store: Store, issues: Issues) -> None:
-    if e.get(key) not in store.config.stages:
-        issues.append(((key,), f"stage {e.get(key)!r} is not one of: {', '.join(store.config.stages)}"))
+def _check_stage_field(e: dict, key: str, config: Config, issues: Issues) -> None:
+    if e.get(key) not in config.stages:
+        issues.append(((key,), f"stage {e.get(key)!r} is not one of: {', '.join(config.stages)}"))
 
 
 def _check_common(e: dict, issues: Issues) -> None:
@@ -42,29 +42,29 @@ def _check_common(e: dict, issues: Issues) -> None:
         issues.append((("currency",), f"currency {e['currency']!r} must be a three-letter code like CNY"))
 
 
-def _validate_open(e: dict, store: Store) -> Issues:
+def _validate_open(e: dict, config: Config) -> Issues:
     issues: Issues = []
     _check_common(e, issues)
     _check_ref(e, "id", issues)
     if not isinstance(e.get("title"), str) or not e["title"].strip():
         issues.append((("title",), "title is missing"))
     _check_amount(e, "amount", issues)
-    _check_stage_field(e, "stage", store, issues)
+    _check_stage_field(e, "stage", config, issues)
     if e.get("close") is not None and (msg := check_date(e["close"], "close")):
         issues.append((("close",), msg))
     return issues
 
 
-def _validate_stage(e: dict, store: Store) -> Issues:
+def _validate_stage(e: dict, config: Config) -> Issues:
     issues: Issues = []
     _check_common(e, issues)
     _check_ref(e, "opp", issues)
-    _check_stage_field(e, "from", store, issues)
-    _check_stage_field(e, "to", store, issues)
+    _check_stage_field(e, "from", config, issues)
+    _check_stage_field(e, "to", config, issues)
     return issues
 
 
-def _validate_set(e: dict, store: Store) -> Issues:
+def _validate_set(e: dict, config: Config) -> Issues:
     issues: Issues = []
     _check_common(e, issues)
     _check_ref(e, "opp", issues)
@@ -81,7 +81,7 @@ def _validate_set(e: dict, store: Store) -> Issues:
     return issues
 
 
-def _validate_won(e: dict, store: Store) -> Issues:
+def _validate_won(e: dict, config: Config) -> Issues:
     issues: Issues = []
     _check_common(e, issues)
     _check_ref(e, "opp", issues)
@@ -89,18 +89,18 @@ def _validate_won(e: dict, store: Store) -> Issues:
     return issues
 
 
-def _validate_lost(e: dict, store: Store) -> Issues:
-    issues = _validate_won(e, store)
+def _validate_lost(e: dict, config: Config) -> Issues:
+    issues = _validate_won(e, config)
     if not isinstance(e.get("reason"), str) or not e["reason"].strip():
         issues.append((("reason",), "reason (why the deal was lost) is missing"))
     return issues
 
 
-def _validate_reopen(e: dict, store: Store) -> Issues:
+def _validate_reopen(e: dict, config: Config) -> Issues:
     issues: Issues = []
     _check_common(e, issues)
     _check_ref(e, "opp", issues)
-    _check_stage_field(e, "stage", store, issues)
+    _check_stage_field(e, "stage", config, issues)
     return issues
 
 
@@ -135,7 +135,7 @@ register("opp.reopen", validate=_validate_reopen,
 
 
 # -- orders and contracts
-def _validate_order(e: dict, store: Store) -> Issues:
+def _validate_order(e: dict, config: Config) -> Issues:
     issues: Issues = []
     _check_common(e, issues)
     _check_amount(e, "amount", issues)
@@ -146,7 +146,7 @@ def _validate_order(e: dict, store: Store) -> Issues:
     return issues
 
 
-def _validate_contract(e: dict, store: Store) -> Issues:
+def _validate_contract(e: dict, config: Config) -> Issues:
     issues: Issues = []
     _check_common(e, issues)
     _check_amount(e, "value", issues)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# validator(entry, store) -> [(key path, message)]
+# validator(entry, config) -> [(key path, message)]
 Validator = Callable[[dict, Any], list[tuple[tuple[Any, ...], str]]]
 # describer(entry) -> one line for a timeline ("stage proposal -> negotiation: ERP rollout")
 Describer = Callable[[dict], str]

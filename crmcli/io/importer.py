@@ -689,7 +689,7 @@ class Planner:
         registered = load_all().get(entry["kind"])
         if registered is None:
             return
-        issues = registered.validate(entry, self.store)
+        issues = registered.validate(entry, self.store.config)
         if issues:
             keys, message = issues[0]
             key = str(keys[0]) if keys else "kind"
