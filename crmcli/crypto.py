@@ -87,7 +87,7 @@ def validate_config(data: dict, fail: Any) -> None:
 
 # -- finding the fields in a customer mapping --
 
-def _slots(data: dict, fields: list[str]) -> list[tuple[dict, str, str]]:
+def sensitive_slots(data: dict, fields: list[str]) -> list[tuple[dict, str, str]]:
     """(container, key, field name) for each sensitive field present in ``data``."""
     out = []
     for name in fields:
@@ -114,7 +114,7 @@ def seal_customer(config: Any, data: dict, *, keys: list[str] | None = None) -> 
         return data
     out = copy.deepcopy(data)
     keys = recipients(config) if keys is None else keys
-    for container, key, name in _slots(out, fields):
+    for container, key, name in sensitive_slots(out, fields):
         value = container[key]
         if is_sealed(value):
             continue
@@ -193,7 +193,7 @@ def reveal_customer(config: Any, data: dict, identities: list[Any]) -> dict:
 def mask_customer(config: Any, data: dict) -> dict:
     """Copy of ``data`` with sealed values as ``••••`` and sensitive plaintext as ``(encrypted)`` (for messages)."""
     out = reveal_customer(config, data, [])
-    for container, key, _name in _slots(out, sensitive_fields(config)):
+    for container, key, _name in sensitive_slots(out, sensitive_fields(config)):
         if container[key] != MASK:
             container[key] = "(encrypted)"
     return out
@@ -202,7 +202,7 @@ def mask_customer(config: Any, data: dict) -> dict:
 def strip_sensitive(config: Any, data: dict) -> dict:
     """Copy of ``data`` without sensitive or sealed values (exports without --include-sensitive)."""
     out = copy.deepcopy(data)
-    for container, key, _name in _slots(out, sensitive_fields(config)):
+    for container, key, _name in sensitive_slots(out, sensitive_fields(config)):
         del container[key]
     for container in [out] + ([out["extra"]] if isinstance(out.get("extra"), dict) else []):
         for key in [k for k, v in container.items() if is_sealed(v)]:
@@ -223,82 +223,3 @@ def generate_identity(path: Path, root: Path | None) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(f"# public key: {public}\n{identity}\n")
     return public
-
-
-def rekey(store: Any, new_recipients: list[str], message: str, action: str) -> int:
-    """Write ``new_recipients`` to crm.yaml and re-encrypt every sensitive value to them, in one commit.
-
-    Returns the number of customers re-encrypted. Needs an identity that can read every sealed value.
-    """
-    from crmcli import yamlio
-    from crmcli.config import CONFIG_NAME
-
-    if not new_recipients and any(True for _ in _sealed_customers(store)):
-        raise UsageError("that would leave no recipient for the encrypted fields; add another key first")
-    identities = load_identities(store.root)
-    fields = sensitive_fields(store.config)
-    changed: list[tuple[str, dict]] = []
-    for customer in store.iter_customers():
-        data = customer.data
-        slots = _slots(data, fields)
-        sealed_elsewhere = [(c, k) for c in [data] + ([data["extra"]] if isinstance(data.get("extra"), dict) else [])
-                            for k, v in c.items() if is_sealed(v)]
-        if not slots and not sealed_elsewhere:
-            continue
-        out = copy.deepcopy(data)
-        for container in [out] + ([out["extra"]] if isinstance(out.get("extra"), dict) else []):
-            for key, value in list(container.items()):
-                if is_sealed(value):
-                    if not identities:
-                        raise StoreError(f"no identity file at {identity_path()}: re-encrypting needs a key that "
-                                         "can read the sensitive fields; set CRM_IDENTITY")
-                    container[key] = decrypt(value, identities, f"{customer.id} {key}")
-        if new_recipients:
-            out = seal_customer(store.config, out, keys=new_recipients)
-            # values sealed under a field no longer listed as sensitive stay sealed, to the new keys
-            for container in [out] + ([out["extra"]] if isinstance(out.get("extra"), dict) else []):
-                for key, value in list(container.items()):
-                    if not is_sealed(value) and _was_sealed(data, container is out, key):
-                        container[key] = encrypt(str(value), new_recipients)
-        changed.append((customer.id, out))
-    text = store.read_text(store.root / CONFIG_NAME)
-    config = yamlio.loads(text, CONFIG_NAME) or {}
-    config["recipients"] = list(new_recipients)
-    with store.transaction(message, action=action) as tx:
-        tx.write(store.root / CONFIG_NAME, yamlio.dumps(config))
-        for cid, out in changed:
-            tx.write(store.customer_file(cid), yamlio.dumps(_ordered(out)))
-    return len(changed)
-
-
-def _was_sealed(data: dict, top: bool, key: str) -> bool:
-    container = data if top else data.get("extra")
-    return isinstance(container, dict) and is_sealed(container.get(key))
-
-
-def _ordered(data: dict) -> dict:
-    from crmcli.domain.customer import Customer
-
-    return Customer("", data).to_dict()
-
-
-def _sealed_customers(store: Any) -> Any:
-    return (c.id for c in store.iter_customers() if has_sealed(c.data))
-
-
-def add_recipient(store: Any, recipient: str) -> int:
-    recipient = recipient.strip()
-    parse_recipient(recipient)
-    current = recipients(store.config)
-    if recipient in current:
-        raise UsageError(f"{recipient} is already a recipient (crm key list)")
-    return rekey(store, current + [recipient], f"Add recipient {recipient} for sensitive fields", "key.add")
-
-
-def remove_recipient(store: Any, recipient: str) -> int:
-    recipient = recipient.strip()
-    current = recipients(store.config)
-    if recipient not in current:
-        raise UsageError(f"{recipient} is not a recipient (crm key list)")
-    return rekey(store, [r for r in current if r != recipient],
-                 f"Remove recipient {recipient} for sensitive fields", "key.rm")

@@ -28,7 +28,9 @@ from crmcli.config import CONFIG_NAME
 from crmcli.domain import ids
 from crmcli.domain.customer import check_timestamp, oversized, validate_customer
 from crmcli.errors import CrmError, Problem
-from crmcli.store.store import CUSTOMERS, STATE_DIR, Store
+from crmcli.store.files import atomic_write
+from crmcli.store.paths import CUSTOMERS, STATE_DIR
+from crmcli.store.store import Store
 
 CONFLICT_RE = yamlio.CONFLICT_RE
 CACHE_NAME = "check-cache.marshal"
@@ -233,9 +235,7 @@ def _load_cache(store: Store, key: str) -> dict[str, Any]:
 def _save_cache(store: Store, key: str, customers: dict[str, Any]) -> None:
     try:
         store.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = store.state_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps({"key": key, "customers": customers}))
-        os.replace(tmp, store.state_dir / CACHE_NAME)
+        atomic_write(store.state_dir / CACHE_NAME, marshal.dumps({"key": key, "customers": customers}), sync=False)
     except OSError:
         pass  # a cache that cannot be written only costs time next run
 
@@ -307,7 +307,7 @@ _worker_store: Store | None = None
 
 def _worker_init(root: str) -> None:
     global _worker_store
-    from crmcli.store.store import open_store
+    from crmcli.store.location import open_store
 
     _worker_store = open_store(root, guard=False)
 

@@ -25,9 +25,10 @@ from crmcli.actions.opp import (
 )
 from crmcli.domain import dates
 from crmcli.domain.customer import PERIOD_RE
+from crmcli.domain.journal import Entry
 from crmcli.errors import InvalidRecord, NotFound
 from crmcli.store.refs import resolve_entity
-from crmcli.store.store import Entry, Store
+from crmcli.store.store import Store
 
 DEFAULT_NOTICE = "30d"
 

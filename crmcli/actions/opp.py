@@ -27,9 +27,10 @@ from crmcli.actions.customer import parse_assignment
 from crmcli.config import Config
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
+from crmcli.domain.journal import Entry
 from crmcli.errors import InvalidRecord, UsageError, quote
 from crmcli.store.refs import entity_events, new_local_id, remember, resolve_entity
-from crmcli.store.store import Entry, Store
+from crmcli.store.store import Store
 
 CLOSED = ("won", "lost")
 EDITABLE = ["title", "amount", "currency", "close", "owner", "source", "product"]

@@ -17,7 +17,8 @@ from pathlib import Path
 from crmcli import yamlio
 from crmcli.errors import CrmError, GitError, UsageError
 from crmcli.store import git
-from crmcli.store.store import CUSTOMERS, Store
+from crmcli.store.paths import CUSTOMERS
+from crmcli.store.store import Store
 
 
 class SyncConflict(GitError):

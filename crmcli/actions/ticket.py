@@ -38,9 +38,10 @@ from crmcli.config import DEFAULTS
 from crmcli.domain import dates
 from crmcli.domain import kinds as events
 from crmcli.domain.customer import normalize_name
+from crmcli.domain.journal import Entry
 from crmcli.errors import InvalidRecord, NotFound, UsageError
 from crmcli.store import refs as entities
-from crmcli.store.store import Entry, Store
+from crmcli.store.store import Store
 
 STATUSES = ["open", "in-progress", "waiting", "resolved", "closed"]
 ACTIVE = ("open", "in-progress", "waiting")

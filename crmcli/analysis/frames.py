@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 from crmcli.analysis import rows as tables
 from crmcli.domain import dates
 from crmcli.errors import CrmError
-from crmcli.store.store import CUSTOMERS, Store
+from crmcli.store.files import atomic_write
+from crmcli.store.paths import CUSTOMERS
+from crmcli.store.store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -94,14 +96,8 @@ def _save_cache(path: Path, fingerprint: str, cids: list[str], stamps: list[str]
                 columns: dict) -> None:
     with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                marshal.dump((_VERSION, fingerprint, cids, stamps, counts.tobytes(), columns), fh)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        atomic_write(path, marshal.dumps((_VERSION, fingerprint, cids, stamps, counts.tobytes(), columns)),
+                     sync=False)
 
 
 # A column is kept as ("n", float64 bytes) for numbers, ("c", uniques, int32 codes) for text and other

@@ -22,8 +22,9 @@ from crmcli.actions import ticket as service
 from crmcli.config import Config
 from crmcli.domain import dates, health
 from crmcli.domain.customer import Customer
+from crmcli.domain.journal import Entry
 from crmcli.store.refs import entity_events
-from crmcli.store.store import Entry, Store
+from crmcli.store.store import Store
 
 CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags"]
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
+from crmcli.domain.journal import Entry
 from crmcli.errors import CrmError
-from crmcli.store.store import Entry, Store
+from crmcli.store.store import Store
 
 KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks", "surveys"]
 

@@ -28,7 +28,7 @@ class App:
 
     def store(self, *, guard: bool = True) -> Any:
         if self._store is None:
-            from crmcli.store.store import open_store
+            from crmcli.store.location import open_store
 
             self._store = open_store(self.records, author=self.author,
                                      autocommit=False if self.no_commit else None, guard=guard)

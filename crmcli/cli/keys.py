@@ -5,7 +5,11 @@ from pathlib import Path
 
 import click
 
+from crmcli import crypto
+from crmcli.actions import keys as keys_lib
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, store_options
+from crmcli.errors import StoreError
+from crmcli.store.location import find_root
 
 
 @click.group("key", context_settings=CONTEXT_SETTINGS)
@@ -38,9 +42,6 @@ def key_gen(path: Path | None) -> None:
       crm key gen
       crm key gen ~/keys/crm.txt && export CRM_IDENTITY=~/keys/crm.txt
     """
-    from crmcli import crypto
-    from crmcli.errors import StoreError
-    from crmcli.store.store import find_root
 
     app = get_app()
     try:
@@ -62,7 +63,6 @@ def key_list() -> None:
     Examples:
       crm key list
     """
-    from crmcli import crypto
 
     for r in crypto.recipients(get_app().store().config):
         echo(r)
@@ -80,10 +80,9 @@ def key_add(recipient: str) -> None:
     Examples:
       crm key add age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
     """
-    from crmcli import crypto
 
     store = get_app().store()
-    n = crypto.add_recipient(store, recipient)
+    n = keys_lib.add_recipient(store, recipient)
     done(f"Added recipient {recipient.strip()}; re-encrypted {n:,} customers", store)
 
 
@@ -100,8 +99,7 @@ def key_rm(recipient: str) -> None:
     Examples:
       crm key rm age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
     """
-    from crmcli import crypto
 
     store = get_app().store()
-    n = crypto.remove_recipient(store, recipient)
+    n = keys_lib.remove_recipient(store, recipient)
     done(f"Removed recipient {recipient.strip()}; re-encrypted {n:,} customers", store)

@@ -1,7 +1,6 @@
 """`crm report`: weekly, pipeline, service and customers reports (pandas; loaded only here)."""
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
@@ -12,6 +11,7 @@ import click
 
 from crmcli.cli.common import CONTEXT_SETTINGS, get_app, store_options
 from crmcli.errors import UsageError
+from crmcli.store.files import atomic_write
 
 FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
 EXTENSIONS = {".txt": "table", ".md": "md", ".markdown": "md", ".csv": "csv", ".json": "json", ".html": "html",
@@ -67,12 +67,9 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
     data = out.render(report, fmt)
     if output:
         path = Path(output)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-            os.replace(tmp, path)
+            atomic_write(path, data if isinstance(data, bytes) else data.encode("utf-8"), sync=False)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise UsageError(f"--output {output}: cannot write ({exc.strerror}); check the folder exists") from None
         click.echo(f"Wrote {report.title.lower()} to {output}", err=True)
         return

@@ -29,7 +29,7 @@ def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: 
       crm init ~/crm --private
       crm init . --name "Acme sales"
     """
-    from crmcli.store.store import init_store
+    from crmcli.store.location import init_store
 
     app = get_app()
     store = init_store(Path(directory), name=name, author=author_ or app.author,

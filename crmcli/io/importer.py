@@ -19,10 +19,11 @@ from typing import Any
 from crmcli import yamlio
 from crmcli.domain import dates, ids
 from crmcli.domain.customer import PERIOD_RE, Customer, normalize_name, validate_contact, validate_customer
+from crmcli.domain.journal import Entry
 from crmcli.errors import CrmError, InvalidRecord, UsageError
 from crmcli.io.csvio import Table, cell_text, read_csv, unneutralize
 from crmcli.io.mapping import IMPORT_KINDS, Mapping, auto_map, parse_map_options
-from crmcli.store.store import Entry, Store
+from crmcli.store.store import Store
 
 MATCHES = ("email", "name", "external-id")
 ON_DUPLICATE = ("skip", "update", "error")

@@ -19,7 +19,9 @@ from pathlib import Path
 from crmcli import yamlio
 from crmcli.domain.customer import Customer
 from crmcli.errors import CrmError
-from crmcli.store.store import CUSTOMERS, Store
+from crmcli.store.files import atomic_write
+from crmcli.store.paths import CUSTOMERS
+from crmcli.store.store import Store
 
 _VERSION = (1, sys.version_info[:2])
 # A file changed this recently may change again within the same mtime tick at
@@ -45,10 +47,7 @@ def _load(path: Path) -> dict:
 def _save(path: Path, entries: dict) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(marshal.dumps((_VERSION, entries)))
-        os.replace(tmp, path)
+        atomic_write(path, marshal.dumps((_VERSION, entries)), sync=False)
 
 
 def customer_index(store: Store, *, problems: list | None = None) -> list[Customer]:

@@ -19,8 +19,11 @@ import re
 from pathlib import Path
 
 from crmcli.domain import ids
+from crmcli.domain.journal import Entry
 from crmcli.errors import NotFound
-from crmcli.store.store import CUSTOMERS, Entry, Store
+from crmcli.store.files import atomic_write
+from crmcli.store.paths import CUSTOMERS
+from crmcli.store.store import Store
 
 PREFIXES = {"opp": "opp", "tkt": "ticket", "task": "task"}
 # Block style (``  id: opp-9x2m``) or one-line flow entries (``- {at: ..., id: opp-9x2m, ...}``).
@@ -112,10 +115,7 @@ def _save_index(store: Store, index: dict[str, list[str]]) -> None:
     path = _index_path(store)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(marshal.dumps(index))
-        os.replace(tmp, path)
+        atomic_write(path, marshal.dumps(index), sync=False)
 
 
 def _rebuild_index(store: Store) -> dict[str, list[str]]:

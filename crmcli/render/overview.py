@@ -1,57 +1,22 @@
-"""`crm show` (the 360-degree customer overview) and `crm search`."""
+"""The 360-degree overview screen of `crm show`: metrics, contacts, deals, tickets, tasks, timeline, health."""
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-import click
-
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
-
-SEARCH_TYPES = ["customer", "contact", "interaction", "opp", "ticket", "task", "survey"]
-
-
-@click.command("show", context_settings=CONTEXT_SETTINGS)
-@click.argument("customer_ref", metavar="CUSTOMER")
-@click.option("--events", "-n", "events", type=click.IntRange(min=0), default=10, show_default=True,
-              help="How many of the latest timeline entries to show.")
-@format_option(["text", "json", "yaml"], default="text")
-@store_options
-def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
-    """The whole relationship with a customer on one screen, with its health score and warnings.
-
-    Core profile, key metrics (revenue, pipeline, last contact, next task,
-    contract end, health), contacts, open deals, open tickets with their SLA,
-    open tasks, the latest timeline entries, then warnings (each with its
-    reason) and how the health score was made (weights in crm.yaml, health:).
-    Reads only that customer's folder.
-
-    \b
-    Examples:
-      crm show acme
-      crm show 深圳市基石协作科技有限公司 --events 20
-      crm show acme --format json | jq '.warnings'
-    """
-    from crmcli.analysis.overview import customer_overview
-    from crmcli.render.tables import render_data
-
-    store = get_app().store()
-    data = customer_overview(store, customer_ref, events=events)
-    if fmt != "text":
-        render_data(data, fmt)
-        return
-    print_overview(data, sys.stdout)
+from crmcli.actions.log import first_line
+from crmcli.actions.opp import format_money
+from crmcli.domain import dates
+from crmcli.render.tables import key_values
+from crmcli.render.tables import style
+from crmcli.render.tables import table
 
 
-# -- the text screen -------------------------------------------------------------------------------------------
 def _money(amount: Any, currency: str | None) -> str:
-    from crmcli.actions.opp import format_money
 
     return format_money(amount, currency)
 
 
 def _heading(text: str, out: Any) -> None:
-    from crmcli.render.tables import style
 
     out.write("\n" + style(text, out, bold=True) + "\n")
 
@@ -61,14 +26,12 @@ def _score_colour(score: int, threshold: float) -> str:
 
 
 def _table(rows: list[dict], columns: list[str], headers: list[str], out: Any) -> None:
-    from crmcli.render.tables import table
 
     out.write(table(rows, columns, headers) + "\n")
 
 
 def _section(title: str, rows: list[dict], columns: list[str], headers: list[str], out: Any,
              empty: str = "none") -> None:
-    from crmcli.render.tables import style
 
     if not rows:
         out.write("\n" + style(title, out, bold=True) + style(f": {empty}", out, dim=True) + "\n")
@@ -91,7 +54,6 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
         pipeline += f" (not counted: deals in {', '.join(m['pipeline_other_currencies'])})"
     pairs.append(("pipeline", pipeline))
     if m["last_contact"]:
-        from crmcli.domain import dates
 
         when = dates.format_local(dates.parse_iso(m["last_contact"]))
         days = m["days_since_contact"]
@@ -111,14 +73,11 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
 
 
 def _key_values(pairs: list[tuple[str, str]], out: Any) -> None:
-    from crmcli.render.tables import key_values
 
     key_values(pairs, out)
 
 
 def print_overview(data: dict, out: Any) -> None:
-    from crmcli.actions.log import first_line
-    from crmcli.render.tables import style
 
     h = data["health"]
     colour = _score_colour(h["score"], h["at_risk_below"])
@@ -181,52 +140,5 @@ def print_health(h: dict, out: Any) -> None:
 def _local(iso: str | None) -> str:
     if not iso:
         return ""
-    from crmcli.domain import dates
 
     return dates.format_local(dates.parse_iso(iso))
-
-
-# -- search --------------------------------------------------------------------------------------------------
-@click.command("search", context_settings=CONTEXT_SETTINGS)
-@click.argument("words", nargs=-1, required=True, metavar="TEXT...")
-@click.option("--type", "-t", "types", multiple=True, type=click.Choice(SEARCH_TYPES, case_sensitive=False),
-              help="Only this kind of record; repeatable.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many results.")
-@format_option(["table", "json", "csv", "yaml", "md"])
-@store_options
-def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None, fmt: str) -> None:
-    """Find text in customers, contacts, interactions, deals, tickets, tasks and surveys.
-
-    Case does not matter, full-width characters match their plain forms,
-    and phone numbers match without spaces, dashes or a +86/+1 prefix.
-    Each result names the customer, where the text was found, and shows it
-    in context.
-
-    \b
-    Examples:
-      crm search 李娜
-      crm search 13800138000
-      crm search export --type ticket --type interaction
-      crm search "renewal" --format json --limit 20
-    """
-    from crmcli.analysis.search import search
-    from crmcli.render.tables import render, style, use_color
-
-    store = get_app().store()
-    rows = search(store, " ".join(words), types, limit)
-    if fmt != "table":
-        render(rows, fmt, columns=["type", "customer", "name", "field", "snippet", "ref", "at"])
-        return
-    colour = use_color(sys.stdout)
-    shown = []
-    for r in rows:
-        text = r["snippet"]
-        if colour and r["match"] and r["match"] in text:
-            text = text.replace(r["match"], style(r["match"], sys.stdout, fg="yellow", bold=True), 1)
-        ref = r["ref"].split("/", 1)[1] if "/" in r["ref"] else r["ref"]
-        shown.append(dict(r, snippet=text, ref=ref, when=(r["when"] or "")[:10]))
-    if not shown:
-        echo("Nothing found.", err=True)
-        return
-    render(shown, "table", columns=["type", "name", "field", "snippet", "ref", "when"],
-           headers=["type", "customer", "field", "found", "id", "date"])
