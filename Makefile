@@ -10,7 +10,7 @@ DEMO   ?= build/demo-records
 help:
 	@echo "make demo   - install, then run crm on a copy of the bundled records/ sample"
 	@echo "make test   - install into $(VENV) and run the test suite"
-	@echo "make lint   - ruff, and mypy on the library"
+	@echo "make lint   - ruff, mypy on the library, and the import contracts (import-linter)"
 	@echo "make bench  - benchmark at 100, 10,000 and 100,000 customers (long; BENCH_SIZES to choose)"
 	@echo "make clean  - remove the venv, caches and build output"
 
@@ -29,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check crmcli tests bench
 	$(BIN)/mypy crmcli
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

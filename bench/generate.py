@@ -520,7 +520,7 @@ def generate_store(out: Path, customers: int, per: int = 10, *, seed: int = DEFA
                    jobs: int | None = None, quiet: bool = False, rows: list[dict] | None = None) -> Stats:
     """Create a store in ``out`` holding ``customers`` generated customers, in one commit."""
     from crmcli.store import git
-    from crmcli.store.store import init_store
+    from crmcli.store.location import init_store
 
     _git_identity()
     now_iso = _now_iso(now)

@@ -227,7 +227,7 @@ def test_timeline_describes_registered_kinds(invoke, acme: str, store_dir: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(events.KINDS, "demo.stage", events.EventKind(
         "demo.stage", lambda e, s: [], lambda e: f"stage {e['from']} -> {e['to']}"))
-    from crmcli.store.store import open_store
+    from crmcli.store.location import open_store
 
     store = open_store(str(store_dir))
     with store.transaction("demo", action="demo", customer=acme) as tx:
@@ -341,7 +341,7 @@ def test_agenda_groups_by_day(invoke, acme: str, store_dir: Path) -> None:  # no
     path = store_dir / "customers" / beta[:2] / beta / "customer.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("- name: Wang Fang\n",
                                                              "- name: Wang Fang\n  birthday: 1990-11-21\n"))
-    from crmcli.store.store import open_store
+    from crmcli.store.location import open_store
 
     store = open_store(str(store_dir))
     with store.transaction("contract", action="contract.add", customer=beta) as tx:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from crmcli.actions.check import run_checks
-from crmcli.store.store import open_store
+from crmcli.store.location import open_store
 from tests.conftest import git
 
 STAGES = "lead, prospect, customer, repeat, loyal, churned"

@@ -17,7 +17,7 @@ from crmcli import yamlio
 from crmcli.actions import customer as lib
 from crmcli.domain.ids import ALPHABET
 from crmcli.errors import InvalidRecord
-from crmcli.store.store import open_store
+from crmcli.store.location import open_store
 from crmcli.yamlio import YamlSyntaxError
 from tests.conftest import commits, git, snapshot
 

@@ -8,7 +8,7 @@ import pytest
 
 from crmcli.analysis import frames
 from crmcli.analysis import rows as tables
-from crmcli.store.store import open_store
+from crmcli.store.location import open_store
 
 
 def _crm(invoke, *args: str) -> str:

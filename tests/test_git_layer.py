@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from crmcli import yamlio
 from crmcli.errors import GitError
 from crmcli.store import git as gitlib
-from crmcli.store.store import GITATTRIBUTES, GITIGNORE, open_store
+from crmcli.store.location import open_store
+from crmcli.store.paths import GITATTRIBUTES, GITIGNORE
 from tests.conftest import _Main, commits, git, snapshot
 
 STORE_FILES = [".gitattributes", ".gitignore", "crm.yaml", "customers/.gitkeep"]

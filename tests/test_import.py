@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmcli.store.store import open_store
+from crmcli.store.location import open_store
 from tests.conftest import commits, git
 
 
@@ -269,13 +269,13 @@ def test_journal_kinds(store_dir: Path, invoke) -> None:
 def test_interrupted_import_leaves_store_and_git_as_before(store_dir: Path, invoke,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from crmcli.io import importer
-    from crmcli.store import store as store_mod
+    from crmcli.store import transaction as tx_mod
 
     assert invoke("customer", "add", "Existing", "--email", "e@x.example").exit_code == 0
     (store_dir.parent / "many.csv").write_text("name,email,tier\n" + "".join(
         f"Company {i},c{i}@x.example,B\n" for i in range(50)) + "Existing,,A\n", encoding="utf-8")
     before = _snapshot(store_dir)
-    real = store_mod.Transaction.write_customer
+    real = tx_mod.Transaction.write_customer
     calls = {"n": 0}
 
     def flaky(self, customer):  # noqa: ANN001, ANN202
@@ -284,7 +284,7 @@ def test_interrupted_import_leaves_store_and_git_as_before(store_dir: Path, invo
             raise OSError(28, "No space left on device")
         return real(self, customer)
 
-    monkeypatch.setattr(store_mod.Transaction, "write_customer", flaky)
+    monkeypatch.setattr(tx_mod.Transaction, "write_customer", flaky)
     store = open_store(str(store_dir))
     plan = importer.plan_import(store, store_dir.parent / "many.csv", on_duplicate="update")
     with pytest.raises(OSError):
@@ -292,7 +292,7 @@ def test_interrupted_import_leaves_store_and_git_as_before(store_dir: Path, invo
     assert calls["n"] == 30
     assert _snapshot(store_dir) == before
     assert not (store.state_dir / "txn").exists()
-    monkeypatch.setattr(store_mod.Transaction, "write_customer", real)
+    monkeypatch.setattr(tx_mod.Transaction, "write_customer", real)
     r = invoke("import", "../many.csv", "--on-duplicate", "update")
     assert r.exit_code == 0, r.output
     assert commits(store_dir)[0] == "Import 50 customers from many.csv (1 updated)"

@@ -462,7 +462,7 @@ KILL = textwrap.dedent("""
     import os, sys
     from crmcli.store import git
     from crmcli.store import store as store_mod
-    from crmcli.store.store import open_store
+    from crmcli.store.location import open_store
 
     root, where, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = open_store(root)

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from crmcli.io import vcard
-from crmcli.store.store import open_store
+from crmcli.store.location import open_store
 from tests.conftest import commits, git
 
 

@@ -22,8 +22,9 @@ from crmcli.actions import customer as lib
 from crmcli.domain import dates
 from crmcli.errors import CrmError, GitError
 from crmcli.store import git
-from crmcli.store import store as store_mod
-from crmcli.store.store import Store, open_store
+from crmcli.store import transaction as tx_mod
+from crmcli.store.location import open_store
+from crmcli.store.store import Store
 from tests.conftest import commits
 from tests.conftest import git as run_git
 
@@ -88,7 +89,7 @@ def _count_writes(monkeypatch: pytest.MonkeyPatch, seeded: tuple[Store, str, str
     store, a, b = seeded
     calls: list[Path] = []
     before_commit: list[int] = []
-    real = store_mod._atomic_write
+    real = tx_mod.atomic_write
 
     def counting(path: Path, data: bytes, *, sync: bool) -> None:
         calls.append(path)
@@ -100,7 +101,7 @@ def _count_writes(monkeypatch: pytest.MonkeyPatch, seeded: tuple[Store, str, str
 
     before = snapshot(store.root)
     with monkeypatch.context() as m:
-        m.setattr(store_mod, "_atomic_write", counting)
+        m.setattr(tx_mod, "atomic_write", counting)
         m.setattr(git, "commit_paths", failing_commit)
         with pytest.raises(GitError, match="injected"):
             multi_file_change(store, a, b)
@@ -114,7 +115,7 @@ def test_failure_at_each_write_rolls_everything_back(monkeypatch: pytest.MonkeyP
     n = _count_writes(monkeypatch, seeded)
     assert n >= 6  # six files, plus the backups of the ones that existed
     before = snapshot(store.root)
-    real = store_mod._atomic_write
+    real = tx_mod.atomic_write
     for k in range(1, n + 1):
         calls = 0
 
@@ -126,7 +127,7 @@ def test_failure_at_each_write_rolls_everything_back(monkeypatch: pytest.MonkeyP
             real(path, data, sync=sync)
 
         with monkeypatch.context() as m:
-            m.setattr(store_mod, "_atomic_write", flaky)
+            m.setattr(tx_mod, "atomic_write", flaky)
             with pytest.raises(OSError, match="injected"):
                 multi_file_change(store, a, b)
         assert snapshot(store.root) == before, f"failure at write {k} of {n} left changes behind"
@@ -190,7 +191,7 @@ KILL_SCRIPT = textwrap.dedent("""
     import os, sys
     from crmcli import yamlio
     from crmcli.store import git
-    from crmcli.store.store import open_store
+    from crmcli.store.location import open_store
 
     root, a, b, where = sys.argv[1:5]
     store = open_store(root)

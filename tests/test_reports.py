@@ -261,7 +261,7 @@ def test_report_cache_follows_the_yaml(sample: Path, tmp_path: Path, monkeypatch
     import shutil
 
     from crmcli.analysis import frames
-    from crmcli.store.store import open_store
+    from crmcli.store.location import open_store
 
     monkeypatch.setattr(frames, "CACHE_MIN", 0)
     copy = tmp_path / "copy"

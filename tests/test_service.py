@@ -15,7 +15,7 @@ from crmcli import yamlio
 from crmcli.actions import ticket as service
 from crmcli.config import Config
 from crmcli.domain import kinds as events
-from crmcli.store.store import open_store
+from crmcli.store.location import open_store
 from tests.conftest import Crm, commits, git
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -16,7 +16,9 @@ from crmcli.config import load_config
 from crmcli.domain import ids
 from crmcli.errors import GitError, InvalidRecord, NotFound, StoreError
 from crmcli.store import index as index_mod
-from crmcli.store.store import Store, find_root, open_store, recover
+from crmcli.store.location import find_root, open_store
+from crmcli.store.store import Store
+from crmcli.store.transaction import recover
 from tests.conftest import commits, git, snapshot
 
 
@@ -209,7 +211,7 @@ def _crash_script(store_dir: Path, cid: str, after_commit: bool = False) -> str:
     return f"""
 import os
 {patch}
-from crmcli.store.store import open_store
+from crmcli.store.location import open_store
 store = open_store({str(store_dir)!r})
 with store.transaction("Crashing", action="test", customer={cid!r}) as tx:
     tx.write(store.customer_file({cid!r}), "name: Acme Corp\\ntier: [half-written\\n")
@@ -295,7 +297,7 @@ def test_crash_between_commit_and_index_refresh_leaves_a_clean_tree(invoke, stor
 
 
 def test_failed_write_leaves_no_temporary_file(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmcli.store import store as store_mod
+    from crmcli.store import files as files_mod
 
     store = open_store(None)
     before = snapshot(store_dir)
@@ -312,7 +314,7 @@ def test_failed_write_leaves_no_temporary_file(store_dir: Path, monkeypatch: pyt
             add_customer(store, "Acme Corp")
         calls[:] = [0]
         with pytest.raises(OSError, match="injected"):
-            store_mod._atomic_write(store_dir / "x.txt", b"data", sync=True)
+            files_mod.atomic_write(store_dir / "x.txt", b"data", sync=True)
     assert not list(store_dir.glob(".*.tmp")) and not (store_dir / "x.txt").exists()
     assert snapshot(store_dir) == before
 
@@ -322,7 +324,7 @@ def test_a_live_transaction_is_not_recovered_by_a_reader(store_dir: Path) -> Non
     cid = add_customer(store, "Acme Corp").id
     p = python(f"""
         import sys
-        from crmcli.store.store import open_store
+        from crmcli.store.location import open_store
         store = open_store({str(store_dir)!r})
         with store.transaction("Slow edit", action="customer.edit", customer={cid!r}) as tx:
             tx.write(store.customer_file({cid!r}), "name: Acme Corp\\ntier: A\\n")
@@ -347,7 +349,7 @@ def test_a_live_transaction_is_not_recovered_by_a_reader(store_dir: Path) -> Non
 def test_lock_makes_a_second_writer_wait_or_time_out(crm, store_dir: Path) -> None:
     holder = python(f"""
         import sys
-        from crmcli.store.store import open_store
+        from crmcli.store.location import open_store
         with open_store({str(store_dir)!r}).lock():
             print("locked", flush=True)
             sys.stdin.readline()

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import sys
+
 import click
 
 from crmcli.analysis.overview import customer_overview
 from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
 from crmcli.render.overview import print_overview
 from crmcli.render.tables import render_data
+
 
 @click.command("show", context_settings=CONTEXT_SETTINGS)
 @click.argument("customer_ref", metavar="CUSTOMER")

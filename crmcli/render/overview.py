@@ -6,18 +6,14 @@ from typing import Any
 from crmcli.actions.log import first_line
 from crmcli.actions.opp import format_money
 from crmcli.domain import dates
-from crmcli.render.tables import key_values
-from crmcli.render.tables import style
-from crmcli.render.tables import table
+from crmcli.render.tables import key_values, style, table
 
 
 def _money(amount: Any, currency: str | None) -> str:
-
     return format_money(amount, currency)
 
 
 def _heading(text: str, out: Any) -> None:
-
     out.write("\n" + style(text, out, bold=True) + "\n")
 
 
@@ -26,7 +22,6 @@ def _score_colour(score: int, threshold: float) -> str:
 
 
 def _table(rows: list[dict], columns: list[str], headers: list[str], out: Any) -> None:
-
     out.write(table(rows, columns, headers) + "\n")
 
 
@@ -73,12 +68,10 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
 
 
 def _key_values(pairs: list[tuple[str, str]], out: Any) -> None:
-
     key_values(pairs, out)
 
 
 def print_overview(data: dict, out: Any) -> None:
-
     h = data["health"]
     colour = _score_colour(h["score"], h["at_risk_below"])
     out.write(style(data["name"], out, bold=True) + "  " + style(data["id"], out, dim=True) + "  "
