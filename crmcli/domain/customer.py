@@ -44,10 +44,6 @@ def normalize_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
-def normalize_phone(phone: str) -> str:
-    return re.sub(r"[^0-9+]", "", phone)
-
-
 def order_keys(data: dict, known: list[str]) -> dict:
     """Known keys in their documented order, unknown ones after, as found."""
     ordered = {k: data[k] for k in known if k in data and data[k] not in (None, "", [], {})}

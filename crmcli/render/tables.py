@@ -7,7 +7,6 @@ set. Machine formats are stable: keys in column order, UTF-8, no colour.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
@@ -128,8 +127,3 @@ def key_values(pairs: Sequence[tuple[str, Any]], out: TextIO | None = None) -> N
         for more in lines[1:]:
             out.write(" " * (width + 2) + more + "\n")
 
-
-def as_csv_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    buf = io.StringIO()
-    render(rows, "csv", buf, columns=columns)
-    return buf.getvalue()
