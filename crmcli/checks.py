@@ -31,7 +31,7 @@ from crmcli.store import CUSTOMERS, STATE_DIR, Store
 
 CONFLICT_RE = yamlio.CONFLICT_RE
 CACHE_NAME = "check-cache.marshal"
-CACHE_FORMAT = 2  # 2: oversized fields, timestamps that overflow, duplicate keys
+CACHE_FORMAT = 3  # 2: oversized fields, timestamps that overflow, duplicate keys; 3: email keys, not lines
 RACY_SECONDS = 2.0
 PARALLEL_FROM = 400  # customers to (re)read before a second process pays for itself
 
@@ -58,7 +58,7 @@ class CustomerResult:
     """The outcome of checking one folder: what is wrong, and the emails it holds (for store-wide checks)."""
 
     problems: list[Problem]
-    emails: list[tuple[str, str, int | None]]  # (email, rel path, line)
+    emails: list[tuple[str, str, tuple]]  # (email, rel path, keys): the line is found only when shown
 
 
 def _read(store: Store, path: Path, problems: list[Problem]) -> Loaded | None:
@@ -135,20 +135,20 @@ def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
                                                f"(one of: {', '.join(known)})")
 
 
-def _emails(store: Store, f: Folder) -> list[tuple[str, str, int | None]]:
-    """Every email of the profile and its contacts, with where it stands."""
+def _emails(store: Store, f: Folder) -> list[tuple[str, str, tuple]]:
+    """Every email of the profile and its contacts, with where it stands (keys, not lines: most are never shown)."""
     loaded = f.customer
     if loaded is None or not isinstance(loaded.data, dict):
         return []
     data = loaded.data
     rel = store.rel(loaded.path)
-    found: list[tuple[str, str, int | None]] = []
+    found: list[tuple[str, str, tuple]] = []
     if isinstance(data.get("email"), str):
-        found.append((data["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("email",))))
+        found.append((data["email"].strip().lower(), rel, ("email",)))
     contacts = data.get("contacts")
     for i, c in enumerate(contacts if isinstance(contacts, list) else []):
         if isinstance(c, dict) and isinstance(c.get("email"), str):
-            found.append((c["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("contacts", i, "email"))))
+            found.append((c["email"].strip().lower(), rel, ("contacts", i, "email")))
     return found
 
 
@@ -174,13 +174,21 @@ def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
     return CustomerResult(problems, _emails(store, f))
 
 
+def _key_line(store: Store, rel: str, keys: tuple) -> int | None:
+    try:
+        return yamlio.key_line(store.read_text(Path(rel)), keys)  # rel: relative to the current directory
+    except (CrmError, OSError):
+        return None
+
+
 def check_duplicate_emails(store: Store, results: dict[str, CustomerResult]) -> Iterator[Problem]:
     first: dict[str, tuple[str, str]] = {}  # email -> (cid, rel path) of the first customer holding it
     for cid, result in results.items():
-        for email, rel, line in result.emails:
+        for email, rel, keys in result.emails:
             holder = first.setdefault(email, (cid, rel))
             if holder[0] != cid:
-                yield Problem(rel, line, f"duplicate email {email} (also in {holder[1]}); keep it on one customer")
+                yield Problem(rel, _key_line(store, rel, keys),
+                              f"duplicate email {email} (also in {holder[1]}); keep it on one customer")
 
 
 STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem]]] = [check_duplicate_emails]
