@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,12 +29,13 @@ from crmcli import __version__, ids, yamlio
 from crmcli.config import CONFIG_NAME
 from crmcli.errors import CrmError, Problem
 from crmcli.model import check_timestamp, oversized, validate_customer
-from crmcli.store import CUSTOMERS, STATE_DIR, Store
+from crmcli.store import CUSTOMERS, STATE_DIR, Store, _not_regular
 
 CONFLICT_RE = yamlio.CONFLICT_RE
 CACHE_NAME = "check-cache.marshal"
-CACHE_FORMAT = 3  # 2: oversized fields, timestamps that overflow, duplicate keys; 3: email keys, not lines
+CACHE_FORMAT = 3  # 2: oversized fields, overflowing times, duplicate keys; 3: email keys, temp files
 RACY_SECONDS = 2.0
+TEMP_RE = re.compile(r"^\..+\.\d+\.tmp$")  # what an atomic write leaves when killed before its rename
 PARALLEL_FROM = 400  # customers to (re)read before a second process pays for itself
 
 
@@ -155,6 +158,33 @@ def _emails(store: Store, f: Folder) -> list[tuple[str, str, tuple]]:
 CUSTOMER_CHECKS: list[Callable[[Store, Folder], Iterator[Problem]]] = [check_profile, check_journals]
 
 
+def _journal_files(store: Store, folder: Path, problems: list[Problem]) -> list[Path]:
+    """The journals of the folder as it stands on disk (even misfiled), and any debris of a write cut short.
+
+    A ``journal`` that is not a real folder is reported, never followed, and the other checks go on.
+    """
+    journal = folder / "journal"
+    for where in (folder, journal):
+        try:
+            names = sorted(os.listdir(where)) if where == folder or stat.S_ISDIR(os.lstat(where).st_mode) else []
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            if TEMP_RE.match(name):
+                rel = store.rel(where / name)
+                problems.append(Problem(rel, None, f"temporary file left by an interrupted write; the record "
+                                                   f"beside it is intact: delete it (rm {rel})"))
+    try:
+        mode = os.lstat(journal).st_mode
+    except FileNotFoundError:
+        return []
+    if not stat.S_ISDIR(mode):
+        problems.append(Problem(store.rel(journal), None, _not_regular(store.rel(journal), mode, folder=True)
+                                .split(": ", 1)[-1]))
+        return []
+    return sorted(journal / n for n in os.listdir(journal) if n.endswith(".yaml"))
+
+
 def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
     """Read one customer's folder and run every per-customer check on it."""
     problems: list[Problem] = []
@@ -165,7 +195,7 @@ def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
                                 "or remove the folder"))
         return CustomerResult(problems, [])
     f.customer = _read(store, path, problems)
-    for jpath in store.journal_files(cid):
+    for jpath in _journal_files(store, folder, problems):
         loaded = _read(store, jpath, problems)
         if loaded is not None:
             f.journals.append(loaded)
