@@ -448,6 +448,32 @@ def test_an_untracked_record_is_not_swept_into_a_commit(store_dir: Path, crm: Cr
     assert run_git(store_dir, "ls-files", "--", str(journal)) == ""
 
 
+def test_a_staged_hand_edit_is_never_folded_into_a_crm_commit(store_dir: Path, crm: Crm) -> None:
+    cid = _add_customer(crm, "Acme Corp")
+    path = store_dir / "customers" / cid[:2] / cid / "customer.yaml"
+    rel = f"customers/{cid[:2]}/{cid}/customer.yaml"
+    committed = path.read_text(encoding="utf-8")
+    path.write_text(committed + "notes: staged by hand\n", encoding="utf-8")
+    run_git(store_dir, "add", rel)
+    r = crm("customer", "edit", cid, "--set", "tier=A")  # staged, same in the work tree: refused as before
+    assert (r.returncode, r.stderr) == (6, _hand_edit_message(rel))
+
+    # Before: with the work tree back at HEAD, the staged edit was overwritten in the index and lost.
+    path.write_text(committed, encoding="utf-8")
+    before, head = snapshot(store_dir), commits(store_dir)
+    r = crm("customer", "edit", cid, "--set", "tier=A")
+    assert r.returncode == 6
+    assert r.stderr == (f"crm: error: {rel} has staged changes (git add); crm will not fold them into its own "
+                        f"commit nor drop them: review them with git diff --cached -- {rel}, commit them (git "
+                        f"commit) or unstage them (git restore --staged -- {rel}), then retry\n")
+    assert (snapshot(store_dir), commits(store_dir)) == (before, head)
+    assert "notes: staged by hand" in run_git(store_dir, "show", f":{rel}")  # still staged
+
+    run_git(store_dir, "restore", "--staged", "--", rel)
+    r = crm("customer", "edit", cid, "--set", "tier=A")
+    assert r.returncode == 0, r.stderr
+
+
 def test_other_uncommitted_files_do_not_block(store_dir: Path, crm: Crm) -> None:
     a, b = _add_customer(crm, "Acme Corp"), _add_customer(crm, "Beta Ltd")
     other = store_dir / "customers" / b[:2] / b / "customer.yaml"
