@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -447,6 +448,32 @@ def test_an_untracked_record_is_not_swept_into_a_commit(store_dir: Path, crm: Cr
     assert run_git(store_dir, "ls-files", "--", str(journal)) == ""
 
 
+def test_a_staged_hand_edit_is_never_folded_into_a_crm_commit(store_dir: Path, crm: Crm) -> None:
+    cid = _add_customer(crm, "Acme Corp")
+    path = store_dir / "customers" / cid[:2] / cid / "customer.yaml"
+    rel = f"customers/{cid[:2]}/{cid}/customer.yaml"
+    committed = path.read_text(encoding="utf-8")
+    path.write_text(committed + "notes: staged by hand\n", encoding="utf-8")
+    run_git(store_dir, "add", rel)
+    r = crm("customer", "edit", cid, "--set", "tier=A")  # staged, same in the work tree: refused as before
+    assert (r.returncode, r.stderr) == (6, _hand_edit_message(rel))
+
+    # Before: with the work tree back at HEAD, the staged edit was overwritten in the index and lost.
+    path.write_text(committed, encoding="utf-8")
+    before, head = snapshot(store_dir), commits(store_dir)
+    r = crm("customer", "edit", cid, "--set", "tier=A")
+    assert r.returncode == 6
+    assert r.stderr == (f"crm: error: {rel} has staged changes (git add); crm will not fold them into its own "
+                        f"commit nor drop them: review them with git diff --cached -- {rel}, commit them (git "
+                        f"commit) or unstage them (git restore --staged -- {rel}), then retry\n")
+    assert (snapshot(store_dir), commits(store_dir)) == (before, head)
+    assert "notes: staged by hand" in run_git(store_dir, "show", f":{rel}")  # still staged
+
+    run_git(store_dir, "restore", "--staged", "--", rel)
+    r = crm("customer", "edit", cid, "--set", "tier=A")
+    assert r.returncode == 0, r.stderr
+
+
 def test_other_uncommitted_files_do_not_block(store_dir: Path, crm: Crm) -> None:
     a, b = _add_customer(crm, "Acme Corp"), _add_customer(crm, "Beta Ltd")
     other = store_dir / "customers" / b[:2] / b / "customer.yaml"
@@ -745,3 +772,128 @@ def test_a_field_over_100_kb_is_refused_on_input_and_reported_by_check(crm, acme
     assert r.returncode == 1
     rel = path.relative_to(store_dir).as_posix()
     assert f"{rel}:2: summary is 195 KB; the limit for one field is 100 KB" in r.stdout
+
+
+# -- done when: one store with every damage --
+
+EVENT = "- {at: '2026-03-02T10:00:00+00:00', kind: call, by: Alice, summary: fine}\n"
+
+
+def _damaged_store(crm: Crm, root: Path, outside: Path) -> list[tuple[str, str]]:
+    """Every damage issue 13 names, at once, in one store; returns (where, what) that check must print."""
+    names = ["Link", "Dir", "Fifo", "Jlink", "Jdir", "Overflow", "Badline", "Dupkey", "Tier", "Bidi", "Big",
+             "Debris", "Conflict", "Mapping", "Mail A", "Mail B", "Year", "Kind", "Alias", "Latin", "Gone",
+             "Misfiled", "Jdebris"]
+    cid = {name: _add(crm, f"{name} Co", "--tier", "B") for name in names}
+    assert crm("log", cid["Jlink"], "call", "fine", "--at", "2026-03-02 10:00").returncode == 0
+    folder = {name: root / "customers" / c[:2] / c for name, c in cid.items()}
+    profile = {name: f / "customer.yaml" for name, f in folder.items()}
+    rel = {name: f"customers/{c[:2]}/{c}" for name, c in cid.items()}
+    outside.write_text("name: Outside\n", encoding="utf-8")
+    expected: list[tuple[str, str]] = []
+
+    def journal_of(name: str, text: str, year: str = "2026") -> str:
+        (folder[name] / "journal").mkdir(exist_ok=True)
+        (folder[name] / "journal" / f"{year}.yaml").write_text(text, encoding="utf-8")
+        return f"{rel[name]}/journal/{year}.yaml"
+
+    # point 1: a tracked .crm (force-added, as a clone would carry it)
+    (root / ".crm").mkdir()
+    (root / ".crm" / "notes").write_text("planted\n", encoding="utf-8")
+    run_git(root, "add", "-f", ".crm")
+    run_git(root, "commit", "-q", "-m", "Track .crm")
+    expected.append((".crm: ", "tracked by git"))
+    # point 2: no symlinks, no special files
+    profile["Link"].unlink()
+    os.symlink(outside, profile["Link"])
+    expected.append((f"{rel['Link']}/customer.yaml: ", "a symlink"))
+    profile["Dir"].unlink()
+    profile["Dir"].mkdir()
+    expected.append((f"{rel['Dir']}/customer.yaml: ", "a folder"))
+    profile["Fifo"].unlink()
+    os.mkfifo(profile["Fifo"])
+    expected.append((f"{rel['Fifo']}/customer.yaml: ", "a FIFO"))
+    jpath = folder["Jlink"] / "journal" / "2026.yaml"
+    jpath.unlink()
+    os.symlink(outside, jpath)
+    expected.append((f"{rel['Jlink']}/journal/2026.yaml: ", "a symlink"))
+    os.symlink(outside.parent, folder["Jdir"] / "journal")
+    expected.append((f"{rel['Jdir']}/journal: ", "a symlink"))
+    os.symlink(folder["Jdir"], root / "customers" / cid["Jdir"][:2] / "zz-linked-0000")
+    expected.append((f"customers/{cid['Jdir'][:2]}/zz-linked-0000: ", "is a symlink"))
+    # point 3: a moment that overflows in UTC, written by hand
+    where = journal_of("Overflow", EVENT.replace("2026-03-02T10:00:00+00:00", "0001-01-01T00:00:00+14:00"), "0001")
+    expected.append((f"{where}:1: ", "out of range"))
+    # point 4: an unparsable line, conflict markers, a mapping, duplicate keys, an invalid profile
+    where = journal_of("Badline", EVENT + "- {at: '2026-03-03T10:00:00+00:00', kind: call} oops\n" + EVENT)
+    expected.append((f"{where}:2: ", "unreadable YAML"))
+    where = journal_of("Conflict", EVENT + "<<<<<<< HEAD\n" + EVENT + "=======\n" + EVENT + ">>>>>>> theirs\n")
+    expected.append((f"{where}:2: ", "conflict markers"))
+    where = journal_of("Mapping", "at: '2026-03-02T10:00:00+00:00'\nkind: call\n")
+    expected.append((f"{where}:1: ", "must be a list"))
+    profile["Dupkey"].write_text(profile["Dupkey"].read_text(encoding="utf-8") + "tier: A\n", encoding="utf-8")
+    expected.append((f"{rel['Dupkey']}/customer.yaml:6: ", "duplicate key 'tier' (first on line 3)"))
+    profile["Tier"].write_text(profile["Tier"].read_text(encoding="utf-8").replace("tier: B", "tier: Z"),
+                               encoding="utf-8")
+    expected.append((f"{rel['Tier']}/customer.yaml:3: ", "tier 'Z'"))
+    # point 8: crash debris next to a profile and a journal
+    (folder["Debris"] / ".customer.yaml.123.tmp").write_text("name: Half\n", encoding="utf-8")
+    expected.append((f"{rel['Debris']}/.customer.yaml.123.tmp: ", "temporary file"))
+    journal_of("Jdebris", EVENT)
+    (folder["Jdebris"] / "journal" / ".2026.yaml.77.tmp").write_text(EVENT, encoding="utf-8")
+    expected.append((f"{rel['Jdebris']}/journal/.2026.yaml.77.tmp: ", "temporary file"))
+    # point 9: an invisible character in a name, a field over 100 KB, written by hand
+    profile["Bidi"].write_text(profile["Bidi"].read_text(encoding="utf-8").replace("name: Bidi Co",
+                                                                                  'name: "Bidi\\u202eCo"'),
+                               encoding="utf-8")
+    expected.append((f"{rel['Bidi']}/customer.yaml:1: ", "invisible characters"))
+    profile["Big"].write_text(profile["Big"].read_text(encoding="utf-8") + "notes: " + "x" * 110_000 + "\n",
+                              encoding="utf-8")
+    expected.append((f"{rel['Big']}/customer.yaml:6: ", "100 KB"))
+    # and the rest check knows: duplicate email, wrong year file, unknown kind, alias, not UTF-8, no profile,
+    # a folder under the wrong shard
+    for name in ("Mail A", "Mail B"):
+        profile[name].write_text(profile[name].read_text(encoding="utf-8") + "email: same@x.example\n",
+                                 encoding="utf-8")
+    expected.append((f"{rel['Mail B']}/customer.yaml:6: ", "duplicate email same@x.example"))
+    where = journal_of("Year", EVENT, "2025")
+    expected.append((f"{where}:1: ", "filed in 2025.yaml"))
+    where = journal_of("Kind", EVENT + EVENT.replace("kind: call", "kind: telepathy"))
+    expected.append((f"{where}:2: ", "kind 'telepathy'"))
+    where = journal_of("Alias", "- &a {at: '2026-03-02T10:00:00+00:00', kind: call, by: Alice, summary: x}\n- *a\n")
+    expected.append((f"{where}:2: ", "aliases"))
+    profile["Latin"].write_bytes(profile["Latin"].read_bytes() + "notes: caf\u00e9\n".encode("latin-1"))
+    expected.append((f"{rel['Latin']}/customer.yaml: ", "not UTF-8"))
+    profile["Gone"].unlink()
+    expected.append((f"{rel['Gone']}: ", "customer.yaml is missing"))
+    misfiled = root / "customers" / "zz" / cid["Misfiled"]
+    misfiled.parent.mkdir()
+    folder["Misfiled"].rename(misfiled)
+    journal_of_misfiled = misfiled / "journal"
+    journal_of_misfiled.mkdir()
+    (journal_of_misfiled / "2026.yaml").write_text("- {at: x} oops\n", encoding="utf-8")
+    expected.append((f"customers/zz/{cid['Misfiled']}: ", "filed under zz/"))
+    expected.append((f"customers/zz/{cid['Misfiled']}/journal/2026.yaml:1: ", "unreadable YAML"))
+    return expected
+
+
+def test_check_names_every_damage_of_one_store_with_path_and_line(crm: Crm, store_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    expected = _damaged_store(crm, store_dir, tmp_path / "outside.yaml")
+    r = crm("check")
+    assert r.returncode == 1, r.stderr
+    lines = r.stdout.splitlines()
+    missing = [(where, what) for where, what in expected
+               if not any(line.startswith(where) and what in line for line in lines)]
+    assert missing == [], "\n".join(lines)  # every damage, each at its path[:line], none hiding another
+    assert r.stderr == f"{len(lines)} problems found\n"
+
+    r = crm("check", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    listed = {f"{p['path']}:{p['line']}: " if p["line"] else f"{p['path']}: " for p in json.loads(r.stdout)}
+    assert listed == {line[:line.index(": ") + 2] for line in lines}  # the same places as the text
+
+    r = crm("check", "--all")  # from scratch, in two processes: the same list
+    assert (r.returncode, r.stdout.splitlines()) == (1, lines)
+    assert not (store_dir / "customers" / "zz" / "zz-linked-0000" / "customer.yaml").is_symlink()
+    assert (tmp_path / "outside.yaml").read_text(encoding="utf-8") == "name: Outside\n"  # never written through

@@ -129,7 +129,7 @@ def test_slugify(name: str, slug: str) -> None:
 
 def test_new_ids() -> None:
     made = {ids.new_customer_id("深圳市基石协作科技有限公司") for _ in range(50)}
-    assert len(made) == 50
+    assert len(made) >= 45  # random 4-character suffixes (32**4): a clash or two is possible, not many
     for cid in made:
         slug, suffix = cid.rsplit("-", 1)
         assert cid.startswith("shen-zhen") and len(suffix) == 4 and set(suffix) <= set(ids.ALPHABET)

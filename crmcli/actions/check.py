@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import re
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,13 +31,14 @@ from crmcli.domain import ids
 from crmcli.domain.customer import check_timestamp, oversized, validate_customer
 from crmcli.errors import CrmError, Problem
 from crmcli.store.files import atomic_write
-from crmcli.store.paths import CUSTOMERS, STATE_DIR
+from crmcli.store.paths import CUSTOMERS, STATE_DIR, not_regular
 from crmcli.store.store import Store
 
 CONFLICT_RE = yamlio.CONFLICT_RE
 CACHE_NAME = "check-cache.marshal"
-CACHE_FORMAT = 2  # 2: oversized fields, timestamps that overflow, duplicate keys
+CACHE_FORMAT = 3  # 2: oversized fields, overflowing times, duplicate keys; 3: email keys, temp files
 RACY_SECONDS = 2.0
+TEMP_RE = re.compile(r"^\..+\.\d+\.tmp$")  # what an atomic write leaves when killed before its rename
 PARALLEL_FROM = 400  # customers to (re)read before a second process pays for itself
 
 
@@ -61,7 +64,7 @@ class CustomerResult:
     """The outcome of checking one folder: what is wrong, and the emails it holds (for store-wide checks)."""
 
     problems: list[Problem]
-    emails: list[tuple[str, str, int | None]]  # (email, rel path, line)
+    emails: list[tuple[str, str, tuple]]  # (email, rel path, keys): the line is found only when shown
 
 
 def _read(store: Store, path: Path, problems: list[Problem]) -> Loaded | None:
@@ -138,24 +141,51 @@ def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
                                                f"(one of: {', '.join(known)})")
 
 
-def _emails(store: Store, f: Folder) -> list[tuple[str, str, int | None]]:
-    """Every email of the profile and its contacts, with where it stands."""
+def _emails(store: Store, f: Folder) -> list[tuple[str, str, tuple]]:
+    """Every email of the profile and its contacts, with where it stands (keys, not lines: most are never shown)."""
     loaded = f.customer
     if loaded is None or not isinstance(loaded.data, dict):
         return []
     data = loaded.data
     rel = store.rel(loaded.path)
-    found: list[tuple[str, str, int | None]] = []
+    found: list[tuple[str, str, tuple]] = []
     if isinstance(data.get("email"), str):
-        found.append((data["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("email",))))
+        found.append((data["email"].strip().lower(), rel, ("email",)))
     contacts = data.get("contacts")
     for i, c in enumerate(contacts if isinstance(contacts, list) else []):
         if isinstance(c, dict) and isinstance(c.get("email"), str):
-            found.append((c["email"].strip().lower(), rel, yamlio.key_line(loaded.text, ("contacts", i, "email"))))
+            found.append((c["email"].strip().lower(), rel, ("contacts", i, "email")))
     return found
 
 
 CUSTOMER_CHECKS: list[Callable[[Store, Folder], Iterator[Problem]]] = [check_profile, check_journals]
+
+
+def _journal_files(store: Store, folder: Path, problems: list[Problem]) -> list[Path]:
+    """The journals of the folder as it stands on disk (even misfiled), and any debris of a write cut short.
+
+    A ``journal`` that is not a real folder is reported, never followed, and the other checks go on.
+    """
+    journal = folder / "journal"
+    for where in (folder, journal):
+        try:
+            names = sorted(os.listdir(where)) if where == folder or stat.S_ISDIR(os.lstat(where).st_mode) else []
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            if TEMP_RE.match(name):
+                rel = store.rel(where / name)
+                problems.append(Problem(rel, None, f"temporary file left by an interrupted write; the record "
+                                                   f"beside it is intact: delete it (rm {rel})"))
+    try:
+        mode = os.lstat(journal).st_mode
+    except FileNotFoundError:
+        return []
+    if not stat.S_ISDIR(mode):
+        problems.append(Problem(store.rel(journal), None, not_regular(store.rel(journal), mode, folder=True)
+                                .split(": ", 1)[-1]))
+        return []
+    return sorted(journal / n for n in os.listdir(journal) if n.endswith(".yaml"))
 
 
 def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
@@ -168,7 +198,7 @@ def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
                                 "or remove the folder"))
         return CustomerResult(problems, [])
     f.customer = _read(store, path, problems)
-    for jpath in store.journal_files(cid):
+    for jpath in _journal_files(store, folder, problems):
         loaded = _read(store, jpath, problems)
         if loaded is not None:
             f.journals.append(loaded)
@@ -177,13 +207,21 @@ def check_customer(store: Store, cid: str, folder: Path) -> CustomerResult:
     return CustomerResult(problems, _emails(store, f))
 
 
+def _key_line(store: Store, rel: str, keys: tuple) -> int | None:
+    try:
+        return yamlio.key_line(store.read_text(Path(rel)), keys)  # rel: relative to the current directory
+    except (CrmError, OSError):
+        return None
+
+
 def check_duplicate_emails(store: Store, results: dict[str, CustomerResult]) -> Iterator[Problem]:
     first: dict[str, tuple[str, str]] = {}  # email -> (cid, rel path) of the first customer holding it
     for cid, result in results.items():
-        for email, rel, line in result.emails:
+        for email, rel, keys in result.emails:
             holder = first.setdefault(email, (cid, rel))
             if holder[0] != cid:
-                yield Problem(rel, line, f"duplicate email {email} (also in {holder[1]}); keep it on one customer")
+                yield Problem(rel, _key_line(store, rel, keys),
+                              f"duplicate email {email} (also in {holder[1]}); keep it on one customer")
 
 
 STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem]]] = [check_duplicate_emails]

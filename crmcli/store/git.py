@@ -234,6 +234,25 @@ def head_blob_ids(top: Path, paths: Sequence[str]) -> list[str | None]:
     return [blobs.get(p) for p in paths]
 
 
+def staged_paths(top: Path, paths: Sequence[str]) -> set[str]:
+    """Those of ``paths`` whose index entry differs from HEAD (changes staged with ``git add``), in one git call.
+
+    Only the index is compared with HEAD's tree (``diff-index --cached``): no file is read or stat'ed.
+    """
+    if not paths:
+        return set()
+    scopes = sorted({_scope(p) for p in paths})
+    spec = ["--", *scopes] if len(scopes) <= 256 else []
+    proc = run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=top, check=False)
+    if proc.returncode == 0:
+        args = ["diff-index", "--cached", "--name-only", "--no-renames", "-z", "HEAD", *spec]
+    else:
+        args = ["ls-files", "--cached", "-z", *spec]  # unborn branch: anything in the index is staged
+    out = run(["--literal-pathspecs", *args], cwd=top).stdout
+    listed = {name.decode("utf-8", "surrogateescape") for name in out.split(b"\0") if name}
+    return listed.intersection(paths)
+
+
 def _scope(path: str) -> str:
     """The folder to list for ``path``: its shard (``customers/ab``) for records, else the path."""
     parts = path.split("/")

@@ -154,7 +154,7 @@ class Transaction:
         self._close_manifest()
 
     def _refuse_hand_edits(self, top: Path, changed: list[Path], rels: list[str]) -> None:
-        """Refuse to fold uncommitted edits of a file into this command's commit (one git call).
+        """Refuse to fold uncommitted edits of a file into this command's commit (two git calls).
 
         A file this command rewrote must have been exactly as committed in HEAD before it touched
         it; otherwise the commit (and a later ``crm undo``) would swallow the hand edit.
@@ -169,6 +169,14 @@ class Transaction:
             raise GitError(f"{rel} {what}; crm will not fold them into its own commit: review them with "
                            f"git diff -- {rel} (or git status), commit them (git add {rel} && git commit) "
                            f"or discard them (git checkout -- {rel}), then retry")
+        # The work tree is as committed; the index must be too, or refreshing it would drop a staged edit.
+        staged = git.staged_paths(top, rels)
+        for path, rel_top in zip(changed, rels, strict=True):
+            if rel_top in staged:
+                rel = self.store.rel(path)
+                raise GitError(f"{rel} has staged changes (git add); crm will not fold them into its own commit "
+                               f"nor drop them: review them with git diff --cached -- {rel}, commit them (git "
+                               f"commit) or unstage them (git restore --staged -- {rel}), then retry")
 
     def _close_manifest(self) -> None:
         if self._manifest is not None:
