@@ -26,7 +26,10 @@ from crmcli.store import Entry, Store
 MATCHES = ("email", "name", "external-id")
 ON_DUPLICATE = ("skip", "update", "error")
 # order in which the sheets of one workbook are imported (customers before what refers to them)
-KIND_ORDER = ["customers", "contacts", "opps", "orders", "contracts", "interactions", "tickets", "tasks", "surveys"]
+# history (every event of each deal and ticket, opening included) comes before the opps and tickets sheets, whose
+# rows then find their deal or ticket already made, exactly, from its events
+KIND_ORDER = ["customers", "contacts", "history", "opps", "orders", "contracts", "interactions", "tickets", "tasks",
+              "surveys"]
 _SPLIT_TAGS = re.compile(r"[,;，；、|]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CRM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-z]{4}$")
@@ -372,6 +375,7 @@ class Planner:
         self.user = store.user()
         self.created_by_row: dict[str, str] = {}  # cid -> "row N" of the row that created it
         self.local_ids: dict[str, set[str]] = {}
+        self.from_history: set[tuple[str, str]] = set()  # (customer, deal/ticket id) opened by a history row
 
     # working copies ------------------------------------------------------------------------------
     def editable(self, cid: str) -> Customer:
@@ -398,7 +402,10 @@ class Planner:
         counts = self.plan.count(source.kind)
         mapping = source.mapping
         guarded = source.unit == "row"  # json and vcard are written without the formula guard
-        for number, cells in source.table.rows:
+        rows = source.table.rows
+        if source.kind == "history":
+            rows = _in_time_order(rows, mapping)
+        for number, cells in rows:
             values: dict[str, Any] = {}
             for i, fld in mapping.fields.items():
                 v = _clean(cells[i], guarded) if i < len(cells) else None
@@ -797,6 +804,10 @@ class Planner:
             raise BadValue("stage", f"{stage!r} is not a stage; use one of: {', '.join(stages)}")
         stage = match[0]
         wanted = (_text(v.get("id")) or "").lower() or None
+        if wanted and (cid, wanted) in self.from_history:
+            return ""  # made from its events by the history sheet of this file
+        if wanted and wanted in self._ids(cid, "opp"):
+            return self._duplicate(f"deal {wanted} is already at {cid}")
         if self._seen(cid, ("opp.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
                       {"id": wanted, "title": title}):
             return self._duplicate(f"deal {wanted or title!r} is already at {cid}")
@@ -941,6 +952,10 @@ class Planner:
         channel = choice("channel", service.channels(config), None)
         status = choice("status", service.STATUSES, "open")
         wanted = (_text(v.get("id")) or "").lower() or None
+        if wanted and (cid, wanted) in self.from_history:
+            return ""  # made from its events by the history sheet of this file
+        if wanted and wanted in self._ids(cid, "tkt"):
+            return self._duplicate(f"ticket {wanted} is already at {cid}")
         if self._seen(cid, ("ticket.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
                       {"id": wanted, "title": title}):
             return self._duplicate(f"ticket {wanted or title!r} is already at {cid}")
@@ -957,6 +972,93 @@ class Planner:
             self._validate_event(e)
         self.plan.events += [(cid, e) for e in new]
         return "created"
+
+    def row_history(self, v: dict[str, Any], source: Source, number: int) -> str:
+        """One event of a deal or ticket, replayed exactly (rows come in time order, see ``_in_time_order``)."""
+        from crmcli import sales
+        from crmcli.events import load_all
+
+        cid = self._customer_ref(v)
+        kind = (_text(v.get("kind")) or "").lower()
+        if not kind.startswith(HISTORY_KINDS) or kind not in load_all():
+            raise BadValue("kind", f"{kind!r} is not a deal or ticket event (like opp.open, opp.stage, "
+                                   "ticket.comment, ticket.close)")
+        prefix, ref_key, noun = ("opp", "opp", "deal") if kind.startswith("opp.") else ("tkt", "ticket", "ticket")
+        lid = (_text(v.get("id")) or "").lower()
+        if not _LOCAL[prefix].match(lid):
+            raise BadValue("id", f"{lid!r} is not a {noun} id (like {prefix}-9x2m)")
+        at = _moment("at", v.get("at"))
+        if at is None:
+            raise BadValue("at", "no time; say when it happened (like 2026-11-20 14:30)")
+        fields = _history_fields(v.get("fields"))
+        if prefix == "opp":  # stage names match as on the opps sheet: case-insensitively
+            stages = sales.stage_names(self.store.config)
+            for key in ("stage", "from", "to"):
+                if isinstance(fields.get(key), str):
+                    hits = [st for st in stages if st.casefold() == fields[key].casefold()]
+                    if not hits:
+                        raise BadValue("fields", f"{key} {fields[key]!r} is not a stage; use one of: "
+                                                 f"{', '.join(stages)}")
+                    fields[key] = hits[0]
+        opening = kind.endswith(".open")
+        entry = {"at": at, "kind": kind, ("id" if opening else ref_key): lid, "by": _text(v.get("by")) or self.user,
+                 **fields}
+        used = self._ids(cid, prefix)
+        if opening and lid in used:
+            return self._duplicate(f"{noun} {lid} is already at {cid}")
+        if not opening and lid not in used:
+            raise BadValue("id", f"no {noun} {lid} at {cid} in the store or this file; the history needs its "
+                                 f"{kind.split('.')[0]}.open row")
+        if not opening and self._seen(cid, (kind,), lambda e: (e.get(ref_key), dates_key(e.get("at"))), entry):
+            return self._duplicate(f"{kind} of {lid} at {at[:16]} is already in {cid}'s journal")
+        self._validate_event(entry, {k: "fields" for k in fields})
+        if opening:
+            used.add(lid)
+            self.from_history.add((cid, lid))
+        self.plan.events.append((cid, entry))
+        return "created"
+
+
+HISTORY_KINDS = ("opp.", "ticket.")
+_HISTORY_OWN_COLUMNS = ("at", "kind", "by", "id", "opp", "ticket")
+
+
+def _history_fields(raw: Any) -> dict[str, Any]:
+    """The ``fields`` cell of a history row: a JSON object of the event's other fields."""
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        fields = dict(raw)
+    else:
+        try:
+            fields = json.loads(str(raw))
+        except ValueError:
+            raise BadValue("fields", f"{_text(raw)!r} is not a JSON object (like {{\"from\": \"lead\", "
+                                     "\"to\": \"proposal\"}})") from None
+        if not isinstance(fields, dict):
+            raise BadValue("fields", "must be a JSON object of the event's fields")
+    own = [k for k in _HISTORY_OWN_COLUMNS if k in fields]
+    if own:
+        raise BadValue("fields", f"{own[0]} has its own column; leave it out of fields")
+    return fields
+
+
+def _in_time_order(rows: list[tuple[int, list[Any]]], mapping: Mapping) -> list[tuple[int, list[Any]]]:
+    """History rows oldest first (file order among equal times); rows without a readable time stay first,
+    so that their problem is reported."""
+    column = next((i for i, f in mapping.fields.items() if f == "at"), None)
+    if column is None:
+        return rows
+
+    def key(row: tuple[int, list[Any]]) -> float:
+        cells = row[1]
+        try:
+            at = _moment("at", _clean(cells[column]) if column < len(cells) else None)
+            return dates.parse_iso(at).timestamp() if at else float("-inf")
+        except (BadValue, dates.DateError):
+            return float("-inf")
+
+    return sorted(rows, key=key)
 
 
 def dates_key(value: Any) -> str:
