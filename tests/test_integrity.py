@@ -832,6 +832,10 @@ def _round_trip(crm: Crm, store_dir: Path, tmp_path: Path, cid: str, ids: list[s
         r = crm("import", str(path), *(["--kind", kind] if kind else []), cwd=target,
                 env={**_NOW, "CRM_AUTHOR": "Carol Import <carol@example.com>"})
         assert r.returncode == 0, r.stderr
+    if fmt != "csv":  # each opening counts with its deals or tickets; the events after it as history
+        assert commits(target)[0].startswith(f"Import 1 customers, 3 opps, 2 tickets, 12 history from all.{fmt}")
+    else:
+        assert commits(target)[0].startswith("Import 3 opps, 2 tickets, 12 history from history.csv")
     # before: the opening stamped at import time by the importer, no stage changes, comments or status changes
     assert _journal_events(target) == _journal_events(store_dir), fmt
     assert _views(target, cid, ids) == _views(store_dir, cid, ids), fmt

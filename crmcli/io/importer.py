@@ -424,6 +424,8 @@ class Planner:
                 self._bad(source, number, cells, None, str(exc))
                 counts.invalid += 1
                 continue
+            if outcome == "counted":
+                continue  # a history opening (counted with its deals or tickets) or a row it made already
             if outcome == "created":
                 counts.created += 1
             elif outcome == "updated":
@@ -805,7 +807,7 @@ class Planner:
         stage = match[0]
         wanted = (_text(v.get("id")) or "").lower() or None
         if wanted and (cid, wanted) in self.from_history:
-            return ""  # made from its events by the history sheet of this file
+            return "counted"  # made from its events by the history sheet of this file
         if wanted and wanted in self._ids(cid, "opp"):
             return self._duplicate(f"deal {wanted} is already at {cid}")
         if self._seen(cid, ("opp.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
@@ -953,7 +955,7 @@ class Planner:
         status = choice("status", service.STATUSES, "open")
         wanted = (_text(v.get("id")) or "").lower() or None
         if wanted and (cid, wanted) in self.from_history:
-            return ""  # made from its events by the history sheet of this file
+            return "counted"  # made from its events by the history sheet of this file
         if wanted and wanted in self._ids(cid, "tkt"):
             return self._duplicate(f"ticket {wanted} is already at {cid}")
         if self._seen(cid, ("ticket.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
@@ -1012,11 +1014,13 @@ class Planner:
         if not opening and self._seen(cid, (kind,), lambda e: (e.get(ref_key), dates_key(e.get("at"))), entry):
             return self._duplicate(f"{kind} of {lid} at {at[:16]} is already in {cid}'s journal")
         self._validate_event(entry, {k: "fields" for k in fields})
-        if opening:
-            used.add(lid)
-            self.from_history.add((cid, lid))
         self.plan.events.append((cid, entry))
-        return "created"
+        if not opening:
+            return "created"
+        used.add(lid)
+        self.from_history.add((cid, lid))
+        self.plan.count("opps" if prefix == "opp" else "tickets").created += 1  # a new deal or ticket
+        return "counted"
 
 
 HISTORY_KINDS = ("opp.", "ticket.")
@@ -1080,6 +1084,10 @@ def plan_import(store: Store, path: Path, *, kind: str | None = None, sheet: str
     planner = Planner(store, plan, Options(match, on_duplicate, skip_invalid))
     for source in plan.sources:
         planner.run(source)
+    # counts in the order of the sheets, the history's own events (after their openings) last
+    order = [k for k in dict.fromkeys(s.kind for s in plan.sources) if k != "history"]
+    plan.counts = dict(sorted(plan.counts.items(), key=lambda kc: (kc[0] == "history", order.index(kc[0])
+                                                                   if kc[0] in order else len(order))))
     return plan
 
 
