@@ -11,6 +11,7 @@ import copy
 import datetime as _dt
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -376,6 +377,8 @@ class Planner:
         self.created_by_row: dict[str, str] = {}  # cid -> "row N" of the row that created it
         self.local_ids: dict[str, set[str]] = {}
         self.from_history: set[tuple[str, str]] = set()  # (customer, deal/ticket id) opened by a history row
+        self.history_index: dict[str, Counter[tuple[str, str]]] = {}  # deal and ticket events in the store
+        self.history_used: dict[tuple[str, tuple[str, str]], int] = {}  # of those, matched by rows of the file
 
     # working copies ------------------------------------------------------------------------------
     def editable(self, cid: str) -> Customer:
@@ -1011,7 +1014,7 @@ class Planner:
         if not opening and lid not in used:
             raise BadValue("id", f"no {noun} {lid} at {cid} in the store or this file; the history needs its "
                                  f"{kind.split('.')[0]}.open row")
-        if not opening and self._seen(cid, (kind,), lambda e: (e.get(ref_key), dates_key(e.get("at"))), entry):
+        if not opening and self._already_there(cid, entry):
             return self._duplicate(f"{kind} of {lid} at {at[:16]} is already in {cid}'s journal")
         self._validate_event(entry, {k: "fields" for k in fields})
         self.plan.events.append((cid, entry))
@@ -1021,6 +1024,24 @@ class Planner:
         self.from_history.add((cid, lid))
         self.plan.count("opps" if prefix == "opp" else "tickets").created += 1  # a new deal or ticket
         return "counted"
+
+    def _already_there(self, cid: str, entry: dict) -> bool:
+        """True when the store has this very event (same fields, same moment) more often than the rows of this
+        file before it: two equal events in one second (two stage steps) both come back, and only once."""
+        if cid not in self.history_index:
+            self.history_index[cid] = Counter(_event_key(e.data) for e in self.pool.journal(cid)
+                                              if str(e.kind).startswith(HISTORY_KINDS))
+        key = _event_key(entry)
+        used = self.history_used.get((cid, key), 0)
+        if used < self.history_index[cid][key]:
+            self.history_used[(cid, key)] = used + 1
+            return True
+        return False
+
+
+def _event_key(data: dict) -> tuple[str, str]:
+    rest = {k: v for k, v in data.items() if k != "at"}
+    return dates_key(data.get("at")), json.dumps(rest, sort_keys=True, ensure_ascii=False, default=str)
 
 
 HISTORY_KINDS = ("opp.", "ticket.")
