@@ -908,6 +908,16 @@ def test_a_history_row_of_an_unknown_deal_is_refused_with_its_row(crm: Crm, stor
     assert (f"history.csv:row 3, column id: no deal opp-bbbb at {cid} in the store or this file; the history needs "
             "its opp.open row") in r.stderr
     assert "history.csv:row 4, column fields: to 'wonn' is not a stage; use one of:" in r.stderr
+    f2 = tmp_path / "nested.json"  # the file is data: no nested values, no odd field names
+    f2.write_text(json.dumps({"history": [
+        {"customer": cid, "id": "opp-cccc", "at": "2026-09-02T10:00:00+08:00", "kind": "opp.open", "by": "Alice",
+         "fields": {"title": ["a", "b"], "amount": 1, "stage": "lead"}},
+        {"customer": cid, "id": "opp-dddd", "at": "2026-09-02T10:00:00+08:00", "kind": "opp.open", "by": "Alice",
+         "fields": {"title": "x", "amount": 1, "stage": "lead", "Bad Key": 1}}]}), encoding="utf-8")
+    r = crm("import", str(f2))
+    assert r.returncode == 4, r.stderr
+    assert "nested.json:record 1, column fields: title must be text, a number, true or false" in r.stderr
+    assert "nested.json:record 2, column fields: 'Bad Key' is not a field name" in r.stderr
     assert snapshot(store_dir) == before
     # fixed: stage names match case-insensitively, as on the opps sheet
     f.write_text("\n".join(f.read_text(encoding="utf-8").splitlines()[:2] + [

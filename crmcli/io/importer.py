@@ -23,6 +23,7 @@ from crmcli.io.csvio import Table, cell_text, read_csv, unneutralize
 from crmcli.io.mapping import IMPORT_KINDS, Mapping, auto_map, parse_map_options
 from crmcli.model import PERIOD_RE, Customer, normalize_name, validate_contact, validate_customer
 from crmcli.store import Entry, Store
+from crmcli.tables import HISTORY_KINDS
 
 MATCHES = ("email", "name", "external-id")
 ON_DUPLICATE = ("skip", "update", "error")
@@ -1043,8 +1044,6 @@ def _event_key(data: dict) -> tuple[str, str]:
     rest = {k: v for k, v in data.items() if k != "at"}
     return dates_key(data.get("at")), json.dumps(rest, sort_keys=True, ensure_ascii=False, default=str)
 
-
-HISTORY_KINDS = ("opp.", "ticket.")
 _HISTORY_OWN_COLUMNS = ("at", "kind", "by", "id", "opp", "ticket")
 
 
@@ -1065,6 +1064,12 @@ def _history_fields(raw: Any) -> dict[str, Any]:
     own = [k for k in _HISTORY_OWN_COLUMNS if k in fields]
     if own:
         raise BadValue("fields", f"{own[0]} has its own column; leave it out of fields")
+    for key, value in fields.items():  # the file is data: plain names and plain values only
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key):
+            raise BadValue("fields", f"{key!r} is not a field name (lower-case letters, digits and _)")
+        inner = value.values() if key == "changes" and isinstance(value, dict) else [value]
+        if any(v is not None and not isinstance(v, (str, int, float, bool)) for v in inner):
+            raise BadValue("fields", f"{key} must be text, a number, true or false")
     return fields
 
 
