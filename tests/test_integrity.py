@@ -291,7 +291,7 @@ def test_contracts_surveys_and_tasks_round_trip(crm, store_dir: Path, tmp_path: 
 
 # property: generated stores, export -> import into an empty store -> export gives the same bytes (csv, json)
 # and the same cell values (xlsx); the kinds that round-trip exactly
-ROUND_TRIP_KINDS = ["customers", "contacts", "interactions"]
+ROUND_TRIP_KINDS = ["customers", "contacts", "interactions", "history"]
 _text = st.text(alphabet=st.sampled_from(list("abcXYZ 李娜=+-@'\",;")), min_size=1, max_size=12).map(str.strip) \
     .filter(lambda s: s != "" and not s.startswith("-"))
 _person = st.text(alphabet=st.sampled_from(list("abcXYZ 李娜=+'")), min_size=1, max_size=8).map(str.strip) \
@@ -301,6 +301,9 @@ _customer = st.fixed_dictionaries({
     "tag": st.sampled_from([None, "saas", "vip"]),
     "contacts": st.lists(_person, max_size=2, unique=True),
     "calls": st.lists(st.tuples(st.integers(1, 28), _text), max_size=1),
+    # a deal moved 0-3 stages and a ticket with a comment (their history round-trips too)
+    "deal": st.one_of(st.none(), st.tuples(_text, st.integers(0, 3))),
+    "ticket": st.one_of(st.none(), st.tuples(_text, _text)),
 })
 
 
@@ -333,6 +336,21 @@ def _build(root: Path, customers: list[dict]) -> None:
         cid = r.stdout.strip()
         for day, summary in c["calls"]:
             r = _run_in(root, "log", cid, "call", summary, "--at", f"2026-10-{day:02d} 10:00")
+            assert r.returncode == 0, r.stderr
+        if c["deal"]:
+            title, moves = c["deal"]
+            r = _run_in(root, "opp", "add", cid, "--amount", "100", "--", title)
+            assert r.returncode == 0, r.stderr
+            deal = _local_id("opp", r.stdout + r.stderr)
+            for _ in range(moves):
+                r = _run_in(root, "opp", "advance", f"{cid}/{deal}")
+                assert r.returncode == 0, r.stderr
+        if c["ticket"]:
+            title, comment = c["ticket"]
+            r = _run_in(root, "ticket", "open", cid, "--", title)
+            assert r.returncode == 0, r.stderr
+            ticket = _local_id("tkt", r.stdout + r.stderr)
+            r = _run_in(root, "ticket", "comment", f"{cid}/{ticket}", "--", comment)
             assert r.returncode == 0, r.stderr
 
 
@@ -897,3 +915,166 @@ def test_check_names_every_damage_of_one_store_with_path_and_line(crm: Crm, stor
     assert (r.returncode, r.stdout.splitlines()) == (1, lines)
     assert not (store_dir / "customers" / "zz" / "zz-linked-0000" / "customer.yaml").is_symlink()
     assert (tmp_path / "outside.yaml").read_text(encoding="utf-8") == "name: Outside\n"  # never written through
+# -- point 7: deal and ticket history --------------------------------------------------------------------------------
+_NOW = {"CRM_NOW": "2026-11-01T09:00:00+08:00"}
+
+
+def _at(crm: Crm, when: str, *args: str, who: str = "Alice Example <alice@example.com>") -> str:
+    r = crm(*args, env={"CRM_NOW": when, "CRM_AUTHOR": who})
+    assert r.returncode == 0, r.stderr
+    return r.stdout + r.stderr
+
+
+def _local_id(prefix: str, text: str) -> str:
+    m = re.search(prefix + r"-[0-9a-z]{4,}", text)
+    assert m, text
+    return m[0]
+
+
+def _deals_and_tickets(crm: Crm) -> tuple[str, list[str]]:
+    """A customer with a won deal (three stages, a close-date and amount change, two people), a lost one, an open
+    one, a closed ticket (comments, an internal note, status changes, resolution, CSAT) and an open ticket.
+    Commands run at times out of order, so the journal is not in time order."""
+    cid = _at(crm, "2026-09-01T09:00:00+08:00", "customer", "add", "Acme Corp").splitlines()[0].strip()
+    won = _local_id("opp", _at(crm, "2026-09-02T10:00:00+08:00", "opp", "add", cid, "ERP rollout", "--amount",
+                               "120000", "--close", "2026-12-31"))
+    _at(crm, "2026-09-10T10:00:00+08:00", "opp", "advance", won)
+    _at(crm, "2026-09-20T11:00:00+08:00", "opp", "advance", won, "negotiation", who="Bob Example <bob@example.com>")
+    _at(crm, "2026-09-21T11:00:00+08:00", "opp", "edit", won, "--set", "close=2027-01-31", "--set", "amount=130000")
+    _at(crm, "2026-10-05T16:00:00+08:00", "opp", "win", won)
+    lost = _local_id("opp", _at(crm, "2026-09-03T10:00:00+08:00", "opp", "add", cid, "Support plan", "--amount",
+                                "5000"))
+    _at(crm, "2026-09-15T10:00:00+08:00", "opp", "lose", lost, "--reason", "Went with a competitor")
+    open_deal = _local_id("opp", _at(crm, "2026-10-10T10:00:00+08:00", "opp", "add", cid, "=Training", "--amount",
+                                     "800", "--close", "2026-11-30"))
+    _at(crm, "2026-10-12T10:00:00+08:00", "opp", "advance", open_deal)
+    _at(crm, "2026-10-12T10:00:00+08:00", "opp", "advance", open_deal)  # two equal-looking steps in one second
+    closed = _local_id("tkt", _at(crm, "2026-10-01T09:00:00+08:00", "ticket", "open", cid, "Login fails",
+                                  "--priority", "high", "--category", "bug", "-m", "Since the update"))
+    _at(crm, "2026-10-01T10:30:00+08:00", "ticket", "comment", closed, "Reproduced; fix on the way",
+        who="Bob Example <bob@example.com>")
+    _at(crm, "2026-10-01T11:00:00+08:00", "ticket", "comment", closed, "Check the SSO config", "--internal")
+    _at(crm, "2026-10-01T12:00:00+08:00", "ticket", "status", closed, "in-progress")
+    _at(crm, "2026-10-02T12:00:00+08:00", "ticket", "status", closed, "resolved")
+    _at(crm, "2026-10-03T09:00:00+08:00", "ticket", "close", closed, "--resolution", "Config fixed", "--csat", "5")
+    waiting = _local_id("tkt", _at(crm, "2026-10-04T09:00:00+08:00", "ticket", "open", cid, "Invoice question"))
+    _at(crm, "2026-10-04T09:30:00+08:00", "ticket", "comment", waiting, "+Sent the copy")
+    return cid, [won, lost, open_deal, closed, waiting]
+
+
+def _views(root: Path, cid: str, ids: list[str]) -> dict[str, str]:
+    """What a user sees of the deals and tickets: each one shown, the timeline, the pipeline and service reports."""
+    import os
+
+    env = {**os.environ, **_NOW}
+    out = {}
+    commands = [["opp" if i.startswith("opp-") else "ticket", "show", f"{cid}/{i}", "--format", "json"] for i in ids]
+    commands += [["timeline", "--all", "--format", "json"], ["opp", "list", "--format", "json"],
+                 ["ticket", "list", "--format", "json"], ["report", "pipeline", "--format", "json"],
+                 ["report", "service", "--format", "json"]]
+    for args in commands:
+        r = subprocess.run([sys.executable, "-m", "crmcli", *args], cwd=root, capture_output=True, text=True,
+                           env=env, timeout=120)
+        assert r.returncode == 0, (args, r.stderr)
+        out[" ".join(args)] = r.stdout
+    return out
+
+
+def _journal_events(root: Path) -> list[str]:
+    return sorted(line for f in root.glob("customers/*/*/journal/*.yaml")
+                  for line in f.read_text(encoding="utf-8").splitlines() if ".open" in line or "kind: opp." in line
+                  or "kind: ticket." in line)
+
+
+def _round_trip(crm: Crm, store_dir: Path, tmp_path: Path, cid: str, ids: list[str], fmt: str) -> None:
+    if fmt == "csv":  # one kind a file: the customers first, then the history; the opps and tickets rows add nothing
+        files: list[tuple[Path, str | None]] = []
+        for kind in ("customers", "history", "opps", "tickets"):
+            files.append((tmp_path / f"{kind}.csv", kind))
+            assert crm("export", "--kind", kind, "-o", str(files[-1][0]), env=_NOW).returncode == 0
+        assert "opp.stage" in (tmp_path / "history.csv").read_text(encoding="utf-8")
+    else:
+        files = [(tmp_path / f"all.{fmt}", None)]
+        assert crm("export", "-o", str(files[0][0]), env=_NOW).returncode == 0
+    target = _init(tmp_path / f"target-{fmt}")
+    for path, kind in files:
+        r = crm("import", str(path), *(["--kind", kind] if kind else []), cwd=target,
+                env={**_NOW, "CRM_AUTHOR": "Carol Import <carol@example.com>"})
+        assert r.returncode == 0, r.stderr
+    if fmt != "csv":  # each opening counts with its deals or tickets; the events after it as history
+        assert commits(target)[0].startswith(f"Import 1 customers, 3 opps, 2 tickets, 13 history from all.{fmt}")
+    else:
+        assert commits(target)[0].startswith("Import 3 opps, 2 tickets, 13 history from history.csv")
+    # before: the opening stamped at import time by the importer, no stage changes, comments or status changes
+    assert _journal_events(target) == _journal_events(store_dir), fmt
+    assert _views(target, cid, ids) == _views(store_dir, cid, ids), fmt
+    # a second import adds nothing
+    head = commits(target)
+    for path, kind in files:
+        r = crm("import", str(path), *(["--kind", kind] if kind else []), cwd=target, env=_NOW)
+        assert r.returncode == 0 and "Nothing to import" in r.stderr, r.stderr
+    assert commits(target) == head
+    # export -> import -> export: the same bytes
+    if fmt != "xlsx":
+        for path, kind in files:
+            again = tmp_path / f"again-{path.name}"
+            assert crm("export", *(["--kind", kind] if kind else []), "-o", str(again), cwd=target,
+                       env=_NOW).returncode == 0
+            assert again.read_bytes() == path.read_bytes(), path.name
+
+
+def test_deal_and_ticket_history_round_trips_exactly(crm: Crm, store_dir: Path, tmp_path: Path) -> None:
+    cid, ids = _deals_and_tickets(crm)  # built once (about 20 commands), imported three ways
+    service = json.loads(_views(store_dir, cid, ids)["report service --format json"])
+    assert service, "the service report has figures to compare"
+    for fmt in ("xlsx", "json", "csv"):
+        _round_trip(crm, store_dir, tmp_path, cid, ids, fmt)
+    # a file written by an older crm (no history) still imports as before: deals and tickets at their current state
+    doc = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
+    del doc["history"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    target = _init(tmp_path / "target-old")
+    r = crm("import", str(old), cwd=target, env=_NOW)
+    assert r.returncode == 0, r.stderr
+    assert "3 opps" in r.stderr and "2 tickets" in r.stderr, r.stderr
+    deals = json.loads(crm("opp", "list", "--format", "json", cwd=target, env=_NOW).stdout)
+    assert sorted(d["stage"] for d in deals) == ["lost", "proposal", "won"], deals
+
+
+def test_a_history_row_of_an_unknown_deal_is_refused_with_its_row(crm: Crm, store_dir: Path, tmp_path: Path) -> None:
+    cid = _add(crm, "Acme Corp")
+    f = tmp_path / "history.csv"
+    f.write_text("customer,id,at,kind,by,fields\n"
+                 f"{cid},opp-aaaa,2026-09-02T10:00:00+08:00,opp.open,Alice,\"{{\"\"title\"\": \"\"ERP\"\", "
+                 f"\"\"amount\"\": 100, \"\"stage\"\": \"\"Lead\"\"}}\"\n"
+                 f"{cid},opp-bbbb,2026-09-03T10:00:00+08:00,opp.stage,Alice,\"{{\"\"from\"\": \"\"lead\"\", "
+                 f"\"\"to\"\": \"\"qualified\"\"}}\"\n"
+                 f"{cid},opp-aaaa,2026-09-04T10:00:00+08:00,opp.stage,Alice,\"{{\"\"from\"\": \"\"LEAD\"\", "
+                 f"\"\"to\"\": \"\"wonn\"\"}}\"\n", encoding="utf-8")
+    before = snapshot(store_dir)
+    r = crm("import", str(f), "--kind", "history")
+    assert r.returncode == 4, r.stderr
+    assert (f"history.csv:row 3, column id: no deal opp-bbbb at {cid} in the store or this file; the history needs "
+            "its opp.open row") in r.stderr
+    assert "history.csv:row 4, column fields: to 'wonn' is not a stage; use one of:" in r.stderr
+    f2 = tmp_path / "nested.json"  # the file is data: no nested values, no odd field names
+    f2.write_text(json.dumps({"history": [
+        {"customer": cid, "id": "opp-cccc", "at": "2026-09-02T10:00:00+08:00", "kind": "opp.open", "by": "Alice",
+         "fields": {"title": ["a", "b"], "amount": 1, "stage": "lead"}},
+        {"customer": cid, "id": "opp-dddd", "at": "2026-09-02T10:00:00+08:00", "kind": "opp.open", "by": "Alice",
+         "fields": {"title": "x", "amount": 1, "stage": "lead", "Bad Key": 1}}]}), encoding="utf-8")
+    r = crm("import", str(f2))
+    assert r.returncode == 4, r.stderr
+    assert "nested.json:record 1, column fields: title must be text, a number, true or false" in r.stderr
+    assert "nested.json:record 2, column fields: 'Bad Key' is not a field name" in r.stderr
+    assert snapshot(store_dir) == before
+    # fixed: stage names match case-insensitively, as on the opps sheet
+    f.write_text("\n".join(f.read_text(encoding="utf-8").splitlines()[:2] + [
+        f"{cid},opp-aaaa,2026-09-04T10:00:00+08:00,opp.stage,Alice,\"{{\"\"from\"\": \"\"LEAD\"\", "
+        f"\"\"to\"\": \"\"Qualified\"\"}}\""]) + "\n", encoding="utf-8")
+    r = crm("import", str(f), "--kind", "history")
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(crm("opp", "show", f"{cid}/opp-aaaa", "--format", "json").stdout)
+    assert shown["stage"] == "qualified", shown
+

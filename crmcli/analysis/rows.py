@@ -40,6 +40,11 @@ COLUMNS: dict[str, list[str]] = {
     "tasks": ["customer", "id", "text", "owner", "due", "created", "done_at", "status"],
     "surveys": ["customer", "at", "csat", "nps", "ticket", "comment"],
 }
+# Export-only kind (not in KINDS, so frames never build it): every event of every deal and ticket, the opening
+# included, one row each, oldest first per customer; ``fields`` is the rest of the event as JSON, exactly.
+HISTORY_COLUMNS = ["customer", "id", "at", "kind", "by", "fields"]
+HISTORY_KINDS = ("opp.", "ticket.")
+_HISTORY_KEYS = {"at", "kind", "by", "id", "opp", "ticket"}
 # list-valued columns: opps.stage_history = [(at, from, to), ...] (from is None at opening; at is an ISO time here,
 # epoch seconds in crmcli.analysis.frames),
 # opps.close_history = [(at, close), ...] (the expected close date from each moment on)
@@ -186,6 +191,29 @@ def _ticket_rows(store: Store, cid: str, journal: list[Entry], now: datetime) ->
     return out
 
 
+def history_rows(cid: str, journal: list[Entry]) -> list[dict]:
+    """Every deal and ticket event of one customer as ``HISTORY_COLUMNS`` rows, in time order."""
+    import json
+
+    picked = []
+    for i, e in enumerate(journal):
+        d = e.data
+        kind = d.get("kind")
+        if not isinstance(kind, str) or not kind.startswith(HISTORY_KINDS):
+            continue
+        ref = d.get("id") if kind in ("opp.open", "ticket.open") else d.get("opp" if kind.startswith("opp.") else
+                                                                               "ticket")
+        try:
+            when = dates.parse_iso(str(d.get("at"))).timestamp()
+        except dates.DateError:
+            when = 0.0
+        rest = {k: v for k, v in d.items() if k not in _HISTORY_KEYS}
+        picked.append((when, i, {"customer": cid, "id": _text(ref), "at": _text(d.get("at")), "kind": kind,
+                                 "by": _text(d.get("by")),
+                                 "fields": json.dumps(rest, ensure_ascii=False, default=str) if rest else None}))
+    return [row for _, _, row in sorted(picked, key=lambda x: (x[0], x[1]))]
+
+
 def _task_rows(cid: str, journal: list[Entry]) -> list[dict]:
     from crmcli.actions import log as activities
 
@@ -255,6 +283,8 @@ def customer_tables(store: Store, cid: str, customer: Customer | None = None,
             out[kind] = _task_rows(cid, journal)
         elif kind == "surveys":
             out[kind] = _survey_rows(cid, journal)
+        elif kind == "history":
+            out[kind] = history_rows(cid, journal)
         else:
             raise ValueError(f"unknown table {kind!r}; tables: {', '.join(KINDS)}")
     return out

@@ -39,7 +39,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @click.command("import", context_settings=CONTEXT_SETTINGS)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(["customers", "contacts", "interactions", "opps", "orders", "contracts",
-                                           "tickets", "tasks", "surveys"]),
+                                           "tickets", "tasks", "surveys", "history"]),
               help="What each row is (default: customers; contacts for .vcf; per sheet name in a workbook).")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx file (default: the first).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
@@ -153,7 +153,7 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
 
 @click.command("export", context_settings=CONTEXT_SETTINGS)
 @click.option("--kind", type=click.Choice(["all", "customers", "contacts", "interactions", "opps", "orders",
-                                           "contracts", "tickets", "tasks", "surveys"]),
+                                           "contracts", "tickets", "tasks", "surveys", "history"]),
               default="all", show_default=True, help="What to export (csv holds one kind).")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="File to write; its extension picks the format: .xlsx .csv .json .vcf .ics")

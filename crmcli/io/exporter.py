@@ -1,5 +1,8 @@
 """Export records: xlsx (a sheet per kind, typed cells), csv (one kind), json, vcf (contacts), ics (agenda).
 
+The ``history`` kind holds every event of every deal and ticket (opening, stage and close-date changes,
+won/lost, comments, status changes, close with CSAT), so that import gives them back exactly.
+
 Rows come from ``crmcli.analysis.rows`` (one list of flat dicts per kind); customers get one more column per
 free field (``extra.NAME``) so that an export imports back into the same records.
 """
@@ -14,7 +17,7 @@ from crmcli.errors import InvalidRecord, UsageError
 from crmcli.store.store import Store
 
 EXPORT_KINDS = ["all", "customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks",
-                "surveys"]
+                "surveys", "history"]
 FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".vcf": "vcf", ".vcard": "vcf", ".ics": "ics"}
 
 
@@ -36,7 +39,8 @@ def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | Non
     out: dict[str, tuple[list[str], list[dict]]] = {}
     for kind in kinds:
         skip = set(tables.LIST_COLUMNS.get(kind, []))
-        columns = [c for c in tables.COLUMNS[kind] if c not in skip]
+        all_columns = tables.HISTORY_COLUMNS if kind == "history" else tables.COLUMNS[kind]
+        columns = [c for c in all_columns if c not in skip]
         rows = data.get(kind, [])
         if kind == "customers":
             rows, columns = _with_extra(store, rows, columns, include_sensitive)
@@ -118,7 +122,7 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
         if kind not in ("all", "contacts"):
             raise UsageError("a .vcf file holds contacts; use --kind contacts (or leave --kind out)")
         return {"contacts": _write_vcf(store, path, progress, problems, skip_invalid)}
-    kinds = [k for k in tables.KINDS] if kind == "all" else [kind]
+    kinds = [*tables.KINDS, "history"] if kind == "all" else [kind]
     if fmt == "csv" and len(kinds) > 1:
         raise UsageError("a .csv file holds one kind; pass --kind customers (or contacts, ...), or export all "
                          "to .xlsx or .json")
@@ -134,10 +138,15 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
 
         xlsxio.write_xlsx(path, data)
     else:
-        doc = {k: [{c: r.get(c) for c in cols} for r in rows] for k, (cols, rows) in data.items()}
+        doc = {k: [{c: _json_cell(k, c, r.get(c)) for c in cols} for r in rows] for k, (cols, rows) in data.items()}
         path.write_text(json.dumps(doc if kind == "all" else doc[kinds[0]], ensure_ascii=False, indent=2) + "\n",
                         encoding="utf-8")
     return {k: len(rows) for k, (_, rows) in data.items()}
+
+
+def _json_cell(kind: str, column: str, value: Any) -> Any:
+    """A cell of a JSON export: a history event's fields are a JSON object there, not its text."""
+    return json.loads(value) if kind == "history" and column == "fields" and value else value
 
 
 def _refuse_skipped(problems: list[str], skip_invalid: bool, path: Path) -> None:

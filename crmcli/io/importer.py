@@ -11,12 +11,14 @@ import copy
 import datetime as _dt
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crmcli import yamlio
+from crmcli.analysis.rows import HISTORY_KINDS
 from crmcli.domain import dates, ids
 from crmcli.domain.customer import PERIOD_RE, Customer, normalize_name, validate_contact, validate_customer
 from crmcli.domain.journal import Entry
@@ -28,7 +30,10 @@ from crmcli.store.store import Store
 MATCHES = ("email", "name", "external-id")
 ON_DUPLICATE = ("skip", "update", "error")
 # order in which the sheets of one workbook are imported (customers before what refers to them)
-KIND_ORDER = ["customers", "contacts", "opps", "orders", "contracts", "interactions", "tickets", "tasks", "surveys"]
+# history (every event of each deal and ticket, opening included) comes before the opps and tickets sheets, whose
+# rows then find their deal or ticket already made, exactly, from its events
+KIND_ORDER = ["customers", "contacts", "history", "opps", "orders", "contracts", "interactions", "tickets", "tasks",
+              "surveys"]
 _SPLIT_TAGS = re.compile(r"[,;，；、|]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CRM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-z]{4}$")
@@ -374,6 +379,9 @@ class Planner:
         self.user = store.user()
         self.created_by_row: dict[str, str] = {}  # cid -> "row N" of the row that created it
         self.local_ids: dict[str, set[str]] = {}
+        self.from_history: set[tuple[str, str]] = set()  # (customer, deal/ticket id) opened by a history row
+        self.history_index: dict[str, Counter[tuple[str, str]]] = {}  # deal and ticket events in the store
+        self.history_used: dict[tuple[str, tuple[str, str]], int] = {}  # of those, matched by rows of the file
 
     # working copies ------------------------------------------------------------------------------
     def editable(self, cid: str) -> Customer:
@@ -400,7 +408,10 @@ class Planner:
         counts = self.plan.count(source.kind)
         mapping = source.mapping
         guarded = source.unit == "row"  # json and vcard are written without the formula guard
-        for number, cells in source.table.rows:
+        rows = source.table.rows
+        if source.kind == "history":
+            rows = _in_time_order(rows, mapping)
+        for number, cells in rows:
             values: dict[str, Any] = {}
             for i, fld in mapping.fields.items():
                 v = _clean(cells[i], guarded) if i < len(cells) else None
@@ -419,6 +430,8 @@ class Planner:
                 self._bad(source, number, cells, None, str(exc))
                 counts.invalid += 1
                 continue
+            if outcome == "counted":
+                continue  # a history opening (counted with its deals or tickets) or a row it made already
             if outcome == "created":
                 counts.created += 1
             elif outcome == "updated":
@@ -799,6 +812,10 @@ class Planner:
             raise BadValue("stage", f"{stage!r} is not a stage; use one of: {', '.join(stages)}")
         stage = match[0]
         wanted = (_text(v.get("id")) or "").lower() or None
+        if wanted and (cid, wanted) in self.from_history:
+            return "counted"  # made from its events by the history sheet of this file
+        if wanted and wanted in self._ids(cid, "opp"):
+            return self._duplicate(f"deal {wanted} is already at {cid}")
         if self._seen(cid, ("opp.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
                       {"id": wanted, "title": title}):
             return self._duplicate(f"deal {wanted or title!r} is already at {cid}")
@@ -943,6 +960,10 @@ class Planner:
         channel = choice("channel", service.channels(config), None)
         status = choice("status", service.STATUSES, "open")
         wanted = (_text(v.get("id")) or "").lower() or None
+        if wanted and (cid, wanted) in self.from_history:
+            return "counted"  # made from its events by the history sheet of this file
+        if wanted and wanted in self._ids(cid, "tkt"):
+            return self._duplicate(f"ticket {wanted} is already at {cid}")
         if self._seen(cid, ("ticket.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
                       {"id": wanted, "title": title}):
             return self._duplicate(f"ticket {wanted or title!r} is already at {cid}")
@@ -959,6 +980,117 @@ class Planner:
             self._validate_event(e)
         self.plan.events += [(cid, e) for e in new]
         return "created"
+
+    def row_history(self, v: dict[str, Any], source: Source, number: int) -> str:
+        """One event of a deal or ticket, replayed exactly (rows come in time order, see ``_in_time_order``)."""
+        from crmcli.actions import opp as sales
+        from crmcli.domain.kinds import load_all
+
+        cid = self._customer_ref(v)
+        kind = (_text(v.get("kind")) or "").lower()
+        if not kind.startswith(HISTORY_KINDS) or kind not in load_all():
+            raise BadValue("kind", f"{kind!r} is not a deal or ticket event (like opp.open, opp.stage, "
+                                   "ticket.comment, ticket.close)")
+        prefix, ref_key, noun = ("opp", "opp", "deal") if kind.startswith("opp.") else ("tkt", "ticket", "ticket")
+        lid = (_text(v.get("id")) or "").lower()
+        if not _LOCAL[prefix].match(lid):
+            raise BadValue("id", f"{lid!r} is not a {noun} id (like {prefix}-9x2m)")
+        at = _moment("at", v.get("at"))
+        if at is None:
+            raise BadValue("at", "no time; say when it happened (like 2026-11-20 14:30)")
+        fields = _history_fields(v.get("fields"))
+        if prefix == "opp":  # stage names match as on the opps sheet: case-insensitively
+            stages = sales.stage_names(self.store.config)
+            for key in ("stage", "from", "to"):
+                if isinstance(fields.get(key), str):
+                    hits = [st for st in stages if st.casefold() == fields[key].casefold()]
+                    if not hits:
+                        raise BadValue("fields", f"{key} {fields[key]!r} is not a stage; use one of: "
+                                                 f"{', '.join(stages)}")
+                    fields[key] = hits[0]
+        opening = kind.endswith(".open")
+        entry = {"at": at, "kind": kind, ("id" if opening else ref_key): lid, "by": _text(v.get("by")) or self.user,
+                 **fields}
+        used = self._ids(cid, prefix)
+        if opening and lid in used:
+            return self._duplicate(f"{noun} {lid} is already at {cid}")
+        if not opening and lid not in used:
+            raise BadValue("id", f"no {noun} {lid} at {cid} in the store or this file; the history needs its "
+                                 f"{kind.split('.')[0]}.open row")
+        if not opening and self._already_there(cid, entry):
+            return self._duplicate(f"{kind} of {lid} at {at[:16]} is already in {cid}'s journal")
+        self._validate_event(entry, {k: "fields" for k in fields})
+        self.plan.events.append((cid, entry))
+        if not opening:
+            return "created"
+        used.add(lid)
+        self.from_history.add((cid, lid))
+        self.plan.count("opps" if prefix == "opp" else "tickets").created += 1  # a new deal or ticket
+        return "counted"
+
+    def _already_there(self, cid: str, entry: dict) -> bool:
+        """True when the store has this very event (same fields, same moment) more often than the rows of this
+        file before it: two equal events in one second (two stage steps) both come back, and only once."""
+        if cid not in self.history_index:
+            self.history_index[cid] = Counter(_event_key(e.data) for e in self.pool.journal(cid)
+                                              if str(e.kind).startswith(HISTORY_KINDS))
+        key = _event_key(entry)
+        used = self.history_used.get((cid, key), 0)
+        if used < self.history_index[cid][key]:
+            self.history_used[(cid, key)] = used + 1
+            return True
+        return False
+
+
+def _event_key(data: dict) -> tuple[str, str]:
+    rest = {k: v for k, v in data.items() if k != "at"}
+    return dates_key(data.get("at")), json.dumps(rest, sort_keys=True, ensure_ascii=False, default=str)
+
+_HISTORY_OWN_COLUMNS = ("at", "kind", "by", "id", "opp", "ticket")
+
+
+def _history_fields(raw: Any) -> dict[str, Any]:
+    """The ``fields`` cell of a history row: a JSON object of the event's other fields."""
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        fields = dict(raw)
+    else:
+        try:
+            fields = json.loads(str(raw))
+        except ValueError:
+            raise BadValue("fields", f"{_text(raw)!r} is not a JSON object (like {{\"from\": \"lead\", "
+                                     "\"to\": \"proposal\"}})") from None
+        if not isinstance(fields, dict):
+            raise BadValue("fields", "must be a JSON object of the event's fields")
+    own = [k for k in _HISTORY_OWN_COLUMNS if k in fields]
+    if own:
+        raise BadValue("fields", f"{own[0]} has its own column; leave it out of fields")
+    for key, value in fields.items():  # the file is data: plain names and plain values only
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key):
+            raise BadValue("fields", f"{key!r} is not a field name (lower-case letters, digits and _)")
+        inner = value.values() if key == "changes" and isinstance(value, dict) else [value]
+        if any(v is not None and not isinstance(v, (str, int, float, bool)) for v in inner):
+            raise BadValue("fields", f"{key} must be text, a number, true or false")
+    return fields
+
+
+def _in_time_order(rows: list[tuple[int, list[Any]]], mapping: Mapping) -> list[tuple[int, list[Any]]]:
+    """History rows oldest first (file order among equal times); rows without a readable time stay first,
+    so that their problem is reported."""
+    column = next((i for i, f in mapping.fields.items() if f == "at"), None)
+    if column is None:
+        return rows
+
+    def key(row: tuple[int, list[Any]]) -> float:
+        cells = row[1]
+        try:
+            at = _moment("at", _clean(cells[column]) if column < len(cells) else None)
+            return dates.parse_iso(at).timestamp() if at else float("-inf")
+        except (BadValue, dates.DateError):
+            return float("-inf")
+
+    return sorted(rows, key=key)
 
 
 def dates_key(value: Any) -> str:
@@ -980,6 +1112,10 @@ def plan_import(store: Store, path: Path, *, kind: str | None = None, sheet: str
     planner = Planner(store, plan, Options(match, on_duplicate, skip_invalid))
     for source in plan.sources:
         planner.run(source)
+    # counts in the order of the sheets, the history's own events (after their openings) last
+    order = [k for k in dict.fromkeys(s.kind for s in plan.sources) if k != "history"]
+    plan.counts = dict(sorted(plan.counts.items(), key=lambda kc: (kc[0] == "history", order.index(kc[0])
+                                                                   if kc[0] in order else len(order))))
     return plan
 
 

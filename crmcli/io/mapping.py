@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from crmcli.errors import UsageError
 
-IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks", "surveys"]
+IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks", "surveys",
+                "history"]
 IGNORE = "-"
 
 # field -> header spellings (compared after normalize_header)
@@ -139,6 +140,14 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "text": ["text", "description", "details", "body", "描述", "内容"],
         "status": ["status", "状态"],
         "opened_at": ["opened_at", "opened", "created", "created at", "创建时间"],
+    },
+    "history": {
+        **_COMMON_CUSTOMER,
+        "id": ["id", "deal", "ticket", "opp", "opp id", "ticket id"],
+        "at": ["at", "date", "time", "when", "时间"],
+        "kind": ["kind", "event", "type"],
+        "by": ["by", "user"],
+        "fields": ["fields"],
     },
 }
 # Columns written by export that carry no importable data.
