@@ -127,7 +127,7 @@ def plan_mail(store: Store, mail: Mail, book: AddressBook, ours: set[str], *, cu
 
 
 def _already(store: Store, cid: str, entry: dict) -> bool:
-    from crmcli.io.importer import dates_key
+    from crmcli.io.import_values import dates_key
 
     wanted = (entry["kind"], dates_key(entry["at"]), entry.get("summary"))
     return any((e.kind, dates_key(e.at), e.data.get("summary")) == wanted for e in store.load_journal(cid))
@@ -171,7 +171,7 @@ def import_mbox(store: Store, path: Path, *, dry_run: bool = False,
         messages = list(box)
     finally:
         box.close()
-    from crmcli.io.importer import dates_key
+    from crmcli.io.import_values import dates_key
 
     for i, raw in enumerate(messages, start=1):
         mail = parse_message(email.message_from_bytes(raw.as_bytes(), policy=email.policy.default))

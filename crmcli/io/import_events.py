@@ -1,0 +1,249 @@
+"""Rows of interactions, deals, orders, contracts, tasks, surveys and tickets: each becomes journal events."""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from crmcli.domain import dates
+from crmcli.domain.customer import PERIOD_RE
+from crmcli.errors import CrmError
+from crmcli.io.import_plan import Source
+from crmcli.io.import_planner import PlannerBase
+from crmcli.io.import_values import (
+    LOCAL_ID,
+    BadValue,
+    dates_key,
+    day_cell,
+    is_day_cell,
+    moment_cell,
+    tags_cell,
+    text_cell,
+)
+
+
+class EventRows(PlannerBase):
+    def row_interactions(self, v: dict[str, Any], source: Source, number: int) -> str:
+        from crmcli.actions import log as activities
+
+        cid = self._customer_ref(v)
+        at = moment_cell("at", v.get("at"))
+        if at is None:
+            raise BadValue("at", "no date; say when it happened (like 2026-11-20 14:30)")
+        kind_text = text_cell(v.get("kind")) or "note"
+        try:
+            kind = activities.interaction_type(self.store, kind_text)
+        except CrmError as exc:
+            raise BadValue("kind", str(exc)) from None
+        direction = text_cell(v.get("direction"))
+        if direction is not None:
+            direction = {"inbound": "in", "outbound": "out", "呼入": "in", "呼出": "out"}.get(direction.lower(),
+                                                                                          direction.lower())
+            if direction not in activities.DIRECTIONS:
+                raise BadValue("direction", f"{v['direction']!r} is not a direction; use in or out")
+        duration = None
+        if v.get("duration") is not None:
+            raw = v["duration"]
+            try:
+                td = (_dt.timedelta(minutes=raw) if isinstance(raw, (int, float))
+                      else activities.parse_duration(str(raw)))
+                duration = dates.format_duration(activities.parse_duration(td))
+            except CrmError as exc:
+                raise BadValue("duration", str(exc)) from None
+        summary = text_cell(v.get("summary"))
+        if not summary:
+            raise BadValue("summary", "no summary; say what happened")
+        entry: dict[str, Any] = {"at": at, "kind": kind, "by": text_cell(v.get("by")) or self.user,
+                                 "contact": text_cell(v.get("contact")), "direction": direction, "duration": duration,
+                                 "outcome": text_cell(v.get("outcome")), "tags": tags_cell(v.get("tags")),
+                                 "summary": activities.clean_text(summary)}
+        entry = {k: val for k, val in entry.items() if val is not None}
+        if self._seen(cid, (kind,), lambda e: (dates_key(e.get("at")), e.get("summary")), entry):
+            return self._duplicate(f"the same {kind} at {at[:16]} is already in {cid}'s journal")
+        self.plan.events.append((cid, entry))
+        return "created"
+
+
+    def row_opps(self, v: dict[str, Any], source: Source, number: int) -> str:
+        from crmcli.actions import opp as sales
+
+        cid = self._customer_ref(v)
+        title = text_cell(v.get("title"))
+        if not title:
+            raise BadValue("title", "no title; name the deal")
+        currency = self._currency(v.get("currency"))
+        amount = self._amount("amount", v.get("amount"), currency=currency)
+        stages = sales.stage_names(self.store.config)
+        stage = text_cell(v.get("stage")) or sales.open_stages(self.store.config)[0]
+        match = [s for s in stages if s.casefold() == stage.casefold()]
+        if not match:
+            raise BadValue("stage", f"{stage!r} is not a stage; use one of: {', '.join(stages)}")
+        stage = match[0]
+        wanted = (text_cell(v.get("id")) or "").lower() or None
+        if wanted and (cid, wanted) in self.from_history:
+            return "counted"  # made from its events by the history sheet of this file
+        if wanted and wanted in self._ids(cid, "opp"):
+            return self._duplicate(f"deal {wanted} is already at {cid}")
+        if self._seen(cid, ("opp.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
+                      {"id": wanted, "title": title}):
+            return self._duplicate(f"deal {wanted or title!r} is already at {cid}")
+        oid = self._local_id(cid, "opp", wanted)
+        open_stage = stage if stage not in sales.CLOSED else sales.open_stages(self.store.config)[0]
+        new = [self._event("opp.open", id=oid, title=title, amount=amount, currency=currency, stage=open_stage,
+                           close=day_cell("close", v.get("close")), owner=text_cell(v.get("owner")) or self.user,
+                           source=text_cell(v.get("source")), product=text_cell(v.get("product")))]
+        if stage == "won":
+            new.append(self._event("opp.won", opp=oid, amount=amount, currency=currency, title=title))
+        elif stage == "lost":
+            new.append(self._event("opp.lost", opp=oid, title=title,
+                                   reason=text_cell(v.get("lost_reason")) or "lost before the import"))
+        for e in new:
+            self._validate_event(e)
+        self.plan.events += [(cid, e) for e in new]
+        return "created"
+
+    def row_orders(self, v: dict[str, Any], source: Source, number: int) -> str:
+        cid = self._customer_ref(v)
+        currency = self._currency(v.get("currency"))
+        amount = self._amount("amount", v.get("amount"), currency=currency)
+        day = day_cell("date", v.get("date")) or dates.now().date().isoformat()
+        opp = (text_cell(v.get("opp")) or "").lower() or None
+        if opp and not LOCAL_ID["opp"].match(opp):
+            raise BadValue("opp", f"{opp!r} is not a deal id (like opp-9x2m)")
+        entry = self._event("order.add", opp=opp, date=day, amount=amount, currency=currency,
+                            product=text_cell(v.get("product")))
+        if self._seen(cid, ("order.add",), lambda e: (str(e.get("date")), e.get("amount"), e.get("product")), entry):
+            return self._duplicate(f"an order of {amount} on {day} is already at {cid}")
+        self._validate_event(entry)
+        self.plan.events.append((cid, entry))
+        return "created"
+
+    def row_contracts(self, v: dict[str, Any], source: Source, number: int) -> str:
+        from crmcli.actions import contract as contracts
+
+        cid = self._customer_ref(v)
+        value = self._amount("value", v.get("value"))
+        currency = self._currency(v.get("currency"))
+        start, end = day_cell("start", v.get("start")), day_cell("end", v.get("end"))
+        if start is None or end is None:
+            raise BadValue("start" if start is None else "end", "no date; a contract has a start and an end day")
+        if end < start:
+            raise BadValue("end", f"{end} is before the start {start}; a contract ends after it starts")
+        notice = "".join(str(text_cell(v.get("renew_notice")) or contracts.DEFAULT_NOTICE).lower().split())
+        if not PERIOD_RE.match(notice):
+            raise BadValue("renew_notice", f"{notice!r}: write a number and a unit (30d, 6w, 3m, 1y)")
+        entry = self._event("contract.add", value=value, currency=currency, start=start, end=end,
+                            renew_notice=notice, file=text_cell(v.get("file")))
+        if self._seen(cid, ("contract.add",), lambda e: (str(e.get("start")), str(e.get("end")), e.get("value")),
+                      entry):
+            return self._duplicate(f"a contract from {start} to {end} is already at {cid}")
+        self._validate_event(entry)
+        self.plan.events.append((cid, entry))
+        return "created"
+
+    def row_tasks(self, v: dict[str, Any], source: Source, number: int) -> str:
+        from crmcli.actions import log as activities
+
+        cid = self._customer_ref(v)
+        text = text_cell(v.get("text"))
+        if not text:
+            raise BadValue("text", "no text; say what is to be done")
+        raw_due = v.get("due")
+        due: str | None
+        if raw_due is None:
+            due = None
+        elif is_day_cell(raw_due):  # a due day, not a moment (an xlsx date cell reads back as midnight)
+            due = day_cell("due", raw_due)
+        else:
+            due = moment_cell("due", raw_due)
+        created = moment_cell("created", v.get("created"))
+        status = (text_cell(v.get("status")) or "open").lower()
+        if status not in ("open", "done"):
+            raise BadValue("status", f"{status!r} is not a task status; use open or done")
+        done_at = moment_cell("done_at", v.get("done_at"))
+        if status == "done" and done_at is None:
+            raise BadValue("done_at", "a done task needs the moment it was done")
+        wanted = (text_cell(v.get("id")) or "").lower() or None
+        if self._seen(cid, ("task.add",), lambda e: (e.get("id") if wanted else None, e.get("text")),
+                      {"id": wanted, "text": text}):
+            return self._duplicate(f"task {wanted or text!r} is already at {cid}")
+        tid = self._local_id(cid, "task", wanted)
+        new = [self._event("task.add", at=created, id=tid, owner=text_cell(v.get("owner")), due=due,
+                           text=activities.clean_text(text, "task text"))]
+        if status == "done":
+            new.append({"at": done_at, "kind": "task.done", "task": tid, "by": self.user})
+        for e in new:
+            self._validate_event(e)
+        self.plan.events += [(cid, e) for e in new]
+        return "created"
+
+    def row_surveys(self, v: dict[str, Any], source: Source, number: int) -> str:
+        cid = self._customer_ref(v)
+        at = moment_cell("at", v.get("at"))
+        if at is None:
+            raise BadValue("at", "no date; say when it was answered (like 2026-11-20 14:30)")
+        scores: dict[str, Any] = {}
+        for fld in ("csat", "nps"):
+            raw = v.get(fld)
+            if raw is None:
+                continue
+            try:
+                scores[fld] = int(str(raw))
+            except ValueError:
+                raise BadValue(fld, f"{raw!r} is not a whole number") from None
+        if not scores:
+            raise BadValue("csat", "no score; a survey answer has a csat or an nps")
+        ticket = (text_cell(v.get("ticket")) or "").lower() or None
+        if ticket and not LOCAL_ID["tkt"].match(ticket):
+            raise BadValue("ticket", f"{ticket!r} is not a ticket id (like tkt-9x2m)")
+        entry = self._event("survey.answer", at=at, ticket=ticket, **scores, comment=text_cell(v.get("comment")))
+        if self._seen(cid, ("survey.answer",), lambda e: (dates_key(e.get("at")), e.get("csat"), e.get("nps")),
+                      entry):
+            return self._duplicate(f"a survey answer at {at[:16]} is already in {cid}'s journal")
+        self._validate_event(entry)
+        self.plan.events.append((cid, entry))
+        return "created"
+
+    def row_tickets(self, v: dict[str, Any], source: Source, number: int) -> str:
+        from crmcli.actions import ticket as service
+
+        cid = self._customer_ref(v)
+        title = text_cell(v.get("title"))
+        if not title:
+            raise BadValue("title", "no title; say what the ticket is about")
+        config = self.store.config
+
+        def choice(fld: str, allowed: list[str], default: str | None) -> str | None:
+            text = text_cell(v.get(fld))
+            if text is None:
+                return default
+            hits = [a for a in allowed if a.casefold() == text.casefold()]
+            if not hits:
+                raise BadValue(fld, f"{text!r} is not one of: {', '.join(allowed)}")
+            return hits[0]
+
+        prios = list(service.priorities(config))
+        priority = choice("priority", prios, "normal" if "normal" in prios else prios[0])
+        category = choice("category", service.categories(config), service.categories(config)[0])
+        channel = choice("channel", service.channels(config), None)
+        status = choice("status", service.STATUSES, "open")
+        wanted = (text_cell(v.get("id")) or "").lower() or None
+        if wanted and (cid, wanted) in self.from_history:
+            return "counted"  # made from its events by the history sheet of this file
+        if wanted and wanted in self._ids(cid, "tkt"):
+            return self._duplicate(f"ticket {wanted} is already at {cid}")
+        if self._seen(cid, ("ticket.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
+                      {"id": wanted, "title": title}):
+            return self._duplicate(f"ticket {wanted or title!r} is already at {cid}")
+        tid = self._local_id(cid, "tkt", wanted)
+        at = moment_cell("opened_at", v.get("opened_at"))
+        new = [self._event("ticket.open", at=at, id=tid, title=title, priority=priority, category=category,
+                           channel=channel, assignee=text_cell(v.get("assignee")), contact=text_cell(v.get("contact")),
+                           text=text_cell(v.get("text")))]
+        if status == "closed":
+            new.append(self._event("ticket.close", at=at, ticket=tid, resolution="closed before the import"))
+        elif status != "open":
+            new.append(self._event("ticket.status", at=at, ticket=tid, **{"from": "open", "to": status}))
+        for e in new:
+            self._validate_event(e)
+        self.plan.events += [(cid, e) for e in new]
+        return "created"

@@ -1,0 +1,193 @@
+"""The planner's common part: one row at a time, through the same validation as every command, into the plan."""
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from crmcli.domain import dates, ids
+from crmcli.domain.customer import Customer
+from crmcli.errors import CrmError, InvalidRecord, UsageError
+from crmcli.io.import_plan import MATCHES, ON_DUPLICATE, Options, Plan, Pool, Problem, Source
+from crmcli.io.import_values import (
+    CRM_ID,
+    LOCAL_ID,
+    BadValue,
+    clean_cell,
+    in_time_order,
+    strip_field,
+    text_cell,
+)
+from crmcli.store.store import Store
+
+
+class PlannerBase:
+    """State shared by the row handlers (CustomerRows, EventRows, HistoryRows) and the checks they share."""
+
+    def __init__(self, store: Store, plan: Plan, options: Options):
+        if options.match is not None and options.match not in MATCHES:
+            raise UsageError(f"--match {options.match!r}: use one of {', '.join(MATCHES)}")
+        if options.on_duplicate not in ON_DUPLICATE:
+            raise UsageError(f"--on-duplicate {options.on_duplicate!r}: use one of {', '.join(ON_DUPLICATE)}")
+        self.store = store
+        self.plan = plan
+        self.options = options
+        self.pool = Pool(store)
+        self.user = store.user()
+        self.created_by_row: dict[str, str] = {}  # cid -> "row N" of the row that created it
+        self.local_ids: dict[str, set[str]] = {}
+        self.from_history: set[tuple[str, str]] = set()  # (customer, deal/ticket id) opened by a history row
+        self.history_index: dict[str, Counter[tuple[str, str]]] = {}  # deal and ticket events in the store
+        self.history_used: dict[tuple[str, tuple[str, str]], int] = {}  # of those, matched by rows of the file
+
+    # working copies ------------------------------------------------------------------------------
+    def editable(self, cid: str) -> Customer:
+        if cid in self.plan.new_customers:
+            return self.plan.new_customers[cid]
+        if cid not in self.plan.changed_customers:
+            current = self.pool.customers[cid]
+            self.plan.originals[cid] = copy.deepcopy(current.data)
+            self.plan.changed_customers[cid] = Customer(cid, copy.deepcopy(current.data), current.path)
+        return self.plan.changed_customers[cid]
+
+    def new_id(self, name: str, wanted: str | None) -> str:
+        taken = self.pool.folders
+        if wanted and CRM_ID.match(wanted) and wanted not in self.pool.customers and wanted not in taken:
+            return wanted
+        for _ in range(50):
+            cid = ids.new_customer_id(name)
+            if cid not in self.pool.customers and cid not in taken:
+                return cid
+        raise InvalidRecord("could not find a free customer id; try again")  # pragma: no cover
+
+    def run(self, source: Source) -> None:
+        handler = getattr(self, f"row_{source.kind}")
+        counts = self.plan.count(source.kind)
+        mapping = source.mapping
+        guarded = source.unit == "row"  # json and vcard are written without the formula guard
+        rows = source.table.rows
+        if source.kind == "history":
+            rows = in_time_order(rows, mapping)
+        for number, cells in rows:
+            values: dict[str, Any] = {}
+            for i, fld in mapping.fields.items():
+                v = clean_cell(cells[i], guarded) if i < len(cells) else None
+                if v is not None:
+                    values[fld] = v
+            if len(self.plan.preview.setdefault(source.label, [])) < 5:
+                self.plan.preview[source.label].append(dict(values))
+            try:
+                outcome = handler(values, source, number)
+            except BadValue as exc:
+                column = mapping.column_of(exc.field) if mapping.has(exc.field) else None
+                self._bad(source, number, cells, column, exc.message)
+                counts.invalid += 1
+                continue
+            except CrmError as exc:
+                self._bad(source, number, cells, None, str(exc))
+                counts.invalid += 1
+                continue
+            if outcome == "counted":
+                continue  # a history opening (counted with its deals or tickets) or a row it made already
+            if outcome == "created":
+                counts.created += 1
+            elif outcome == "updated":
+                counts.updated += 1
+            else:
+                counts.skipped += 1
+                if outcome:
+                    self.plan.skipped.append(f"{source.label}:{source.unit} {number}: {outcome}")
+
+    def _bad(self, source: Source, number: int, cells: list[Any], column: str | None, message: str) -> None:
+        self.plan.problems.append(Problem(source.label, number, column, message, source.unit))
+        rows = self.plan.bad_rows.setdefault(source.label, [])
+        where = f"column {column}: " if column else ""
+        if rows and rows[-1][0] == number:
+            rows[-1][2].append(where + message)
+        else:
+            rows.append((number, cells, [where + message]))
+
+    def _duplicate(self, what: str) -> str:
+        """Outcome of a duplicate under --on-duplicate (error raises)."""
+        if self.options.on_duplicate == "error":
+            raise InvalidRecord(f"duplicate: {what} (--on-duplicate error)")
+        return f"skipped, {what}"
+
+    # customers -----------------------------------------------------------------------------------
+
+    def _customer_ref(self, v: dict[str, Any]) -> str:
+        ref = text_cell(v.get("customer"))
+        if not ref:
+            raise BadValue("customer", "no customer; every row needs one (id, exact name or email)")
+        cid = self.pool.find(ref)
+        if cid is None:
+            raise BadValue("customer", f"no customer {ref!r} in the store or this file; import the customers first")
+        return cid
+
+    def _seen(self, cid: str, kinds: tuple[str, ...], signature: Callable[[dict], Any], new: dict) -> bool:
+        wanted = signature(new)
+        for e in self.pool.journal(cid):
+            if e.kind in kinds and signature(e.data) == wanted:
+                return True
+        return any(c == cid and e.get("kind") in kinds and signature(e) == wanted for c, e in self.plan.events)
+
+    def _validate_event(self, entry: dict, origin: dict[str, str] | None = None) -> None:
+        from crmcli.domain.kinds import load_all
+
+        registered = load_all().get(entry["kind"])
+        if registered is None:
+            return
+        issues = registered.validate(entry, self.store.config)
+        if issues:
+            keys, message = issues[0]
+            key = str(keys[0]) if keys else "kind"
+            raise BadValue((origin or {}).get(key, key), message)
+
+    def _ids(self, cid: str, prefix: str) -> set[str]:
+        if cid not in self.local_ids:
+            from crmcli.store.refs import entity_events
+
+            self.local_ids[cid] = set()
+            for p in ("opp", "tkt", "task"):
+                self.local_ids[cid] |= set(entity_events(self.pool.journal(cid), p))
+        return self.local_ids[cid]
+
+    def _local_id(self, cid: str, prefix: str, wanted: str | None) -> str:
+        from crmcli.store.refs import new_local_id
+
+        used = self._ids(cid, prefix)
+        lid = wanted if wanted and LOCAL_ID[prefix].match(wanted) and wanted not in used else new_local_id(used, prefix)
+        used.add(lid)
+        return lid
+
+
+    def _amount(self, fld: str, value: Any, required: bool = True, currency: str | None = None) -> Any:
+        from crmcli.actions import opp as sales
+
+        if value is None:
+            if required:
+                raise BadValue(fld, f"no {fld}; give a number (like 120000)")
+            return None
+        try:
+            return sales.parse_amount(value, fld, currency=currency)
+        except CrmError as exc:
+            raise BadValue(fld, strip_field(str(exc), fld)) from None
+
+    def _currency(self, value: Any) -> str:
+        from crmcli.actions import opp as sales
+
+        try:
+            return sales.parse_currency(text_cell(value), self.store.config)
+        except CrmError as exc:
+            raise BadValue("currency", str(exc)) from None
+
+    def _event(self, kind: str, **fields: Any) -> dict:
+        out: dict[str, Any] = {"at": fields.pop("at", None) or dates.iso(dates.now()), "kind": kind}
+        for key in ("id", "opp", "ticket", "task"):
+            if fields.get(key):
+                out[key] = fields.pop(key)
+            fields.pop(key, None)
+        out["by"] = fields.pop("by", None) or self.user
+        out.update((k, val) for k, val in fields.items() if val not in (None, ""))
+        return out

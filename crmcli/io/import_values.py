@@ -1,0 +1,154 @@
+"""Reading one spreadsheet cell as a value: text, day, moment, phone, tags, yes/no; a bad one raises BadValue."""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Any
+
+from crmcli.domain import dates
+from crmcli.io.csvio import cell_text, unneutralize
+from crmcli.io.mapping import Mapping
+
+SPLIT_TAGS = re.compile(r"[,;，；、|]")
+CJK = re.compile(r"[\u3400-\u9fff]")
+CRM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-z]{4}$")
+LOCAL_ID = {"opp": re.compile(r"^opp-[0-9a-z]{4,}$"), "tkt": re.compile(r"^tkt-[0-9a-z]{4,}$"),
+            "task": re.compile(r"^task-[0-9a-z]{4,}$")}
+DAY_FORMS = [re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")]
+
+
+# -- values ----------------------------------------------------------------------------------------
+class BadValue(Exception):
+    def __init__(self, fld: str, message: str):
+        super().__init__(message)
+        self.field = fld
+        self.message = message
+
+
+def clean_cell(value: Any, guarded: bool = True) -> Any:
+    """A cell's value; ``guarded`` cells (csv, xlsx) lose the ' that export put before formula text."""
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").strip()
+        if guarded:
+            value = unneutralize(value)
+        return value or None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def text_cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return cell_text(value).strip() or None
+
+
+def day_cell(fld: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    for form in DAY_FORMS:
+        m = form.match(text)
+        if m:
+            try:
+                return _dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+            except ValueError:
+                raise BadValue(fld, f"{text!r} is not a real date") from None
+    try:
+        return dates.parse_date(text).isoformat()
+    except dates.DateError:
+        raise BadValue(fld, f"{text!r} is not a date (like 2026-11-20)") from None
+
+
+def is_day_cell(value: Any) -> bool:
+    if isinstance(value, _dt.datetime):
+        return value.tzinfo is None and value.time() == _dt.time(0)
+    return isinstance(value, _dt.date) or (isinstance(value, str) and len(value.strip()) <= 10)
+
+
+def moment_cell(fld: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return dates.iso(value if value.tzinfo else value)  # naive: local time
+    if isinstance(value, _dt.date):
+        return dates.iso(_dt.datetime.combine(value, _dt.time(0)))
+    text = str(value).strip()
+    try:
+        return dates.iso(dates.parse_iso(text))
+    except dates.DateError:
+        pass
+    m = DAY_FORMS[0].match(text)
+    if m:
+        return moment_cell(fld, day_cell(fld, text))
+    try:
+        return dates.iso(dates.parse_when(text))
+    except dates.DateError:
+        raise BadValue(fld, f"{text!r} is not a date and time (like 2026-11-20 14:30)") from None
+
+
+def phone_cell(value: Any) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    return text_cell(value)
+
+
+def tags_cell(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [str(t).strip() for t in value if str(t).strip()] or None
+    return [t.strip() for t in SPLIT_TAGS.split(str(value)) if t.strip()] or None
+
+
+def bool_cell(value: Any) -> bool:
+    return str(value).strip().casefold() in ("1", "true", "yes", "y", "x", "是", "√", "primary")
+
+
+def person_name(first: str | None, last: str | None) -> str | None:
+    if not first and not last:
+        return None
+    if CJK.search(f"{first or ''}{last or ''}"):
+        return f"{last or ''}{first or ''}"
+    return " ".join(p for p in (first, last) if p)
+
+
+def strip_field(message: str, *names: str) -> str:
+    for name in names:
+        if message.startswith(name + " "):
+            return message[len(name) + 1:]
+    return message
+
+
+def dates_key(value: Any) -> str:
+    """A stored time compared by its instant (``+08:00`` and ``Z`` spellings of one moment are equal)."""
+    try:
+        return dates.parse_iso(str(value)).astimezone(_dt.UTC).isoformat()
+    except dates.DateError:
+        return str(value)
+
+
+def in_time_order(rows: list[tuple[int, list[Any]]], mapping: Mapping) -> list[tuple[int, list[Any]]]:
+    """History rows oldest first (file order among equal times); rows without a readable time stay first,
+    so that their problem is reported."""
+    column = next((i for i, f in mapping.fields.items() if f == "at"), None)
+    if column is None:
+        return rows
+
+    def key(row: tuple[int, list[Any]]) -> float:
+        cells = row[1]
+        try:
+            at = moment_cell("at", clean_cell(cells[column]) if column < len(cells) else None)
+            return dates.parse_iso(at).timestamp() if at else float("-inf")
+        except (BadValue, dates.DateError):
+            return float("-inf")
+
+    return sorted(rows, key=key)
