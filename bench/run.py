@@ -507,7 +507,7 @@ from crmcli.store import git
 from crmcli.store import store as st
 from crmcli.actions import customer as customers
 from crmcli.store import index
-from crmcli.cli import customers as cli_customers
+from crmcli.cli import customer as cli_customers
 t2 = time.perf_counter()
 spent = {}
 real = git.run

@@ -18,9 +18,9 @@ from crmcli.errors import EXIT_ABORTED, CrmError
 
 # command name -> (module, attribute); order is the order of `crm --help`
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("crmcli.cli.store_cmds", "init_cmd"),
-    "customer": ("crmcli.cli.customers", "customer"),
-    "contact": ("crmcli.cli.customers", "contact"),
+    "init": ("crmcli.cli.store", "init_cmd"),
+    "customer": ("crmcli.cli.customer", "customer"),
+    "contact": ("crmcli.cli.contact", "contact"),
     "show": ("crmcli.cli.show", "show_cmd"),
     "search": ("crmcli.cli.search", "search_cmd"),
     "log": ("crmcli.cli.activities", "log_cmd"),
@@ -35,14 +35,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "contract": ("crmcli.cli.sales", "contract"),
     "import": ("crmcli.cli.transfer", "import_cmd"),
     "export": ("crmcli.cli.transfer", "export_cmd"),
-    "history": ("crmcli.cli.store_cmds", "history_cmd"),
+    "history": ("crmcli.cli.store", "history_cmd"),
     "diff": ("crmcli.cli.sync", "diff_cmd"),
     "sync": ("crmcli.cli.sync", "sync_cmd"),
-    "check": ("crmcli.cli.store_cmds", "check_cmd"),
-    "undo": ("crmcli.cli.store_cmds", "undo_cmd"),
-    "report": ("crmcli.cli.reports", "report"),
-    "key": ("crmcli.cli.keys", "key"),
-    "completion": ("crmcli.cli.store_cmds", "completion_cmd"),
+    "check": ("crmcli.cli.store", "check_cmd"),
+    "undo": ("crmcli.cli.store", "undo_cmd"),
+    "report": ("crmcli.cli.report", "report"),
+    "key": ("crmcli.cli.key", "key"),
+    "completion": ("crmcli.cli.store", "completion_cmd"),
 }
 
 
