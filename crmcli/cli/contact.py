@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import click
 
+from crmcli.actions import customer as lib
 from crmcli.cli.common import (
     CONTEXT_SETTINGS,
     done,
     get_app,
     store_options,
 )
-
-LIST_COLUMNS = ["id", "name", "kind", "tier", "stage", "owner", "industry", "tags"]
+from crmcli.domain.customer import check_name
+from crmcli.errors import InvalidRecord
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -40,9 +41,6 @@ def contact_add(customer_ref: str, name: str, title: str | None, email: str | No
       crm contact add acme "Jane Doe" --title CTO --email jane@acme.example --primary
       crm contact add 基石 李娜 --email li.na@example.cn --phone "138 0013 8000"
     """
-    from crmcli.actions import customer as lib
-    from crmcli.domain.customer import check_name
-    from crmcli.errors import InvalidRecord
 
     message = check_name(name, "contact name")
     if message:

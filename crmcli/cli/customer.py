@@ -6,6 +6,9 @@ from typing import Any
 
 import click
 
+from crmcli.actions import customer as lib
+from crmcli.actions.customer import change_lines, profile_rows, show_customer
+from crmcli.analysis.overview import customer_health
 from crmcli.cli.common import (
     CONTEXT_SETTINGS,
     confirm,
@@ -17,6 +20,9 @@ from crmcli.cli.common import (
     skip_invalid_option,
     store_options,
 )
+from crmcli.domain import dates
+from crmcli.errors import CrmError, InvalidRecord, UsageError
+from crmcli.render.tables import render, render_data
 
 LIST_COLUMNS = ["id", "name", "kind", "tier", "stage", "owner", "industry", "tags"]
 
@@ -69,7 +75,6 @@ def customer_add(name: str, kind: str | None, industry: str | None, size: str | 
       crm customer add 深圳市基石协作科技有限公司 --owner 王芳 --contact "李娜 <li.na@example.cn>"
       crm customer add "Jane Doe" --kind person --email jane@example.com --phone "+1 555 0100"
     """
-    from crmcli.actions import customer as lib
 
     store = get_app().store()
     people = [lib.parse_contact_option(c) for c in contacts]
@@ -88,8 +93,6 @@ def customer_add(name: str, kind: str | None, industry: str | None, size: str | 
 def _date(text: str | None) -> str | None:
     if not text:
         return None
-    from crmcli.domain import dates
-    from crmcli.errors import InvalidRecord
 
     try:
         return dates.parse_date(text).isoformat()
@@ -98,8 +101,6 @@ def _date(text: str | None) -> str | None:
 
 
 def _print_one(c: Any, fmt: str) -> None:
-    from crmcli.render.tables import render_data
-
     if fmt == "text":
         echo(c.id)
     else:
@@ -141,8 +142,6 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
       crm customer list -q 李 --format json
       crm customer list --at-risk --sort health
     """
-    from crmcli.actions import customer as lib
-    from crmcli.render.tables import render
 
     store = get_app().store()
     fields = {k: v for k, v in {"owner": owner, "stage": stage, "tier": tier, "industry": industry,
@@ -171,9 +170,6 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
 
 
 def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) -> tuple[list[Any], dict[str, Any]]:
-    from crmcli.analysis.overview import customer_health
-    from crmcli.domain import dates
-
     now = dates.now()
     scores = {c.id: customer_health(store, c, now) for c in rows}
     if at_risk:
@@ -199,7 +195,6 @@ def customer_show(customer_ref: str, fmt: str) -> None:
       crm customer show acme
       crm customer show 深圳市基石协作科技有限公司 --format yaml
     """
-    from crmcli.actions.customer import profile_rows, show_customer
     from crmcli.render.tables import key_values, render, render_data
 
     c = show_customer(get_app().store(), customer_ref)
@@ -235,7 +230,6 @@ def customer_edit(customer_ref: str, assignments: tuple[str, ...], from_file: st
       crm customer edit acme --set tags=saas,vip --set extra.erp_id=4711
       crm customer edit acme            # opens $EDITOR
     """
-    from crmcli.actions import customer as lib
 
     store = get_app().store()
     if assignments:
@@ -256,7 +250,6 @@ def customer_edit(customer_ref: str, assignments: tuple[str, ...], from_file: st
     try:
         after = lib.edit_customer_text(store, cid, text, source=from_file)
     except Exception as exc:
-        from crmcli.errors import CrmError
 
         if isinstance(exc, CrmError) and not from_file:
             saved = _keep_text(store, cid, text)
@@ -267,8 +260,6 @@ def customer_edit(customer_ref: str, assignments: tuple[str, ...], from_file: st
 
 
 def _edit_in_editor(store: Any, cid: str) -> str | None:
-    from crmcli.errors import UsageError
-
     if not sys.stdin.isatty():
         raise UsageError("no --set given and no terminal to open an editor on; use --set FIELD=VALUE")
     original = store.read_text(store.customer_file(cid))
@@ -293,7 +284,6 @@ def _report_edit(store: Any, before: Any, after: Any) -> None:
     if after is None:
         done("No change.")
         return
-    from crmcli.actions.customer import change_lines
 
     for line in change_lines(store, before.data, after.data):
         echo(line)
@@ -311,7 +301,6 @@ def customer_rm(customer_ref: str, yes: bool) -> None:
     Examples:
       crm customer rm acme-corp-7k2m --yes
     """
-    from crmcli.actions import customer as lib
 
     store = get_app().store()
     cid = store.resolve(customer_ref)
