@@ -117,7 +117,7 @@ def _key_values(pairs: list[tuple[str, str]], out: Any) -> None:
 
 
 def print_overview(data: dict, out: Any) -> None:
-    from crmcli.actions.log import first_line
+    from crmcli.domain.interactions import first_line
     from crmcli.render.tables import style
 
     h = data["health"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import yamlio
-from crmcli.domain import dates, ids
+from crmcli.domain import dates, ids, interactions
 from crmcli.domain.customer import PERIOD_RE, Customer, normalize_name, validate_contact, validate_customer
 from crmcli.errors import CrmError, InvalidRecord, UsageError
 from crmcli.io.csvio import Table, cell_text, read_csv, unneutralize
@@ -713,30 +713,28 @@ class Planner:
         return lid
 
     def row_interactions(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import log as activities
-
         cid = self._customer_ref(v)
         at = _moment("at", v.get("at"))
         if at is None:
             raise BadValue("at", "no date; say when it happened (like 2026-11-20 14:30)")
         kind_text = _text(v.get("kind")) or "note"
         try:
-            kind = activities.interaction_type(self.store, kind_text)
+            kind = interactions.interaction_type(self.store.config, kind_text)
         except CrmError as exc:
             raise BadValue("kind", str(exc)) from None
         direction = _text(v.get("direction"))
         if direction is not None:
             direction = {"inbound": "in", "outbound": "out", "呼入": "in", "呼出": "out"}.get(direction.lower(),
                                                                                           direction.lower())
-            if direction not in activities.DIRECTIONS:
+            if direction not in interactions.DIRECTIONS:
                 raise BadValue("direction", f"{v['direction']!r} is not a direction; use in or out")
         duration = None
         if v.get("duration") is not None:
             raw = v["duration"]
             try:
                 td = (_dt.timedelta(minutes=raw) if isinstance(raw, (int, float))
-                      else activities.parse_duration(str(raw)))
-                duration = dates.format_duration(activities.parse_duration(td))
+                      else interactions.parse_duration(str(raw)))
+                duration = dates.format_duration(interactions.parse_duration(td))
             except CrmError as exc:
                 raise BadValue("duration", str(exc)) from None
         summary = _text(v.get("summary"))
@@ -745,7 +743,7 @@ class Planner:
         entry: dict[str, Any] = {"at": at, "kind": kind, "by": _text(v.get("by")) or self.user,
                                  "contact": _text(v.get("contact")), "direction": direction, "duration": duration,
                                  "outcome": _text(v.get("outcome")), "tags": _tags(v.get("tags")),
-                                 "summary": activities.clean_text(summary)}
+                                 "summary": interactions.clean_text(summary)}
         entry = {k: val for k, val in entry.items() if val is not None}
         if self._seen(cid, (kind,), lambda e: (dates_key(e.get("at")), e.get("summary")), entry):
             return self._duplicate(f"the same {kind} at {at[:16]} is already in {cid}'s journal")
@@ -856,8 +854,6 @@ class Planner:
         return "created"
 
     def row_tasks(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import log as activities
-
         cid = self._customer_ref(v)
         text = _text(v.get("text"))
         if not text:
@@ -883,7 +879,7 @@ class Planner:
             return self._duplicate(f"task {wanted or text!r} is already at {cid}")
         tid = self._local_id(cid, "task", wanted)
         new = [self._event("task.add", at=created, id=tid, owner=_text(v.get("owner")), due=due,
-                           text=activities.clean_text(text, "task text"))]
+                           text=interactions.clean_text(text, "task text"))]
         if status == "done":
             new.append({"at": done_at, "kind": "task.done", "task": tid, "by": self.user})
         for e in new:
