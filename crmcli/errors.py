@@ -8,6 +8,7 @@ exceptions, so one run reports all of them.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Documented in README.md ("Exit codes"); tests pin them.
@@ -42,6 +43,28 @@ class CrmError(Exception):
 
 class UsageError(CrmError):
     exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Input:
+    """A named input of a library call (``at``, ``follow_up``), as an error message mentions it."""
+
+    name: str
+    metavar: str = ""  # shown after the option when the CLI words it: --follow-up WHEN
+
+    def __str__(self) -> str:
+        return self.name.replace("_", " ")
+
+
+class InputError(UsageError):
+    """A bad input value. The message mixes text and ``Input`` names; the CLI words the names as its options."""
+
+    def __init__(self, *parts: str | Input) -> None:
+        self.parts = parts
+        super().__init__("".join(str(p) for p in parts))
+
+    def worded(self, name: Callable[[Input], str]) -> str:
+        return "".join(name(p) if isinstance(p, Input) else p for p in self.parts)
 
 
 class NotFound(CrmError):

@@ -6,13 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from crmcli import yamlio
-from crmcli.actions import log as activities
+from crmcli.domain import interactions
 from crmcli.domain import kinds as events
 from tests.conftest import Crm, commits, git
 
@@ -90,7 +89,7 @@ def test_summary_from_message_stdin_and_type_prefix(invoke, crm: Crm, acme: str,
 def test_editor_is_used_on_a_terminal(invoke, acme: str, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     import click
 
-    import crmcli.cli.activities as cli_mod
+    import crmcli.cli.log as cli_mod
 
     monkeypatch.setattr(cli_mod, "is_interactive", lambda: True)
     monkeypatch.setattr(click, "edit", lambda text, **kw: "# a comment\nCalled back\n")
@@ -237,7 +236,7 @@ def test_timeline_describes_registered_kinds(invoke, acme: str, store_dir: Path,
     rows = json.loads(ok(invoke("timeline", acme, "-f", "json", "--type", "demo", "--type", "other.thing")).stdout)
     assert [(r["what"], r["summary"], r["who"]) for r in rows] == [
         ("other.thing", "Untitled", None), ("demo.stage", "stage proposal -> negotiation", "Bob")]
-    assert activities.describe_event(rows[1]["event"]) == "demo.stage: stage proposal -> negotiation"
+    assert interactions.describe_event(rows[1]["event"]) == "demo.stage: stage proposal -> negotiation"
 
 
 def test_team_feed(invoke, acme: str, store_dir: Path) -> None:  # noqa: ANN001
@@ -420,36 +419,6 @@ def test_two_clones_logging_at_once_merge_cleanly(crm: Crm, acme: str, store_dir
 def test_help(invoke, cmd: list[str]) -> None:  # noqa: ANN001
     r = ok(invoke(*cmd, "-h"))
     assert "Examples:" in r.stdout
-
-
-def test_parse_due_keeps_what_was_typed() -> None:
-    base = datetime.fromisoformat(NOW)
-    assert activities.parse_due("friday", base=base) == date(2026, 11, 27)
-    assert activities.parse_due("2026-11-25", base=base) == date(2026, 11, 25)
-    assert activities.parse_due("in 3 days", base=base) == date(2026, 11, 23)
-    assert activities.parse_due("tomorrow 9am", base=base) == datetime.fromisoformat("2026-11-21T09:00:00+08:00")
-    assert activities.parse_due("in 2h", base=base) == datetime.fromisoformat("2026-11-20T16:30:00+08:00")
-    assert activities.due_text(date(2026, 11, 25)) == "2026-11-25"
-
-
-def test_describe_event_defaults() -> None:
-    assert activities.describe_event({"kind": "call", "direction": "in", "duration": "15m", "contact": "Li Na",
-                                      "summary": "Renewal\nmore", "outcome": "yes"}) == \
-        "call (in, 15m, with Li Na): Renewal [outcome: yes]"
-    assert activities.describe_event({"kind": "note"}) == "note"
-    assert activities.describe_event({"kind": "x.y", "comment": "Hi"}) == "x.y: Hi"
-    assert activities.describe_event({"kind": "task.add", "id": "task-9x2m", "text": "Send quote",
-                                      "due": "2026-11-25", "owner": "Bob", "by": "Alice"}) == \
-        "task.add: Send quote (due 2026-11-25, for Bob) [task-9x2m]"
-
-
-def test_fold_tasks_applies_done_from_a_clone_with_a_slow_clock() -> None:
-    add = {"at": "2026-11-20T10:00:00+08:00", "kind": "task.add", "id": "task-9x2m", "text": "Send quote"}
-    done = {"at": "2026-11-20T09:59:00+08:00", "kind": "task.done", "task": "task-9x2m"}
-    [task] = activities.fold_tasks("acme", [add, done]).values()
-    assert task.done and task.done_at == done["at"]
-    reopen = {"at": "2026-11-20T11:00:00+08:00", "kind": "task.reopen", "task": "task-9x2m"}
-    assert not activities.fold_tasks("acme", [reopen, add, done])["task-9x2m"].done
 
 
 def test_multi_line_summaries_stay_one_line_per_event(invoke, acme: str, store_dir: Path) -> None:  # noqa: ANN001

@@ -3,7 +3,8 @@
 Reads only that customer's folder (profile and journal) and the store's config, so its cost does not
 grow with the store. The journal is read once and handed to the domain libraries: deals
 (``crmcli.actions.opp``), tickets and SLA (``crmcli.actions.ticket``), tasks and the timeline's wording
-(``crmcli.actions.log``), orders and contracts (``crmcli.actions.contract``). ``crmcli.domain.health`` scores it.
+(``crmcli.domain.tasks``, ``crmcli.domain.interactions``), orders and contracts (``crmcli.actions.contract``).
+``crmcli.domain.health`` scores it.
 
 ``customer_overview`` returns plain data (dicts, lists, ISO strings, numbers) for both the text screen
 and ``--format json|yaml``.
@@ -16,13 +17,14 @@ from decimal import Decimal
 from typing import Any
 
 from crmcli.actions import contract as contracts
-from crmcli.actions import log as activities
 from crmcli.actions import opp as sales
 from crmcli.actions import ticket as service
 from crmcli.config import Config
 from crmcli.domain import dates, health
 from crmcli.domain.customer import Customer
+from crmcli.domain.interactions import event_parts, event_time, first_line
 from crmcli.domain.journal import Entry
+from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
 from crmcli.store.refs import entity_events
 from crmcli.store.store import Store
 
@@ -65,7 +67,7 @@ class Gathered:
     now: datetime
     opportunities: list[sales.Opportunity] = field(default_factory=list)
     tickets: list[service.Ticket] = field(default_factory=list)
-    tasks: list[activities.Task] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
     orders: list[dict] = field(default_factory=list)
     contracts: list[dict] = field(default_factory=list)
     revenue: list[tuple[date, str, Any]] = field(default_factory=list)  # (day, currency, amount)
@@ -81,7 +83,7 @@ def _ratings(journal: list[Entry]) -> list[tuple[date, float]]:
         kind, d = e.kind, e.data
         if kind not in ("ticket.close", "survey.answer"):
             continue
-        moment = activities.event_time(d)
+        moment = event_time(d)
         value = health.rating_value(d.get("csat"), d.get("nps") if kind == "survey.answer" else None)
         if moment is None or value is None:
             continue
@@ -107,7 +109,7 @@ def _revenue(config: Config, opps: list[sales.Opportunity], orders: list[dict]) 
     ordered = {str(o["opp"]) for o in orders if o.get("opp")}
     for opp in opps:
         if opp.stage == "won" and opp.id not in ordered and opp.closed_at:
-            moment = activities.event_time({"at": opp.closed_at})
+            moment = event_time({"at": opp.closed_at})
             if moment is not None:
                 out.append((_day(moment) or moment.date(), opp.currency or default, opp.amount))
     return sorted(out, key=lambda r: r[0])
@@ -119,14 +121,14 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
     g.opportunities = sales.customer_opportunities(journal, cid)
     folded = [service.Ticket.from_events(evts, cid) for evts in entity_events(journal, "tkt").values()]
     g.tickets = [t for t in folded if t.opened_at is not None]
-    g.tasks = sorted(activities.fold_tasks(cid, [e.data for e in journal], customer.name).values(),
-                     key=activities.Task.sort_key)
+    g.tasks = sorted(fold_tasks(cid, [e.data for e in journal], customer.name).values(),
+                     key=Task.sort_key)
     g.orders = contracts.customer_orders(journal)
     g.contracts = contracts.customer_contracts(journal)
     g.revenue = _revenue(config, g.opportunities, g.orders)
     types = set(config.interaction_types)
     for e in journal:
-        if e.kind in types and (moment := activities.event_time(e.data)) is not None:
+        if e.kind in types and (moment := event_time(e.data)) is not None:
             if g.last_contact is None or moment >= g.last_contact[0]:
                 g.last_contact = (moment, e.data)
 
@@ -141,7 +143,7 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
             missed = t.sla(config, now).breaches()
             if missed:
                 breaches.append({"id": t.id, "title": t.title, "what": " and ".join(missed)})
-    created = activities.read_due(customer.get("created"))
+    created = read_due(customer.get("created"))
     currency = str(config.get("currency", "CNY"))
     g.facts = health.Facts(
         created=_day(created) if isinstance(created, datetime) else created,
@@ -154,7 +156,7 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
         ratings=_ratings(journal),
         revenue=[(day, float(amount)) for day, code, amount in g.revenue if code == currency],
         currency=currency,
-        overdue_tasks=[{"id": t.id, "text": t.text, "due": activities.show_due(t.due)}
+        overdue_tasks=[{"id": t.id, "text": t.text, "due": show_due(t.due)}
                        for t in g.tasks if t.is_overdue(now)],
         contracts=g.contracts,
     )
@@ -256,23 +258,23 @@ def _ticket_row(config: Config, t: service.Ticket, now: datetime) -> dict:
             "sla": sla_flag(sla), "breached": sla.breached}
 
 
-def _task_row(t: activities.Task, now: datetime) -> dict:
-    return {"id": t.id, "due": activities.due_text(t.due) if t.due else None, "due_local": activities.show_due(t.due),
+def _task_row(t: Task, now: datetime) -> dict:
+    return {"id": t.id, "due": due_text(t.due) if t.due else None, "due_local": show_due(t.due),
             "owner": t.owner, "text": t.text, "overdue": t.is_overdue(now)}
 
 
-def _timeline(customer: Customer, journal: list[Entry], tasks: list[activities.Task], limit: int) -> list[dict]:
-    context = {t.id: activities.first_line(t.text) for t in tasks}
+def _timeline(customer: Customer, journal: list[Entry], tasks: list[Task], limit: int) -> list[dict]:
+    context = {t.id: first_line(t.text) for t in tasks}
     entries: list[dict] = [e.data for e in journal]
     if customer.get("created"):
         entries.insert(0, {"at": customer.get("created"), "kind": "customer.add",
                            "summary": f"added {customer.name}"})
     rows = []
     for i, e in enumerate(entries):
-        moment = activities.event_time(e)
+        moment = event_time(e)
         if moment is None:
             continue
-        what, text = activities.event_parts(e, context)
+        what, text = event_parts(e, context)
         rows.append((moment, i, {"at": dates.iso(moment), "when": dates.format_local(moment),
                                  "kind": str(e.get("kind", "")), "who": e.get("by"), "what": what,
                                  "summary": text}))

@@ -1,7 +1,7 @@
 """Every record of the store as flat rows, one list of dicts per kind (pure Python, no pandas).
 
 Reports (``crmcli.analysis.frames``) and export build on these rows. Entities are folded by their own
-domain modules (``sales.Opportunity``, ``service.Ticket``, ``activities.fold_tasks``), never here.
+domain modules (``sales.Opportunity``, ``service.Ticket``, ``tasks.fold_tasks``), never here.
 
 Each row is a dict with exactly the keys of ``COLUMNS[kind]``, in that order. Values are plain
 (str, int, float, bool or None); times are stored ISO strings. ``LIST_COLUMNS`` names the few
@@ -19,6 +19,7 @@ from typing import Any
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
 from crmcli.domain.journal import Entry
+from crmcli.domain.tasks import due_text, fold_tasks
 from crmcli.errors import CrmError
 from crmcli.store.store import Store
 
@@ -215,11 +216,9 @@ def history_rows(cid: str, journal: list[Entry]) -> list[dict]:
 
 
 def _task_rows(cid: str, journal: list[Entry]) -> list[dict]:
-    from crmcli.actions import log as activities
-
-    tasks = activities.fold_tasks(cid, [e.data for e in journal])
+    tasks = fold_tasks(cid, [e.data for e in journal])
     return [{"customer": cid, "id": t.id, "text": t.text, "owner": _text(t.owner),
-             "due": activities.due_text(t.due) if t.due is not None else None, "created": t.created,
+             "due": due_text(t.due) if t.due is not None else None, "created": t.created,
              "done_at": t.done_at, "status": "done" if t.done else "open"}
             for t in sorted(tasks.values(), key=lambda t: (t.created, t.id))]
 

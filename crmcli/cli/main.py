@@ -14,7 +14,7 @@ import click
 
 from crmcli import __version__
 from crmcli.cli.common import CONTEXT_SETTINGS, App
-from crmcli.errors import EXIT_ABORTED, CrmError
+from crmcli.errors import EXIT_ABORTED, CrmError, Input, InputError
 
 # command name -> (module, attribute); order is the order of `crm --help`
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -23,10 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "contact": ("crmcli.cli.contact", "contact"),
     "show": ("crmcli.cli.show", "show_cmd"),
     "search": ("crmcli.cli.search", "search_cmd"),
-    "log": ("crmcli.cli.activities", "log_cmd"),
-    "timeline": ("crmcli.cli.activities", "timeline_cmd"),
-    "task": ("crmcli.cli.activities", "task"),
-    "agenda": ("crmcli.cli.activities", "agenda_cmd"),
+    "log": ("crmcli.cli.log", "log_cmd"),
+    "timeline": ("crmcli.cli.timeline", "timeline_cmd"),
+    "task": ("crmcli.cli.task", "task"),
+    "agenda": ("crmcli.cli.agenda", "agenda_cmd"),
     "ticket": ("crmcli.cli.service", "ticket"),
     "survey": ("crmcli.cli.service", "survey"),
     "opp": ("crmcli.cli.sales", "opp"),
@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()
-        click.echo(f"crm: error: {exc}", err=True)
+        message = exc.worded(_as_option) if isinstance(exc, InputError) else str(exc)
+        click.echo(f"crm: error: {message}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("crm: interrupted; nothing changed", err=True)
@@ -115,6 +116,11 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"crm: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; "
                    "please report it)", err=True)
         sys.exit(70)
+
+
+def _as_option(name: Input) -> str:
+    """The option that gives a library input: ``follow_up`` -> ``--follow-up``."""
+    return f"--{name.name.replace('_', '-')}" + (f" {name.metavar}" if name.metavar else "")
 
 
 def _silence_broken_pipe() -> None:

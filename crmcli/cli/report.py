@@ -125,8 +125,8 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
       crm report weekly --week 2026-W47 --owner 王芳
       crm report weekly --since 2026-11-01 --until 2026-11-15 -o nov.html
     """
-    from crmcli.actions.log import parse_until
     from crmcli.domain import dates
+    from crmcli.domain.interactions import parse_until
 
     fmt = _format(fmt, output)
     if week and (since or until):

@@ -2,8 +2,9 @@
 
 Each domain module (activities, sales, service) registers the event kinds it
 writes, with a validator used by ``crm check`` and a describer used by the
-timeline and history. Modules register on import; ``load_all()`` imports
-them, so readers see every kind without importing the domains themselves.
+timeline and history: as an ``EVENT_KINDS`` list, or by registering on import.
+``load_all()`` imports them, so readers see every kind without importing the
+domains themselves.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ Validator = Callable[[dict, Any], list[tuple[tuple[Any, ...], str]]]
 # describer(entry) -> one line for a timeline ("stage proposal -> negotiation: ERP rollout")
 Describer = Callable[[dict], str]
 
-DOMAIN_MODULES = ["crmcli.actions.log", "crmcli.actions.opp", "crmcli.actions.ticket"]
+DOMAIN_MODULES = ["crmcli.domain.tasks", "crmcli.actions.opp", "crmcli.actions.ticket"]
 
 
 @dataclass(frozen=True)
@@ -38,5 +39,7 @@ def register(kind: str, *, validate: Validator, describe: Describer) -> None:
 def load_all() -> dict[str, EventKind]:
     for name in DOMAIN_MODULES:
         with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(name)
+            module = importlib.import_module(name)
+            for kind in getattr(module, "EVENT_KINDS", ()):  # a module's list of the kinds it writes
+                KINDS.setdefault(kind.kind, kind)
     return KINDS

@@ -21,6 +21,7 @@ from typing import Any
 from crmcli import yamlio
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
+from crmcli.domain.interactions import interaction_type
 from crmcli.errors import CrmError, InvalidRecord, NotFound, UsageError
 from crmcli.store import git
 from crmcli.store.store import Store
@@ -115,13 +116,11 @@ def plan_mail(store: Store, mail: Mail, book: AddressBook, ours: set[str], *, cu
         who = ", ".join(others) or "(no address)"
         raise NotFound(f"no customer has the address {who}; add it (crm contact add CUSTOMER NAME --email "
                        f"{others[0] if others else 'ADDRESS'}) or name the customer: crm log CUSTOMER --eml FILE")
-    from crmcli.actions.log import interaction_type
-
     at = dates.iso(mail.at) if mail.at else dates.iso(dates.now())
     summary = mail.subject or "(no subject)"
     if len(summary) > MAX_SUMMARY:
         summary = summary[:MAX_SUMMARY - 1] + "…"
-    entry: dict[str, Any] = {"at": at, "kind": interaction_type(store, kind), "by": store.user(),
+    entry: dict[str, Any] = {"at": at, "kind": interaction_type(store.config, kind), "by": store.user(),
                              "contact": person, "direction": "out" if outgoing else "in", "summary": summary}
     return Planned(customer.id, customer.name, {k: v for k, v in entry.items() if v is not None})
 

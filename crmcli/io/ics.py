@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from crmcli.analysis import journals
 from crmcli.domain import dates
 from crmcli.io.vcard import escape, fold
 from crmcli.store.store import Store
@@ -23,12 +24,10 @@ def _stamp(text: Any) -> str:
 
 
 def calendar(store: Store, *, renewal_days: int = 365) -> str:
-    from crmcli.actions import log as activities
-
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              f"X-WR-CALNAME:{escape(str(store.config.get('name', 'crm')))}"]
     names: dict[str, str] = {}
-    for task in activities.list_tasks(store, activities.TaskFilter()):
+    for task in journals.list_tasks(store, journals.TaskFilter()):
         names[task.cid] = task.name
         lines += ["BEGIN:VTODO", f"UID:{task.cid}/{task.id}@crmcli", f"DTSTAMP:{_stamp(task.created)}",
                   f"SUMMARY:{escape(task.text)} ({escape(task.name or task.cid)})"]

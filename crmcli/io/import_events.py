@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from crmcli.domain import dates
+from crmcli.domain import dates, interactions
 from crmcli.domain.customer import PERIOD_RE
 from crmcli.errors import CrmError
 from crmcli.io.import_plan import Source
@@ -23,30 +23,28 @@ from crmcli.io.import_values import (
 
 class EventRows(PlannerBase):
     def row_interactions(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import log as activities
-
         cid = self._customer_ref(v)
         at = moment_cell("at", v.get("at"))
         if at is None:
             raise BadValue("at", "no date; say when it happened (like 2026-11-20 14:30)")
         kind_text = text_cell(v.get("kind")) or "note"
         try:
-            kind = activities.interaction_type(self.store, kind_text)
+            kind = interactions.interaction_type(self.store.config, kind_text)
         except CrmError as exc:
             raise BadValue("kind", str(exc)) from None
         direction = text_cell(v.get("direction"))
         if direction is not None:
             direction = {"inbound": "in", "outbound": "out", "呼入": "in", "呼出": "out"}.get(direction.lower(),
                                                                                           direction.lower())
-            if direction not in activities.DIRECTIONS:
+            if direction not in interactions.DIRECTIONS:
                 raise BadValue("direction", f"{v['direction']!r} is not a direction; use in or out")
         duration = None
         if v.get("duration") is not None:
             raw = v["duration"]
             try:
                 td = (_dt.timedelta(minutes=raw) if isinstance(raw, (int, float))
-                      else activities.parse_duration(str(raw)))
-                duration = dates.format_duration(activities.parse_duration(td))
+                      else interactions.parse_duration(str(raw)))
+                duration = dates.format_duration(interactions.parse_duration(td))
             except CrmError as exc:
                 raise BadValue("duration", str(exc)) from None
         summary = text_cell(v.get("summary"))
@@ -55,7 +53,7 @@ class EventRows(PlannerBase):
         entry: dict[str, Any] = {"at": at, "kind": kind, "by": text_cell(v.get("by")) or self.user,
                                  "contact": text_cell(v.get("contact")), "direction": direction, "duration": duration,
                                  "outcome": text_cell(v.get("outcome")), "tags": tags_cell(v.get("tags")),
-                                 "summary": activities.clean_text(summary)}
+                                 "summary": interactions.clean_text(summary)}
         entry = {k: val for k, val in entry.items() if val is not None}
         if self._seen(cid, (kind,), lambda e: (dates_key(e.get("at")), e.get("summary")), entry):
             return self._duplicate(f"the same {kind} at {at[:16]} is already in {cid}'s journal")
@@ -141,8 +139,6 @@ class EventRows(PlannerBase):
         return "created"
 
     def row_tasks(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import log as activities
-
         cid = self._customer_ref(v)
         text = text_cell(v.get("text"))
         if not text:
@@ -168,7 +164,7 @@ class EventRows(PlannerBase):
             return self._duplicate(f"task {wanted or text!r} is already at {cid}")
         tid = self._local_id(cid, "task", wanted)
         new = [self._event("task.add", at=created, id=tid, owner=text_cell(v.get("owner")), due=due,
-                           text=activities.clean_text(text, "task text"))]
+                           text=interactions.clean_text(text, "task text"))]
         if status == "done":
             new.append({"at": done_at, "kind": "task.done", "task": tid, "by": self.user})
         for e in new:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crmcli.actions.log import first_line
+from crmcli.domain.interactions import first_line
 from crmcli.actions.opp import format_money
 from crmcli.domain import dates
 from crmcli.render.tables import key_values, style, table

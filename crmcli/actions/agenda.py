@@ -1,0 +1,130 @@
+"""`crm agenda`: overdue and coming tasks, lapsing contact cadences, renewals and birthdays, by day."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from crmcli.actions.contract import renewals_due
+from crmcli.analysis.journals import journal_dicts
+from crmcli.domain import dates
+from crmcli.domain.customer import Customer
+from crmcli.domain.interactions import event_time, same_name
+from crmcli.domain.tasks import due_day, fold_tasks, read_due
+from crmcli.store.index import customer_index
+from crmcli.store.store import Store
+
+
+@dataclass
+class AgendaItem:
+    day: date
+    overdue: bool
+    kind: str  # task, touch, birthday, renewal
+    customer: str
+    name: str
+    text: str
+    ref: str | None = None
+    time: str | None = None
+    owner: str | None = None
+
+    def row(self) -> dict:
+        return {"date": self.day.isoformat(), "overdue": self.overdue, "time": self.time, "kind": self.kind,
+                "customer": self.customer, "name": self.name, "text": self.text, "ref": self.ref,
+                "owner": self.owner}
+
+
+_KIND_ORDER = {"task": 0, "touch": 1, "renewal": 2, "birthday": 3}
+
+
+def _anniversary(born: date, start: date, end: date) -> date | None:
+    for year in (start.year, start.year + 1):
+        try:
+            day = born.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            day = date(year, 2, 28)
+        if start <= day < end:
+            return day
+    return None
+
+
+def _birthdays(c: Customer, start: date, end: date) -> list[AgendaItem]:
+    people = [(c.name, c.get("birthday"))]
+    people += [(str(p.get("name")), p.get("birthday")) for p in c.contacts if isinstance(p, dict)]
+    items = []
+    for person, raw in people:
+        born = read_due(raw)
+        if not isinstance(born, date) or isinstance(born, datetime):
+            continue
+        day = _anniversary(born, start, end)
+        if day is not None:
+            age = f" (turns {day.year - born.year})" if 1900 < born.year < day.year else ""
+            who = person if person == c.name else f"{person} of {c.name}"
+            items.append(AgendaItem(day, False, "birthday", c.id, c.name, f"birthday: {who}{age}",
+                                    owner=c.get("owner")))
+    return items
+
+
+def _touch(c: Customer, entries: list[dict], types: set[str], now: datetime, end: date) -> AgendaItem | None:
+    try:
+        every = dates.parse_period(str(c.get("touch_every")))
+    except dates.DateError:
+        return None
+    contacts = [t for e in entries if e.get("kind") in types and (t := event_time(e)) is not None]
+    last = max(contacts, default=None)
+    created = read_due(c.get("created"))
+    since = last or (created if isinstance(created, datetime) else None)
+    due = dates.to_local(since + every).date() if since is not None else now.date()
+    if due >= end:
+        return None
+    if last is None:
+        text = f"keep in touch: never contacted (every {c.get('touch_every')})"
+    else:
+        ago = (now.date() - dates.to_local(last).date()).days
+        text = (f"keep in touch: last contact {dates.format_local(last, with_time=False)} "
+                f"({ago} days ago; every {c.get('touch_every')})")
+    return AgendaItem(due, due < now.date(), "touch", c.id, c.name, text, owner=c.get("owner"))
+
+
+def _renewals(store: Store, start: date, end: date, owners: dict[str, Any], owner: str | None) -> list[AgendaItem]:
+    """Contracts in their renewal-notice period."""
+    items = []
+    for r in renewals_due(store, start, end - timedelta(days=1)):
+        if not same_name(owners.get(r["customer"]), owner):
+            continue
+        notice, c = date.fromisoformat(r["notice"]), r["contract"]
+        value = " ".join(str(v) for v in (c.get("value"), c.get("currency")) if v not in (None, ""))
+        items.append(AgendaItem(notice, notice < start, "renewal", r["customer"], r["name"],
+                                f"renewal: contract ends {r['end']}" + (f" ({value})" if value else ""),
+                                owner=owners.get(r["customer"])))
+    return items
+
+
+def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | None = None) -> list[AgendaItem]:
+    """Overdue tasks, then each day's tasks, lapsing contact cadences, renewals and birthdays."""
+    now = dates.now()
+    if today is not None and today != now.date():
+        now = dates.parse_when(today.isoformat())
+    start, end = now.date(), now.date() + timedelta(days=max(days, 1))
+    types = set(store.config.interaction_types)
+    profiles = customer_index(store)
+    items = _renewals(store, start, end, {c.id: c.get("owner") for c in profiles}, owner)
+    for c in profiles:
+        mine = same_name(c.get("owner"), owner)
+        entries = journal_dicts(store, c.id, () if mine and c.get("touch_every") else (b"task.",))
+        for t in fold_tasks(c.id, entries, c.name).values():
+            if t.done or t.due is None or not same_name(t.owner, owner):
+                continue
+            day = due_day(t.due)
+            if day < end:
+                clock = dates.to_local(t.due).strftime("%H:%M") if isinstance(t.due, datetime) else None
+                items.append(AgendaItem(day, day < start, "task", c.id, c.name, t.text,
+                                        ref=t.ref, time=clock, owner=t.owner))
+        if not mine:
+            continue
+        if c.get("touch_every"):
+            item = _touch(c, entries, types, now, end)
+            if item is not None:
+                items.append(item)
+        items += _birthdays(c, start, end)
+    items.sort(key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))
+    return items

@@ -1,0 +1,43 @@
+"""`crm agenda`: parse, call crmcli.actions.agenda, print (crmcli.render.agenda)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from crmcli.actions.agenda import agenda
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
+from crmcli.domain import dates
+from crmcli.render.agenda import agenda_lines
+from crmcli.render.tables import render
+
+
+@click.command("agenda", context_settings=CONTEXT_SETTINGS)
+@click.option("--owner", metavar="NAME", help="Only this person's tasks and customers.")
+@click.option("--mine", is_flag=True, help="Only your tasks and customers.")
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead.")
+@format_option()
+@store_options
+def agenda_cmd(owner: str | None, mine: bool, days: int, fmt: str) -> None:
+    """What needs doing, by day: overdue tasks, today's, the coming days'.
+
+    Also customers losing touch (touch_every in customer.yaml lapsed),
+    contract renewals, and birthdays of customers and contacts.
+
+    \b
+    Examples:
+      crm agenda
+      crm agenda --mine --days 14
+      crm agenda --format json
+    """
+    store = get_app().store()
+    items = agenda(store, owner=store.user() if mine else owner, days=days)
+    if fmt != "table":
+        render([i.row() for i in items], fmt, columns=["date", "overdue", "time", "kind", "customer", "name",
+                                                       "text", "ref", "owner"])
+        return
+    if not items:
+        click.echo(f"Nothing on the agenda for the next {days} days.", err=True)
+        return
+    for line in agenda_lines(items, dates.now().date(), sys.stdout):
+        echo(line)
