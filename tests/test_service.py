@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crmcli import yamlio
-from crmcli.actions import ticket as service
 from crmcli.config import Config
 from crmcli.domain import kinds as events
+from crmcli.domain import tickets as service
 from crmcli.store.location import open_store
 from tests.conftest import Crm, commits, git
 
@@ -454,19 +454,20 @@ def test_complaints_since(invoke, now, acme: str, store_dir: Path) -> None:
     new = open_ticket(invoke, now, "acme", "Late delivery", "-c", "complaint", when="2026-11-19T09:00:00")
     open_ticket(invoke, now, "acme", "A question", when="2026-11-19T10:00:00")
     store = open_store(str(store_dir))
-    entries = store.load_journal(acme)
+    entries = [e.data for e in store.load_journal(acme)]
     assert [t.id for t in service.complaints_since(entries, at("2026-11-01T00:00:00"))] == [new]
     assert [t.id for t in service.complaints_since(entries, None)] == [old, new]
-    assert [t.id for t in service.complaints_since([e.data for e in entries], at("2026-11-19T09:00:00"))] == [new]
+    assert [t.id for t in service.complaints_since(entries, at("2026-11-19T09:00:00"))] == [new]
     assert service.complaints_since(entries, at("2026-11-19T09:00:01")) == []
 
 
 # -- the timeline and crm check -----------------------------------------------------------------------
 
 def test_event_kinds_are_registered_with_one_line_descriptions() -> None:
+    registered = events.load_all()
     for kind in service.KINDS:
-        assert kind in events.KINDS
-    d = {k: events.KINDS[k].describe for k in service.KINDS}
+        assert kind in registered
+    d = {k: registered[k].describe for k in service.KINDS}
     opened = {"kind": "ticket.open", "id": "tkt-3f9a", "title": "Login fails", "priority": "high", "category": "bug"}
     assert d["ticket.open"](opened) == "ticket tkt-3f9a opened (high, bug): Login fails"
     assert d["ticket.comment"]({"kind": "ticket.comment", "ticket": "tkt-3f9a", "text": "a\nb"}) == \

@@ -2,7 +2,7 @@
 
 Reads only that customer's folder (profile and journal) and the store's config, so its cost does not
 grow with the store. The journal is read once and handed to the domain libraries: deals
-(``crmcli.actions.opp``), tickets and SLA (``crmcli.actions.ticket``), tasks and the timeline's wording
+(``crmcli.actions.opp``), tickets and SLA (``crmcli.domain.tickets``), tasks and the timeline's wording
 (``crmcli.domain.tasks``, ``crmcli.domain.interactions``), orders and contracts (``crmcli.actions.contract``).
 ``crmcli.domain.health`` scores it.
 
@@ -18,14 +18,13 @@ from typing import Any
 
 from crmcli.actions import contract as contracts
 from crmcli.actions import opp as sales
-from crmcli.actions import ticket as service
 from crmcli.config import Config
 from crmcli.domain import dates, health
+from crmcli.domain import tickets as service
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_parts, event_time, first_line
 from crmcli.domain.journal import Entry
 from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
-from crmcli.store.refs import entity_events
 from crmcli.store.store import Store
 
 CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags"]
@@ -119,8 +118,7 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
     cid = customer.id
     g = Gathered(customer, journal, now)
     g.opportunities = sales.customer_opportunities(journal, cid)
-    folded = [service.Ticket.from_events(evts, cid) for evts in entity_events(journal, "tkt").values()]
-    g.tickets = [t for t in folded if t.opened_at is not None]
+    g.tickets = service.customer_tickets([e.data for e in journal], cid)
     g.tasks = sorted(fold_tasks(cid, [e.data for e in journal], customer.name).values(),
                      key=Task.sort_key)
     g.orders = contracts.customer_orders(journal)
@@ -151,7 +149,7 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
         last_contact=_day(g.last_contact[0]) if g.last_contact else None,
         open_tickets=[{"id": t.id, "title": t.title} for t in g.tickets if t.is_open],
         complaints=[{"id": t.id, "title": t.title, "opened": _day(t.opened_at)}
-                    for t in service.complaints_since(journal, None)],
+                    for t in service.complaints_since([e.data for e in journal], None)],
         breaches=breaches,
         ratings=_ratings(journal),
         revenue=[(day, float(amount)) for day, code, amount in g.revenue if code == currency],

@@ -1,7 +1,7 @@
 """Every record of the store as flat rows, one list of dicts per kind (pure Python, no pandas).
 
 Reports (``crmcli.analysis.frames``) and export build on these rows. Entities are folded by their own
-domain modules (``sales.Opportunity``, ``service.Ticket``, ``tasks.fold_tasks``), never here.
+domain modules (``sales.Opportunity``, ``tickets.Ticket``, ``tasks.fold_tasks``), never here.
 
 Each row is a dict with exactly the keys of ``COLUMNS[kind]``, in that order. Values are plain
 (str, int, float, bool or None); times are stored ISO strings. ``LIST_COLUMNS`` names the few
@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crmcli.domain import dates
+from crmcli.domain import dates, tickets
 from crmcli.domain.customer import Customer
 from crmcli.domain.journal import Entry
 from crmcli.domain.tasks import due_text, fold_tasks
@@ -176,10 +176,8 @@ def _contract_rows(cid: str, journal: list[Entry]) -> list[dict]:
 
 
 def _ticket_rows(store: Store, cid: str, journal: list[Entry], now: datetime) -> list[dict]:
-    from crmcli.actions import ticket as service
-
     out = []
-    for t in sorted(service.customer_tickets(store, cid, journal), key=lambda t: (t.opened_at, t.id)):
+    for t in sorted(tickets.customer_tickets([e.data for e in journal], cid), key=lambda t: (t.opened_at, t.id)):
         sla = t.sla(store.config, now)
         out.append({"customer": cid, "id": t.id, "title": t.title, "priority": t.priority or None,
                     "category": t.category or None, "channel": t.channel, "assignee": t.assignee,

@@ -206,8 +206,8 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
       crm report service --since 90d --format md
       crm report service --assignee bob -o service.html
     """
-    from crmcli.actions import ticket as service
     from crmcli.domain import dates
+    from crmcli.domain import tickets as service
 
     fmt = _format(fmt, output)
     now = dates.now()

@@ -19,7 +19,7 @@ Validator = Callable[[dict, Any], list[tuple[tuple[Any, ...], str]]]
 # describer(entry) -> one line for a timeline ("stage proposal -> negotiation: ERP rollout")
 Describer = Callable[[dict], str]
 
-DOMAIN_MODULES = ["crmcli.domain.tasks", "crmcli.actions.opp", "crmcli.actions.ticket"]
+DOMAIN_MODULES = ["crmcli.domain.tasks", "crmcli.actions.opp", "crmcli.domain.tickets", "crmcli.domain.surveys"]
 
 
 @dataclass(frozen=True)

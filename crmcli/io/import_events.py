@@ -200,7 +200,7 @@ class EventRows(PlannerBase):
         return "created"
 
     def row_tickets(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import ticket as service
+        from crmcli.domain import tickets as service
 
         cid = self._customer_ref(v)
         title = text_cell(v.get("title"))

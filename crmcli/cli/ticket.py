@@ -1,20 +1,17 @@
-"""`crm ticket ...` and `crm survey`."""
+"""`crm ticket ...`: open, work, close, show and list support tickets."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import click
 
+from crmcli.actions import ticket as actions
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, store_options
-
-LIST_COLUMNS = ["id", "customer_name", "title", "priority", "category", "status", "assignee", "opened", "due",
-                "sla"]
-LIST_HEADERS = ["id", "customer", "title", "priority", "category", "status", "assignee", "opened", "due", "sla"]
-DATA_COLUMNS = ["ref", "id", "customer", "customer_name", "title", "priority", "category", "channel", "status",
-                "assignee", "contact", "opened_at", "first_response_due", "first_response_at",
-                "first_response_breached", "resolution_due", "resolved_at", "resolution_breached", "closed_at",
-                "csat"]
+from crmcli.domain import dates
+from crmcli.domain.tickets import ResolutionNeeded, Ticket
+from crmcli.errors import UsageError
+from crmcli.render import tickets as screens
+from crmcli.render.tables import render, render_data
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -60,31 +57,21 @@ def ticket_open(customer_ref: str, title: str, priority: str | None, category: s
       crm ticket open acme "Invoice is wrong" -c complaint -p urgent --contact jane@acme.example
       crm ticket open 基石 "无法导出报表" --assignee 王芳 -m "客户电话反馈"
     """
-    from crmcli.actions import ticket as service
-
     store = get_app().store()
-    t = service.open_ticket(store, customer_ref, title, priority=priority, category=category, channel=channel,
+    t = actions.open_ticket(store, customer_ref, title, priority=priority, category=category, channel=channel,
                             assignee=assignee, contact=contact, text=text)
     _print_ticket(store, t, fmt)
     sla = t.sla(store.config)
-    due = f"; first response due {_at(sla.first_response.due)}, resolution due {_at(sla.resolution.due)}" \
-        if sla.resolution.due else ""
+    due = (f"; first response due {screens.at_text(sla.first_response.due)}, "
+           f"resolution due {screens.at_text(sla.resolution.due)}") if sla.resolution.due else ""
     done(f"Opened ticket {t.id} for {t.customer_name} ({t.customer}){due}", store)
 
 
-def _print_ticket(store: Any, t: Any, fmt: str) -> None:
-    from crmcli.render.tables import render_data
-
+def _print_ticket(store: Any, t: Ticket, fmt: str) -> None:
     if fmt == "text":
         echo(t.id)
     else:
-        render_data(t.to_dict(store.config), fmt)
-
-
-def _at(dt: datetime | None) -> str:
-    from crmcli.domain import dates
-
-    return dates.format_local(dt) if dt is not None else ""
+        render_data(screens.ticket_data(t, store.config), fmt)
 
 
 @ticket.command("comment")
@@ -102,10 +89,8 @@ def ticket_comment(ref: str, text: str, internal: bool) -> None:
       crm ticket comment tkt-3f9a "Reproduced; a fix ships tonight"
       crm ticket comment acme/tkt-3f9a "Customer runs 2.4.1" --internal
     """
-    from crmcli.actions import ticket as service
-
     store = get_app().store()
-    t = service.comment(store, ref, text, internal=internal)
+    t = actions.comment(store, ref, text, internal=internal)
     done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}", store)
 
 
@@ -120,10 +105,8 @@ def ticket_assign(ref: str, user: str) -> None:
     Examples:
       crm ticket assign tkt-3f9a bob
     """
-    from crmcli.actions import ticket as service
-
     store = get_app().store()
-    t = service.assign(store, ref, user)
+    t = actions.assign(store, ref, user)
     done(f"Assigned {t.id} of {t.customer_name} to {t.assignee}", store)
 
 
@@ -143,10 +126,11 @@ def ticket_status(ref: str, status: str) -> None:
       crm ticket status tkt-3f9a waiting
       crm ticket status tkt-3f9a resolved
     """
-    from crmcli.actions import ticket as service
-
     store = get_app().store()
-    t = service.set_status(store, ref, status)
+    try:
+        t = actions.set_status(store, ref, status)
+    except ResolutionNeeded:
+        raise UsageError(f"close a ticket with: crm ticket close {ref} --resolution TEXT") from None
     done(f"{t.id} of {t.customer_name} is now {t.status}", store)
 
 
@@ -163,10 +147,11 @@ def ticket_close(ref: str, resolution: str | None, csat: str | None) -> None:
       crm ticket close tkt-3f9a --resolution "Reset the SSO config" --csat 5
       crm ticket close acme/tkt-3f9a -r "Duplicate of tkt-77aa"
     """
-    from crmcli.actions import ticket as service
-
     store = get_app().store()
-    t = service.close(store, ref, resolution, csat=csat)
+    try:
+        t = actions.close(store, ref, resolution, csat=csat)
+    except ResolutionNeeded:
+        raise UsageError(f"say how it was resolved: crm ticket close {ref} --resolution TEXT") from None
     met = "" if not t.sla(store.config).breached else " (SLA breached: " + \
         ", ".join(t.sla(store.config).breaches()) + ")"
     done(f"Closed {t.id} of {t.customer_name}{met}", store)
@@ -182,10 +167,8 @@ def ticket_reopen(ref: str) -> None:
     Examples:
       crm ticket reopen tkt-3f9a
     """
-    from crmcli.actions import ticket as service
-
     store = get_app().store()
-    t = service.reopen(store, ref)
+    t = actions.reopen(store, ref)
     done(f"Reopened {t.id} of {t.customer_name}", store)
 
 
@@ -209,40 +192,15 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
       crm ticket list --breached --priority urgent
       crm ticket list --customer acme --category complaint --format json
     """
-    from crmcli.actions import ticket as service
-    from crmcli.domain import dates
-    from crmcli.render.tables import render
-
     store = get_app().store()
     now = dates.now()
-    flt = service.TicketFilter(open=open_, status=status, assignee=assignee, priority=priority,
+    flt = actions.TicketFilter(open=open_, status=status, assignee=assignee, priority=priority,
                                category=category, breached=breached, customer=customer_ref)
-    rows = []
-    for t in service.list_tickets(store, flt, now=now):
-        sla = t.sla(store.config, now)
-        if fmt == "table":
-            rows.append({"id": t.id, "customer_name": t.customer_name, "title": t.title, "priority": t.priority,
-                         "category": t.category, "status": t.status, "assignee": t.assignee,
-                         "opened": _at(t.opened_at), "due": _at(sla.resolution.due) if t.is_open else "",
-                         "sla": _sla_flag(sla)})
-            continue
-        data = t.to_dict(store.config, now)
-        data.update(ref=t.ref, first_response_due=data["sla"]["first_response"]["due"],
-                    first_response_breached=sla.first_response.breached,
-                    resolution_due=data["sla"]["resolution"]["due"], resolution_breached=sla.resolution.breached)
-        rows.append(data)
+    rows = screens.list_rows(actions.list_tickets(store, flt, now=now), store.config, now, fmt)
     if fmt == "table":
-        render(rows, fmt, columns=LIST_COLUMNS, headers=LIST_HEADERS, empty="No tickets match.")
+        render(rows, fmt, columns=screens.LIST_COLUMNS, headers=screens.LIST_HEADERS, empty="No tickets match.")
     else:
-        render(rows, fmt, columns=DATA_COLUMNS)
-
-
-def _sla_flag(sla: Any) -> str:
-    if sla.breached:
-        return "BREACHED " + "+".join("response" if b == "first response" else b for b in sla.breaches())
-    if sla.resolution.due is None:
-        return ""
-    return "met" if sla.resolution.met_at is not None else "ok"
+        render(rows, fmt, columns=screens.DATA_COLUMNS)
 
 
 @ticket.command("show")
@@ -257,81 +215,10 @@ def ticket_show(ref: str, fmt: str) -> None:
       crm ticket show tkt-3f9a
       crm ticket show acme/tkt-3f --format yaml
     """
-    from crmcli.actions import ticket as service
-    from crmcli.domain import dates
-    from crmcli.render.tables import key_values, render_data
-
     store = get_app().store()
-    t = service.show_ticket(store, ref)
+    t = actions.show_ticket(store, ref)
     now = dates.now()
     if fmt != "text":
-        render_data(t.to_dict(store.config, now), fmt)
+        render_data(screens.ticket_data(t, store.config, now), fmt)
         return
-    sla = t.sla(store.config, now)
-    opened = f"{_at(t.opened_at)} by {t.opened_by}" if t.opened_by else _at(t.opened_at)
-    rows: list[tuple[str, Any]] = [
-        ("ticket", t.id), ("customer", f"{t.customer_name} ({t.customer})"), ("title", t.title),
-        ("status", t.status), ("priority", t.priority), ("category", t.category), ("channel", t.channel),
-        ("assignee", t.assignee), ("contact", t.contact), ("opened", opened),
-        ("response SLA", _clock_text(sla.first_response, now)),
-        ("resolution SLA", _clock_text(sla.resolution, now)),
-    ]
-    if t.closed_at:
-        rows.append(("closed", _at(t.closed_at)))
-    rows += [("resolution", t.resolution), ("csat", t.csat), ("description", t.text)]
-    key_values([(k, v) for k, v in rows if v not in (None, "")])
-    if t.comments:
-        echo("")
-        echo("Comments")
-        for c in t.comments:
-            note = "(internal) " if c["internal"] else ""
-            lines = c["text"].splitlines() or [""]
-            echo(f"  {_at(c['at'])}  {c['by'] or '?'}: {note}{lines[0]}")
-            for more in lines[1:]:
-                echo(f"      {more}")
-    echo("")
-    echo("History")
-    for h in t.history:
-        echo(f"  {_at(h['at'])}  {h['by'] or '?'}: {h['what']}")
-
-
-def _clock_text(clock: Any, now: datetime) -> str:
-    from crmcli.domain.dates import format_duration
-
-    if clock.due is None:
-        return "no target for this priority in crm.yaml"
-    due = _at(clock.due)
-    if clock.met_at is not None:
-        if clock.breached:
-            return f"BREACHED: met {_at(clock.met_at)}, {format_duration(clock.met_at - clock.due)} after {due}"
-        return f"met {_at(clock.met_at)} (due {due})"
-    if clock.breached:
-        return f"BREACHED: due {due}, overdue by {format_duration(now - clock.due)}"
-    return f"due {due} (in {format_duration(clock.due - now)})"
-
-
-@click.command("survey", context_settings=CONTEXT_SETTINGS)
-@click.argument("customer_ref", metavar="CUSTOMER")
-@click.option("--csat", metavar="1-5", help="Satisfaction, 1 (very unhappy) to 5 (very happy).")
-@click.option("--nps", metavar="0-10", help="How likely to recommend us, 0 to 10.")
-@click.option("--ticket", "ticket_ref", metavar="TICKET", help="The ticket the answer is about.")
-@click.option("--message", "-m", "comment", help="What the customer said.")
-@store_options
-def survey(customer_ref: str, csat: str | None, nps: str | None, ticket_ref: str | None,
-           comment: str | None) -> None:
-    """Record a customer's satisfaction answer (CSAT and/or NPS).
-
-    An answer with --ticket also becomes that ticket's CSAT.
-
-    \b
-    Examples:
-      crm survey acme --csat 4 --nps 9 -m "Quick and friendly"
-      crm survey acme --csat 2 --ticket tkt-3f9a -m "Took too long"
-    """
-    from crmcli.actions import ticket as service
-
-    store = get_app().store()
-    entry = service.record_survey(store, customer_ref, csat=csat, nps=nps, ticket=ticket_ref, comment=comment)
-    what = ", ".join(f"{n} {entry[k]}" for n, k in (("CSAT", "csat"), ("NPS", "nps")) if k in entry)
-    done(f"Recorded survey from {store.load_customer(store.resolve(customer_ref), validate=False).name} "
-         f"({what})", store)
+    screens.show(t, store.config, now)

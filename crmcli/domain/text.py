@@ -1,0 +1,32 @@
+"""Text a user typed: checked before it is written, and cut to one line when it is described."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from crmcli.errors import InvalidRecord
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def checked_text(value: Any, what: str, *, required: bool = True, one_line: bool = False) -> str | None:
+    """Checked text (titles and names are one line of at most 200 characters); None when empty."""
+    text = str(value).replace("\r\n", "\n").strip() if value is not None else ""
+    if not text:
+        if required:
+            raise InvalidRecord(f"{what} is empty; {'give one' if one_line else 'write some text'}")
+        return None
+    if (_LINE_CONTROL if one_line else _CONTROL).search(text):
+        raise InvalidRecord(f"{what} {text[:40]!r} must be {'one line ' if one_line else ''}without control "
+                            "characters")
+    if one_line and len(text) > 200:
+        raise InvalidRecord(f"{what} is {len(text)} characters long; the limit is 200")
+    return text
+
+
+def first_line(text: Any, limit: int = 60) -> str:
+    """The first line of ``text``, cut to ``limit`` characters with "..."."""
+    lines = str(text or "").strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    return first if len(first) <= limit else first[: limit - 3] + "..."
