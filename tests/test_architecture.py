@@ -84,3 +84,13 @@ def test_cycle_finder_finds_a_cycle() -> None:
 def test_module_is_small_enough_to_read(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines; split it by responsibility"
+
+
+def test_architecture_document_lists_every_module() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import module_tree
+    finally:
+        sys.path.pop(0)
+    text = module_tree.DOC.read_text(encoding="utf-8")
+    assert module_tree.with_tree(text) == text, "out of date: run python3 scripts/module_tree.py --write"
