@@ -130,7 +130,7 @@ def test_advance_next_jump_and_back_keeps_the_stage_history(invoke, store_dir: P
 
 
 def test_stage_at_and_as_of_replay_the_past(invoke, store_dir: Path, acme: str, now) -> None:  # noqa: ANN001
-    from crmcli.actions.opp import customer_opportunities
+    from crmcli.domain.deals import customer_opportunities
     from crmcli.store.store import open_store
 
     oid = add_opp(invoke, "acme", "ERP rollout", "--amount", "100000", "--stage", "qualified")
@@ -352,7 +352,8 @@ def test_lifecycle_never_moves_back_or_off_a_hand_set_stage(invoke, store_dir: P
 
 
 def test_contracts_and_renewals(invoke, store_dir: Path, acme: str, tmp_path: Path) -> None:  # noqa: ANN001
-    from crmcli.actions.contract import customer_contracts, renewals_due
+    from crmcli.analysis.renewals import renewals_due
+    from crmcli.domain.contracts import customer_contracts
     from crmcli.store.store import open_store
 
     (store_dir / "docs").mkdir()

@@ -650,11 +650,11 @@ def _touch(c: Customer, entries: list[dict], types: set[str], now: datetime, end
 
 
 def _renewals(store: Store, start: date, end: date, owners: dict[str, Any], owner: str | None) -> list[AgendaItem]:
-    """Contracts in their renewal-notice period (crmcli.actions.contract, when the sales module is there)."""
+    """Contracts in their renewal-notice period (crmcli.analysis.renewals, when the sales module is there)."""
     try:
-        from crmcli.actions.contract import renewals_due
+        from crmcli.analysis.renewals import renewals_due
     except ModuleNotFoundError as exc:
-        if exc.name not in ("crmcli.actions.contract", "crmcli.actions.opp"):
+        if exc.name not in ("crmcli.analysis.renewals", "crmcli.domain.contracts"):
             raise
         return []
     items = []

@@ -45,7 +45,7 @@ def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
 
 # -- the text screen -------------------------------------------------------------------------------------------
 def _money(amount: Any, currency: str | None) -> str:
-    from crmcli.actions.opp import format_money
+    from crmcli.domain.money import format_money
 
     return format_money(amount, currency)
 

@@ -18,7 +18,8 @@ Validator = Callable[[dict, Any], list[tuple[tuple[Any, ...], str]]]
 # describer(entry) -> one line for a timeline ("stage proposal -> negotiation: ERP rollout")
 Describer = Callable[[dict], str]
 
-DOMAIN_MODULES = ["crmcli.actions.log", "crmcli.actions.opp", "crmcli.actions.ticket"]
+DOMAIN_MODULES = ["crmcli.actions.log", "crmcli.domain.deals", "crmcli.domain.orders", "crmcli.domain.contracts",
+                  "crmcli.actions.ticket"]
 
 
 @dataclass(frozen=True)
@@ -38,5 +39,7 @@ def register(kind: str, *, validate: Validator, describe: Describer) -> None:
 def load_all() -> dict[str, EventKind]:
     for name in DOMAIN_MODULES:
         with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(name)
+            module = importlib.import_module(name)
+            for k in getattr(module, "EVENT_KINDS", ()):
+                KINDS[k.kind] = k
     return KINDS

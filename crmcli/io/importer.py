@@ -753,22 +753,22 @@ class Planner:
         return "created"
 
     def _amount(self, fld: str, value: Any, required: bool = True, currency: str | None = None) -> Any:
-        from crmcli.actions import opp as sales
+        from crmcli.domain import money
 
         if value is None:
             if required:
                 raise BadValue(fld, f"no {fld}; give a number (like 120000)")
             return None
         try:
-            return sales.parse_amount(value, fld, currency=currency)
+            return money.parse_amount(value, fld, currency=currency)
         except CrmError as exc:
             raise BadValue(fld, _strip_field(str(exc), fld)) from None
 
     def _currency(self, value: Any) -> str:
-        from crmcli.actions import opp as sales
+        from crmcli.domain import money
 
         try:
-            return sales.parse_currency(_text(value), self.store.config)
+            return money.parse_currency(_text(value), self.store.config)
         except CrmError as exc:
             raise BadValue("currency", str(exc)) from None
 
@@ -783,7 +783,7 @@ class Planner:
         return out
 
     def row_opps(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import opp as sales
+        from crmcli.domain import deals as sales
 
         cid = self._customer_ref(v)
         title = _text(v.get("title"))
@@ -833,7 +833,7 @@ class Planner:
         return "created"
 
     def row_contracts(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import contract as contracts
+        from crmcli.domain import contracts
 
         cid = self._customer_ref(v)
         value = self._amount("value", v.get("value"))
