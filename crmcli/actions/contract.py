@@ -10,28 +10,18 @@ from typing import Any
 
 from crmcli.actions.opp import Outcome, commit_events, event
 from crmcli.analysis.renewals import customers_with
-from crmcli.domain import dates
-from crmcli.domain.contracts import DEFAULT_NOTICE, customer_contracts
-from crmcli.domain.customer import PERIOD_RE
+from crmcli.domain.contracts import customer_contracts, parse_notice
 from crmcli.domain.deals import parse_day
 from crmcli.domain.money import parse_amount, parse_currency
-from crmcli.errors import InvalidRecord
+from crmcli.errors import FieldError
 from crmcli.store.store import Store
-
-
-def notice_days(text: Any) -> int:
-    """Days of a renew-notice period (``30d``, ``6w``, ``3m`` = 90 days)."""
-    try:
-        return dates.parse_period(str(text)).days
-    except dates.DateError as exc:
-        raise InvalidRecord(f"--renew-notice: {exc}") from None
 
 
 def stored_file_path(store: Store, file: str) -> str:
     """The signed document's path: relative to the store root when inside it, else as given."""
     path = Path(file).expanduser()
     if not path.is_file():
-        raise InvalidRecord(f"--file {file}: no such file; give the path of the signed document")
+        raise FieldError("{file} {path}: no such file; give the path of the signed document", path=file)
     try:
         return path.resolve().relative_to(store.root.resolve()).as_posix()
     except ValueError:
@@ -42,13 +32,11 @@ def add_contract(store: Store, customer_ref: str, *, value: Any, start: str, end
                  renew_notice: str | None = None, file: str | None = None, currency: str | None = None) -> Outcome:
     code = parse_currency(currency, store.config)
     amount = parse_amount(value, "value", currency=code)
-    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    first, last = parse_day(start, "start"), parse_day(end, "end")
     if last < first:
-        raise InvalidRecord(f"--end {last} is before --start {first}; a contract ends after it starts")
-    notice = "".join(str(renew_notice or DEFAULT_NOTICE).lower().split())
-    notice_days(notice)
-    if not PERIOD_RE.match(notice):
-        raise InvalidRecord(f"--renew-notice {renew_notice!r}: write a number and a unit (30d, 6w, 3m, 1y)")
+        raise FieldError("{end} {last} is before {start} {first}; a contract ends after it starts",
+                         last=last, first=first)
+    notice = parse_notice(renew_notice)
     doc = stored_file_path(store, file) if file else None
     cid = store.resolve(customer_ref)
     customer = store.load_customer(cid, validate=False)
@@ -60,7 +48,7 @@ def add_contract(store: Store, customer_ref: str, *, value: Any, start: str, end
 
 
 def list_contracts(store: Store, *, customer: str | None = None, active_on: str | None = None) -> list[dict]:
-    day = parse_day(active_on, "--active") if active_on else None
+    day = parse_day(active_on, "active") if active_on else None
     cids = [store.resolve(customer)] if customer else customers_with(store, b"contract.add")
     rows = []
     for cid in cids:

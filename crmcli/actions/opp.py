@@ -104,7 +104,7 @@ def add_opportunity(store: Store, customer_ref: str, title: str, *, amount: Any,
     code = parse_currency(currency, config)
     value = parse_amount(amount, currency=code)
     stage = check_stage(config, stage, open_only=True) if stage else open_stages(config)[0]
-    close_day = parse_day(close, "--close") if close else None
+    close_day = parse_day(close, "close") if close else None
     cid = store.resolve(customer_ref)
     customer = store.load_customer(cid, validate=False)
     journal = store.load_journal(cid)
@@ -248,7 +248,7 @@ def list_opportunities(store: Store, flt: OppFilter | None = None) -> list[Oppor
     """Deals across the store matching ``flt``, by close date (undated last), then customer."""
     flt = flt or OppFilter()
     stage = check_stage(store.config, flt.stage) if flt.stage else None
-    before = parse_day(flt.closing_before, "--closing-before") if flt.closing_before else None
+    before = parse_day(flt.closing_before, "closing_before") if flt.closing_before else None
     cids: Iterable[str] = [store.resolve(flt.customer)] if flt.customer else customers_with(store, b"opp-")
     out = []
     for cid in cids:

@@ -23,7 +23,7 @@ def add_order(store: Store, customer_ref: str, *, amount: Any, date: str | None 
     """Record a purchase; ``opp`` links it to one of the customer's deals."""
     code = parse_currency(currency, store.config)
     value = parse_amount(amount, currency=code)
-    day = parse_day(date, "--date") if date else dates.now().date().isoformat()
+    day = parse_day(date, "date") if date else dates.now().date().isoformat()
     product = check_text(product, "product") if product else None
     cid = store.resolve(customer_ref)
     oid = None
@@ -44,7 +44,7 @@ def add_order(store: Store, customer_ref: str, *, amount: Any, date: str | None 
 
 
 def list_orders(store: Store, *, customer: str | None = None, since: str | None = None) -> list[dict]:
-    start = parse_day(since, "--since") if since else None
+    start = parse_day(since, "since") if since else None
     cids = [store.resolve(customer)] if customer else customers_with(store, b"order.add")
     rows = []
     for cid in cids:

@@ -6,7 +6,7 @@ import click
 from crmcli.actions.contract import add_contract, list_contracts
 from crmcli.analysis.renewals import renewals_due
 from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
-from crmcli.cli.opp import report
+from crmcli.cli.opp import option_words, report
 from crmcli.domain import dates
 from crmcli.domain.money import format_money
 from crmcli.errors import InvalidRecord
@@ -46,8 +46,9 @@ def contract_add(customer_ref: str, value: str, start: str, end: str, renew_noti
           --renew-notice 60d --file contracts/acme-2027.pdf
     """
     store = get_app().store()
-    out = add_contract(store, customer_ref, value=value, start=start, end=end,
-                                 renew_notice=renew_notice, file=file, currency=currency)
+    with option_words():
+        out = add_contract(store, customer_ref, value=value, start=start, end=end,
+                           renew_notice=renew_notice, file=file, currency=currency)
     report(out, store, out.message.replace("Add contract", "Added contract", 1))
 
 
@@ -79,7 +80,8 @@ def contract_list(customer_ref: str | None, active_on: str | None, renewing: str
             cid = store.resolve(customer_ref)
             rows = [r for r in rows if r["customer"] == cid]
     else:
-        rows = list_contracts(store, customer=customer_ref, active_on=active_on)
+        with option_words():
+            rows = list_contracts(store, customer=customer_ref, active_on=active_on)
     if fmt == "table":
         rows = [dict(r, value=format_money(r["value"], r["currency"])) for r in rows]
         render(rows, fmt, columns=["name", "value", "start", "end", "notice", "file"],

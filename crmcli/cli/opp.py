@@ -1,6 +1,8 @@
 """`crm opp ...`: open deals and move them through the pipeline."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -10,6 +12,7 @@ from crmcli.actions.opp import Outcome
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, store_options
 from crmcli.domain.deals import Opportunity
 from crmcli.domain.money import format_money
+from crmcli.errors import FieldError
 from crmcli.render.opp import opp_fields, stage_history
 from crmcli.render.tables import key_values, render, render_data
 
@@ -17,6 +20,15 @@ LIST_COLUMNS = ["id", "customer_name", "title", "stage", "amount", "close", "own
 LIST_HEADERS = ["id", "customer", "title", "stage", "amount", "close", "owner"]
 DATA_COLUMNS = ["id", "customer", "customer_name", "title", "stage", "probability", "category", "amount",
                 "currency", "weighted", "close", "owner", "source", "product", "created", "closed_at", "reason"]
+
+
+@contextmanager
+def option_words() -> Iterator[None]:
+    """Word the library's field errors with this command's options (``close`` -> ``--close``)."""
+    try:
+        yield
+    except FieldError as exc:
+        raise exc.as_options() from None
 
 
 def report(outcome: Outcome, store: Any, message: str) -> None:
@@ -69,8 +81,9 @@ def opp_add(customer_ref: str, title: str, amount: str, currency: str | None, cl
       crm opp add 基石 "年度维保" --amount 48000 --owner 王芳 --product support
     """
     store = get_app().store()
-    out = actions.add_opportunity(store, customer_ref, title, amount=amount, currency=currency, close=close,
-                                stage=stage, owner=owner, source=source, product=product)
+    with option_words():
+        out = actions.add_opportunity(store, customer_ref, title, amount=amount, currency=currency, close=close,
+                                      stage=stage, owner=owner, source=source, product=product)
     assert out.opp is not None
     if fmt == "text":
         echo(out.opp.id)
@@ -189,8 +202,9 @@ def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_befo
     """
     store = get_app().store()
     flt = actions.OppFilter(stage=stage, owner=owner, open_only=open_only, closing_before=closing_before,
-                          customer=customer_ref)
-    opps = actions.list_opportunities(store, flt)
+                            customer=customer_ref)
+    with option_words():
+        opps = actions.list_opportunities(store, flt)
     if fmt == "table":
         rows = [dict(o.to_dict(store.config), amount=format_money(o.amount, o.currency)) for o in opps]
         render(rows, fmt, columns=LIST_COLUMNS, headers=LIST_HEADERS, empty="No deals match.")

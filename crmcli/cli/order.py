@@ -5,7 +5,7 @@ import click
 
 from crmcli.actions.order import add_order, list_orders
 from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
-from crmcli.cli.opp import report
+from crmcli.cli.opp import option_words, report
 from crmcli.domain.money import format_money
 from crmcli.render.tables import render
 
@@ -40,8 +40,9 @@ def order_add(customer_ref: str, amount: str, day: str | None, product: str | No
       crm order add acme --amount 120000 --opp opp-9x2m
     """
     store = get_app().store()
-    out = add_order(store, customer_ref, amount=amount, date=day, product=product, opp=opp_ref,
-                              currency=currency)
+    with option_words():
+        out = add_order(store, customer_ref, amount=amount, date=day, product=product, opp=opp_ref,
+                        currency=currency)
     report(out, store, out.message.replace("Add order", "Added order", 1))
 
 
@@ -59,7 +60,8 @@ def order_list(customer_ref: str | None, since: str | None, fmt: str) -> None:
       crm order list --since 2026-01-01 --format csv
     """
     store = get_app().store()
-    rows = list_orders(store, customer=customer_ref, since=since)
+    with option_words():
+        rows = list_orders(store, customer=customer_ref, since=since)
     if fmt == "table":
         rows = [dict(r, amount=format_money(r["amount"], r["currency"])) for r in rows]
         render(rows, fmt, columns=["date", "name", "amount", "product", "opp"],

@@ -16,8 +16,21 @@ from crmcli.domain.customer import PERIOD_RE, check_date
 from crmcli.domain.deals import Event, Issues, check_amount, check_common
 from crmcli.domain.kinds import EventKind
 from crmcli.domain.money import format_money
+from crmcli.errors import FieldError
 
 DEFAULT_NOTICE = "30d"
+
+
+def parse_notice(value: str | None) -> str:
+    """A renew-notice period as stored (``30d``, ``6w``, ``3m``): spaces dropped, lower case; the default if none."""
+    notice = "".join(str(value or DEFAULT_NOTICE).lower().split())
+    try:
+        dates.parse_period(notice)
+    except dates.DateError as exc:
+        raise FieldError("{renew_notice}: {reason}", reason=str(exc)) from None
+    if not PERIOD_RE.match(notice):
+        raise FieldError("{renew_notice} {given!r}: write a number and a unit (30d, 6w, 3m, 1y)", given=value)
+    return notice
 
 
 def customer_contracts(journal: Iterable[Event]) -> list[dict[str, Any]]:

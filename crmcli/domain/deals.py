@@ -24,7 +24,7 @@ from crmcli.domain import dates
 from crmcli.domain.customer import Customer, check_date
 from crmcli.domain.kinds import EventKind
 from crmcli.domain.money import CURRENCY_RE, format_money, normalize_amount, parse_amount
-from crmcli.errors import InvalidRecord
+from crmcli.errors import FieldError, InvalidRecord
 
 CLOSED = ("won", "lost")
 EDITABLE = ["title", "amount", "currency", "close", "owner", "source", "product"]
@@ -46,12 +46,12 @@ class Event(Protocol):
 
 
 # -- values -------------------------------------------------------------------------------------------
-def parse_day(value: str, what: str) -> str:
-    """A WHEN read as a day, stored as YYYY-MM-DD."""
+def parse_day(value: str, field: str) -> str:
+    """A WHEN read as a day, stored as YYYY-MM-DD; a FieldError naming ``field`` when it is no day."""
     try:
         return dates.parse_date(value).isoformat()
     except dates.DateError as exc:
-        raise InvalidRecord(f"{what}: {exc}") from None
+        raise FieldError(f"{{{field}}}: {{reason}}", reason=str(exc)) from None
 
 
 def check_text(value: Any, what: str, *, limit: int = 200) -> str:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from crmcli.config import Config
 from crmcli.domain import contracts, orders
+from crmcli.errors import FieldError
 from tests.domain.test_deals import Entry
 
 CONFIG = Config()
@@ -57,3 +60,12 @@ def test_orders_fold_by_date_and_validate() -> None:
     assert kind.validate(first, CONFIG) == []
     assert kind.describe(first) == "order ¥50,000: licences (from opp-9x2m)"
     assert [p for p, _ in kind.validate(dict(first, amount="x", opp="deal"), CONFIG)] == [("amount",), ("opp",)]
+
+
+def test_parse_notice_names_the_field_not_the_option() -> None:
+    assert contracts.parse_notice(" 60 D ") == "60d"
+    assert contracts.parse_notice(None) == contracts.DEFAULT_NOTICE
+    with pytest.raises(FieldError) as err:
+        contracts.parse_notice("soon")
+    assert str(err.value).startswith("renew_notice: cannot read period")
+    assert str(err.value.as_options()).startswith("--renew-notice: cannot read period")
