@@ -2,8 +2,10 @@
 
 Each domain module (activities, sales, service) registers the event kinds it
 writes, with a validator used by ``crm check`` and a describer used by the
-timeline and history. Modules register on import; ``load_all()`` imports
-them, so readers see every kind without importing the domains themselves.
+timeline and history. Modules register on import, or list them in a module-level
+``EVENT_KINDS`` tuple (``crmcli.domain.deals``, ``orders``, ``contracts``); ``load_all()``
+imports them and reads those tuples, so readers see every kind without importing the
+domains themselves.
 """
 from __future__ import annotations
 
