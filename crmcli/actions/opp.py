@@ -172,7 +172,7 @@ def _win(store: Store, cid: str, customer: Customer, opp: Opportunity, journal: 
 
 def lose(store: Store, ref: str, *, reason: str | None) -> Outcome:
     if reason is None or not str(reason).strip():
-        raise InvalidRecord("losing a deal needs a reason: --reason TEXT (e.g. --reason 'price too high')")
+        raise InvalidRecord("losing a deal needs a reason (like 'price too high')")
     text = check_text(reason, "reason", limit=2000)
     cid, customer, opp, journal = load_opportunity(store, ref)
     _require_open(opp)

@@ -12,7 +12,7 @@ from crmcli.actions.opp import Outcome
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, store_options
 from crmcli.domain.deals import Opportunity
 from crmcli.domain.money import format_money
-from crmcli.errors import FieldError
+from crmcli.errors import FieldError, InvalidRecord
 from crmcli.render.opp import opp_fields, stage_history
 from crmcli.render.tables import key_values, render, render_data
 
@@ -140,6 +140,8 @@ def opp_lose(ref: str, reason: str | None) -> None:
       crm opp lose opp-9x2m --reason "went with a competitor on price"
     """
     store = get_app().store()
+    if reason is None or not reason.strip():
+        raise InvalidRecord("losing a deal needs a reason: --reason TEXT (e.g. --reason 'price too high')")
     out = actions.lose(store, ref, reason=reason)
     report(out, store, out.message)
 
