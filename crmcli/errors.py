@@ -8,7 +8,8 @@ exceptions, so one run reports all of them.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 # Documented in README.md ("Exit codes"); tests pin them.
@@ -73,6 +74,32 @@ class NotFound(CrmError):
 
 class InvalidRecord(CrmError):
     exit_code = EXIT_INVALID
+
+
+class FieldError(InvalidRecord):
+    """A wrong value given for named fields, in words that do not know the command line.
+
+    ``template`` writes each field as ``{field}`` and each value as ``{name}`` given in ``values``. The
+    message names the fields plainly (``end 2026-01-01 is before start 2026-12-31``); the CLI, whose
+    options gave the values, words it with ``as_options()`` (``--end 2026-01-01 is before --start ...``).
+    """
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template, self.values = template, values
+        super().__init__(self.worded({}))
+
+    @property
+    def fields(self) -> list[str]:
+        names = (name for _, name, _, _ in string.Formatter().parse(self.template) if name)
+        return [n for n in dict.fromkeys(names) if n not in self.values]
+
+    def worded(self, names: Mapping[str, str]) -> str:
+        """The message with each field called by ``names`` (default: its own name)."""
+        return self.template.format(**{f: names.get(f, f) for f in self.fields}, **self.values)
+
+    def as_options(self) -> InvalidRecord:
+        """The same error naming the command-line options (``closing_before`` -> ``--closing-before``)."""
+        return InvalidRecord(self.worded({f: "--" + f.replace("_", "-") for f in self.fields}))
 
 
 class StoreError(CrmError):

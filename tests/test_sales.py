@@ -130,7 +130,7 @@ def test_advance_next_jump_and_back_keeps_the_stage_history(invoke, store_dir: P
 
 
 def test_stage_at_and_as_of_replay_the_past(invoke, store_dir: Path, acme: str, now) -> None:  # noqa: ANN001
-    from crmcli.actions.opp import customer_opportunities
+    from crmcli.domain.deals import customer_opportunities
     from crmcli.store.location import open_store
 
     oid = add_opp(invoke, "acme", "ERP rollout", "--amount", "100000", "--stage", "qualified")
@@ -352,7 +352,8 @@ def test_lifecycle_never_moves_back_or_off_a_hand_set_stage(invoke, store_dir: P
 
 
 def test_contracts_and_renewals(invoke, store_dir: Path, acme: str, tmp_path: Path) -> None:  # noqa: ANN001
-    from crmcli.actions.contract import customer_contracts, renewals_due
+    from crmcli.analysis.renewals import renewals_due
+    from crmcli.domain.contracts import customer_contracts
     from crmcli.store.location import open_store
 
     (store_dir / "docs").mkdir()
@@ -412,44 +413,52 @@ def test_contract_bad_input(invoke, store_dir: Path, acme: str, args, code, mess
 
 
 # -- bad input ----------------------------------------------------------------------------------------------
-def test_bad_input_one_line_nonzero_nothing_written(crm, store_dir: Path, now) -> None:  # noqa: ANN001
-    crm("customer", "add", "Acme Corp")
-    oid = crm("opp", "add", "acme", "ERP", "--amount", "100").stdout.strip()
-    done = crm("opp", "add", "acme", "Old", "--amount", "100").stdout.strip()
-    crm("opp", "lose", done, "--reason", "lost to a rival")
+@pytest.fixture
+def two_deals(invoke, store_dir: Path, now) -> dict[str, str]:  # noqa: ANN001
+    """Acme with an open deal ({oid}) and a lost one ({done})."""
+    ok(invoke("customer", "add", "Acme Corp"))
+    oid = add_opp(invoke, "acme", "ERP", "--amount", "100")
+    done = add_opp(invoke, "acme", "Old", "--amount", "100")
+    ok(invoke("opp", "lose", done, "--reason", "lost to a rival"))
+    return {"oid": oid, "done": done}
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["opp", "add", "acme", "X", "--amount", "100", "--stage", "closing"], 4, f"stages: {STAGES}"),
+    (["opp", "add", "acme", "X", "--amount", "100", "--stage", "won"], 4, "closes a deal"),
+    (["opp", "add", "acme", "X", "--amount", "-5"], 4, "negative"),
+    (["opp", "add", "acme", "X", "--amount", "lots"], 4, "not a number"),
+    (["opp", "add", "acme", "X", "--amount", "100", "--close", "whenever"], 4, "cannot read date"),
+    (["opp", "add", "acme", "X", "--amount", "100", "--currency", "yuan"], 4, "three-letter"),
+    (["opp", "add", "nobody", "X", "--amount", "100"], 3, "no customer"),
+    (["opp", "add", "acme", " ", "--amount", "100"], 4, "title is empty"),
+    (["opp", "advance", "{oid}", "closing"], 4, f"stages: {STAGES}"),
+    (["opp", "advance", "{oid}", "lead"], 4, "already at lead"),
+    (["opp", "advance", "{oid}", "lost"], 2, "needs a reason"),
+    (["opp", "advance", "{done}"], 4, "already lost; reopen it first"),
+    (["opp", "win", "{done}"], 4, "reopen it first"),
+    (["opp", "win", "{oid}", "--amount", "-1"], 4, "negative"),
+    (["opp", "lose", "{oid}"], 4, "needs a reason"),
+    (["opp", "lose", "{oid}", "--reason", "  "], 4, "needs a reason"),
+    (["opp", "reopen", "{oid}"], 4, "only won or lost deals reopen"),
+    (["opp", "show", "opp-zzzz"], 3, "no opp"),
+    (["order", "add", "acme", "--amount", "1e3"], 4, "not a number"),
+    (["order", "add", "acme", "--amount", "5", "--date", "the 5th"], 4, "cannot read date"),
+    (["pipeline", "--as-of", "whenever"], 4, "cannot read date"),
+])
+def test_bad_input_one_line_nonzero_nothing_written(crm, store_dir: Path, two_deals: dict[str, str],  # noqa: ANN001
+                                                    args: list[str], code: int, message: str) -> None:
     before = snapshot(store_dir)
-    cases = [
-        (["opp", "add", "acme", "X", "--amount", "100", "--stage", "closing"], 4, f"stages: {STAGES}"),
-        (["opp", "add", "acme", "X", "--amount", "100", "--stage", "won"], 4, "closes a deal"),
-        (["opp", "add", "acme", "X", "--amount", "-5"], 4, "negative"),
-        (["opp", "add", "acme", "X", "--amount", "lots"], 4, "not a number"),
-        (["opp", "add", "acme", "X", "--amount", "100", "--close", "whenever"], 4, "cannot read date"),
-        (["opp", "add", "acme", "X", "--amount", "100", "--currency", "yuan"], 4, "three-letter"),
-        (["opp", "add", "nobody", "X", "--amount", "100"], 3, "no customer"),
-        (["opp", "add", "acme", " ", "--amount", "100"], 4, "title is empty"),
-        (["opp", "advance", oid, "closing"], 4, f"stages: {STAGES}"),
-        (["opp", "advance", oid, "lead"], 4, "already at lead"),
-        (["opp", "advance", oid, "lost"], 2, "needs a reason"),
-        (["opp", "advance", done], 4, "already lost; reopen it first"),
-        (["opp", "win", done], 4, "reopen it first"),
-        (["opp", "win", oid, "--amount", "-1"], 4, "negative"),
-        (["opp", "lose", oid], 4, "needs a reason"),
-        (["opp", "lose", oid, "--reason", "  "], 4, "needs a reason"),
-        (["opp", "reopen", oid], 4, "only won or lost deals reopen"),
-        (["opp", "show", "opp-zzzz"], 3, "no opp"),
-        (["order", "add", "acme", "--amount", "1e3"], 4, "not a number"),
-        (["order", "add", "acme", "--amount", "5", "--date", "the 5th"], 4, "cannot read date"),
-        (["pipeline", "--as-of", "whenever"], 4, "cannot read date"),
-    ]
-    for args, code, message in cases:
-        r = crm(*args)
-        assert r.returncode == code, (args, r.stderr)
-        lines = r.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("crm: error: ") and message in lines[0], (args, r.stderr)
-        assert snapshot(store_dir) == before, args
-    # the last open stage: close it rather than "advance" past it
-    crm("opp", "advance", oid, "negotiation")
-    r = crm("opp", "advance", oid)
+    r = crm(*[a.format(**two_deals) for a in args])
+    assert r.returncode == code, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crm: error: ") and message in lines[0], r.stderr
+    assert snapshot(store_dir) == before
+
+
+def test_advance_past_the_last_open_stage_says_close_it(crm, store_dir: Path, two_deals: dict[str, str]) -> None:  # noqa: ANN001
+    crm("opp", "advance", two_deals["oid"], "negotiation")
+    r = crm("opp", "advance", two_deals["oid"])
     assert r.returncode == 2 and "crm opp win" in r.stderr
 
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from crmcli.actions.contract import renewals_due
 from crmcli.analysis.journals import journal_dicts
+from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name

@@ -2,8 +2,9 @@
 
 Reads only that customer's folder (profile and journal) and the store's config, so its cost does not
 grow with the store. The journal is read once and handed to the domain libraries: deals
-(``crmcli.actions.opp``), tickets and SLA (``crmcli.domain.tickets``), tasks and the timeline's wording
-(``crmcli.domain.tasks``, ``crmcli.domain.interactions``), orders and contracts (``crmcli.actions.contract``).
+(``crmcli.domain.deals``), tickets and SLA (``crmcli.domain.tickets``), tasks and the timeline's wording
+(``crmcli.domain.tasks``, ``crmcli.domain.interactions``), orders and contracts (``crmcli.domain.orders``,
+``crmcli.domain.contracts``).
 ``crmcli.domain.health`` scores it.
 
 ``customer_overview`` returns plain data (dicts, lists, ISO strings, numbers) for both the text screen
@@ -16,14 +17,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from crmcli.actions import contract as contracts
-from crmcli.actions import opp as sales
 from crmcli.config import Config
-from crmcli.domain import dates, health
+from crmcli.domain import dates, deals, health
 from crmcli.domain import tickets as service
+from crmcli.domain.contracts import customer_contracts
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_parts, event_time, first_line
 from crmcli.domain.journal import Entry
+from crmcli.domain.money import normalize_amount
+from crmcli.domain.orders import customer_orders
 from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
 from crmcli.store.store import Store
 
@@ -45,7 +47,7 @@ def _day(moment: datetime | None) -> date | None:
 
 
 def _sum(amounts: list[Any]) -> int | float:
-    return sales.normalize_amount(sum((Decimal(str(a)) for a in amounts), Decimal(0)))
+    return normalize_amount(sum((Decimal(str(a)) for a in amounts), Decimal(0)))
 
 
 def sla_flag(sla: service.Sla) -> str:
@@ -64,7 +66,7 @@ class Gathered:
     customer: Customer
     journal: list[Entry]
     now: datetime
-    opportunities: list[sales.Opportunity] = field(default_factory=list)
+    opportunities: list[deals.Opportunity] = field(default_factory=list)
     tickets: list[service.Ticket] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     orders: list[dict] = field(default_factory=list)
@@ -95,8 +97,8 @@ def _ratings(journal: list[Entry]) -> list[tuple[date, float]]:
     return sorted(loose + list(by_ticket.values()), key=lambda r: r[0])
 
 
-def _revenue(config: Config, opps: list[sales.Opportunity], orders: list[dict]) -> list[tuple[date, str, Any]]:
-    """Orders, and won deals no order records (as ``crmcli.actions.opp.lifecycle_target`` counts purchases)."""
+def _revenue(config: Config, opps: list[deals.Opportunity], orders: list[dict]) -> list[tuple[date, str, Any]]:
+    """Orders, and won deals no order records (as ``crmcli.domain.deals.lifecycle_target`` counts purchases)."""
     default = str(config.get("currency", "CNY"))
     out: list[tuple[date, str, Any]] = []
     for o in orders:
@@ -117,12 +119,12 @@ def _revenue(config: Config, opps: list[sales.Opportunity], orders: list[dict]) 
 def gather(config: Config, customer: Customer, journal: list[Entry], now: datetime) -> Gathered:
     cid = customer.id
     g = Gathered(customer, journal, now)
-    g.opportunities = sales.customer_opportunities(journal, cid)
+    g.opportunities = deals.customer_opportunities(journal, cid)
     g.tickets = service.customer_tickets([e.data for e in journal], cid)
     g.tasks = sorted(fold_tasks(cid, [e.data for e in journal], customer.name).values(),
                      key=Task.sort_key)
-    g.orders = contracts.customer_orders(journal)
-    g.contracts = contracts.customer_contracts(journal)
+    g.orders = customer_orders(journal)
+    g.contracts = customer_contracts(journal)
     g.revenue = _revenue(config, g.opportunities, g.orders)
     types = set(config.interaction_types)
     for e in journal:
@@ -234,7 +236,7 @@ def _metrics(config: Config, g: Gathered, h: health.Health, currency: str) -> di
     return out
 
 
-def _opp_row(config: Config, o: sales.Opportunity) -> dict:
+def _opp_row(config: Config, o: deals.Opportunity) -> dict:
     return {"id": o.id, "title": o.title, "stage": o.stage, "probability": o.probability(config),
             "amount": o.amount, "currency": o.currency, "weighted": o.weighted(config), "close": o.close,
             "owner": o.owner}

@@ -1,7 +1,7 @@
 """Every record of the store as flat rows, one list of dicts per kind (pure Python, no pandas).
 
 Reports (``crmcli.analysis.frames``) and export build on these rows. Entities are folded by their own
-domain modules (``sales.Opportunity``, ``tickets.Ticket``, ``tasks.fold_tasks``), never here.
+domain modules (``deals.Opportunity``, ``tickets.Ticket``, ``tasks.fold_tasks``), never here.
 
 Each row is a dict with exactly the keys of ``COLUMNS[kind]``, in that order. Values are plain
 (str, int, float, bool or None); times are stored ISO strings. ``LIST_COLUMNS`` names the few
@@ -16,9 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crmcli.domain import dates, tickets
+from crmcli.domain import dates, deals, tickets
+from crmcli.domain.contracts import customer_contracts
 from crmcli.domain.customer import Customer
 from crmcli.domain.journal import Entry
+from crmcli.domain.orders import customer_orders
 from crmcli.domain.tasks import due_text, fold_tasks
 from crmcli.errors import CrmError
 from crmcli.store.store import Store
@@ -137,17 +139,15 @@ def _interaction_rows(cid: str, journal: list[Entry]) -> list[dict]:
 
 
 def _opp_rows(store: Store, cid: str, journal: list[Entry]) -> list[dict]:
-    from crmcli.actions import opp as sales
-
     out = []
-    for opp in sales.customer_opportunities(journal, cid):
+    for opp in deals.customer_opportunities(journal, cid):
         closes: list[tuple[str, str | None]] = []
         for ev in opp.events:
             if ev.get("kind") == "opp.open":
                 closes.append((str(ev.get("at", "")), _text(ev.get("close"))))
             elif ev.get("kind") == "opp.set" and isinstance(ev.get("changes"), dict) and "close" in ev["changes"]:
                 closes.append((str(ev.get("at", "")), _text(ev["changes"]["close"])))
-        status = opp.stage if opp.stage in sales.CLOSED else "open"
+        status = opp.stage if opp.stage in deals.CLOSED else "open"
         out.append({"customer": cid, "id": opp.id, "title": opp.title, "amount": opp.amount,
                     "currency": opp.currency or None, "stage": opp.stage, "probability": opp.probability(store.config),
                     "close": opp.close, "owner": opp.owner, "source": opp.source, "product": opp.product,
@@ -159,20 +159,16 @@ def _opp_rows(store: Store, cid: str, journal: list[Entry]) -> list[dict]:
 
 
 def _order_rows(cid: str, journal: list[Entry]) -> list[dict]:
-    from crmcli.actions import contract as contracts
-
     return [{"customer": cid, "date": o["date"] or None, "amount": _num(o["amount"]),
              "currency": _text(o["currency"]), "product": _text(o["product"]), "opp": _text(o["opp"])}
-            for o in contracts.customer_orders(journal)]
+            for o in customer_orders(journal)]
 
 
 def _contract_rows(cid: str, journal: list[Entry]) -> list[dict]:
-    from crmcli.actions import contract as contracts
-
     return [{"customer": cid, "value": _num(c["value"]), "currency": _text(c["currency"]),
              "start": c["start"] or None, "end": c["end"], "renew_notice": c["renew_notice"],
              "file": _text(c["file"])}
-            for c in contracts.customer_contracts(journal)]
+            for c in customer_contracts(journal)]
 
 
 def _ticket_rows(store: Store, cid: str, journal: list[Entry], now: datetime) -> list[dict]:

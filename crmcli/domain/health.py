@@ -26,6 +26,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from crmcli.domain import dates
+from crmcli.domain.contracts import renewed
+from crmcli.domain.money import format_money
 
 COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks")
 OPEN_TICKET_PENALTY = 15
@@ -183,7 +185,7 @@ class Facts:
     revenue: list[tuple[date, float]] = field(default_factory=list)  # (day, amount) in one currency
     currency: str | None = None
     overdue_tasks: list[dict] = field(default_factory=list)  # id, text, due (text)
-    contracts: list[dict] = field(default_factory=list)  # crmcli.actions.contract.customer_contracts rows
+    contracts: list[dict] = field(default_factory=list)  # crmcli.domain.contracts.customer_contracts rows
 
 
 @dataclass
@@ -215,8 +217,6 @@ def cadence_of(facts: Facts, settings: Settings) -> tuple[int, str]:
 
 
 def _money(currency: str | None) -> Any:
-    from crmcli.actions.opp import format_money
-
     def show(value: float) -> str:
         amount: int | float = int(value) if float(value).is_integer() else round(value, 2)
         return format_money(amount, currency)
@@ -226,10 +226,8 @@ def _money(currency: str | None) -> Any:
 
 def renewal_due(contracts: list[dict], today: date) -> dict | None:
     """The contract in its renewal-notice period today (notice <= today <= end), unless renewed."""
-    from crmcli.actions.contract import _renewed
-
     day = today.isoformat()
-    due = [c for c in contracts if c["notice"] <= day <= c["end"] and not _renewed(c, contracts)]
+    due = [c for c in contracts if c["notice"] <= day <= c["end"] and not renewed(c, contracts)]
     return min(due, key=lambda c: c["end"]) if due else None
 
 

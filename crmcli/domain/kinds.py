@@ -2,7 +2,7 @@
 
 Each domain module (activities, sales, service) registers the event kinds it
 writes, with a validator used by ``crm check`` and a describer used by the
-timeline and history: as an ``EVENT_KINDS`` list, or by registering on import.
+timeline and history, as a module-level ``EVENT_KINDS`` tuple.
 ``load_all()`` imports them, so readers see every kind without importing the
 domains themselves.
 """
@@ -19,7 +19,8 @@ Validator = Callable[[dict, Any], list[tuple[tuple[Any, ...], str]]]
 # describer(entry) -> one line for a timeline ("stage proposal -> negotiation: ERP rollout")
 Describer = Callable[[dict], str]
 
-DOMAIN_MODULES = ["crmcli.domain.tasks", "crmcli.actions.opp", "crmcli.domain.tickets", "crmcli.domain.surveys"]
+DOMAIN_MODULES = ["crmcli.domain.tasks", "crmcli.domain.deals", "crmcli.domain.orders", "crmcli.domain.contracts",
+                  "crmcli.domain.tickets", "crmcli.domain.surveys"]
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,12 @@ def calendar(store: Store, *, renewal_days: int = 365) -> str:
             lines.append(f"X-CRM-OWNER:{escape(task.owner)}")
         lines += [f"DESCRIPTION:{escape(f'crm task done {task.ref}')}", "STATUS:NEEDS-ACTION", "END:VTODO"]
     try:
-        from crmcli.actions import contract as contracts
+        from crmcli.analysis import renewals
     except ImportError:  # pragma: no cover - sales module not installed
-        contracts = None  # type: ignore[assignment]
-    if contracts is not None:
+        renewals = None  # type: ignore[assignment]
+    if renewals is not None:
         today = dates.now().date()
-        for row in contracts.renewals_due(store, today, today + timedelta(days=renewal_days)):
+        for row in renewals.renewals_due(store, today, today + timedelta(days=renewal_days)):
             c = row["contract"]
             notice = date.fromisoformat(row["notice"])
             summary = f"Renewal due: {row['name']}"

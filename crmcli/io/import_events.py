@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from crmcli.domain import dates, interactions
+from crmcli.domain import contracts, dates, deals, interactions, tickets
 from crmcli.domain.customer import PERIOD_RE
 from crmcli.errors import CrmError
 from crmcli.io.import_plan import Source
@@ -62,16 +62,14 @@ class EventRows(PlannerBase):
 
 
     def row_opps(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import opp as sales
-
         cid = self._customer_ref(v)
         title = text_cell(v.get("title"))
         if not title:
             raise BadValue("title", "no title; name the deal")
         currency = self._currency(v.get("currency"))
         amount = self._amount("amount", v.get("amount"), currency=currency)
-        stages = sales.stage_names(self.store.config)
-        stage = text_cell(v.get("stage")) or sales.open_stages(self.store.config)[0]
+        stages = deals.stage_names(self.store.config)
+        stage = text_cell(v.get("stage")) or deals.open_stages(self.store.config)[0]
         match = [s for s in stages if s.casefold() == stage.casefold()]
         if not match:
             raise BadValue("stage", f"{stage!r} is not a stage; use one of: {', '.join(stages)}")
@@ -85,7 +83,7 @@ class EventRows(PlannerBase):
                       {"id": wanted, "title": title}):
             return self._duplicate(f"deal {wanted or title!r} is already at {cid}")
         oid = self._local_id(cid, "opp", wanted)
-        open_stage = stage if stage not in sales.CLOSED else sales.open_stages(self.store.config)[0]
+        open_stage = stage if stage not in deals.CLOSED else deals.open_stages(self.store.config)[0]
         new = [self._event("opp.open", id=oid, title=title, amount=amount, currency=currency, stage=open_stage,
                            close=day_cell("close", v.get("close")), owner=text_cell(v.get("owner")) or self.user,
                            source=text_cell(v.get("source")), product=text_cell(v.get("product")))]
@@ -116,8 +114,6 @@ class EventRows(PlannerBase):
         return "created"
 
     def row_contracts(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.actions import contract as contracts
-
         cid = self._customer_ref(v)
         value = self._amount("value", v.get("value"))
         currency = self._currency(v.get("currency"))
@@ -200,8 +196,6 @@ class EventRows(PlannerBase):
         return "created"
 
     def row_tickets(self, v: dict[str, Any], source: Source, number: int) -> str:
-        from crmcli.domain import tickets as service
-
         cid = self._customer_ref(v)
         title = text_cell(v.get("title"))
         if not title:
@@ -217,11 +211,11 @@ class EventRows(PlannerBase):
                 raise BadValue(fld, f"{text!r} is not one of: {', '.join(allowed)}")
             return hits[0]
 
-        prios = list(service.priorities(config))
+        prios = list(tickets.priorities(config))
         priority = choice("priority", prios, "normal" if "normal" in prios else prios[0])
-        category = choice("category", service.categories(config), service.categories(config)[0])
-        channel = choice("channel", service.channels(config), None)
-        status = choice("status", service.STATUSES, "open")
+        category = choice("category", tickets.categories(config), tickets.categories(config)[0])
+        channel = choice("channel", tickets.channels(config), None)
+        status = choice("status", tickets.STATUSES, "open")
         wanted = (text_cell(v.get("id")) or "").lower() or None
         if wanted and (cid, wanted) in self.from_history:
             return "counted"  # made from its events by the history sheet of this file

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from crmcli.analysis.rows import HISTORY_KINDS
+from crmcli.domain import deals
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
 from crmcli.io.import_values import LOCAL_ID, BadValue, dates_key, moment_cell, text_cell
@@ -15,7 +16,6 @@ from crmcli.io.import_values import LOCAL_ID, BadValue, dates_key, moment_cell, 
 class HistoryRows(PlannerBase):
     def row_history(self, v: dict[str, Any], source: Source, number: int) -> str:
         """One event of a deal or ticket, replayed exactly (rows come in time order, see ``in_time_order``)."""
-        from crmcli.actions import opp as sales
         from crmcli.domain.kinds import load_all
 
         cid = self._customer_ref(v)
@@ -32,7 +32,7 @@ class HistoryRows(PlannerBase):
             raise BadValue("at", "no time; say when it happened (like 2026-11-20 14:30)")
         fields = history_fields(v.get("fields"))
         if prefix == "opp":  # stage names match as on the opps sheet: case-insensitively
-            stages = sales.stage_names(self.store.config)
+            stages = deals.stage_names(self.store.config)
             for key in ("stage", "from", "to"):
                 if isinstance(fields.get(key), str):
                     hits = [st for st in stages if st.casefold() == fields[key].casefold()]

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from crmcli.domain import dates, ids
+from crmcli.domain import dates, ids, money
 from crmcli.domain.customer import Customer
 from crmcli.errors import CrmError, InvalidRecord, UsageError
 from crmcli.io.import_plan import MATCHES, ON_DUPLICATE, Options, Plan, Pool, Problem, Source
@@ -163,22 +163,18 @@ class PlannerBase:
 
 
     def _amount(self, fld: str, value: Any, required: bool = True, currency: str | None = None) -> Any:
-        from crmcli.actions import opp as sales
-
         if value is None:
             if required:
                 raise BadValue(fld, f"no {fld}; give a number (like 120000)")
             return None
         try:
-            return sales.parse_amount(value, fld, currency=currency)
+            return money.parse_amount(value, fld, currency=currency)
         except CrmError as exc:
             raise BadValue(fld, strip_field(str(exc), fld)) from None
 
     def _currency(self, value: Any) -> str:
-        from crmcli.actions import opp as sales
-
         try:
-            return sales.parse_currency(text_cell(value), self.store.config)
+            return money.parse_currency(text_cell(value), self.store.config)
         except CrmError as exc:
             raise BadValue("currency", str(exc)) from None
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, TIME, Report, Section
+from crmcli.domain.money import format_money
 
 FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
 BAR_WIDTH = 24
@@ -53,8 +54,6 @@ def show(v: Any, fmt: str | None, currency: str = "") -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if fmt == MONEY and isinstance(v, (int, float)) or (fmt == MONEY and hasattr(v, "item")):
-        from crmcli.actions.opp import format_money
-
         x = float(v)
         return format_money(int(x) if x.is_integer() else round(x, 2), currency)
     if fmt == PCT:

@@ -36,7 +36,7 @@ def deal_moves(opps: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
 
 
 def lifecycle_moves(frames: dict[str, pd.DataFrame], tz: Any) -> pd.DataFrame:
-    """Moves the facts make (crmcli.actions.opp lifecycle rules): first deal, first and second purchase."""
+    """Moves the facts make (crmcli.domain.deals lifecycle rules): first deal, first and second purchase."""
     opps = frames["opps"]
     first_opp = opps.groupby("customer")["created"].min()
     buys = purchases(frames)
