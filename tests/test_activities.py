@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from crmcli import yamlio
-from crmcli.domain import interactions
 from crmcli.domain import kinds as events
+from crmcli.domain.journal import EventKind
 from tests.conftest import Crm, commits, git
 
 NOW = "2026-11-20T14:30:00+08:00"  # a Friday
@@ -224,7 +224,7 @@ def test_timeline_newest_first_in_local_time(invoke, acme: str, store_dir: Path,
 
 def test_timeline_describes_registered_kinds(invoke, acme: str, store_dir: Path,  # noqa: ANN001
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(events.KINDS, "demo.stage", events.EventKind(
+    monkeypatch.setitem(events.KINDS, "demo.stage", EventKind(
         "demo.stage", lambda e, s: [], lambda e: f"stage {e['from']} -> {e['to']}"))
     from crmcli.store.location import open_store
 
@@ -236,7 +236,7 @@ def test_timeline_describes_registered_kinds(invoke, acme: str, store_dir: Path,
     rows = json.loads(ok(invoke("timeline", acme, "-f", "json", "--type", "demo", "--type", "other.thing")).stdout)
     assert [(r["what"], r["summary"], r["who"]) for r in rows] == [
         ("other.thing", "Untitled", None), ("demo.stage", "stage proposal -> negotiation", "Bob")]
-    assert interactions.describe_event(rows[1]["event"]) == "demo.stage: stage proposal -> negotiation"
+    assert events.describe_event(rows[1]["event"]) == "demo.stage: stage proposal -> negotiation"
 
 
 def test_team_feed(invoke, acme: str, store_dir: Path) -> None:  # noqa: ANN001

@@ -464,7 +464,7 @@ def test_advance_past_the_last_open_stage_says_close_it(crm, store_dir: Path, tw
 
 # -- the journal: check, timeline, merges ---------------------------------------------------------------
 def test_check_and_timeline_descriptions(invoke, store_dir: Path, acme: str) -> None:  # noqa: ANN001
-    from crmcli.domain.kinds import load_all
+    from crmcli.domain.kinds import KINDS
 
     oid = add_opp(invoke, "acme", "ERP rollout", "--amount", "120000", "--stage", "proposal")
     ok(invoke("opp", "advance", oid))
@@ -475,7 +475,7 @@ def test_check_and_timeline_descriptions(invoke, store_dir: Path, acme: str) -> 
     ok(invoke("opp", "reopen", other))
     ok(invoke("contract", "add", "acme", "--value", "100000", "--start", "2026-01-01", "--end", "2026-12-31"))
     ok(invoke("check"))
-    kinds = load_all()
+    kinds = KINDS
     lines = [kinds[e["kind"]].describe(e) for e in journal(store_dir, acme)]
     assert lines == [
         "opened opp ERP rollout (¥120,000, proposal)",

@@ -464,7 +464,7 @@ def test_complaints_since(invoke, now, acme: str, store_dir: Path) -> None:
 # -- the timeline and crm check -----------------------------------------------------------------------
 
 def test_event_kinds_are_registered_with_one_line_descriptions() -> None:
-    registered = events.load_all()
+    registered = events.KINDS
     for kind in service.KINDS:
         assert kind in registered
     d = {k: registered[k].describe for k in service.KINDS}

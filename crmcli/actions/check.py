@@ -105,9 +105,9 @@ def check_profile(store: Store, f: Folder) -> Iterator[Problem]:
 
 
 def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
-    from crmcli.domain.kinds import load_all
+    from crmcli.domain.kinds import KINDS
 
-    kinds = load_all()
+    kinds = KINDS
     types = set(store.config.interaction_types)
     for loaded in f.journals:
         rel = store.rel(loaded.path)

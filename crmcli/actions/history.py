@@ -84,10 +84,10 @@ def _describe_contacts(old: list, new: list, name: str) -> list[str]:
 
 def describe_entry(entry: dict) -> str:
     """One line for a journal event: the domain's own words when it registered the kind."""
-    from crmcli.domain.kinds import load_all
+    from crmcli.domain.kinds import KINDS
 
     kind = str(entry.get("kind", "event"))
-    registered = load_all().get(kind)
+    registered = KINDS.get(kind)
     if registered is not None:
         try:
             return f"{kind}: {registered.describe(entry)}"

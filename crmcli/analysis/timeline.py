@@ -7,7 +7,8 @@ from datetime import datetime
 from crmcli.analysis.journals import journal_dicts
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
-from crmcli.domain.interactions import event_parts, event_time, first_line, same_name, type_matches
+from crmcli.domain.interactions import event_time, first_line, same_name
+from crmcli.domain.kinds import event_parts, type_matches
 from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 

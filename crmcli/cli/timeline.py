@@ -5,7 +5,8 @@ import click
 
 from crmcli.analysis import timeline as lib
 from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
-from crmcli.domain.interactions import check_types, parse_since, parse_until
+from crmcli.domain.interactions import parse_since, parse_until
+from crmcli.domain.kinds import check_types
 from crmcli.errors import UsageError
 from crmcli.render.timeline import render_timeline
 

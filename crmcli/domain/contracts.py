@@ -14,7 +14,7 @@ from crmcli.config import Config
 from crmcli.domain import dates
 from crmcli.domain.customer import PERIOD_RE, check_date
 from crmcli.domain.deals import Event, Issues, check_amount, check_common
-from crmcli.domain.kinds import EventKind
+from crmcli.domain.journal import EventKind
 from crmcli.domain.money import format_money
 from crmcli.errors import FieldError
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from crmcli.config import Config
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer, check_date
-from crmcli.domain.kinds import EventKind
+from crmcli.domain.journal import EventKind
 from crmcli.domain.money import CURRENCY_RE, format_money, normalize_amount, parse_amount
 from crmcli.errors import FieldError, InvalidRecord
 

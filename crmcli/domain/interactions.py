@@ -1,4 +1,4 @@
-"""Interactions (calls, emails, meetings...) and the one-line description of any journal event.
+"""Interactions (calls, emails, meetings...): their types, times, durations and contacts, checked and built.
 
 An interaction is a journal event ``kind: <type>`` (call, email... from ``interaction_types`` in crm.yaml) with
 ``at, kind, by, contact, direction, duration, outcome, tags, summary``. Pure: takes a Config and values, returns
@@ -7,15 +7,12 @@ its option.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from crmcli.config import Config
 from crmcli.domain import dates
-from crmcli.domain import kinds as events
 from crmcli.domain.customer import Customer, normalize_name
 from crmcli.errors import Input, InputError, NotFound, UsageError
 
@@ -150,56 +147,6 @@ def interaction_entry(kind: str, at: datetime, by: str, *, contact: str | None =
                              "outcome": clean_text(outcome, "outcome") if outcome else None,
                              "tags": [t.strip() for t in tags if t.strip()] or None}
     return {k: v for k, v in entry.items() if v is not None}
-
-
-# -- describing events ------------------------------------------------------------
-@functools.cache
-def _kinds() -> dict[str, events.EventKind]:
-    return events.load_all()  # the registry itself: later registrations still show
-
-
-def event_parts(entry: dict, context: dict[str, str] | None = None) -> tuple[str, str]:
-    """(what, text) of an event for a timeline line: ``call (out, 15m, with Li Na)``, its summary."""
-    kind = str(entry.get("kind", "event"))
-    if "." not in kind:
-        details = [str(entry[k]) for k in ("direction", "duration") if entry.get(k)]
-        if entry.get("contact"):
-            details.append(f"with {entry['contact']}")
-        what = f"{kind} ({', '.join(details)})" if details else kind
-        text = first_line(entry.get("summary"))
-        if entry.get("outcome"):
-            text = f"{text} [outcome: {first_line(entry['outcome'])}]".strip()
-        return what, text
-    if kind in ("task.done", "task.reopen") and context and entry.get("task") in context:
-        return kind, f"{context[entry['task']]} [{entry['task']}]"
-    registered = _kinds().get(kind)
-    if registered is not None:
-        with contextlib.suppress(Exception):
-            return kind, first_line(registered.describe(entry))
-    return kind, next((first_line(entry[k]) for k in TEXT_KEYS if entry.get(k)), "")
-
-
-def describe_event(entry: dict) -> str:
-    """One line for any journal event: registered kinds describe themselves."""
-    what, text = event_parts(entry)
-    return f"{what}: {text}" if text else what
-
-
-# -- choosing events ----------------------------------------------------------------
-def check_types(config: Config, types: Iterable[str]) -> tuple[str, ...]:
-    """Event types to show: interaction types, 'interaction', a family (task) or any dotted kind."""
-    known = set(config.interaction_types) | set(events.load_all()) | {"customer.add", "interaction"}
-    families = {k.split(".")[0] for k in known if "." in k}
-    for t in types:
-        if t not in known and t not in families and "." not in t:  # any dotted kind: a newer tool's events
-            raise InputError(Input("type"), f" {t!r}: use an interaction type, 'interaction', a family "
-                             f"({', '.join(sorted(families))}) or an event kind (like task.done)")
-    return tuple(types)
-
-
-def type_matches(kind: str, types: tuple[str, ...]) -> bool:
-    return not types or any(kind == t or kind.startswith(t + ".") or (t == "interaction" and "." not in kind)
-                            for t in types)
 
 
 def same_name(a: Any, b: str | None) -> bool:

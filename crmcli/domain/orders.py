@@ -10,7 +10,7 @@ from typing import Any
 from crmcli.config import Config
 from crmcli.domain.customer import check_date
 from crmcli.domain.deals import Event, Issues, check_amount, check_common, check_opp_ref
-from crmcli.domain.kinds import EventKind
+from crmcli.domain.journal import EventKind
 from crmcli.domain.money import format_money
 
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from crmcli.config import Config
-from crmcli.domain.kinds import EventKind
+from crmcli.domain.journal import EventKind
 from crmcli.domain.text import first_line
 from crmcli.errors import InvalidRecord, UsageError
 

@@ -15,7 +15,7 @@ from typing import Any
 from crmcli.domain import dates
 from crmcli.domain.customer import check_date, check_timestamp
 from crmcli.domain.interactions import clean_text, dated, event_time, first_line, is_date_only, when
-from crmcli.domain.kinds import EventKind
+from crmcli.domain.journal import EventKind
 from crmcli.errors import UsageError
 
 Due = date | datetime

@@ -37,7 +37,7 @@ from typing import Any
 from crmcli.config import DEFAULTS, Config
 from crmcli.domain import dates, surveys
 from crmcli.domain.customer import normalize_name
-from crmcli.domain.kinds import EventKind
+from crmcli.domain.journal import EventKind
 from crmcli.domain.surveys import CSAT_RANGE, NPS_RANGE, valid_score
 from crmcli.domain.text import checked_text, first_line
 from crmcli.errors import InvalidRecord, UsageError

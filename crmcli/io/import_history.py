@@ -16,11 +16,11 @@ from crmcli.io.import_values import LOCAL_ID, BadValue, dates_key, moment_cell, 
 class HistoryRows(PlannerBase):
     def row_history(self, v: dict[str, Any], source: Source, number: int) -> str:
         """One event of a deal or ticket, replayed exactly (rows come in time order, see ``in_time_order``)."""
-        from crmcli.domain.kinds import load_all
+        from crmcli.domain.kinds import KINDS
 
         cid = self._customer_ref(v)
         kind = (text_cell(v.get("kind")) or "").lower()
-        if not kind.startswith(HISTORY_KINDS) or kind not in load_all():
+        if not kind.startswith(HISTORY_KINDS) or kind not in KINDS:
             raise BadValue("kind", f"{kind!r} is not a deal or ticket event (like opp.open, opp.stage, "
                                    "ticket.comment, ticket.close)")
         prefix, ref_key, noun = ("opp", "opp", "deal") if kind.startswith("opp.") else ("tkt", "ticket", "ticket")

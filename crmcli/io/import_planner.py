@@ -133,9 +133,9 @@ class PlannerBase:
         return any(c == cid and e.get("kind") in kinds and signature(e) == wanted for c, e in self.plan.events)
 
     def _validate_event(self, entry: dict, origin: dict[str, str] | None = None) -> None:
-        from crmcli.domain.kinds import load_all
+        from crmcli.domain.kinds import KINDS
 
-        registered = load_all().get(entry["kind"])
+        registered = KINDS.get(entry["kind"])
         if registered is None:
             return
         issues = registered.validate(entry, self.store.config)

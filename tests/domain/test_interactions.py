@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from crmcli.domain import interactions
+from crmcli.domain import interactions, kinds
 from crmcli.domain.customer import Customer
 from crmcli.errors import InputError, NotFound, UsageError
 
@@ -15,20 +15,20 @@ CONFIG = SimpleNamespace(interaction_types=["call", "email", "meeting", "chat", 
 
 
 def test_describe_event_defaults() -> None:
-    assert interactions.describe_event({"kind": "call", "direction": "in", "duration": "15m", "contact": "Li Na",
+    assert kinds.describe_event({"kind": "call", "direction": "in", "duration": "15m", "contact": "Li Na",
                                         "summary": "Renewal\nmore", "outcome": "yes"}) == \
         "call (in, 15m, with Li Na): Renewal [outcome: yes]"
-    assert interactions.describe_event({"kind": "note"}) == "note"
-    assert interactions.describe_event({"kind": "x.y", "comment": "Hi"}) == "x.y: Hi"
-    assert interactions.describe_event({"kind": "task.add", "id": "task-9x2m", "text": "Send quote",
+    assert kinds.describe_event({"kind": "note"}) == "note"
+    assert kinds.describe_event({"kind": "x.y", "comment": "Hi"}) == "x.y: Hi"
+    assert kinds.describe_event({"kind": "task.add", "id": "task-9x2m", "text": "Send quote",
                                         "due": "2026-11-25", "owner": "Bob", "by": "Alice"}) == \
         "task.add: Send quote (due 2026-11-25, for Bob) [task-9x2m]"
 
 
 def test_event_parts_names_the_task_a_done_event_closes() -> None:
     done = {"kind": "task.done", "task": "task-9x2m"}
-    assert interactions.event_parts(done, {"task-9x2m": "Send quote"}) == ("task.done", "Send quote [task-9x2m]")
-    assert interactions.event_parts(done) == ("task.done", "task-9x2m")
+    assert kinds.event_parts(done, {"task-9x2m": "Send quote"}) == ("task.done", "Send quote [task-9x2m]")
+    assert kinds.event_parts(done) == ("task.done", "task-9x2m")
 
 
 def test_first_line() -> None:
@@ -76,9 +76,9 @@ def test_match_contact() -> None:
 
 
 def test_check_types() -> None:
-    assert interactions.check_types(CONFIG, ["call", "task", "interaction", "x.y"]) == (
+    assert kinds.check_types(CONFIG, ["call", "task", "interaction", "x.y"]) == (
         "call", "task", "interaction", "x.y")
     with pytest.raises(InputError, match="type 'fax': use an interaction type"):
-        interactions.check_types(CONFIG, ["fax"])
-    assert interactions.type_matches("task.done", ("task",)) and interactions.type_matches("call", ("interaction",))
-    assert not interactions.type_matches("opp.won", ("task",))
+        kinds.check_types(CONFIG, ["fax"])
+    assert kinds.type_matches("task.done", ("task",)) and kinds.type_matches("call", ("interaction",))
+    assert not kinds.type_matches("opp.won", ("task",))
