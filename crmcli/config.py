@@ -181,7 +181,7 @@ HEALTH_COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks")
 
 
 def _validate_health(health: Any, fail: Any) -> None:
-    from crmcli.domain import dates
+    from crmcli.domain import durations
 
     def number(value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -203,7 +203,7 @@ def _validate_health(health: Any, fail: Any) -> None:
         value = health.get(key)
         if value is not None:
             try:
-                dates.parse_period(str(value))
+                durations.parse_period(str(value))
             except InvalidRecord:
                 fail("health", f"health {key} {value!r} must be a period like 30d, 6w, 3m or 1y")
     threshold = health.get("complaint_threshold")

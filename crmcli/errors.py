@@ -129,3 +129,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
+
+
+class DateError(InvalidRecord, ValueError):
+    """Any unreadable or impossible date/time input, so callers catch one type."""

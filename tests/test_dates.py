@@ -12,20 +12,18 @@ from crmcli.domain import dates
 from crmcli.domain.dates import (
     ACCEPTED_FORMS,
     DateError,
-    format_duration,
     format_local,
     iso,
     iso_week_range,
     local_tz,
     now,
     parse_date,
-    parse_duration,
     parse_iso,
-    parse_period,
     parse_since,
     parse_when,
     to_local,
 )
+from crmcli.domain.durations import format_duration, parse_duration, parse_period
 
 SH = ZoneInfo("Asia/Shanghai")
 BER = ZoneInfo("Europe/Berlin")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from crmcli import yamlio
 from crmcli.actions import customer as lib
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 from crmcli.errors import CrmError, GitError
 from crmcli.store import git
 from crmcli.store import transaction as tx_mod
@@ -364,9 +364,9 @@ def test_parse_when_raises_nothing_but_date_error(text: str) -> None:
         except dates.DateError:
             continue
         assert result.tzinfo is not None
-    for parse in (dates.parse_date, dates.parse_since, dates.parse_duration, dates.parse_period):
+    for parse in (dates.parse_date, dates.parse_since, durations.parse_duration, durations.parse_period):
         try:
-            parse(text) if parse in (dates.parse_duration, dates.parse_period) else parse(text, base=base)
+            parse(text) if parse in (durations.parse_duration, durations.parse_period) else parse(text, base=base)
         except dates.DateError:
             pass
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from crmcli.analysis.journals import journal_dicts
 from crmcli.analysis.renewals import renewals_due
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
 from crmcli.domain.tasks import due_day, fold_tasks, read_due
@@ -66,7 +66,7 @@ def _birthdays(c: Customer, start: date, end: date) -> list[AgendaItem]:
 
 def _touch(c: Customer, entries: list[dict], types: set[str], now: datetime, end: date) -> AgendaItem | None:
     try:
-        every = dates.parse_period(str(c.get("touch_every")))
+        every = durations.parse_period(str(c.get("touch_every")))
     except dates.DateError:
         return None
     contacts = [t for e in entries if e.get("kind") in types and (t := event_time(e)) is not None]

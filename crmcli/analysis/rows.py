@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crmcli.domain import dates, deals, tickets
+from crmcli.domain import dates, deals, durations, tickets
 from crmcli.domain.contracts import customer_contracts
 from crmcli.domain.customer import Customer
 from crmcli.domain.journal import Entry
@@ -99,7 +99,7 @@ def _minutes(value: Any) -> int | float | None:
     if value is None or value == "":
         return None
     try:
-        secs = dates.parse_duration(str(value)).total_seconds()
+        secs = durations.parse_duration(str(value)).total_seconds()
     except dates.DateError:
         return None
     mins = secs / 60

@@ -7,7 +7,7 @@ from crmcli.actions.contract import add_contract, list_contracts
 from crmcli.analysis.renewals import renewals_due
 from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
 from crmcli.cli.opp import option_words, report
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 from crmcli.domain.money import format_money
 from crmcli.errors import InvalidRecord
 from crmcli.render.tables import render
@@ -70,7 +70,7 @@ def contract_list(customer_ref: str | None, active_on: str | None, renewing: str
     store = get_app().store()
     if renewing:
         try:
-            span = dates.parse_period(renewing)
+            span = durations.parse_period(renewing)
         except dates.DateError as exc:
             raise InvalidRecord(f"--renewing: {exc}") from None
         today = dates.now()

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from crmcli.config import Config
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 from crmcli.domain.customer import PERIOD_RE, check_date
 from crmcli.domain.deals import Event, Issues, check_amount, check_common
 from crmcli.domain.journal import EventKind
@@ -25,7 +25,7 @@ def parse_notice(value: str | None) -> str:
     """A renew-notice period as stored (``30d``, ``6w``, ``3m``): spaces dropped, lower case; the default if none."""
     notice = "".join(str(value or DEFAULT_NOTICE).lower().split())
     try:
-        dates.parse_period(notice)
+        durations.parse_period(notice)
     except dates.DateError as exc:
         raise FieldError("{renew_notice}: {reason}", reason=str(exc)) from None
     if not PERIOD_RE.match(notice):
@@ -43,7 +43,7 @@ def customer_contracts(journal: Iterable[Event]) -> list[dict[str, Any]]:
         notice = str(d.get("renew_notice") or DEFAULT_NOTICE)
         try:
             end = date.fromisoformat(str(d.get("end")))
-            days = dates.parse_period(notice).days
+            days = durations.parse_period(notice).days
         except (ValueError, dates.DateError):
             continue  # crm check reports it
         out.append({"start": str(d.get("start", "")), "end": end.isoformat(), "value": d.get("value"),

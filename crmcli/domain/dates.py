@@ -1,4 +1,4 @@
-"""Dates, times, durations and periods for crmcli.
+"""Dates and times for crmcli: the stored form, local time, and the WHEN language people type.
 
 Timezone policy
 ---------------
@@ -36,30 +36,32 @@ The WHEN language (``parse_when``), case-insensitive
 * The result is aware with microsecond=0: in the input's offset when one was
   given (preserved, not converted), else in the local zone.
 
-Units: in durations and relative WHEN forms ``m`` means minutes; in periods
-(``parse_period``, ``parse_since('3m')``) ``m`` means months of 30 days.
+Units (``crmcli.domain.durations``): in relative WHEN forms ``m`` means minutes; in periods
+(``parse_since('3m')``) ``m`` means months of 30 days.
 """
 from __future__ import annotations
 
-import functools
-import math
 import os
 import re
-import unicodedata
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, TypeVar, cast
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from crmcli.errors import InvalidRecord, quote
+from crmcli.domain.durations import (
+    CLOCK_UNITS,
+    PERIOD_UNITS,
+    normalize_text,
+    parse_period,
+    range_guard,
+    split_units,
+    unit_names,
+)
+from crmcli.errors import DateError, quote
 
-__all__ = ["ACCEPTED_FORMS", "DateError", "format_duration", "format_local", "iso",
-           "iso_week_range", "local_tz", "now", "parse_date", "parse_duration", "parse_iso",
-           "parse_period", "parse_since", "parse_when", "to_local"]
+__all__ = ["ACCEPTED_FORMS", "DateError", "format_local", "iso", "iso_week_range", "local_tz", "now", "parse_date",
+           "parse_iso", "parse_since", "parse_when", "to_local"]
 
 
-class DateError(InvalidRecord, ValueError):
-    """Any unreadable or impossible date/time input, so callers catch one type."""
 
 
 ACCEPTED_FORMS = (
@@ -68,30 +70,10 @@ ACCEPTED_FORMS = (
     "in 3 days, in 2h, 2h ago, +3d, -2h; a day may be followed by a time "
     "(15:00, 9am, 9:30pm); a bare time (15:00, 3pm) means today"
 )
-DURATION_FORMS = "15m, 1h30m, 1h 30m, 90 (minutes), 1:30, 1.5h, 30min, 2 hours, 3 days, 2w, 45s"
-PERIOD_FORMS = "12h, 30d, 2w, 6m (months of 30 days), 1y (365 days), 30min"
 
-_MAX_DURATION = 3650 * 86400
-_MAX_PERIOD = 36500 * 86400
 _PREFS = ("past", "future", "nearest")
 _DAY = 86400
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _guard(fn: _F) -> _F:
-    """Turn stray range errors from datetime arithmetic into DateError."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DateError:
-            raise
-        except (OverflowError, OSError, ValueError) as exc:
-            where = f" in {args[0]!r}" if args and isinstance(args[0], str) else ""
-            msg = " ".join(str(exc).split()) or type(exc).__name__
-            raise DateError(f"date out of range{where}: {msg}") from None
-    return cast(_F, wrapper)
 
 
 def _crm_zone() -> ZoneInfo | None:
@@ -122,7 +104,7 @@ def _aware(dt: datetime) -> datetime:
     return _localize(dt) if dt.tzinfo is None or dt.utcoffset() is None else dt
 
 
-@_guard
+@range_guard
 def to_local(dt: datetime) -> datetime:
     """Convert for display and day arithmetic; naive input is taken as local already."""
     if dt.tzinfo is None or dt.utcoffset() is None:
@@ -131,7 +113,7 @@ def to_local(dt: datetime) -> datetime:
     return dt.astimezone(zone) if zone is not None else dt.astimezone()
 
 
-@_guard
+@range_guard
 def now() -> datetime:
     """The single source of "now"; CRM_NOW pins it for tests and reproducible reports."""
     raw = os.environ.get("CRM_NOW", "").strip()
@@ -151,7 +133,7 @@ _ISO_RE = re.compile(
     rf"\s*({_OFFSET})?)?", re.ASCII | re.IGNORECASE)
 
 
-@_guard
+@range_guard
 def iso(dt: datetime) -> str:
     """The one stored spelling; naive input is taken as local. Refuses a moment readers cannot convert."""
     text = _aware(dt).replace(microsecond=0).isoformat(timespec="seconds")
@@ -159,7 +141,7 @@ def iso(dt: datetime) -> str:
     return text
 
 
-@_guard
+@range_guard
 def parse_iso(text: str) -> datetime:
     """Strict reader for stored values, so typos in data files are not guessed at."""
     s = text.strip() if isinstance(text, str) else ""
@@ -216,103 +198,10 @@ def _attach(naive: datetime, off: str | None, text: str) -> datetime:
     return naive.replace(tzinfo=timezone(delta) if delta else UTC)
 
 
-_NUM = r"\d+(?:\.\d+)?"
-_NUM_RE = re.compile(_NUM, re.ASCII)
-_PART_RE = re.compile(rf"({_NUM})\s*([a-z]+)", re.ASCII)
-_PARTS_RE = re.compile(rf"(?:{_NUM}\s*[a-z]+\s*)+", re.ASCII)
-_HMS_RE = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d))?", re.ASCII)
-
-
-def _names(value: int, *names: str) -> dict[str, int]:
-    return dict.fromkeys(names, value)
-
-
-_MINUTES = _names(60, "min", "mins", "minute", "minutes")
-_LONG = {**_names(3600, "h", "hr", "hrs", "hour", "hours"),
-         **_names(_DAY, "d", "day", "days"),
-         **_names(7 * _DAY, "w", "wk", "wks", "week", "weeks")}
-_CLOCK_UNITS = {**_names(1, "s", "sec", "secs", "second", "seconds"), "m": 60,
-                **_MINUTES, **_LONG}
-_PERIOD_UNITS = {**_MINUTES, **_LONG,
-                 **_names(30 * _DAY, "m", "mo", "mos", "month", "months"),
-                 **_names(365 * _DAY, "y", "yr", "yrs", "year", "years")}
-
-
-def _units(s: str, table: dict[str, int]) -> tuple[float, float] | None:
-    """Split '1d 2h' text into (calendar days, elapsed seconds); None if not that shape."""
-    if not _PARTS_RE.fullmatch(s):
-        return None
-    days = secs = 0.0
-    for num, unit in _PART_RE.findall(s):
-        if unit not in table:
-            return None
-        size = table[unit]
-        if size >= _DAY:
-            days += float(num) * size / _DAY
-        else:
-            secs += float(num) * size
-    return days, secs
-
-
-def _normalize(text: object) -> str:
-    if not isinstance(text, str):
-        return ""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
-
-
-@_guard
-def parse_duration(text: str) -> timedelta:
-    """How long something took; a plain number is minutes because that is what people log."""
-    s = _normalize(text)
-    if s.startswith("-"):
-        raise DateError(f"duration cannot be negative: {text!r}")
-    s = s.removeprefix("+").strip()
-    if _NUM_RE.fullmatch(s):
-        secs = float(s) * 60
-    elif m := _HMS_RE.fullmatch(s):
-        secs = int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3] or 0)
-    elif (parts := _units(s, _CLOCK_UNITS)) is not None:
-        secs = parts[0] * _DAY + parts[1]
-    else:
-        raise DateError(f"cannot read duration {text!r}; use one of: {DURATION_FORMS}")
-    if not math.isfinite(secs) or secs > _MAX_DURATION:
-        raise DateError(f"duration too long: {text!r} (limit is 3650 days)")
-    return timedelta(seconds=round(secs))
-
-
-@_guard
-def parse_period(text: str) -> timedelta:
-    """Cadences and look-back windows; units are required because '30' could mean anything."""
-    s = _normalize(text)
-    if s.startswith("-"):
-        raise DateError(f"period must be greater than zero: {text!r}")
-    parts = _units(s, _PERIOD_UNITS)
-    if parts is None:
-        raise DateError(f"cannot read period {text!r}; use one of: {PERIOD_FORMS}")
-    secs = parts[0] * _DAY + parts[1]
-    if not math.isfinite(secs) or secs > _MAX_PERIOD:
-        raise DateError(f"period too long: {text!r} (limit is 100 years)")
-    td = timedelta(seconds=round(secs))
-    if td <= timedelta(0):
-        raise DateError(f"period must be greater than zero: {text!r}")
-    return td
-
-
-def format_duration(td: timedelta) -> str:
-    """Compact form that parse_duration reads back."""
-    sign = "-" if td < timedelta(0) else ""
-    total = abs(td) // timedelta(seconds=1)
-    days, rem = divmod(total, _DAY)
-    hours, rem = divmod(rem, 3600)
-    minutes, seconds = divmod(rem, 60)
-    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")) if v]
-    return sign + ("".join(parts) or "0m")
-
-
-_WEEKDAYS = {**_names(0, "mon", "monday"), **_names(1, "tue", "tues", "tuesday"),
-             **_names(2, "wed", "weds", "wednesday"),
-             **_names(3, "thu", "thur", "thurs", "thursday"), **_names(4, "fri", "friday"),
-             **_names(5, "sat", "saturday"), **_names(6, "sun", "sunday")}
+_WEEKDAYS = {**unit_names(0, "mon", "monday"), **unit_names(1, "tue", "tues", "tuesday"),
+             **unit_names(2, "wed", "weds", "wednesday"),
+             **unit_names(3, "thu", "thur", "thurs", "thursday"), **unit_names(4, "fri", "friday"),
+             **unit_names(5, "sat", "saturday"), **unit_names(6, "sun", "sunday")}
 _CN_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _RELDAYS = {"today": 0, "tomorrow": 1, "tmr": 1, "tmrw": 1, "yesterday": -1,
             "今天": 0, "明天": 1, "昨天": -1, "后天": 2, "前天": -2}
@@ -367,7 +256,7 @@ def _relative(s: str, base: datetime) -> datetime | None:
     m = _REL_RE.fullmatch(s)
     if not m or [bool(m["in"]), bool(m["sign"]), bool(m["ago"])].count(True) != 1:
         return None
-    parts = _units(m["amt"], _CLOCK_UNITS)
+    parts = split_units(m["amt"], CLOCK_UNITS)
     if parts is None:
         return None
     sign = -1 if m["ago"] or m["sign"] == "-" else 1
@@ -418,13 +307,13 @@ def _parse(s: str, base: datetime, prefer: str, date_only_time: time | None,
     return _attach(datetime.combine(day, parsed[0]), parsed[1], text)
 
 
-@_guard
+@range_guard
 def parse_when(text: str, *, base: datetime | None = None, prefer: str = "nearest",
                date_only_time: time | None = None) -> datetime:
     """Read a human WHEN; prefer only decides which way a bare weekday points."""
     if prefer not in _PREFS:
         raise DateError(f"prefer must be one of {', '.join(_PREFS)}, not {prefer!r}")
-    s = _normalize(text)
+    s = normalize_text(text)
     if not s:
         raise DateError(f"empty date; use one of: {ACCEPTED_FORMS}")
     b = (to_local(base) if base is not None else now()).replace(microsecond=0)
@@ -439,12 +328,12 @@ def parse_date(text: str, *, base: datetime | None = None) -> date:
     return parse_when(text, base=base).date()
 
 
-@_guard
+@range_guard
 def parse_since(text: str, *, base: datetime | None = None) -> datetime:
     """Look-back filters: a bare period ('7d', '3m' = 90 days) counts back from base."""
-    s = _normalize(text)
+    s = normalize_text(text)
     b = (to_local(base) if base is not None else now()).replace(microsecond=0)
-    if s and _units(s, _PERIOD_UNITS) is not None:
+    if s and split_units(s, PERIOD_UNITS) is not None:
         td = parse_period(s)
         return _shift(b, -td.days, -td.seconds)
     return parse_when(text, base=b, prefer="past")
@@ -462,10 +351,10 @@ def format_local(dt: datetime | date, *, with_time: bool = True) -> str:
 _WEEK_RE = re.compile(r"(\d{4})-?w(\d{1,2})", re.ASCII)
 
 
-@_guard
+@range_guard
 def iso_week_range(text: str) -> tuple[datetime, datetime]:
     """Weekly reports: half-open [Monday 00:00, next Monday 00:00) in local time."""
-    m = _WEEK_RE.fullmatch(_normalize(text))
+    m = _WEEK_RE.fullmatch(normalize_text(text))
     if not m:
         raise DateError(f"cannot read week {text!r}; use YYYY-Www, e.g. 2026-W47")
     try:

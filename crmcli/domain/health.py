@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 from crmcli.domain.contracts import renewed
 from crmcli.domain.money import format_money
 
@@ -73,7 +73,7 @@ class Settings:
 
 def period_days(text: Any, fallback: int) -> int:
     try:
-        return max(dates.parse_period(str(text)).days, 1)
+        return max(durations.parse_period(str(text)).days, 1)
     except dates.DateError:
         return fallback
 

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from crmcli.config import Config
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 from crmcli.domain.customer import Customer, normalize_name
 from crmcli.errors import Input, InputError, NotFound, UsageError
 
@@ -74,7 +74,7 @@ def event_time(entry: dict) -> datetime | None:
 
 def parse_duration(text: str | timedelta) -> timedelta:
     """An interaction's length: more than nothing, at most a day."""
-    td = text if isinstance(text, timedelta) else dated("duration", dates.parse_duration, text)
+    td = text if isinstance(text, timedelta) else dated("duration", durations.parse_duration, text)
     if td <= timedelta(0):
         raise InputError(Input("duration"), f" {text!s}: must be more than zero; leave it out when unknown")
     if td > MAX_DURATION:
@@ -143,7 +143,7 @@ def interaction_entry(kind: str, at: datetime, by: str, *, contact: str | None =
     """The journal entry of an interaction, without its summary (absent values left out)."""
     entry: dict[str, Any] = {"at": dates.iso(at), "kind": kind, "by": by, "contact": contact,
                              "direction": check_direction(direction),
-                             "duration": dates.format_duration(duration) if duration else None,
+                             "duration": durations.format_duration(duration) if duration else None,
                              "outcome": clean_text(outcome, "outcome") if outcome else None,
                              "tags": [t.strip() for t in tags if t.strip()] or None}
     return {k: v for k, v in entry.items() if v is not None}

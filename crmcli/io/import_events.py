@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from crmcli.domain import contracts, dates, deals, interactions, tickets
+from crmcli.domain import contracts, dates, deals, durations, interactions, tickets
 from crmcli.domain.customer import PERIOD_RE
 from crmcli.errors import CrmError
 from crmcli.io.import_plan import Source
@@ -44,7 +44,7 @@ class EventRows(PlannerBase):
             try:
                 td = (_dt.timedelta(minutes=raw) if isinstance(raw, (int, float))
                       else interactions.parse_duration(str(raw)))
-                duration = dates.format_duration(interactions.parse_duration(td))
+                duration = durations.format_duration(interactions.parse_duration(td))
             except CrmError as exc:
                 raise BadValue("duration", str(exc)) from None
         summary = text_cell(v.get("summary"))

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from crmcli.config import Config
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 from crmcli.domain.tickets import Sla, SlaClock, Ticket
 from crmcli.render.tables import key_values
 
@@ -80,11 +80,11 @@ def clock_text(clock: SlaClock, now: datetime) -> str:
     if clock.met_at is not None:
         if clock.breached:
             return (f"BREACHED: met {at_text(clock.met_at)}, "
-                    f"{dates.format_duration(clock.met_at - clock.due)} after {due}")
+                    f"{durations.format_duration(clock.met_at - clock.due)} after {due}")
         return f"met {at_text(clock.met_at)} (due {due})"
     if clock.breached:
-        return f"BREACHED: due {due}, overdue by {dates.format_duration(now - clock.due)}"
-    return f"due {due} (in {dates.format_duration(clock.due - now)})"
+        return f"BREACHED: due {due}, overdue by {durations.format_duration(now - clock.due)}"
+    return f"due {due} (in {durations.format_duration(clock.due - now)})"
 
 
 def show(t: Ticket, config: Config, now: datetime, out: TextIO | None = None) -> None:

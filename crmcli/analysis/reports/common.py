@@ -5,7 +5,7 @@ from typing import Any
 
 import pandas as pd
 
-from crmcli.domain import dates
+from crmcli.domain import dates, durations
 
 
 def ts(value: Any, tz: Any) -> pd.Timestamp:
@@ -29,7 +29,7 @@ def between(series: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Ser
 
 def period_days(text: Any) -> float | None:
     try:
-        return dates.parse_period(str(text)).total_seconds() / 86400
+        return durations.parse_period(str(text)).total_seconds() / 86400
     except dates.DateError:
         return None
 
