@@ -27,9 +27,10 @@ from crmcli.domain.deals import (
     open_stages,
     parse_day,
 )
+from crmcli.domain.journal import entity_events
 from crmcli.domain.money import format_money, parse_amount, parse_currency
 from crmcli.errors import InvalidRecord, UsageError
-from crmcli.store.refs import entity_events, new_local_id, remember, resolve_entity
+from crmcli.store.refs import new_local_id, remember, resolve_entity
 from crmcli.store.store import Entry, Store
 
 

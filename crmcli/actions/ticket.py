@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from crmcli.domain import dates, tickets
-from crmcli.domain.journal import Entry
+from crmcli.domain.journal import Entry, entity_events
 from crmcli.domain.surveys import parse_csat
 from crmcli.domain.text import checked_text, first_line
 from crmcli.domain.tickets import Sla, Ticket
@@ -29,7 +29,7 @@ def customer_name(store: Store, cid: str) -> str:
 
 def _ticket_of(store: Store, cid: str, tid: str) -> tuple[Ticket, list[dict]]:
     """The ticket as it is now (read under the lock, so checks see every earlier change)."""
-    evts = entities.entity_events(store.load_journal(cid), "tkt").get(tid)
+    evts = entity_events(store.load_journal(cid), "tkt").get(tid)
     if not evts:
         raise NotFound(f"no ticket {tid} at {cid}; see crm ticket list --customer {cid}")
     data = [e.data for e in evts]
@@ -58,7 +58,7 @@ def open_ticket(store: Store, customer_ref: str, title: str, *, priority: str | 
     customer = store.load_customer(cid, validate=False)
     given = checked_text(contact, "contact", required=False, one_line=True)
     contact_ = tickets.contact_name(customer.contacts, given)
-    tid = entities.new_local_id(entities.entity_events(store.load_journal(cid), "tkt"), "tkt")
+    tid = entities.new_local_id(entity_events(store.load_journal(cid), "tkt"), "tkt")
     entry = new.event(tid, dates.now(), store.user(), contact_)
     with store.transaction(f"Open ticket {tid} for {customer.name}: {new.title}", action="ticket.open",
                            customer=cid) as tx:
@@ -106,7 +106,7 @@ def reopen(store: Store, ref: str) -> Ticket:
 
 def show_ticket(store: Store, ref: str) -> Ticket:
     cid, tid, journal = entities.resolve_entity(store, ref, "tkt")
-    ticket = Ticket.from_events([e.data for e in entities.entity_events(journal, "tkt")[tid]], cid)
+    ticket = Ticket.from_events([e.data for e in entity_events(journal, "tkt")[tid]], cid)
     ticket.customer_name = customer_name(store, cid)
     return ticket
 

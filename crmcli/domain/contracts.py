@@ -13,8 +13,8 @@ from typing import Any
 from crmcli.config import Config
 from crmcli.domain import dates, durations
 from crmcli.domain.customer import PERIOD_RE, check_date
-from crmcli.domain.deals import Event, Issues, check_amount, check_common
-from crmcli.domain.journal import EventKind
+from crmcli.domain.deals import Issues, check_amount, check_common
+from crmcli.domain.journal import Entry, EventKind
 from crmcli.domain.money import format_money
 from crmcli.errors import FieldError
 
@@ -33,7 +33,7 @@ def parse_notice(value: str | None) -> str:
     return notice
 
 
-def customer_contracts(journal: Iterable[Event]) -> list[dict[str, Any]]:
+def customer_contracts(journal: Iterable[Entry]) -> list[dict[str, Any]]:
     """A customer's contracts by start date, each with its ``notice`` date (end minus the notice period)."""
     out = []
     for e in journal:

@@ -17,12 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from crmcli.config import Config
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer, check_date
-from crmcli.domain.journal import EventKind
+from crmcli.domain.journal import Entry, EventKind, Issues, entity_events
 from crmcli.domain.money import CURRENCY_RE, format_money, normalize_amount, parse_amount
 from crmcli.errors import FieldError, InvalidRecord
 
@@ -32,17 +32,6 @@ EDITABLE = ["title", "amount", "currency", "close", "owner", "source", "product"
 LIFECYCLE_RANK = {"lead": 0, "prospect": 1, "customer": 2, "repeat": 3}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
-Issues = list[tuple[tuple[Any, ...], str]]
-
-
-class Event(Protocol):
-    """A journal entry as the store hands it over (``crmcli.store.store.Entry``)."""
-
-    @property
-    def data(self) -> dict: ...
-
-    @property
-    def kind(self) -> str: ...
 
 
 # -- values -------------------------------------------------------------------------------------------
@@ -138,7 +127,7 @@ class Opportunity:
     customer_name: str = ""
 
     @classmethod
-    def from_events(cls, events: Iterable[Event | dict], customer: str = "") -> Opportunity | None:
+    def from_events(cls, events: Iterable[Entry | dict], customer: str = "") -> Opportunity | None:
         """Fold events (oldest first); None when there is no ``opp.open`` among them."""
         opp: Opportunity | None = None
         for item in events:
@@ -247,22 +236,10 @@ def _opt(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def opp_events(entries: Iterable[Event]) -> dict[str, list[Event]]:
-    """Events of each deal, oldest first, keyed by its id (``opp.open`` carries ``id``, the others ``opp``)."""
-    out: dict[str, list[Event]] = {}
-    for e in entries:
-        for key in ("id", "opp"):
-            ref = e.data.get(key)
-            if isinstance(ref, str) and ref.startswith("opp-"):
-                out.setdefault(ref, []).append(e)
-                break
-    return out
-
-
-def customer_opportunities(journal: Iterable[Event], cid: str = "") -> list[Opportunity]:
+def customer_opportunities(journal: Iterable[Entry], cid: str = "") -> list[Opportunity]:
     """All deals in one customer's journal, oldest first."""
     out = []
-    for events in opp_events(journal).values():
+    for events in entity_events(journal, "opp").values():
         opp = Opportunity.from_events(events, cid)
         if opp is not None:
             out.append(opp)
@@ -270,13 +247,13 @@ def customer_opportunities(journal: Iterable[Event], cid: str = "") -> list[Oppo
 
 
 # -- lifecycle -----------------------------------------------------------------------------------------
-def lifecycle_target(entries: Sequence[Event]) -> str | None:
+def lifecycle_target(entries: Sequence[Entry]) -> str | None:
     """Where the facts put a customer: prospect (a deal), customer (a purchase), repeat (two or more).
 
     A purchase is an order, or a won deal that no order records (``crm opp win --order`` writes both
     for one purchase).
     """
-    opps = opp_events(entries)
+    opps = entity_events(entries, "opp")
     orders = [e.data for e in entries if e.kind == "order.add"]
     ordered = {str(o.get("opp")) for o in orders if o.get("opp")}
     won = [oid for oid, evs in opps.items() if (o := Opportunity.from_events(evs)) and o.stage == "won"]
@@ -288,7 +265,7 @@ def lifecycle_target(entries: Sequence[Event]) -> str | None:
     return "prospect" if opps else None
 
 
-def lifecycle_change(config: Config, customer: Customer, entries: Sequence[Event]) -> tuple[str, str] | None:
+def lifecycle_change(config: Config, customer: Customer, entries: Sequence[Entry]) -> tuple[str, str] | None:
     """(from, to) when the facts move the customer forward; never backwards, never from loyal/churned."""
     target = lifecycle_target(entries)
     current = str(customer.get("stage") or "lead")

@@ -1,9 +1,9 @@
 """A journal entry as read from disk, and what every kind of entry provides: a validator and a describer."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from crmcli.domain import dates
 
@@ -46,3 +46,22 @@ def instant_key(entry: Entry) -> tuple[float, str]:
         return dates.parse_iso(entry.at).timestamp(), ""
     except (dates.DateError, OverflowError, ValueError):
         return float("-inf"), entry.at
+
+
+# the key that names an entity in the events after its creation (its creation event carries ``id``)
+REF_KEYS = {"opp": "opp", "tkt": "ticket", "task": "task"}
+E = TypeVar("E", Entry, dict)
+
+
+def entity_events(events: Iterable[E], prefix: str) -> dict[str, list[E]]:
+    """Events of each deal, ticket or task (``prefix`` opp, tkt or task), in file order, keyed by its id."""
+    ref_key = REF_KEYS[prefix]
+    out: dict[str, list[E]] = {}
+    for event in events:
+        data = event if isinstance(event, dict) else event.data
+        for key in ("id", ref_key):
+            ref = data.get(key)
+            if isinstance(ref, str) and ref.startswith(prefix + "-"):
+                out.setdefault(ref, []).append(event)
+                break
+    return out

@@ -9,12 +9,12 @@ from typing import Any
 
 from crmcli.config import Config
 from crmcli.domain.customer import check_date
-from crmcli.domain.deals import Event, Issues, check_amount, check_common, check_opp_ref
-from crmcli.domain.journal import EventKind
+from crmcli.domain.deals import Issues, check_amount, check_common, check_opp_ref
+from crmcli.domain.journal import Entry, EventKind
 from crmcli.domain.money import format_money
 
 
-def customer_orders(journal: Iterable[Event]) -> list[dict[str, Any]]:
+def customer_orders(journal: Iterable[Entry]) -> list[dict[str, Any]]:
     """A customer's orders, by date."""
     out = []
     for e in journal:

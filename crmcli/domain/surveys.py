@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from crmcli.config import Config
-from crmcli.domain.journal import EventKind
+from crmcli.domain.journal import EventKind, Issues
 from crmcli.domain.text import first_line
 from crmcli.errors import InvalidRecord, UsageError
 
@@ -17,7 +17,6 @@ CSAT_RANGE = (1, 5)
 NPS_RANGE = (0, 10)
 TICKET_ID_RE = re.compile(r"^tkt-[0-9a-z]+$")
 
-Issues = list[tuple[tuple[Any, ...], str]]
 
 
 class ScoreNeeded(UsageError):

@@ -37,7 +37,7 @@ from typing import Any
 from crmcli.config import DEFAULTS, Config
 from crmcli.domain import dates, surveys
 from crmcli.domain.customer import normalize_name
-from crmcli.domain.journal import EventKind
+from crmcli.domain.journal import EventKind, entity_events
 from crmcli.domain.surveys import CSAT_RANGE, NPS_RANGE, valid_score
 from crmcli.domain.text import checked_text, first_line
 from crmcli.errors import InvalidRecord, UsageError
@@ -195,20 +195,6 @@ def _clock(opened: datetime | None, hours: Any, met: datetime | None, now: datet
     return SlaClock(due, met, (met or now) > due)
 
 
-def ticket_events(events: Iterable[dict]) -> dict[str, list[dict]]:
-    """Events of each ticket (opened with ``id: tkt-...``, changed with ``ticket: tkt-...``), keyed by id."""
-    out: dict[str, list[dict]] = {}
-    for d in events:
-        local = d.get("id")
-        if isinstance(local, str) and local.startswith("tkt-"):
-            out.setdefault(local, []).append(d)
-            continue
-        target = d.get("ticket")
-        if isinstance(target, str) and target.startswith("tkt-"):
-            out.setdefault(target, []).append(d)
-    return out
-
-
 @dataclass
 class Ticket:
     id: str
@@ -349,7 +335,7 @@ class Ticket:
 
 def customer_tickets(events: Iterable[dict], customer: str = "") -> list[Ticket]:
     """Every ticket opened in one customer's journal, folded."""
-    found = [Ticket.from_events(evts, customer) for evts in ticket_events(events).values()]
+    found = [Ticket.from_events(evts, customer) for evts in entity_events(events, "tkt").values()]
     return [t for t in found if t.opened_at is not None]
 
 
@@ -357,7 +343,7 @@ def complaints_since(events: Iterable[dict], since: datetime | str | None) -> li
     """Complaint tickets of one customer's journal opened at or after ``since`` (None: all)."""
     when = dates.parse_since(since) if isinstance(since, str) else since
     out = []
-    for evts in ticket_events(events).values():
+    for evts in entity_events(events, "tkt").values():
         t = Ticket.from_events(evts)
         if t.category == "complaint" and t.opened_at is not None and (when is None or t.opened_at >= when):
             out.append(t)

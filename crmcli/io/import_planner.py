@@ -146,7 +146,7 @@ class PlannerBase:
 
     def _ids(self, cid: str, prefix: str) -> set[str]:
         if cid not in self.local_ids:
-            from crmcli.store.refs import entity_events
+            from crmcli.domain.journal import entity_events
 
             self.local_ids[cid] = set()
             for p in ("opp", "tkt", "task"):

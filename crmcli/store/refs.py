@@ -19,30 +19,14 @@ import re
 from pathlib import Path
 
 from crmcli.domain import ids
-from crmcli.domain.journal import Entry
+from crmcli.domain.journal import REF_KEYS, Entry, entity_events
 from crmcli.errors import NotFound
 from crmcli.store.files import atomic_write
 from crmcli.store.paths import CUSTOMERS
 from crmcli.store.store import Store
 
-PREFIXES = {"opp": "opp", "tkt": "ticket", "task": "task"}
 # Block style (``  id: opp-9x2m``) or one-line flow entries (``- {at: ..., id: opp-9x2m, ...}``).
 _ID_LINE = re.compile(rb"(?:^  |[{,] )id: ((?:opp|tkt|task)-[0-9a-z]+)(?=\s*(?:[,}]|$))", re.MULTILINE)
-
-
-def entity_events(entries: list[Entry], prefix: str) -> dict[str, list[Entry]]:
-    """Events of each entity of one kind, oldest first, keyed by local id."""
-    ref_key = PREFIXES[prefix]
-    out: dict[str, list[Entry]] = {}
-    for e in entries:
-        local = e.data.get("id")
-        if isinstance(local, str) and local.startswith(prefix + "-"):
-            out.setdefault(local, []).append(e)
-            continue
-        target = e.data.get(ref_key)
-        if isinstance(target, str) and target.startswith(prefix + "-"):
-            out.setdefault(target, []).append(e)
-    return out
 
 
 def new_local_id(existing: set[str] | dict, prefix: str) -> str:
@@ -63,7 +47,7 @@ def _local_match(candidates: list[str], wanted: str, prefix: str) -> list[str]:
 
 def resolve_entity(store: Store, ref: str, prefix: str) -> tuple[str, str, list[Entry]]:
     """(customer id, local id, that customer's journal) for a reference."""
-    what = PREFIXES[prefix]
+    what = REF_KEYS[prefix]
     ref = ref.strip()
     if "/" in ref:
         customer_ref, local = ref.rsplit("/", 1)

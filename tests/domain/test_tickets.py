@@ -7,6 +7,7 @@ import pytest
 
 from crmcli.config import Config
 from crmcli.domain import tickets
+from crmcli.domain.journal import entity_events
 from crmcli.errors import InvalidRecord
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -86,7 +87,7 @@ def test_ticket_events_and_complaints() -> None:
     other = {"at": T0.isoformat(), "kind": "ticket.open", "id": "tkt-zzzz", "title": "Rude", "priority": "low",
              "category": "complaint"}
     events = [OPENED, {"at": T0.isoformat(), "kind": "call"}, other, ev(1, "ticket.comment", text="x")]
-    assert {k: len(v) for k, v in tickets.ticket_events(events).items()} == {"tkt-abcd": 2, "tkt-zzzz": 1}
+    assert {k: len(v) for k, v in entity_events(events, "tkt").items()} == {"tkt-abcd": 2, "tkt-zzzz": 1}
     assert [t.id for t in tickets.complaints_since(events, None)] == ["tkt-zzzz"]
     assert tickets.complaints_since(events, T0 + timedelta(seconds=1)) == []
 
