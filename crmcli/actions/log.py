@@ -16,7 +16,6 @@ from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import (
     check_direction,
     clean_text,
-    first_line,
     happened_at,
     interaction_entry,
     interaction_type,
@@ -24,6 +23,7 @@ from crmcli.domain.interactions import (
     parse_duration,
 )
 from crmcli.domain.tasks import Due, parse_due
+from crmcli.domain.text import first_line
 from crmcli.errors import Input, InputError
 from crmcli.store import refs
 from crmcli.store.store import Store

@@ -6,8 +6,9 @@ import re
 from datetime import datetime
 
 from crmcli.domain import dates
-from crmcli.domain.interactions import clean_text, first_line
+from crmcli.domain.interactions import clean_text
 from crmcli.domain.tasks import Due, Task, change_entry, fold_tasks, parse_due, task_entry
+from crmcli.domain.text import first_line
 from crmcli.errors import NotFound
 from crmcli.store import refs
 from crmcli.store.store import Store

@@ -95,7 +95,7 @@ def close(store: Store, ref: str, resolution: str | None, *, csat: Any = None) -
     text = str(checked_text(resolution, "resolution"))
     score = parse_csat(csat)
     return _change(store, ref, "Close", "ticket.close", lambda t: t.close(dates.now(), store.user(), text, score),
-                   f": {first_line(text)}")
+                   f": {first_line(text, 60, mark='...')}")
 
 
 def reopen(store: Store, ref: str) -> Ticket:

@@ -22,12 +22,13 @@ from crmcli.domain import dates, deals, health
 from crmcli.domain import tickets as service
 from crmcli.domain.contracts import customer_contracts
 from crmcli.domain.customer import Customer
-from crmcli.domain.interactions import event_time, first_line
+from crmcli.domain.interactions import event_time
 from crmcli.domain.journal import Entry
 from crmcli.domain.kinds import event_parts
 from crmcli.domain.money import normalize_amount
 from crmcli.domain.orders import customer_orders
 from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
+from crmcli.domain.text import first_line
 from crmcli.store.store import Store
 
 CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags"]

@@ -7,8 +7,9 @@ from datetime import datetime
 from crmcli.analysis.journals import journal_dicts
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
-from crmcli.domain.interactions import event_time, first_line, same_name
+from crmcli.domain.interactions import event_time, same_name
 from crmcli.domain.kinds import event_parts, type_matches
+from crmcli.domain.text import first_line
 from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 

@@ -6,8 +6,8 @@ import click
 from crmcli.actions import task as action
 from crmcli.analysis.journals import TaskFilter, list_tasks
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, store_options
-from crmcli.domain.interactions import first_line
 from crmcli.domain.tasks import show_due
+from crmcli.domain.text import first_line
 from crmcli.render.tables import render
 
 

@@ -128,15 +128,6 @@ def clean_text(text: str | None, what: str = "summary") -> str:
     return cleaned
 
 
-def first_line(text: Any, width: int | None = None) -> str:
-    """The first line of a text, cut to ``width`` characters with an ellipsis."""
-    s = str(text or "").strip()
-    line = s.splitlines()[0] if s else ""
-    if width and len(line) > width:
-        return line[:width - 1] + "…"
-    return line
-
-
 def interaction_entry(kind: str, at: datetime, by: str, *, contact: str | None = None,
                       direction: str | None = None, duration: timedelta | None = None,
                       outcome: str | None = None, tags: Iterable[str] = ()) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 from crmcli.config import Config
 from crmcli.domain import contracts, deals, orders, surveys, tasks, tickets
-from crmcli.domain.interactions import TEXT_KEYS, first_line
+from crmcli.domain.interactions import TEXT_KEYS
 from crmcli.domain.journal import EventKind
+from crmcli.domain.text import first_line
 from crmcli.errors import Input, InputError
 
 MODULES = (tasks, deals, orders, contracts, tickets, surveys)

@@ -66,7 +66,7 @@ def describe(d: dict) -> str:
     """One line for the timeline: ``survey CSAT 4, NPS 9 (tkt-3f9a): Nice``."""
     scores = [f"{name} {d[key]}" for name, key in (("CSAT", "csat"), ("NPS", "nps")) if d.get(key) is not None]
     about = f" ({d['ticket']})" if d.get("ticket") else ""
-    comment = f": {first_line(d.get('comment'), 80)}" if d.get("comment") else ""
+    comment = f": {first_line(d.get('comment'), 80, mark='...')}" if d.get("comment") else ""
     return f"survey {', '.join(scores) or 'answer'}{about}{comment}"
 
 

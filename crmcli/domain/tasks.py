@@ -14,8 +14,9 @@ from typing import Any
 
 from crmcli.domain import dates
 from crmcli.domain.customer import check_date, check_timestamp
-from crmcli.domain.interactions import clean_text, dated, event_time, first_line, is_date_only, when
+from crmcli.domain.interactions import clean_text, dated, event_time, is_date_only, when
 from crmcli.domain.journal import EventKind
+from crmcli.domain.text import first_line
 from crmcli.errors import UsageError
 
 Due = date | datetime

@@ -25,8 +25,8 @@ def checked_text(value: Any, what: str, *, required: bool = True, one_line: bool
     return text
 
 
-def first_line(text: Any, limit: int = 60) -> str:
-    """The first line of ``text``, cut to ``limit`` characters with "..."."""
+def first_line(text: Any, width: int | None = None, *, mark: str = "…") -> str:
+    """The first line of ``text``, cut to ``width`` characters ending in ``mark`` when longer."""
     lines = str(text or "").strip().splitlines()
     first = lines[0].strip() if lines else ""
-    return first if len(first) <= limit else first[: limit - 3] + "..."
+    return first if not width or len(first) <= width else first[: width - len(mark)] + mark

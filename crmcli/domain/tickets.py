@@ -356,10 +356,11 @@ def _what(d: dict) -> str:
     """What an event did to its ticket, without the ticket's id."""
     kind = d.get("kind")
     if kind == "ticket.open":
-        return f"opened ({d.get('priority', '?')}, {d.get('category', '?')}): {first_line(d.get('title'), 80)}"
+        title = first_line(d.get('title'), 80, mark='...')
+        return f"opened ({d.get('priority', '?')}, {d.get('category', '?')}): {title}"
     if kind == "ticket.comment":
         label = "internal note" if d.get("internal") is True else "comment"
-        return f"{label}: {first_line(d.get('text'), 80)}"
+        return f"{label}: {first_line(d.get('text'), 80, mark='...')}"
     if kind == "ticket.status":
         return f"{d['from']} -> {d.get('to', '?')}" if d.get("from") else f"status {d.get('to', '?')}"
     if kind == "ticket.assign":
@@ -367,7 +368,7 @@ def _what(d: dict) -> str:
         return f"assigned to {d.get('to') or 'nobody'}{was}"
     if kind == "ticket.close":
         score = f" (CSAT {d['csat']})" if d.get("csat") is not None else ""
-        return f"closed{score}: {first_line(d.get('resolution'), 80)}"
+        return f"closed{score}: {first_line(d.get('resolution'), 80, mark='...')}"
     if kind == "ticket.reopen":
         return "reopened"
     if kind == "survey.answer":

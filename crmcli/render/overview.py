@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from crmcli.domain import dates
-from crmcli.domain.interactions import first_line
 from crmcli.domain.money import format_money
+from crmcli.domain.text import first_line
 from crmcli.render.tables import key_values, style, table
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from crmcli.domain import dates
-from crmcli.domain.interactions import first_line
 from crmcli.domain.tasks import Due, show_due
+from crmcli.domain.text import first_line
 from crmcli.render.tables import render
 
 

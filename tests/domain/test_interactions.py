@@ -8,6 +8,7 @@ import pytest
 
 from crmcli.domain import interactions, kinds
 from crmcli.domain.customer import Customer
+from crmcli.domain.text import first_line
 from crmcli.errors import InputError, NotFound, UsageError
 
 NOW = datetime.fromisoformat("2026-11-20T14:30:00+08:00")
@@ -32,9 +33,9 @@ def test_event_parts_names_the_task_a_done_event_closes() -> None:
 
 
 def test_first_line() -> None:
-    assert interactions.first_line("  one\ntwo ") == "one"
-    assert interactions.first_line(None) == ""
-    assert interactions.first_line("abcdef", 4) == "abc…"
+    assert first_line("  one\ntwo ") == "one"
+    assert first_line(None) == ""
+    assert first_line("abcdef", 4) == "abc…"
 
 
 def test_interaction_type_by_prefix_and_case() -> None:
