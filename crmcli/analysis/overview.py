@@ -52,15 +52,6 @@ def _sum(amounts: list[Any]) -> int | float:
     return normalize_amount(sum((Decimal(str(a)) for a in amounts), Decimal(0)))
 
 
-def sla_flag(sla: service.Sla) -> str:
-    """The ticket list's SLA column: ok, met, BREACHED response / resolution / response+resolution."""
-    if sla.breached:
-        return "BREACHED " + "+".join("response" if b == "first response" else b for b in sla.breaches())
-    if sla.resolution.due is None:
-        return ""
-    return "met" if sla.resolution.met_at is not None else "ok"
-
-
 @dataclass
 class Gathered:
     """A customer's journal folded once by the domain libraries, and the health facts from it."""
@@ -257,7 +248,7 @@ def _ticket_row(config: Config, t: service.Ticket, now: datetime) -> dict:
     return {"id": t.id, "title": t.title, "priority": t.priority, "category": t.category, "status": t.status,
             "assignee": t.assignee, "opened": dates.iso(t.opened_at) if t.opened_at else None,
             "due": dates.iso(sla.resolution.due) if sla.resolution.due else None,
-            "sla": sla_flag(sla), "breached": sla.breached}
+            "sla": service.sla_flag(sla), "breached": sla.breached}
 
 
 def _task_row(t: Task, now: datetime) -> dict:

@@ -333,6 +333,15 @@ class Ticket:
                    _clock(self.opened_at, target.get("resolution_hours"), self.resolved_at, now))
 
 
+def sla_flag(sla: Sla) -> str:
+    """The ticket list's SLA column: ok, met, BREACHED response / resolution / response+resolution."""
+    if sla.breached:
+        return "BREACHED " + "+".join("response" if b == "first response" else b for b in sla.breaches())
+    if sla.resolution.due is None:
+        return ""
+    return "met" if sla.resolution.met_at is not None else "ok"
+
+
 def customer_tickets(events: Iterable[dict], customer: str = "") -> list[Ticket]:
     """Every ticket opened in one customer's journal, folded."""
     found = [Ticket.from_events(evts, customer) for evts in entity_events(events, "tkt").values()]

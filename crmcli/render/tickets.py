@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from crmcli.config import Config
 from crmcli.domain import dates, durations
-from crmcli.domain.tickets import Sla, SlaClock, Ticket
+from crmcli.domain.tickets import SlaClock, Ticket, sla_flag
 from crmcli.render.tables import key_values
 
 LIST_COLUMNS = ["id", "customer_name", "title", "priority", "category", "status", "assignee", "opened", "due",
@@ -22,15 +22,6 @@ DATA_COLUMNS = ["ref", "id", "customer", "customer_name", "title", "priority", "
 def at_text(dt: datetime | None) -> str:
     """A time as the user reads it (local), or nothing."""
     return dates.format_local(dt) if dt is not None else ""
-
-
-def sla_flag(sla: Sla) -> str:
-    """The ticket list's SLA column: ok, met, BREACHED response / resolution / response+resolution."""
-    if sla.breached:
-        return "BREACHED " + "+".join("response" if b == "first response" else b for b in sla.breaches())
-    if sla.resolution.due is None:
-        return ""
-    return "met" if sla.resolution.met_at is not None else "ok"
 
 
 def ticket_data(t: Ticket, config: Config, now: datetime | None = None) -> dict:
