@@ -6,6 +6,7 @@ stays cheap for the command-line entry point.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 __version__ = "0.1.0"
@@ -27,6 +28,5 @@ def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'crmcli' has no attribute {name!r}")
-    import importlib
 
     return getattr(importlib.import_module(module), name)

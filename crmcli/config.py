@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmcli import yamlio
+from crmcli import crypto, yamlio
+from crmcli.domain import durations
 from crmcli.errors import InvalidRecord, StoreError
 
 FORMAT_VERSION = 1
@@ -158,7 +159,6 @@ def _validate(data: dict, text: str, rel: str) -> None:
             if not isinstance(p, (int, float)) or not 0 <= p <= 100:
                 fail("pipeline", f"stage {s['stage']!r}: probability must be 0-100")
     if "sensitive_fields" in data or "recipients" in data:
-        from crmcli import crypto
 
         crypto.validate_config(data, fail)
     health = data.get("health")
@@ -181,8 +181,6 @@ HEALTH_COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks")
 
 
 def _validate_health(health: Any, fail: Any) -> None:
-    from crmcli.domain import durations
-
     def number(value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
 

@@ -29,8 +29,10 @@ from crmcli import __version__, yamlio
 from crmcli.config import CONFIG_NAME
 from crmcli.domain import ids
 from crmcli.domain.customer import check_timestamp, oversized, validate_customer
+from crmcli.domain.kinds import KINDS
 from crmcli.errors import CrmError, Problem
 from crmcli.store.files import atomic_write
+from crmcli.store.location import open_store
 from crmcli.store.paths import CUSTOMERS, STATE_DIR, not_regular
 from crmcli.store.store import Store
 
@@ -105,8 +107,6 @@ def check_profile(store: Store, f: Folder) -> Iterator[Problem]:
 
 
 def check_journals(store: Store, f: Folder) -> Iterator[Problem]:
-    from crmcli.domain.kinds import KINDS
-
     kinds = KINDS
     types = set(store.config.interaction_types)
     for loaded in f.journals:
@@ -345,7 +345,6 @@ _worker_store: Store | None = None
 
 def _worker_init(root: str) -> None:
     global _worker_store
-    from crmcli.store.location import open_store
 
     _worker_store = open_store(root, guard=False)
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from crmcli import yamlio
-from crmcli.domain import ids
+from crmcli import crypto, yamlio
+from crmcli.actions.history import describe_changes
+from crmcli.domain import dates, ids
 from crmcli.domain.customer import (
     CUSTOMER_FIELDS,
     Contact,
@@ -24,6 +26,7 @@ from crmcli.domain.customer import (
     validate_customer,
 )
 from crmcli.errors import InvalidRecord, UsageError, quote
+from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 
 LIST_FIELDS = ["kind", "industry", "tier", "stage", "owner", "source"]
@@ -31,8 +34,6 @@ SORT_FIELDS = ["id", "name", "kind", "industry", "size", "tier", "stage", "owner
 
 
 def _now_iso() -> str:
-    from crmcli.domain import dates
-
     return dates.iso(dates.now())
 
 
@@ -127,17 +128,13 @@ def apply_assignments(customer: Customer, assignments: list[tuple[str, str]],
 
 
 def describe(old: dict, new: dict) -> str:
-    from crmcli.actions.history import describe_changes
-
     return "; ".join(describe_changes(old, new)) or "no change"
 
 
 def change_lines(store: Store, old: dict, new: dict) -> list[str]:
     """What changed, as phrases; sensitive values never appear in them (commit messages, output)."""
-    from crmcli.actions.history import describe_changes
 
     if store.config.get("sensitive_fields"):
-        from crmcli import crypto
 
         old, new = crypto.mask_customer(store.config, old), crypto.mask_customer(store.config, new)
     return describe_changes(old, new)
@@ -182,7 +179,6 @@ def show_customer(store: Store, ref: str) -> Customer:
     """The customer for display: sensitive fields decrypted with the user's identity, else masked."""
     cid = store.resolve(ref)
     customer = store.load_customer(cid, validate=False)
-    from crmcli import crypto
 
     if not crypto.has_sealed(customer.data):
         return customer
@@ -229,7 +225,6 @@ def make_contact(name: str, *, title: str | None = None, email: str | None = Non
 
 def parse_contact_option(text: str) -> Contact:
     """``--contact "Name <email>, phone"`` or ``"Name, email, phone"``."""
-    import re
 
     m = re.match(r"^\s*([^<,]+?)\s*<([^>]+)>\s*(?:,\s*(.+))?$", text)
     if m:
@@ -270,7 +265,6 @@ class CustomerFilter:
 def list_customers(store: Store, flt: CustomerFilter, *, sort: str = "name",
                    problems: list[str] | None = None) -> list[Customer]:
     """The matching customers, sorted; unreadable ones are left out and named in ``problems`` when given."""
-    from crmcli.store.index import customer_index
 
     if sort not in SORT_FIELDS:
         raise UsageError(f"--sort {sort!r}: sort by one of {', '.join(SORT_FIELDS)}")
@@ -303,6 +297,4 @@ def profile_rows(customer: Customer) -> list[tuple[str, Any]]:
 
 
 def today() -> _dt.date:
-    from crmcli.domain import dates
-
     return dates.now().date()

@@ -14,8 +14,10 @@ from typing import Any
 
 from crmcli import yamlio
 from crmcli.crypto import is_sealed
+from crmcli.domain.kinds import KINDS
 from crmcli.errors import CrmError, GitError
 from crmcli.store import git
+from crmcli.store.refs import resolve_entity
 from crmcli.store.store import Store
 
 
@@ -84,7 +86,6 @@ def _describe_contacts(old: list, new: list, name: str) -> list[str]:
 
 def describe_entry(entry: dict) -> str:
     """One line for a journal event: the domain's own words when it registered the kind."""
-    from crmcli.domain.kinds import KINDS
 
     kind = str(entry.get("kind", "event"))
     registered = KINDS.get(kind)
@@ -190,7 +191,6 @@ ENTITY_RE = re.compile(r"(?:^|/)(opp|tkt|task)-[0-9a-z]*$")
 
 def record_history(store: Store, ref: str, *, limit: int | None = None) -> tuple[str, list[Change]]:
     """History of a customer, or of one deal, ticket or task (``opp-9x2m``, ``acme/tkt-3f9a``)."""
-    from crmcli.store.refs import resolve_entity
 
     m = ENTITY_RE.search(ref.strip().lower())
     if m:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmcli import yamlio
+from crmcli.actions.history import describe_changes, describe_entry
+from crmcli.domain import dates
 from crmcli.errors import CrmError, GitError, UsageError
 from crmcli.store import git
 from crmcli.store.paths import CUSTOMERS
@@ -204,7 +206,6 @@ def resolve_base(store: Store, since: str | None, rev: str | None) -> str:
         if not found:
             raise UsageError(f"{rev!r} is not a commit or branch in this repository")
         return found
-    from crmcli.domain import dates
 
     when = dates.parse_since(since or "7d")
     found = _try(top, "rev-list", "-1", f"--before={dates.iso(when)}", "HEAD")
@@ -216,7 +217,6 @@ def resolve_base(store: Store, since: str | None, rev: str | None) -> str:
 
 def store_diff(store: Store, base: str) -> list[CustomerDiff]:
     """What changed in each customer between ``base`` and the work tree, in words."""
-    from crmcli.actions.history import describe_changes
 
     top = store.top
     assert top is not None
@@ -268,7 +268,6 @@ def _load(text: str | None, path: str) -> dict | None:
 
 def _journal_words(old: str, new: str, path: str) -> list[str]:
     """Events added (one line each), counted for interactions, described for the rest."""
-    from crmcli.actions.history import describe_entry
 
     old_lines = set(old.splitlines())
     added = [line for line in new.splitlines() if line.startswith("- ") and line not in old_lines]

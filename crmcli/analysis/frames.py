@@ -28,6 +28,7 @@ from crmcli.errors import CrmError
 from crmcli.store.files import atomic_write
 from crmcli.store.paths import CUSTOMERS
 from crmcli.store.store import Store
+from crmcli.store.store import Store as _Store
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -167,8 +168,6 @@ def _read_one(store: Store, cid: str) -> dict[str, list[tuple]] | str:
 
 
 def _read_many(root: str, cids: list[str]) -> list[tuple[str, dict | str]]:
-    from crmcli.store.store import Store as _Store
-
     store = _Store(Path(root))
     return [(cid, _read_one(store, cid)) for cid in cids]
 

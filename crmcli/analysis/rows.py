@@ -11,6 +11,7 @@ exports skip them.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -188,7 +189,6 @@ def _ticket_rows(store: Store, cid: str, journal: list[Entry], now: datetime) ->
 
 def history_rows(cid: str, journal: list[Entry]) -> list[dict]:
     """Every deal and ticket event of one customer as ``HISTORY_COLUMNS`` rows, in time order."""
-    import json
 
     picked = []
     for i, e in enumerate(journal):

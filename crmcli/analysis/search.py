@@ -24,6 +24,7 @@ from crmcli.crypto import is_sealed
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
 from crmcli.errors import CrmError, UsageError
+from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 
 TYPES = ("customer", "contact", "interaction", "opp", "ticket", "task", "survey")
@@ -197,7 +198,6 @@ def check_types(types: Iterable[str]) -> set[str]:
 
 def search(store: Store, text: str, types: Iterable[str] = (), limit: int | None = None) -> list[dict]:
     """Hits for ``text``, by customer name, then type (customer first), then newest first."""
-    from crmcli.store.index import customer_index
 
     query = Query.parse(text)
     wanted = check_types(types)

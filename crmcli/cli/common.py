@@ -12,6 +12,7 @@ import click
 
 from crmcli.errors import Aborted, InvalidRecord, UsageError
 from crmcli.render.tables import FORMATS
+from crmcli.store.location import open_store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -28,7 +29,6 @@ class App:
 
     def store(self, *, guard: bool = True) -> Any:
         if self._store is None:
-            from crmcli.store.location import open_store
 
             self._store = open_store(self.records, author=self.author,
                                      autocommit=False if self.no_commit else None, guard=guard)

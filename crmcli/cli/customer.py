@@ -1,7 +1,9 @@
 """`crm customer`: add, list, show, edit and remove customers."""
 from __future__ import annotations
 
+import os
 import sys
+import time
 from typing import Any
 
 import click
@@ -22,7 +24,7 @@ from crmcli.cli.common import (
 )
 from crmcli.domain import dates
 from crmcli.errors import CrmError, InvalidRecord, UsageError
-from crmcli.render.tables import render, render_data
+from crmcli.render.tables import key_values, render, render_data
 
 LIST_COLUMNS = ["id", "name", "kind", "tier", "stage", "owner", "industry", "tags"]
 
@@ -195,7 +197,6 @@ def customer_show(customer_ref: str, fmt: str) -> None:
       crm customer show acme
       crm customer show 深圳市基石协作科技有限公司 --format yaml
     """
-    from crmcli.render.tables import key_values, render, render_data
 
     c = show_customer(get_app().store(), customer_ref)
     if fmt != "text":
@@ -270,9 +271,6 @@ def _edit_in_editor(store: Any, cid: str) -> str | None:
 
 
 def _keep_text(store: Any, cid: str, text: str) -> str:
-    import os
-    import time
-
     folder = store.state_dir / "edits"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{cid}-{time.strftime('%Y%m%d-%H%M%S')}.yaml"

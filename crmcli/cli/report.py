@@ -9,8 +9,15 @@ from typing import Any
 
 import click
 
-from crmcli.cli.common import CONTEXT_SETTINGS, get_app, store_options
+from crmcli.analysis import frames
+from crmcli.analysis.reports import customers, pipeline, weekly
+from crmcli.analysis.reports import service as report_service
+from crmcli.cli.common import CONTEXT_SETTINGS, get_app, report_skipped, store_options
+from crmcli.domain import dates, health
+from crmcli.domain import tickets as service
+from crmcli.domain.interactions import parse_until
 from crmcli.errors import UsageError
+from crmcli.render import reports as out
 from crmcli.store.files import atomic_write
 
 FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
@@ -45,8 +52,6 @@ def _format(fmt: str | None, output: str | None) -> str:
 
 
 def _when(text: str, what: str, *, end_of_day: bool = False) -> datetime:
-    from crmcli.domain import dates
-
     try:
         if end_of_day:
             return dates.parse_when(text, prefer="past", date_only_time=time(23, 59, 59))
@@ -56,8 +61,6 @@ def _when(text: str, what: str, *, end_of_day: bool = False) -> datetime:
 
 
 def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) -> None:
-    from crmcli.render import reports as out
-
     if sections:
         known = [s.key for s in report.sections]
         unknown = [k for k in sections if k not in known]
@@ -83,9 +86,6 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
 
 
 def _frames(store: Any, kinds: list[str]) -> dict:
-    from crmcli.analysis import frames
-    from crmcli.cli.common import report_skipped
-
     problems: list[str] = []
     data = frames.load(store, kinds, problems=problems)
     report_skipped(problems, bool(click.get_current_context().meta.get("crm.skip_invalid")), "no report made")
@@ -125,8 +125,6 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
       crm report weekly --week 2026-W47 --owner 王芳
       crm report weekly --since 2026-11-01 --until 2026-11-15 -o nov.html
     """
-    from crmcli.domain import dates
-    from crmcli.domain.interactions import parse_until
 
     fmt = _format(fmt, output)
     if week and (since or until):
@@ -149,7 +147,6 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
     if end <= start:
         raise UsageError("the window is empty: --until must be after --since")
     store = get_app().store()
-    from crmcli.analysis.reports import weekly
 
     data = _frames(store, ["customers", "interactions", "opps", "orders", "tickets", "tasks"])
     rep = weekly.build(data, start=start, end=end, now=now, stages=store.config.stages, owner=owner, label=label,
@@ -173,7 +170,6 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
       crm report pipeline --as-of 2026-09-30 --owner alice
       crm report pipeline --since 2026-10-01 -o pipeline.xlsx
     """
-    from crmcli.domain import dates
 
     fmt = _format(fmt, output)
     now = dates.now()
@@ -183,7 +179,6 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
     except dates.DateError as exc:
         raise UsageError(f"--since: {exc}") from None
     store = get_app().store()
-    from crmcli.analysis.reports import pipeline
 
     data = _frames(store, ["customers", "opps"])
     rep = pipeline.build(data, pipeline=[p for p in store.config["pipeline"] if isinstance(p, dict)], as_of=cutoff,
@@ -206,8 +201,6 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
       crm report service --since 90d --format md
       crm report service --assignee bob -o service.html
     """
-    from crmcli.domain import dates
-    from crmcli.domain import tickets as service
 
     fmt = _format(fmt, output)
     now = dates.now()
@@ -216,7 +209,6 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
     except dates.DateError as exc:
         raise UsageError(f"--since: {exc}") from None
     store = get_app().store()
-    from crmcli.analysis.reports import service as report_service
 
     data = _frames(store, ["customers", "tickets", "surveys"])
     rep = report_service.build(data, now=now, since=start, priorities=list(service.priorities(store.config)),
@@ -236,16 +228,13 @@ def customers_cmd(owner: str | None, fmt: str | None, output: str | None, sectio
       crm report customers --owner alice --section churn_risk
       crm report customers -o customers.xlsx
     """
-    from crmcli.domain import dates
 
     fmt = _format(fmt, output)
     now = dates.now()
     store = get_app().store()
-    from crmcli.analysis.reports import customers
 
     settings = None
     try:
-        from crmcli.domain import health
 
         settings = health.Settings.from_config(store.config)
     except Exception:  # noqa: BLE001 - the health module is optional; the report falls back

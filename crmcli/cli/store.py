@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
+from crmcli.actions.check import run_checks
+from crmcli.actions.history import record_history
+from crmcli.actions.undo import undo_last, undo_target
 from crmcli.cli.common import CONTEXT_SETTINGS, confirm, done, echo, format_option, get_app, store_options
+from crmcli.cli.main import cli
+from crmcli.errors import EXIT_PROBLEMS
+from crmcli.render.tables import render_data
+from crmcli.store.location import init_store
 
 
 @click.command("init", context_settings=CONTEXT_SETTINGS)
@@ -29,7 +36,6 @@ def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: 
       crm init ~/crm --private
       crm init . --name "Acme sales"
     """
-    from crmcli.store.location import init_store
 
     app = get_app()
     store = init_store(Path(directory), name=name, author=author_ or app.author,
@@ -56,9 +62,6 @@ def check_cmd(full: bool, fmt: str) -> None:
       crm check --all
       crm check --format json | jq length
     """
-    from crmcli.actions.check import run_checks
-    from crmcli.errors import EXIT_PROBLEMS
-    from crmcli.render.tables import render_data
 
     store = get_app().store(guard=False)  # a tracked or symlinked .crm is reported, not refused
     problems = run_checks(store, full=full)
@@ -88,7 +91,6 @@ def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
       crm history acme -n 5 --format json
       crm history opp-9x2m            # one deal's stage changes, wins and edits
     """
-    from crmcli.actions.history import record_history
     from crmcli.render.tables import render_data, style
 
     store = get_app().store()
@@ -121,7 +123,6 @@ def undo_cmd(yes: bool) -> None:
       crm undo
       crm undo --yes
     """
-    from crmcli.actions.undo import undo_last, undo_target
 
     store = get_app().store()
     if not yes:
@@ -143,7 +144,6 @@ def completion_cmd(shell: str) -> None:
     """
     from click.shell_completion import get_completion_class
 
-    from crmcli.cli.main import cli
 
     cls = get_completion_class(shell)
     assert cls is not None

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import click
 
+from crmcli.actions.sync import resolve_base, store_diff, sync
 from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
+from crmcli.errors import UsageError
+from crmcli.render.tables import render_data
 
 
 @click.command("sync", context_settings=CONTEXT_SETTINGS)
@@ -24,7 +27,6 @@ def sync_cmd(merge: bool, no_push: bool) -> None:
       crm sync --merge
       git remote add origin git@example.com:team/crm.git && crm sync
     """
-    from crmcli.actions.sync import sync
 
     store = get_app().store()
     result = sync(store, merge=merge, push=not no_push)
@@ -51,9 +53,6 @@ def diff_cmd(rev: str | None, since: str | None, fmt: str) -> None:
       crm diff --since 2w --format json
       crm diff origin/main            # what I have that the team has not seen
     """
-    from crmcli.actions.sync import resolve_base, store_diff
-    from crmcli.errors import UsageError
-    from crmcli.render.tables import render_data
 
     if rev and since:
         raise UsageError("give either REV or --since, not both")

@@ -10,6 +10,9 @@ from typing import Any
 import click
 
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, skip_invalid_option, store_options
+from crmcli.errors import InvalidRecord
+from crmcli.io import eml, exporter, importer
+from crmcli.render.tables import render
 
 MAX_SHOWN = 50
 
@@ -80,8 +83,6 @@ def import_cmd(file: Path, kind: str | None, sheet: str | None, maps: tuple[str,
     if file.suffix.lower() in (".mbox", ".eml"):
         _import_mail(store, file, dry_run)
         return
-    from crmcli.errors import InvalidRecord
-    from crmcli.io import importer
 
     plan = importer.plan_import(store, file, kind=kind, sheet=sheet, maps=maps, encoding=encoding, match=match,
                                 on_duplicate=on_duplicate, skip_invalid=skip_invalid)
@@ -113,8 +114,6 @@ def import_cmd(file: Path, kind: str | None, sheet: str | None, maps: tuple[str,
 
 
 def _show_dry_run(plan: Any) -> None:
-    from crmcli.render.tables import render
-
     for source in plan.sources:
         t = source.table
         detected = ", ".join(x for x in (t.encoding and f"encoding {t.encoding}",
@@ -132,8 +131,6 @@ def _show_dry_run(plan: Any) -> None:
 
 
 def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
-    from crmcli.io import eml
-
     if file.suffix.lower() == ".eml":
         planned = eml.log_eml(store, file)
         done(f"Logged email with {planned.name} ({planned.cid})", store)
@@ -182,7 +179,6 @@ def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool, sk
       crm export --kind contacts -o contacts.vcf
       crm export --kind tasks -o agenda.ics
     """
-    from crmcli.io import exporter
 
     store = get_app().store()
     exporter.format_of(output)

@@ -6,6 +6,7 @@ and writes keys in one stable order, known fields first.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 from crmcli.config import Config
 from crmcli.crypto import is_sealed
+from crmcli.domain.dates import DateError, parse_iso
 from crmcli.errors import quote
 
 CUSTOMER_FIELDS = [
@@ -101,8 +103,6 @@ def check_phone(value: Any) -> str | None:
 
 
 def check_date(value: Any, what: str) -> str | None:
-    import datetime as _dt
-
     if not isinstance(value, str) or not DATE_RE.match(value):
         return f"{what} {value!r} is not a date (YYYY-MM-DD)"
     try:
@@ -113,15 +113,12 @@ def check_date(value: Any, what: str) -> str | None:
 
 
 def check_timestamp(value: Any, what: str) -> str | None:
-    import datetime as _dt
-
     if not isinstance(value, str):
         return f"{what} {value!r} is not a date and time (ISO 8601)"
     try:
         _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return f"{what} {quote(value)} is not a date and time (ISO 8601, like 2026-11-20T14:30:00+08:00)"
-    from crmcli.domain.dates import DateError, parse_iso
 
     try:
         parse_iso(value)  # what every reader uses: it also refuses moments that overflow in UTC or local time

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
+from crmcli.config import DEFAULTS
 from crmcli.domain import dates, durations
 from crmcli.domain.contracts import renewed
 from crmcli.domain.money import format_money
@@ -56,7 +57,6 @@ class Settings:
     @classmethod
     def from_config(cls, config: Any) -> Settings:
         """The ``health:`` block of crm.yaml over the defaults (a partial block keeps the other defaults)."""
-        from crmcli.config import DEFAULTS
 
         base = DEFAULTS["health"]
         given = config.get("health") if config is not None else None

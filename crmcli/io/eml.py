@@ -23,7 +23,9 @@ from crmcli.domain import dates
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import interaction_type
 from crmcli.errors import CrmError, InvalidRecord, NotFound, UsageError
+from crmcli.io.import_values import dates_key
 from crmcli.store import git
+from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 
 MAX_SUMMARY = 200
@@ -75,8 +77,6 @@ class AddressBook:
     """Customers by every email they carry (customer.yaml email, contacts' emails)."""
 
     def __init__(self, store: Store):
-        from crmcli.store.index import customer_index
-
         self.by_email: dict[str, tuple[Customer, str | None]] = {}
         for c in customer_index(store):
             own = c.get("email")
@@ -126,8 +126,6 @@ def plan_mail(store: Store, mail: Mail, book: AddressBook, ours: set[str], *, cu
 
 
 def _already(store: Store, cid: str, entry: dict) -> bool:
-    from crmcli.io.import_values import dates_key
-
     wanted = (entry["kind"], dates_key(entry["at"]), entry.get("summary"))
     return any((e.kind, dates_key(e.at), e.data.get("summary")) == wanted for e in store.load_journal(cid))
 
@@ -170,7 +168,6 @@ def import_mbox(store: Store, path: Path, *, dry_run: bool = False,
         messages = list(box)
     finally:
         box.close()
-    from crmcli.io.import_values import dates_key
 
     for i, raw in enumerate(messages, start=1):
         mail = parse_message(email.message_from_bytes(raw.as_bytes(), policy=email.policy.default))

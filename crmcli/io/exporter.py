@@ -13,7 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from crmcli.analysis import rows as tables
 from crmcli.errors import InvalidRecord, UsageError
+from crmcli.io import ics, vcard, xlsxio
+from crmcli.io.csvio import write_csv
+from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 
 EXPORT_KINDS = ["all", "customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks",
@@ -33,7 +37,6 @@ def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | Non
             ) -> dict[str, tuple[list[str], list[dict]]]:
     """Columns and rows per kind, list-valued columns left out; sensitive fields only when asked;
     unreadable customers named in ``problems``."""
-    from crmcli.analysis import rows as tables
 
     data = tables.collect(store, kinds, progress, problems=problems)
     out: dict[str, tuple[list[str], list[dict]]] = {}
@@ -51,7 +54,6 @@ def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | Non
 def _with_extra(store: Store, rows: list[dict], columns: list[str],
                 include_sensitive: bool = False) -> tuple[list[dict], list[str]]:
     from crmcli import crypto
-    from crmcli.store.index import customer_index
 
     profiles = {c.id: c.data for c in customer_index(store)}
     sensitive = crypto.sensitive_fields(store.config)
@@ -105,7 +107,6 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     ``skip_invalid``, the export then raises ``InvalidRecord`` (exit 4) and writes nothing.
     """
     problems = problems if problems is not None else []
-    from crmcli.analysis import rows as tables
 
     fmt = format_of(path)
     if kind not in EXPORT_KINDS:
@@ -113,7 +114,6 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     if fmt == "ics":
         if kind not in ("all", "tasks"):
             raise UsageError("an .ics calendar holds the agenda; use --kind tasks (or leave --kind out)")
-        from crmcli.io import ics
 
         text = ics.calendar(store)
         path.write_bytes(text.encode("utf-8"))
@@ -129,12 +129,10 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     data = collect(store, kinds, progress, problems, include_sensitive=include_sensitive)
     _refuse_skipped(problems, skip_invalid, path)
     if fmt == "csv":
-        from crmcli.io.csvio import write_csv
 
         columns, rows = data[kinds[0]]
         write_csv(path, columns, rows, bom=excel)
     elif fmt == "xlsx":
-        from crmcli.io import xlsxio
 
         xlsxio.write_xlsx(path, data)
     else:
@@ -159,8 +157,6 @@ def _refuse_skipped(problems: list[str], skip_invalid: bool, path: Path) -> None
 
 def _write_vcf(store: Store, path: Path, progress: Callable[[int], Any] | None, problems: list[str],
                skip_invalid: bool) -> int:
-    from crmcli.analysis import rows as tables
-    from crmcli.io import vcard
 
     data = tables.collect(store, ["customers", "contacts"], progress, problems=problems)
     _refuse_skipped(problems, skip_invalid, path)

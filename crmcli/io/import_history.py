@@ -8,6 +8,7 @@ from typing import Any
 
 from crmcli.analysis.rows import HISTORY_KINDS
 from crmcli.domain import deals
+from crmcli.domain.kinds import KINDS
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
 from crmcli.io.import_values import LOCAL_ID, BadValue, dates_key, moment_cell, text_cell
@@ -16,7 +17,6 @@ from crmcli.io.import_values import LOCAL_ID, BadValue, dates_key, moment_cell, 
 class HistoryRows(PlannerBase):
     def row_history(self, v: dict[str, Any], source: Source, number: int) -> str:
         """One event of a deal or ticket, replayed exactly (rows come in time order, see ``in_time_order``)."""
-        from crmcli.domain.kinds import KINDS
 
         cid = self._customer_ref(v)
         kind = (text_cell(v.get("kind")) or "").lower()

@@ -9,6 +9,7 @@ from crmcli.domain.customer import Customer, normalize_name
 from crmcli.domain.journal import Entry
 from crmcli.io.csvio import Table
 from crmcli.io.mapping import Mapping
+from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 
 # -- results -------------------------------------------------------------------------------------
@@ -100,8 +101,6 @@ class Pool:
     """Every customer the import can match or refer to, with lookups by id, email, name and external id."""
 
     def __init__(self, store: Store):
-        from crmcli.store.index import customer_index
-
         self.store = store
         self.customers: dict[str, Customer] = {}
         self.by_email: dict[str, str] = {}

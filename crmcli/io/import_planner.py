@@ -8,6 +8,8 @@ from typing import Any
 
 from crmcli.domain import dates, ids, money
 from crmcli.domain.customer import Customer
+from crmcli.domain.journal import entity_events
+from crmcli.domain.kinds import KINDS
 from crmcli.errors import CrmError, InvalidRecord, UsageError
 from crmcli.io.import_plan import MATCHES, ON_DUPLICATE, Options, Plan, Pool, Problem, Source
 from crmcli.io.import_values import (
@@ -19,6 +21,7 @@ from crmcli.io.import_values import (
     strip_field,
     text_cell,
 )
+from crmcli.store.refs import new_local_id
 from crmcli.store.store import Store
 
 
@@ -133,8 +136,6 @@ class PlannerBase:
         return any(c == cid and e.get("kind") in kinds and signature(e) == wanted for c, e in self.plan.events)
 
     def _validate_event(self, entry: dict, origin: dict[str, str] | None = None) -> None:
-        from crmcli.domain.kinds import KINDS
-
         registered = KINDS.get(entry["kind"])
         if registered is None:
             return
@@ -146,7 +147,6 @@ class PlannerBase:
 
     def _ids(self, cid: str, prefix: str) -> set[str]:
         if cid not in self.local_ids:
-            from crmcli.domain.journal import entity_events
 
             self.local_ids[cid] = set()
             for p in ("opp", "tkt", "task"):
@@ -154,8 +154,6 @@ class PlannerBase:
         return self.local_ids[cid]
 
     def _local_id(self, cid: str, prefix: str, wanted: str | None) -> str:
-        from crmcli.store.refs import new_local_id
-
         used = self._ids(cid, prefix)
         lid = wanted if wanted and LOCAL_ID[prefix].match(wanted) and wanted not in used else new_local_id(used, prefix)
         used.add(lid)

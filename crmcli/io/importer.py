@@ -14,7 +14,8 @@ from typing import Any
 
 from crmcli import yamlio
 from crmcli.errors import InvalidRecord, UsageError
-from crmcli.io.csvio import Table, read_csv
+from crmcli.io import vcard, xlsxio
+from crmcli.io.csvio import Table, read_csv, write_csv
 from crmcli.io.import_customers import CustomerRows
 from crmcli.io.import_events import EventRows
 from crmcli.io.import_history import HistoryRows
@@ -48,7 +49,6 @@ def read_sources(path: Path, *, kind: str | None = None, sheet: str | None = Non
     suffix = path.suffix.lower()
     tables: list[tuple[Table, str, str]] = []  # table, kind, unit
     if suffix in (".xlsx", ".xlsm"):
-        from crmcli.io import xlsxio
 
         if sheet is None and kind is None:
             names = xlsxio.sheet_names(path)
@@ -63,7 +63,6 @@ def read_sources(path: Path, *, kind: str | None = None, sheet: str | None = Non
             t = xlsxio.read_xlsx(path, sheet)[0]
             tables.append((t, kind or _kind_of_sheet(t.name) or "customers", "row"))
     elif suffix in (".vcf", ".vcard"):
-        from crmcli.io import vcard
 
         tables.append((vcard.read_table(path, encoding), kind or "contacts", "card"))
     elif suffix == ".json":
@@ -177,11 +176,9 @@ def write_errors(plan: Plan, out: Path) -> int:
         sheets[source.table.name or source.kind] = (headers + ["error"], rows)
     count = sum(len(r) for _, r in sheets.values())
     if out.suffix.lower() == ".xlsx":
-        from crmcli.io import xlsxio
 
         xlsxio.write_xlsx(out, sheets or {"errors": (["error"], [])})
         return count
-    from crmcli.io.csvio import write_csv
 
     if len(sheets) <= 1:
         columns, rows = next(iter(sheets.values()), (["error"], []))

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from crmcli.domain import dates
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io.csvio import Table, cell_text, neutralize
 
@@ -75,7 +76,6 @@ def _typed(column: str, value: Any) -> Any:
         except ValueError:
             return neutralize(text)
     if _STAMP.match(text):
-        from crmcli.domain import dates
 
         try:
             return dates.to_local(dates.parse_iso(text)).replace(tzinfo=None)

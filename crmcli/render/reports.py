@@ -6,6 +6,7 @@ terminal, rows in a fixed order.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
@@ -282,8 +283,6 @@ def _xl_value(v: Any) -> Any:
 
 
 def to_xlsx(report: Report) -> bytes:
-    import datetime as dt
-
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill

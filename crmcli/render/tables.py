@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from crmcli import yamlio
+
 FORMATS = ["table", "json", "csv", "yaml", "md"]
 
 
@@ -79,7 +81,6 @@ def render(rows: Iterable[dict], fmt: str, out: TextIO | None = None, *,
         out.write(json.dumps([_plain({c: r.get(c) for c in columns}) for r in rows],
                              ensure_ascii=False, indent=2) + "\n")
     elif fmt == "yaml":
-        from crmcli import yamlio
 
         out.write(yamlio.dumps([_plain({c: r.get(c) for c in columns}) for r in rows]) if rows else "[]\n")
     elif fmt == "csv":
@@ -106,7 +107,6 @@ def render_data(data: Any, fmt: str, out: TextIO | None = None) -> None:
     """A single document (a mapping) as json or yaml."""
     out = out or sys.stdout
     if fmt == "yaml":
-        from crmcli import yamlio
 
         out.write(yamlio.dumps(_plain(data)))
     else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from crmcli.config import CONFIG_NAME, Config, default_config_text, load_config
@@ -69,7 +70,6 @@ def init_store(path: Path, *, name: str | None = None, author: str | None = None
         return _init_files(path, name, author, commit, private)
     except BaseException:
         if created:
-            import shutil
 
             shutil.rmtree(path, ignore_errors=True)
         raise

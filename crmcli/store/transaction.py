@@ -8,12 +8,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crmcli import yamlio
+from crmcli import crypto, yamlio
 from crmcli.domain.customer import Customer, oversized
 from crmcli.errors import CrmError, GitError, InvalidRecord
 from crmcli.store import git
@@ -116,7 +117,6 @@ class Transaction:
         data = customer.to_dict()
         _refuse_oversized(data, self.store.rel(self.store.customer_file(customer.id)))
         if self.store.config.get("sensitive_fields"):  # encrypt before anything touches the disk
-            from crmcli import crypto
 
             data = crypto.seal_customer(self.store.config, data)
         self.write(self.store.customer_file(customer.id), yamlio.dumps(data))
@@ -295,8 +295,6 @@ def _prune_empty(folder: Path, stop: Path) -> None:
 
 
 def _remove_tree(folder: Path) -> None:
-    import shutil
-
     shutil.rmtree(folder, ignore_errors=True)
 
 
