@@ -139,6 +139,14 @@ def reference_lines() -> list[tuple[int, str]]:
 def definitions() -> dict[str, int]:
     """Command path -> README line of its definition in the command reference."""
     found: dict[str, int] = {}
+    for lineno, path, _ in definition_texts():
+        found.setdefault(path, lineno)
+    return found
+
+
+def definition_texts() -> list[tuple[int, str, str]]:
+    """(README line, command path, the synopsis text) of each definition in the command reference."""
+    found: list[tuple[int, str, str]] = []
     fence: str | None = None
     for lineno, line in reference_lines():
         if line.startswith("```"):
@@ -146,7 +154,10 @@ def definitions() -> dict[str, int]:
             continue
         texts: list[str] = []
         if fence is not None:
-            if fence == "" and line.startswith("crm "):
+            if fence == "" and line.startswith(" ") and found and found[-1][0] == lineno - 1:
+                last = found.pop()  # a synopsis continued on the next line
+                found.append((lineno, last[1], last[2] + line))
+            elif fence == "" and line.startswith("crm "):
                 texts.append(line)
         elif line.startswith("| `crm "):
             texts.append(line.split("`")[1])
@@ -157,7 +168,7 @@ def definitions() -> dict[str, int]:
         for text in texts:
             path, error = resolve(text.split()[1:])
             if error is None:
-                found.setdefault(path, lineno)
+                found.append((lineno, path, text))
     return found
 
 
@@ -193,6 +204,17 @@ def test_every_command_the_readme_names_exists() -> None:
         _, error = resolve(words)
         if error:
             wrong.append(f"README.md:{lineno}: {text!r}: {error}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_option_the_reference_names_exists() -> None:
+    store_options = {"--records", "--author", "--no-commit", "-h", "--help"}
+    wrong = []
+    for lineno, path, text in definition_texts():
+        known = {o for p in TREE[path].params for o in (*p.opts, *p.secondary_opts)} | store_options
+        for option in re.findall(r"(?<![\w-])--?[a-z][a-z-]*", text):
+            if option not in known:
+                wrong.append(f"README.md:{lineno}: `crm {path}` has no option {option}")
     assert not wrong, "\n".join(wrong)
 
 
