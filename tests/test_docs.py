@@ -1,7 +1,8 @@
 """The README is tested: every command is in its reference, and every example in it runs.
 
-1. Every command of the real Click tree (each leaf: ``customer add``, ``opp stage``, ``completion``...) is
-   defined in the README's "Command reference" (between ``<!-- COMMANDS -->`` and ``<!-- /COMMANDS -->``):
+1. Every command of the real Click tree (each leaf: ``customer add``, ``opp advance``, ``report weekly``,
+   ``key gen``, ``completion``...) is defined in the README's "Command reference" (between
+   ``<!-- COMMANDS -->`` and ``<!-- /COMMANDS -->``):
    a table row starting with `` `crm customer add ``, a heading holding `` `crm log` ``, a paragraph starting
    with `` `crm agenda ``, or a synopsis line ``crm ticket open ...`` in an untagged fenced block. The
    reverse holds too: every ``crm X Y`` written anywhere in the README names a real command.
