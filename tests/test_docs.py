@@ -5,7 +5,8 @@
    ``<!-- COMMANDS -->`` and ``<!-- /COMMANDS -->``):
    a table row starting with `` `crm customer add ``, a heading holding `` `crm log` ``, a paragraph starting
    with `` `crm agenda ``, or a synopsis line ``crm ticket open ...`` in an untagged fenced block. The
-   reverse holds too: every ``crm X Y`` written anywhere in the README names a real command.
+   reverse holds too: every ``crm X Y`` written anywhere in the README names a real command, and every
+   option a definition lists (``--tier``, ``-m``) is an option of that command.
 2. Every README example runs. The ``sh``/``bash``/``console`` blocks that run ``crm`` are run in order, one
    test per README section (its ``##``/``###`` heading), in a fresh store seeded as that section assumes
    (``SEEDS``), with ``CRM_NOW``, ``CRM_TZ`` and ``CRM_AUTHOR`` pinned. crm runs in-process (``main()`` under
