@@ -27,7 +27,7 @@ from crmcli.domain.deals import (
     open_stages,
     parse_day,
 )
-from crmcli.domain.journal import entity_events
+from crmcli.domain.journal import entity_events, new_entry
 from crmcli.domain.money import format_money, parse_amount, parse_currency
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.store.refs import new_local_id, remember, resolve_entity
@@ -50,18 +50,9 @@ class Outcome:
     lifecycle: tuple[str, str] | None = None
 
 
-def event(store: Store, kind: str, *, id: str | None = None, opp: str | None = None, **fields: Any) -> dict:
-    """A journal entry in the documented key order, empty optional fields left out."""
-    out: dict[str, Any] = {"at": now_iso(), "kind": kind}
-    if id:
-        out["id"] = id
-    if opp:
-        out["opp"] = opp
-    out["by"] = store.user()
-    for key, value in fields.items():
-        if value is not None and value != "":
-            out[key] = value
-    return out
+def event(store: Store, kind: str, **fields: Any) -> dict:
+    """A journal entry stamped now, by the acting user."""
+    return new_entry(kind, now_iso(), store.user(), **fields)
 
 
 def commit_events(store: Store, cid: str, customer: Customer, journal: list[Entry], new: list[dict],

@@ -63,7 +63,9 @@ def open_stages(config: Config) -> list[str]:
 
 
 def check_stage(config: Config, stage: str, *, open_only: bool = False) -> str:
-    stage = str(stage).strip().lower()
+    """The stage named (case does not matter), as crm.yaml spells it; commands and the importer alike."""
+    text = str(stage).strip()
+    stage = next((s for s in config.stages if s.casefold() == text.casefold()), text.lower())
     names = open_stages(config) if open_only else config.stages
     if stage not in names:
         if open_only and stage in CLOSED:

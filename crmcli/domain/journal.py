@@ -65,3 +65,20 @@ def entity_events(events: Iterable[E], prefix: str) -> dict[str, list[E]]:
                 out.setdefault(ref, []).append(event)
                 break
     return out
+
+
+ENTITY_KEYS = ("id", "opp", "ticket", "task")  # a creation's own id, then the entity an event refers to
+
+
+def new_entry(kind: str, at: str, by: str | None, **fields: Any) -> dict:
+    """A journal entry in the documented key order, for commands and the importer alike.
+
+    ``at, kind``, the entity keys (``id`` of a creation, else ``opp``/``ticket``/``task``), ``by``, then the
+    fields in the order given; empty ones (None or "") are left out.
+    """
+    out: dict[str, Any] = {"at": at, "kind": kind}
+    out.update((key, fields[key]) for key in ENTITY_KEYS if fields.get(key))
+    if by:
+        out["by"] = by
+    out.update((k, v) for k, v in fields.items() if k not in ENTITY_KEYS and v is not None and v != "")
+    return out

@@ -37,7 +37,7 @@ from typing import Any
 from crmcli.config import DEFAULTS, Config
 from crmcli.domain import dates, surveys
 from crmcli.domain.customer import normalize_name
-from crmcli.domain.journal import EventKind, entity_events
+from crmcli.domain.journal import EventKind, entity_events, new_entry
 from crmcli.domain.surveys import CSAT_RANGE, NPS_RANGE, valid_score
 from crmcli.domain.text import checked_text, first_line
 from crmcli.errors import InvalidRecord, UsageError
@@ -97,13 +97,6 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-def event(kind: str, at: datetime, **fields: Any) -> dict:
-    """A journal event: at, kind, then the fields in the order given, empty ones left out."""
-    data: dict[str, Any] = {"at": dates.iso(at), "kind": kind}
-    data.update((k, v) for k, v in fields.items() if v is not None and v != "")
-    return data
-
-
 def contact_name(contacts: list[dict], given: str | None) -> str | None:
     """A known contact's name when ``given`` is its name or email; otherwise as given."""
     if not given:
@@ -142,7 +135,7 @@ class NewTicket:
                    checked_text(text, "ticket text", required=False))
 
     def event(self, tid: str, at: datetime, by: str, contact: str | None) -> dict:
-        return event("ticket.open", at, id=tid, by=by, title=self.title, priority=self.priority,
+        return new_entry("ticket.open", dates.iso(at), by, id=tid, title=self.title, priority=self.priority,
                      category=self.category, channel=self.channel, assignee=self.assignee, contact=contact,
                      text=self.text)
 
@@ -299,29 +292,30 @@ class Ticket:
     # -- the next event, checked against the state ----------------------------------------
 
     def comment(self, at: datetime, by: str, text: str, *, internal: bool = False) -> dict:
-        return event("ticket.comment", at, ticket=self.id, by=by, internal=True if internal else None, text=text)
+        return new_entry("ticket.comment", dates.iso(at), by, ticket=self.id, internal=True if internal else None,
+                         text=text)
 
     def assign(self, at: datetime, by: str, who: str) -> dict:
         if self.assignee == who:
             raise InvalidRecord(f"{self.id} is already assigned to {who}; nothing to change")
-        return event("ticket.assign", at, ticket=self.id, by=by, **{"from": self.assignee, "to": who})
+        return new_entry("ticket.assign", dates.iso(at), by, ticket=self.id, **{"from": self.assignee, "to": who})
 
     def move(self, at: datetime, by: str, to: str) -> dict:
         if self.status == "closed":
             raise InvalidRecord(f"{self.id} is closed; reopen it first (crm ticket reopen {self.id})")
         if self.status == to:
             raise InvalidRecord(f"{self.id} is already {to}; nothing to change")
-        return event("ticket.status", at, ticket=self.id, by=by, **{"from": self.status, "to": to})
+        return new_entry("ticket.status", dates.iso(at), by, ticket=self.id, **{"from": self.status, "to": to})
 
     def close(self, at: datetime, by: str, resolution: str, csat: int | None = None) -> dict:
         if self.status == "closed":
             raise InvalidRecord(f"{self.id} is already closed; reopen it first (crm ticket reopen {self.id})")
-        return event("ticket.close", at, ticket=self.id, by=by, csat=csat, resolution=resolution)
+        return new_entry("ticket.close", dates.iso(at), by, ticket=self.id, csat=csat, resolution=resolution)
 
     def reopen(self, at: datetime, by: str) -> dict:
         if self.status not in ("resolved", "closed"):
             raise InvalidRecord(f"{self.id} is {self.status}, not resolved or closed; nothing to reopen")
-        return event("ticket.reopen", at, ticket=self.id, by=by)
+        return new_entry("ticket.reopen", dates.iso(at), by, ticket=self.id)
 
     # -- SLA and plain data ----------------------------------------------------------------
 

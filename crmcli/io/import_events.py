@@ -6,7 +6,7 @@ from typing import Any
 
 from crmcli.domain import contracts, dates, deals, durations, interactions, tickets
 from crmcli.domain.customer import PERIOD_RE
-from crmcli.errors import CrmError
+from crmcli.errors import CrmError, InvalidRecord
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
 from crmcli.io.import_values import (
@@ -68,12 +68,11 @@ class EventRows(PlannerBase):
             raise BadValue("title", "no title; name the deal")
         currency = self._currency(v.get("currency"))
         amount = self._amount("amount", v.get("amount"), currency=currency)
-        stages = deals.stage_names(self.store.config)
-        stage = text_cell(v.get("stage")) or deals.open_stages(self.store.config)[0]
-        match = [s for s in stages if s.casefold() == stage.casefold()]
-        if not match:
-            raise BadValue("stage", f"{stage!r} is not a stage; use one of: {', '.join(stages)}")
-        stage = match[0]
+        try:  # the stage rule of `crm opp add`, closing stages allowed: the deal is closed right after
+            stage = deals.check_stage(self.store.config, text_cell(v.get("stage"))
+                                      or deals.open_stages(self.store.config)[0])
+        except InvalidRecord as exc:
+            raise BadValue("stage", str(exc)) from None
         wanted = (text_cell(v.get("id")) or "").lower() or None
         if wanted and (cid, wanted) in self.from_history:
             return "counted"  # made from its events by the history sheet of this file

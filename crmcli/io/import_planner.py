@@ -8,7 +8,7 @@ from typing import Any
 
 from crmcli.domain import dates, ids, money
 from crmcli.domain.customer import Customer
-from crmcli.domain.journal import entity_events
+from crmcli.domain.journal import entity_events, new_entry
 from crmcli.domain.kinds import KINDS
 from crmcli.errors import CrmError, InvalidRecord, UsageError
 from crmcli.io.import_plan import MATCHES, ON_DUPLICATE, Options, Plan, Pool, Problem, Source
@@ -177,11 +177,5 @@ class PlannerBase:
             raise BadValue("currency", str(exc)) from None
 
     def _event(self, kind: str, **fields: Any) -> dict:
-        out: dict[str, Any] = {"at": fields.pop("at", None) or dates.iso(dates.now()), "kind": kind}
-        for key in ("id", "opp", "ticket", "task"):
-            if fields.get(key):
-                out[key] = fields.pop(key)
-            fields.pop(key, None)
-        out["by"] = fields.pop("by", None) or self.user
-        out.update((k, val) for k, val in fields.items() if val not in (None, ""))
-        return out
+        at = fields.pop("at", None) or dates.iso(dates.now())
+        return new_entry(kind, at, fields.pop("by", None) or self.user, **fields)
