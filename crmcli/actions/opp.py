@@ -20,7 +20,6 @@ from crmcli.domain.deals import (
     EDITABLE,
     Opportunity,
     check_stage,
-    check_text,
     customer_opportunities,
     lifecycle_change,
     next_stage,
@@ -29,6 +28,7 @@ from crmcli.domain.deals import (
 )
 from crmcli.domain.journal import entity_events, new_entry
 from crmcli.domain.money import format_money, parse_amount, parse_currency
+from crmcli.domain.text import check_text
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.store.refs import new_local_id, remember, resolve_entity
 from crmcli.store.store import Entry, Store

@@ -10,9 +10,10 @@ from typing import Any
 from crmcli.actions.opp import Outcome, commit_events, event
 from crmcli.analysis.renewals import customers_with
 from crmcli.domain import dates
-from crmcli.domain.deals import check_text, parse_day
+from crmcli.domain.deals import parse_day
 from crmcli.domain.money import format_money, parse_amount, parse_currency
 from crmcli.domain.orders import customer_orders
+from crmcli.domain.text import check_text
 from crmcli.errors import InvalidRecord, NotFound
 from crmcli.store.refs import resolve_entity
 from crmcli.store.store import Store

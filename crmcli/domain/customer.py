@@ -16,6 +16,7 @@ from typing import Any
 from crmcli.config import Config
 from crmcli.crypto import is_sealed
 from crmcli.domain.dates import DateError, parse_iso
+from crmcli.domain.text import LINE_CONTROL
 from crmcli.errors import quote
 
 CUSTOMER_FIELDS = [
@@ -31,7 +32,6 @@ EMAIL_RE = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-./]{3,30}(?:\s*(?:ext\.?|x|#)\s*[0-9]{1,6})?$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PERIOD_RE = re.compile(r"^\d+\s*[hdwmy]$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 # bidi embeddings, overrides and isolates, and zero-width characters: they make a name display as
 # another one (or as two different-looking names that compare equal)
@@ -58,7 +58,7 @@ def order_keys(data: dict, known: list[str]) -> dict:
 def check_name(name: Any, what: str = "name") -> str | None:
     if not isinstance(name, str) or not name.strip():
         return f"{what} is empty; give a name"
-    if _CONTROL.search(name):
+    if LINE_CONTROL.search(name):
         return f"{what} {quote(name)} contains control characters; remove them"
     if _INVISIBLE.search(name):
         return (f"{what} {quote(name)} contains invisible characters (bidi overrides or zero-width); "

@@ -30,7 +30,6 @@ CLOSED = ("won", "lost")
 EDITABLE = ["title", "amount", "currency", "close", "owner", "source", "product"]
 # Lifecycle stages that facts move a customer through; others (loyal, churned, custom) are left alone.
 LIFECYCLE_RANK = {"lead": 0, "prospect": 1, "customer": 2, "repeat": 3}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 
@@ -41,17 +40,6 @@ def parse_day(value: str, field: str) -> str:
         return dates.parse_date(value).isoformat()
     except dates.DateError as exc:
         raise FieldError(f"{{{field}}}: {{reason}}", reason=str(exc)) from None
-
-
-def check_text(value: Any, what: str, *, limit: int = 200) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise InvalidRecord(f"{what} is empty; give some text")
-    if _CONTROL.search(text):
-        raise InvalidRecord(f"{what} {text!r} contains control characters; remove them")
-    if len(text) > limit:
-        raise InvalidRecord(f"{what} is {len(text)} characters long; the limit is {limit}")
-    return text
 
 
 def stage_names(config: Config) -> list[str]:

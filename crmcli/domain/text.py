@@ -6,8 +6,9 @@ from typing import Any
 
 from crmcli.errors import InvalidRecord
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
-_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+# characters no text field may hold (tab and newline allowed), and none a one-line field (a name, a title) may hold
+TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def checked_text(value: Any, what: str, *, required: bool = True, one_line: bool = False) -> str | None:
@@ -17,7 +18,7 @@ def checked_text(value: Any, what: str, *, required: bool = True, one_line: bool
         if required:
             raise InvalidRecord(f"{what} is empty; {'give one' if one_line else 'write some text'}")
         return None
-    if (_LINE_CONTROL if one_line else _CONTROL).search(text):
+    if (LINE_CONTROL if one_line else TEXT_CONTROL).search(text):
         raise InvalidRecord(f"{what} {text[:40]!r} must be {'one line ' if one_line else ''}without control "
                             "characters")
     if one_line and len(text) > 200:
@@ -30,3 +31,15 @@ def first_line(text: Any, width: int | None = None, *, mark: str = "…") -> str
     lines = str(text or "").strip().splitlines()
     first = lines[0].strip() if lines else ""
     return first if not width or len(first) <= width else first[: width - len(mark)] + mark
+
+
+def check_text(value: Any, what: str, *, limit: int = 200) -> str:
+    """Text a deal or order field holds (a title, a reason, a product): not empty, no control characters."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidRecord(f"{what} is empty; give some text")
+    if TEXT_CONTROL.search(text):
+        raise InvalidRecord(f"{what} {text!r} contains control characters; remove them")
+    if len(text) > limit:
+        raise InvalidRecord(f"{what} is {len(text)} characters long; the limit is {limit}")
+    return text
