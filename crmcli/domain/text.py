@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from crmcli.errors import InvalidRecord
@@ -30,3 +31,30 @@ def first_line(text: Any, width: int | None = None, *, mark: str = "…") -> str
     lines = str(text or "").strip().splitlines()
     first = lines[0].strip() if lines else ""
     return first if not width or len(first) <= width else first[: width - len(mark)] + mark
+
+
+def fold(text: str) -> str:
+    """``text`` for matching: NFKC-normalized (full-width forms become plain) and case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """``text`` folded character by character, and for each folded character its original index."""
+    pieces: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        piece = fold(ch)
+        pieces.append(piece)
+        where += [i] * len(piece)
+    return "".join(pieces), where
+
+
+def phone_key(text: str) -> str:
+    """Digits only, without a leading +86 / 0086 / +1 or trunk 0."""
+    s = re.sub(r"[^\d+]", "", unicodedata.normalize("NFKC", text))
+    for prefix in ("+86", "0086", "+1"):
+        if s.startswith(prefix):
+            s = s[len(prefix):]
+            break
+    s = s.replace("+", "")
+    return s[1:] if s.startswith("0") else s
