@@ -171,12 +171,12 @@ class Index:
                             (cid, stamp[0], stamp[1], problem))
             return
         customer = Customer(cid, data)
-        values = [customer.get(c) for c in COLUMNS]
+        values = [str(data.get(c, "")).casefold() for c in COLUMNS]  # as ``customer list --tier`` compares
         cur = self.db.execute(
             f"INSERT INTO customers (id, st_mtime, st_size, profile, name, name_key, tags, {', '.join(COLUMNS)}, "
             f"phones) VALUES ({', '.join('?' * (len(COLUMNS) + 8))})",
             (cid, stamp[0], stamp[1], profile_json(data), customer.name, normalize_name(customer.name),
-             "\n".join(customer.tags), *(None if v is None else str(v) for v in values), phones(data)))
+             "\n".join(customer.tags), *values, phones(data)))
         text = "\n".join(folded(flat(v)) for v in search_values(data, cid))
         self.db.execute("INSERT INTO texts (rowid, folded) VALUES (?, ?)", (cur.lastrowid, text))
         for pos, person in enumerate(customer.contacts):
@@ -276,18 +276,20 @@ class Index:
 
     # -- reading ---------------------------------------------------------------------------------------
     def customers(self, *, problems: list | None = None, only: Iterable[str] | None = None,
-                  where: str = "", args: tuple = ()) -> list[Customer]:
-        """Readable customers in id order (``only`` those ids, ``where`` an SQL condition on the columns)."""
+                  fields: dict[str, str] | None = None) -> list[Customer]:
+        """Readable customers in id order: ``only`` those ids, and only those whose ``fields`` (among
+        ``COLUMNS``) equal the values given, compared case-folded."""
         sql = "SELECT id, problem, profile FROM customers"
-        conditions = [where] if where else []
+        conditions = [f"{key} = ?" for key in fields or {} if key in COLUMNS]
+        args = tuple(str(value).casefold() for key, value in (fields or {}).items() if key in COLUMNS)
         if only is not None:
             wanted = sorted(set(only))
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM temp.wanted")
             self.db.executemany("INSERT INTO temp.wanted VALUES (?)", ((c,) for c in wanted))
             conditions.append("id IN (SELECT id FROM temp.wanted)")
-        if conditions:
-            sql += " WHERE " + " AND ".join(f"({c})" for c in conditions)
+        if conditions:  # a problem row always comes back: its problem is reported whatever the filter
+            sql += " WHERE problem IS NOT NULL OR (" + " AND ".join(f"({c})" for c in conditions) + ")"
         out: list[Customer] = []
         for cid, problem, profile in self.db.execute(sql + " ORDER BY id", args):
             path = self._path(cid)

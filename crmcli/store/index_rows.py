@@ -8,7 +8,7 @@ from typing import Any
 
 from crmcli.domain.text import fold, phone_key
 
-# Columns ``customer list`` filters and sorts on, besides the id and the name.
+# Columns ``customer list`` filters on (``--tier A``), case-folded, besides the id and the name.
 COLUMNS = ("kind", "industry", "size", "tier", "stage", "owner", "source", "created")
 # The profile fields ``crm search`` looks in (besides ``extra``), of the customer and of each contact.
 CUSTOMER_FIELDS = ("name", "id", "email", "phone", "website", "address", "industry", "tags")
