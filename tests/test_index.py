@@ -12,7 +12,10 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Crm
 
@@ -197,3 +200,63 @@ def _has_trigram() -> bool:
         return True
     except sqlite3.OperationalError:
         return False
+
+
+# -- a property: after any sequence of steps, the index answers as a full parse does ------------------------------
+NAMES = ("Acme", "Acme Beijing", "北京基石", "Globex", "Li Na Trading")
+STEPS = st.one_of(
+    st.tuples(st.just("add"), st.sampled_from(NAMES), st.sampled_from("ABC")),
+    st.tuples(st.just("edit"), st.integers(0, 9), st.sampled_from("ABC")),
+    st.tuples(st.just("hand"), st.integers(0, 9), st.sampled_from(NAMES)),
+    st.tuples(st.just("reset"), st.integers(1, 2), st.just("")),
+    st.tuples(st.just("drop"), st.sampled_from(["delete", "garbage"]), st.just("")),
+)
+
+
+def _run(root: Path, *args: str) -> str:
+    from click.testing import CliRunner
+
+    from tests.conftest import _Main
+
+    r = CliRunner().invoke(_Main(), ["--records", str(root), *args])  # type: ignore[arg-type]
+    assert r.exit_code == 0, (args, r.output)
+    return r.stdout
+
+
+def _step(root: Path, step: tuple) -> None:
+    kind, a, b = step
+    ids = sorted(from_files(root))
+    if kind == "add":
+        _run(root, "customer", "add", a, "--tier", b, "--force")
+    elif kind == "edit" and ids:
+        _run(root, "customer", "edit", ids[a % len(ids)], "--set", f"tier={b}")
+    elif kind == "hand" and ids:
+        path = next((root / "customers").glob(f"*/{ids[a % len(ids)]}/customer.yaml"))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join(f"name: {b}" if ln.startswith("name:") else ln for ln in lines) + "\n",
+                        encoding="utf-8")
+    elif kind == "reset":
+        count = int(git(root, "rev-list", "--count", "HEAD"))
+        git(root, "checkout", "-q", "--", ".")  # a reset --hard drops hand edits too
+        git(root, "reset", "-q", "--hard", f"HEAD~{min(a, count - 1)}")
+    elif kind == "drop" and index_file(root).exists():
+        if a == "delete":
+            index_file(root).unlink()
+        else:
+            index_file(root).write_bytes(b"SQLite format 3\0" + os.urandom(2000))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(STEPS, min_size=1, max_size=6))
+def test_index_equals_a_full_parse_after_any_steps(tmp_path_factory: pytest.TempPathFactory, steps: list) -> None:
+    root = tmp_path_factory.mktemp("prop") / "crm"
+    _run(root.parent, "init", str(root))
+    for step in steps:
+        _step(root, step)
+        profiles = from_files(root)
+        rows = json.loads(_run(root, "customer", "list", "--format", "json"))
+        assert {r["id"]: (r["name"], r.get("tier")) for r in rows} == \
+            {cid: (d["name"], d.get("tier")) for cid, d in profiles.items()}, step
+        for word in ("acme", "北京"):
+            hits = json.loads(_run(root, "search", word, "-t", "customer", "-t", "contact", "--format", "json"))
+            assert {h["customer"] for h in hits} == expected_hits(profiles, word), (step, word)
