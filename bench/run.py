@@ -378,6 +378,8 @@ def scenarios(ctx: Context) -> Iterator[Scenario]:
                    note="all rows, csv")
     yield Scenario("customer.list.table", "start+stat", lambda i: ["customer", "list", "--limit", "20"],
                    note="warm, table of 20")
+    yield Scenario("customer.list.tier", "start+stat", lambda i: ["customer", "list", "--tier", "A", "--format", "csv"],
+                   note="warm, --tier A filtered in SQL")
     yield Scenario("customer.show", "start", lambda i: ["customer", "show", ctx.sample[i % len(ctx.sample)][0]])
     yield Scenario("customer.show.name", "start",
                    lambda i: ["customer", "show", ctx.sample[i % len(ctx.sample)][1]], note="by exact name")
@@ -410,6 +412,8 @@ def _optional(ctx: Context, name: str, cmd: Any, cid: str, cname: str) -> Iterat
     elif name == "search":
         word = cname.split()[0] if " " in cname else cname[:2]
         yield Scenario("search", "parse_all", lambda i: ["search", word], ok=(0, 1), note=f"search {word!r}")
+        yield Scenario("search.profiles", "start+stat", lambda i: ["search", word, "-t", "customer", "-t", "contact"],
+                       ok=(0, 1), note=f"search {word!r} in profiles only: the SQLite index, warm")
     elif name in ("agenda", "pipeline"):
         yield Scenario(name, "parse_all", lambda i: [name], ok=(0, 1))
     elif name == "report":

@@ -379,7 +379,7 @@ def test_lock_makes_a_second_writer_wait_or_time_out(crm, store_dir: Path) -> No
     assert git(store_dir, "status", "--porcelain") == ""
 
 
-# -- the profile cache ----------------------------------------------------------------------------------------------
+# -- the profile index ----------------------------------------------------------------------------------------------
 
 
 def test_profile_cache_sees_same_size_rewrites(store_dir: Path) -> None:
@@ -406,7 +406,7 @@ def test_profile_cache_reuses_old_entries_and_survives_damage(store_dir: Path, m
         m.setattr(index_mod.yamlio, "loads", lambda *a: reads.append(a) or {"name": "x"})
         assert [c.name for c in index_mod.customer_index(store)] == ["Acme Corp"]  # from the cache
     assert reads == []
-    cache = store_dir / ".git" / "crm" / "cache" / "customers.marshal"
+    cache = store_dir / ".git" / "crm" / "cache" / "index.sqlite"
     cache.write_bytes(b"garbage")
     assert [c.name for c in index_mod.customer_index(store)] == ["Acme Corp"]
     cache.unlink()

@@ -26,7 +26,7 @@ from crmcli.domain.customer import (
     validate_customer,
 )
 from crmcli.errors import InvalidRecord, UsageError, quote
-from crmcli.store.index import customer_index
+from crmcli.store.index import open_index
 from crmcli.store.store import Store
 
 LIST_FIELDS = ["kind", "industry", "tier", "stage", "owner", "source"]
@@ -268,7 +268,8 @@ def list_customers(store: Store, flt: CustomerFilter, *, sort: str = "name",
 
     if sort not in SORT_FIELDS:
         raise UsageError(f"--sort {sort!r}: sort by one of {', '.join(SORT_FIELDS)}")
-    rows = [c for c in customer_index(store, problems=problems) if flt.matches(c)]
+    with open_index(store) as index:  # the simple filters in SQL, every filter again on the rows
+        rows = [c for c in index.customers(problems=problems, fields=flt.fields) if flt.matches(c)]
 
     def key(c: Customer) -> tuple:
         value = c.id if sort == "id" else c.get(sort)

@@ -6,9 +6,11 @@ dashes, dots, parentheses, an optional leading +) is also compared with phone nu
 with a leading +86 / 0086 / +1 and a trunk 0 left out on both sides: ``13800138000`` finds
 ``138 0013 8000`` and ``0755 8888 0000`` finds ``+86 755 8888 0000``.
 
-Profiles come from the derived index (``crmcli.store.index.customer_index``); a journal file is parsed only
-when its normalized text contains the query. Each hit names its type (customer, contact,
-interaction, opp, ticket, task, survey), the customer, the field and a snippet around the match.
+Profiles come from the derived index (``crmcli.store.index``), which names the customers whose profile text
+contains the query (FTS5 trigram, or a scan of the indexed text for 1-2 characters); only those are checked
+field by field. A journal file is parsed only when its normalized text contains the query. Each hit names
+its type (customer, contact, interaction, opp, ticket, task, survey), the customer, the field and a snippet
+around the match.
 """
 from __future__ import annotations
 
@@ -23,43 +25,18 @@ from crmcli import yamlio
 from crmcli.crypto import is_sealed
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
+from crmcli.domain.text import fold, phone_key
+from crmcli.domain.text import fold_with_map as _folded_with_map
 from crmcli.errors import CrmError, UsageError
-from crmcli.store.index import customer_index
+from crmcli.store.index import open_index
+from crmcli.store.index_rows import CONTACT_FIELDS, CUSTOMER_FIELDS
 from crmcli.store.store import Store
 
 TYPES = ("customer", "contact", "interaction", "opp", "ticket", "task", "survey")
 PROFILE_TYPES = ("customer", "contact")
-CUSTOMER_FIELDS = ("name", "id", "email", "phone", "website", "address", "industry", "tags")
-CONTACT_FIELDS = ("name", "title", "email", "phone")
 PHONE_FIELDS = ("phone",)
 CONTEXT = 24
 _PHONE_QUERY = re.compile(r"^\+?[\d\s\-.()]+$")
-
-
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def _folded_with_map(text: str) -> tuple[str, list[int]]:
-    """``text`` folded character by character, and for each folded character its original index."""
-    pieces: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        piece = fold(ch)
-        pieces.append(piece)
-        where += [i] * len(piece)
-    return "".join(pieces), where
-
-
-def phone_key(text: str) -> str:
-    """Digits only, without a leading +86 / 0086 / +1 or trunk 0."""
-    s = re.sub(r"[^\d+]", "", unicodedata.normalize("NFKC", text))
-    for prefix in ("+86", "0086", "+1"):
-        if s.startswith(prefix):
-            s = s[len(prefix):]
-            break
-    s = s.replace("+", "")
-    return s[1:] if s.startswith("0") else s
 
 
 @dataclass(frozen=True)
@@ -203,8 +180,12 @@ def search(store: Store, text: str, types: Iterable[str] = (), limit: int | None
     wanted = check_types(types)
     journals = bool(wanted - set(PROFILE_TYPES))
     hits: list[dict] = []
-    for customer in customer_index(store):
-        hits += _profile_hits(customer, query, wanted)
+    with open_index(store) as index:
+        found = index.text_matches(query.folded, query.phone)
+        customers = index.customers() if journals else index.customers(only=found)
+    for customer in customers:
+        if customer.id in found:
+            hits += _profile_hits(customer, query, wanted)
         if journals:
             hits += _journal_hits(store, customer, query, wanted)
     seen: set[tuple] = set()

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("crmcli.cli.sync", "diff_cmd"),
     "sync": ("crmcli.cli.sync", "sync_cmd"),
     "check": ("crmcli.cli.store", "check_cmd"),
+    "reindex": ("crmcli.cli.store", "reindex_cmd"),
     "undo": ("crmcli.cli.store", "undo_cmd"),
     "report": ("crmcli.cli.report", "report"),
     "key": ("crmcli.cli.key", "key"),

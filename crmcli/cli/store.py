@@ -1,4 +1,4 @@
-"""`crm init`, `crm check`, `crm history`, `crm undo`, `crm completion`."""
+"""`crm init`, `crm check`, `crm reindex`, `crm history`, `crm undo`, `crm completion`."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +8,7 @@ import click
 
 from crmcli.actions.check import run_checks
 from crmcli.actions.history import record_history
+from crmcli.actions.reindex import reindex
 from crmcli.actions.undo import undo_last, undo_target
 from crmcli.cli.common import CONTEXT_SETTINGS, confirm, done, echo, format_option, get_app, store_options
 from crmcli.cli.main import cli
@@ -75,6 +76,28 @@ def check_cmd(full: bool, fmt: str) -> None:
                    err=True)
     if problems:
         sys.exit(EXIT_PROBLEMS)
+
+
+@click.command("reindex", context_settings=CONTEXT_SETTINGS)
+@store_options
+def reindex_cmd() -> None:
+    """Rebuild the derived index (customers, contacts, search text) from the files.
+
+    Never needed for correct answers: every command catches the index up
+    with git and with hand edits by itself. Use it to reclaim space or after
+    copying a store's .git folder by hand.
+
+    \b
+    Examples:
+      crm reindex
+    """
+
+    store = get_app().store()
+    r = reindex(store)
+    unreadable = f", {r.unreadable} unreadable (see crm check)" if r.unreadable else ""
+    echo(f"Indexed {r.customers} customer{'s' if r.customers != 1 else ''} and {r.contacts} "
+         f"contact{'s' if r.contacts != 1 else ''}{unreadable} in {r.seconds:.1f}s "
+         f"(search: FTS5 {r.tokenizer}) into {store.rel(r.path)}")
 
 
 @click.command("history", context_settings=CONTEXT_SETTINGS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from crmcli.errors import InvalidRecord
@@ -43,3 +44,30 @@ def check_text(value: Any, what: str, *, limit: int = 200) -> str:
     if len(text) > limit:
         raise InvalidRecord(f"{what} is {len(text)} characters long; the limit is {limit}")
     return text
+
+
+def fold(text: str) -> str:
+    """``text`` for matching: NFKC-normalized (full-width forms become plain) and case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """``text`` folded character by character, and for each folded character its original index."""
+    pieces: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        piece = fold(ch)
+        pieces.append(piece)
+        where += [i] * len(piece)
+    return "".join(pieces), where
+
+
+def phone_key(text: str) -> str:
+    """Digits only, without a leading +86 / 0086 / +1 or trunk 0."""
+    s = re.sub(r"[^\d+]", "", unicodedata.normalize("NFKC", text))
+    for prefix in ("+86", "0086", "+1"):
+        if s.startswith(prefix):
+            s = s[len(prefix):]
+            break
+    s = s.replace("+", "")
+    return s[1:] if s.startswith("0") else s

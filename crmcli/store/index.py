@@ -1,107 +1,422 @@
-"""A derived cache of customer profiles, for listing large stores fast.
+"""The derived query index: one SQLite database of customer profiles, contacts and their searchable text.
 
-The YAML is the truth; this cache only saves re-parsing files that did not
-change. Each entry remembers the file's size and modification time (as git's
-own index does) and is re-read when either differs, so a hand edit, a
-``git pull`` or a checkout is picked up on the next command. The cache lives
-in ``.git/crm/cache/`` (never in git) and can be deleted at any time.
+The YAML files are the truth; the index only saves re-reading them. It lives in the store's local state
+folder (``<git-dir>/crm/cache/index.sqlite``, never in git) and can be deleted at any time: a missing,
+older-schema or corrupt database is rebuilt, never trusted.
+
+Every read first catches up:
+- when HEAD moved since the commit the index reflects, the customers named by
+  ``git diff --name-only <indexed> HEAD -- customers/`` are re-read whatever their stat data says;
+- every ``customer.yaml`` is ``lstat``-ed and re-read when its size or modification time differs from
+  what the index stored (as git's own index does; a file written within the last two seconds is stored
+  as "re-read next time", git's "racily clean" rule), so a hand edit is seen by the next command;
+- a customer folder that is gone loses its rows.
+Writes made by crm update the rows of the customers they touched right after their commit
+(``after_commit``); when that fails, the next read catches up.
 """
 from __future__ import annotations
 
 import contextlib
-import marshal
+import json
 import os
+import sqlite3
 import stat
-import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from crmcli import yamlio
-from crmcli.domain.customer import Customer
+from crmcli.domain.customer import Customer, normalize_name
 from crmcli.errors import CrmError
-from crmcli.store.files import atomic_write
+from crmcli.store import git
+from crmcli.store.index_rows import COLUMNS, flat, folded, phones, profile_json, search_values
 from crmcli.store.paths import CUSTOMERS
-from crmcli.store.store import Store
 
-_VERSION = (1, sys.version_info[:2])
-# A file changed this recently may change again within the same mtime tick at
-# the same size (git's "racily clean" case): such entries are never trusted.
+if TYPE_CHECKING:
+    from crmcli.store.store import Store
+
+SCHEMA_VERSION = 1
+# A file changed this recently may change again within the same mtime tick at the same size (git's
+# "racily clean" case): its stat data is stored as unknown, so the next read parses it again.
 _RACY_NS = 2_000_000_000
+# More customers than this changed by one write: the next read catches up instead of the write.
+_HOOK_LIMIT = 2000
+
+_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE customers (
+    n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, st_mtime INTEGER, st_size INTEGER,
+    problem TEXT, profile TEXT, name TEXT, name_key TEXT, tags TEXT,
+    {", ".join(f"{c} TEXT" for c in COLUMNS)}, phones TEXT);
+CREATE INDEX customers_tier ON customers (tier);
+CREATE INDEX customers_owner ON customers (owner);
+CREATE TABLE contacts (customer TEXT NOT NULL, pos INTEGER, name TEXT, title TEXT, email TEXT, phone TEXT);
+CREATE INDEX contacts_customer ON contacts (customer);
+"""
 
 
-def _cache_path(store: Store) -> Path:
-    return store.state_dir / "cache" / "customers.marshal"
+def index_path(store: Store) -> Path:
+    return store.state_dir / "cache" / "index.sqlite"
 
 
-def _load(path: Path) -> dict:
+def _has_trigram(db: sqlite3.Connection) -> bool:
     try:
-        with open(path, "rb") as fh:
-            version, entries = marshal.loads(fh.read())
-        if tuple(version[:1]) == _VERSION[:1] and tuple(version[1]) == _VERSION[1]:
-            return entries
-    except (OSError, EOFError, ValueError, TypeError):
-        pass
-    return {}
+        db.execute("CREATE VIRTUAL TABLE temp.probe USING fts5(a, tokenize='trigram')")
+        db.execute("DROP TABLE temp.probe")
+        return True
+    except sqlite3.OperationalError:
+        return False
 
 
-def _save(path: Path, entries: dict) -> None:
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, marshal.dumps((_VERSION, entries)), sync=False)
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=10, isolation_level=None)
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA synchronous = NORMAL")  # with WAL: never corrupt, a crash may lose the last update
+    return db
+
+
+def _make_schema(db: sqlite3.Connection) -> None:
+    tokenize = "trigram" if _has_trigram(db) else "unicode61"
+    db.execute("BEGIN")
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(f"CREATE VIRTUAL TABLE texts USING fts5(folded, tokenize='{tokenize}')")
+    db.execute("INSERT INTO meta VALUES ('tokenizer', ?)", (tokenize,))
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    db.execute("COMMIT")
+
+
+def _create(path: Path) -> sqlite3.Connection:
+    """A new, empty index at ``path``: made aside, then renamed into place (readers never see half of it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    _remove(tmp)
+    db = _connect(tmp)
+    try:
+        _make_schema(db)
+    except BaseException:
+        db.close()
+        _remove(tmp)
+        raise
+    db.close()
+    _remove(path)  # with its -wal and -shm: a stale log must never be replayed into the new file
+    os.replace(tmp, path)
+    db = _connect(path)
+    db.execute("PRAGMA journal_mode = WAL")
+    return db
+
+
+def _in_memory() -> sqlite3.Connection:
+    """An index for this command only, when the file cannot be written (a read-only store)."""
+    db = _connect(":memory:")
+    _make_schema(db)
+    return db
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """The index database, created afresh when missing, of another schema version or unreadable."""
+    if path.exists():
+        db = None
+        try:
+            db = _connect(path)
+            if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                db.execute("SELECT value FROM meta WHERE key = 'tokenizer'").fetchone()
+                return db
+        except sqlite3.DatabaseError:
+            pass
+        if db is not None:
+            db.close()
+    return _create(path)
+
+
+class Index:
+    """An open, caught-up index of one store."""
+
+    def __init__(self, store: Store, db: sqlite3.Connection):
+        self.store = store
+        self.db = db
+        self.trigram = db.execute("SELECT value FROM meta WHERE key = 'tokenizer'").fetchone()[0] == "trigram"
+        self.base = str(store.root / CUSTOMERS)
+        self.fresh = False  # True while filling an empty index: nothing to delete first
+
+    def _path(self, cid: str) -> str:
+        return f"{self.base}/{cid[:2]}/{cid}/customer.yaml" if len(cid) >= 2 else \
+            str(self.store.customer_file(cid))
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _delete(self, cids: Iterable[str]) -> None:
+        for cid in cids:
+            row = self.db.execute("SELECT n FROM customers WHERE id = ?", (cid,)).fetchone()
+            if row is not None:
+                self.db.execute("DELETE FROM texts WHERE rowid = ?", row)
+                self.db.execute("DELETE FROM customers WHERE n = ?", row)
+            self.db.execute("DELETE FROM contacts WHERE customer = ?", (cid,))
+
+    def _put(self, cid: str, stamp: tuple[int, int], data: Any = None, problem: str | None = None) -> None:
+        if not self.fresh:
+            self._delete([cid])
+        if problem is not None or not isinstance(data, dict):
+            self.db.execute("INSERT INTO customers (id, st_mtime, st_size, problem) VALUES (?, ?, ?, ?)",
+                            (cid, stamp[0], stamp[1], problem))
+            return
+        customer = Customer(cid, data)
+        values = [str(data.get(c, "")).casefold() for c in COLUMNS]  # as ``customer list --tier`` compares
+        cur = self.db.execute(
+            f"INSERT INTO customers (id, st_mtime, st_size, profile, name, name_key, tags, {', '.join(COLUMNS)}, "
+            f"phones) VALUES ({', '.join('?' * (len(COLUMNS) + 8))})",
+            (cid, stamp[0], stamp[1], profile_json(data), customer.name, normalize_name(customer.name),
+             "\n".join(customer.tags), *values, phones(data)))
+        text = "\n".join(folded(flat(v)) for v in search_values(data, cid))
+        self.db.execute("INSERT INTO texts (rowid, folded) VALUES (?, ?)", (cur.lastrowid, text))
+        for pos, person in enumerate(customer.contacts):
+            if isinstance(person, dict):
+                self.db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?)",
+                                (cid, pos, *(None if person.get(k) is None else str(person.get(k))
+                                             for k in ("name", "title", "email", "phone"))))
+
+    def _read(self, cid: str, st: os.stat_result, racy_after: int) -> None:
+        """Parse one profile file into its rows (or a problem row naming what is wrong with it)."""
+        path = Path(self._path(cid))
+        stamp = (st.st_mtime_ns if st.st_mtime_ns < racy_after else -1, st.st_size)
+        rel = self.store.rel(path)
+        if not stat.S_ISREG(st.st_mode):
+            try:
+                self.store.read_text(path)  # raises the one-line message naming the path
+                problem = f"{rel}: not a regular file"
+            except CrmError as exc:
+                problem = str(exc)
+            except OSError as exc:
+                problem = f"{rel}: {exc.strerror}"
+            self._put(cid, (-1, -1), problem=problem)
+            return
+        try:
+            data = yamlio.loads(self.store.read_text(path), rel)
+        except CrmError as exc:
+            self._put(cid, stamp, problem=str(exc))
+            return
+        except OSError as exc:
+            self._put(cid, stamp, problem=f"{rel}: cannot be read ({exc.strerror or exc})")
+            return
+        if not isinstance(data, dict):
+            self._put(cid, stamp, problem=f"{rel}: not a customer profile (a mapping of fields was expected, "
+                                          f"found {type(data).__name__})")
+            return
+        self._put(cid, stamp, data)
+
+    # -- catching up -----------------------------------------------------------------------------------
+    def _head(self) -> str | None:
+        if self.store.top is None:
+            return None
+        proc = git.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=self.store.top, check=False)
+        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def _moved(self, old: str | None, new: str | None) -> set[str] | None:
+        """Customers whose files differ between two commits; None when every one must be re-read."""
+        if old == new:
+            return set()
+        if old is None or new is None or self.store.top is None:
+            return None
+        scope = os.path.relpath(self.base, self.store.top)
+        proc = git.run(["diff", "--name-only", "-z", "--no-renames", old, new, "--", scope], cwd=self.store.top,
+                       check=False)
+        if proc.returncode != 0:  # the old commit is gone (gc after a reset): re-read everything
+            return None
+        moved = set()
+        for name in proc.stdout.decode("utf-8", "replace").split("\0"):
+            parts = Path(os.path.relpath(os.path.join(self.store.top, name), self.base)).parts
+            if len(parts) == 3 and parts[2] == "customer.yaml":
+                moved.add(parts[1])
+        return moved
+
+    def refresh(self) -> None:
+        """Catch up with the files: re-read what HEAD's move or stat data says changed; drop what is gone."""
+        head = self._head()
+        racy_after = time.time_ns() - _RACY_NS
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            forced = self._moved(self._meta("head"), head)
+            known = {cid: (m, s) for cid, m, s in self.db.execute("SELECT id, st_mtime, st_size FROM customers")}
+            dirty = self._meta("head") != head
+            self.fresh = not known
+            for cid in self.store.customer_ids():
+                stored = known.pop(cid, None)
+                try:
+                    st = os.lstat(self._path(cid))
+                except OSError:
+                    if stored is not None:
+                        self._delete([cid])
+                        dirty = True
+                    continue
+                if stored is not None and stored[0] == st.st_mtime_ns and stored[1] == st.st_size \
+                        and stat.S_ISREG(st.st_mode) and forced is not None and cid not in forced:
+                    continue
+                self._read(cid, st, racy_after)
+                dirty = True
+            if known:
+                self._delete(known)
+                dirty = True
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('head', ?)", (head,))
+            self.db.execute("COMMIT" if dirty else "ROLLBACK")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        finally:
+            self.fresh = False
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def customers(self, *, problems: list | None = None, only: Iterable[str] | None = None,
+                  fields: dict[str, str] | None = None) -> list[Customer]:
+        """Readable customers in id order: ``only`` those ids, and only those whose ``fields`` (among
+        ``COLUMNS``) equal the values given, compared case-folded."""
+        sql = "SELECT id, problem, profile FROM customers"
+        conditions = [f"{key} = ?" for key in fields or {} if key in COLUMNS]
+        args = tuple(str(value).casefold() for key, value in (fields or {}).items() if key in COLUMNS)
+        if only is not None:
+            wanted = sorted(set(only))
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (id TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM temp.wanted")
+            self.db.executemany("INSERT INTO temp.wanted VALUES (?)", ((c,) for c in wanted))
+            conditions.append("id IN (SELECT id FROM temp.wanted)")
+        if conditions:  # a problem row always comes back: its problem is reported whatever the filter
+            sql += " WHERE problem IS NOT NULL OR (" + " AND ".join(f"({c})" for c in conditions) + ")"
+        out: list[Customer] = []
+        for cid, problem, profile in self.db.execute(sql + " ORDER BY id", args):
+            path = self._path(cid)
+            if problem is not None:
+                if problems is not None:
+                    problems.append(problem)
+                continue
+            if profile is None:  # a profile JSON cannot hold exactly: from its file
+                data = yamlio.loads(self.store.read_text(Path(path)), self.store.rel(Path(path)))
+            else:
+                data = json.loads(profile)
+            out.append(Customer(cid, data, path))
+        return out
+
+    def text_matches(self, folded: str, phone: str | None) -> set[str]:
+        """Ids of customers whose searchable text contains ``folded`` (or whose phones contain ``phone``).
+
+        A superset: the caller checks each field. FTS5 trigram for 3 characters or more, a scan of the
+        indexed text otherwise.
+        """
+        if self.trigram and len(folded) >= 3:
+            rows = self.db.execute("SELECT id FROM customers WHERE n IN (SELECT rowid FROM texts WHERE texts MATCH ?)",
+                                   ('"' + folded.replace('"', '""') + '"',))
+        else:
+            rows = self.db.execute("SELECT id FROM customers WHERE n IN "
+                                   "(SELECT rowid FROM texts WHERE instr(folded, ?) > 0)", (folded,))
+        found = {cid for (cid,) in rows}
+        if phone is not None:
+            found |= {cid for (cid,) in self.db.execute(
+                "SELECT id FROM customers WHERE phones IS NOT NULL AND instr(phones, ?) > 0", (phone,))}
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@contextlib.contextmanager
+def open_index(store: Store) -> Iterator[Index]:
+    """The store's index, caught up with the files.
+
+    Rebuilt when it cannot be read; when it cannot be written either, this command builds one in memory.
+    """
+    path = index_path(store)
+    index = None
+    for attempt in range(3):
+        try:
+            index = Index(store, _in_memory() if attempt == 2 else _open(path))
+            index.refresh()
+            break
+        except (sqlite3.Error, OSError):
+            if index is not None:
+                index.close()
+                index = None
+            if attempt == 0:
+                _remove(path)
+            elif attempt == 2:
+                raise
+    assert index is not None
+    try:
+        yield index
+    finally:
+        index.close()
 
 
 def customer_index(store: Store, *, problems: list | None = None) -> list[Customer]:
-    """Every readable customer, from the cache where files are unchanged.
+    """Every readable customer, in id order, through the index.
 
-    Unreadable files are skipped (``crm check`` reports them); their errors
-    are appended to ``problems`` when given.
+    Unreadable files are skipped (``crm check`` reports them); their errors are appended to ``problems``
+    when given.
     """
-    cache_file = _cache_path(store)
-    old = _load(cache_file)
-    new: dict = {}
-    customers: list[Customer] = []
-    base = str(store.root / CUSTOMERS)
-    join = os.path.join
-    changed = False
-    racy_after = time.time_ns() - _RACY_NS
-    for cid in store.customer_ids():
-        path = join(base, cid[:2], cid, "customer.yaml") if len(cid) >= 2 else str(store.customer_file(cid))
+    with open_index(store) as index:
+        return index.customers(problems=problems)
+
+
+def rebuild(store: Store) -> dict[str, Any]:
+    """Delete the index and build it again from the files: what ``crm reindex`` does."""
+    path = index_path(store)
+    started = time.perf_counter()
+    _remove(path)
+    with open_index(store) as index:
+        count, bad = index.db.execute("SELECT count(*), count(problem) FROM customers").fetchone()
+        contacts = index.db.execute("SELECT count(*) FROM contacts").fetchone()[0]
+        tokenizer = "trigram" if index.trigram else "unicode61"
+    return {"path": path, "customers": count - bad, "unreadable": bad, "contacts": contacts,
+            "tokenizer": tokenizer, "seconds": time.perf_counter() - started}
+
+
+def after_commit(store: Store, commit: str | None, changed: Iterable[Path]) -> None:
+    """Bring the index up to a commit crm just made: re-read the touched profiles, advance its HEAD.
+
+    Only when the index exists and reflected the commit's parent; otherwise (or on any failure) the
+    next read catches up by itself.
+    """
+    path = index_path(store)
+    touched = {p.parent.name for p in changed if p.name == "customer.yaml"}
+    if commit is None or store.top is None or len(touched) > _HOOK_LIMIT or not path.exists():
+        return
+    try:
+        db = _connect(path)
+    except sqlite3.Error:
+        return
+    try:
+        proc = git.run(["rev-parse", "-q", "--verify", f"{commit}^"], cwd=store.top, check=False)
+        parent = proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            return
+        index = Index(store, db)
+        racy_after = time.time_ns() - _RACY_NS
+        db.execute("BEGIN IMMEDIATE")
         try:
-            st = os.lstat(path)  # a symlink or special file is never a record (read_text refuses it)
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            if problems is not None:
+            if index._meta("head") != parent:
+                db.execute("ROLLBACK")
+                return
+            for cid in touched:
                 try:
-                    store.read_text(Path(path))  # raises the one-line message naming the path
-                except CrmError as exc:
-                    problems.append(str(exc))
-                except OSError as exc:
-                    problems.append(f"{store.rel(Path(path))}: {exc.strerror}")
-            continue
-        stamp = (st.st_mtime_ns, st.st_size)
-        hit = old.get(cid)
-        if hit is not None and hit[0] == stamp[0] and hit[1] == stamp[1]:
-            data = hit[2]
-        else:
-            changed = True
-            try:
-                data = yamlio.loads(store.read_text(Path(path)), store.rel(Path(path)))
-            except CrmError as exc:
-                if problems is not None:
-                    problems.append(str(exc))
-                continue
-            except OSError as exc:  # a folder or special file where the profile belongs
-                if problems is not None:
-                    problems.append(f"{store.rel(Path(path))}: cannot be read ({exc.strerror or exc})")
-                continue
-            if not isinstance(data, dict):
-                if problems is not None:
-                    problems.append(f"{store.rel(Path(path))}: not a customer profile (a mapping of fields was "
-                                    f"expected, found {type(data).__name__})")
-                continue
-        new[cid] = (stamp[0] if stamp[0] < racy_after else -1, stamp[1], data)
-        customers.append(Customer(cid, data, path))
-    if changed or len(new) != len(old):
-        _save(cache_file, new)
-    return customers
+                    st = os.lstat(index._path(cid))
+                except OSError:
+                    index._delete([cid])
+                    continue
+                index._read(cid, st, racy_after)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('head', ?)", (commit,))
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+    except (sqlite3.Error, OSError, CrmError):
+        pass
+    finally:
+        db.close()

@@ -32,6 +32,7 @@ from crmcli.domain.journal import Entry, instant_key
 from crmcli.errors import CrmError, InvalidRecord, LockTimeout, NotFound
 from crmcli.store import git
 from crmcli.store.files import make_private, restrict
+from crmcli.store.index import after_commit
 from crmcli.store.paths import CUSTOMERS, LOCK_TIMEOUT, STATE_DIR, not_regular, state_dir_for
 from crmcli.store.transaction import Transaction, recover
 
@@ -375,4 +376,5 @@ class Store:
             except BaseException:
                 tx.rollback()
                 raise
+            after_commit(self, tx.commit, tx.changed_paths())  # never fails: the next read catches up
 
