@@ -381,14 +381,17 @@ def test_inspect_reads_branch_blobs_and_staged_paths(store_dir: Path) -> None:
     (store_dir / "clean.txt").write_text("clean\n")
     (store_dir / "staged.txt").write_text("one\n")
     (store_dir / "ignored.log").write_text("x\n")
-    (store_dir / ".git" / "info" / "exclude").write_text("*.log\n")
+    (store_dir / "skip" / "deep").mkdir(parents=True)
+    (store_dir / "skip" / "deep" / "new.txt").write_text("in an ignored folder\n")
+    (store_dir / ".git" / "info" / "exclude").write_text("*.log\nskip/\n")
     git(store_dir, "add", "clean.txt", "staged.txt")
     git(store_dir, "commit", "-qm", "two files")
     (store_dir / "staged.txt").write_text("two\n")
     git(store_dir, "add", "staged.txt")
     (store_dir / "clean.txt").write_text("edited\n")
     (store_dir / "new file.txt").write_text("new\n")
-    paths = ["clean.txt", "staged.txt", "new file.txt", "ignored.log", "missing.txt", "crm.yaml"]
+    paths = ["clean.txt", "staged.txt", "new file.txt", "ignored.log", "missing.txt", "crm.yaml",
+             "skip/deep/new.txt"]
     state = inspect(store_dir, paths)
     in_head = dict(zip(paths, gitlib.head_blob_ids(store_dir, paths), strict=True))
     assert state.in_head == in_head  # the same answer as listing HEAD's tree

@@ -43,7 +43,7 @@ def inspect(top: Path, paths: Sequence[str]) -> Inspection:
     if len(paths) > INSPECT_LIMIT:
         return _inspect_many(top, paths)
     args = ["--no-optional-locks", "--literal-pathspecs", "status", "--porcelain=v2", "-z", "--branch",
-            "--no-ahead-behind", "--no-renames", "--untracked-files=all", "--ignored=matching", "--", *paths]
+            "--no-ahead-behind", "--no-renames", "--untracked-files=all", "--ignored=traditional", "--", *paths]
     out = git.run(args, cwd=top).stdout.decode("utf-8", "surrogateescape").split("\0")
     branch = oid = None
     in_head: dict[str, str | None] = {}
@@ -71,9 +71,14 @@ def inspect(top: Path, paths: Sequence[str]) -> Inspection:
             in_head[fields[-1]] = fields[7] if fields[3] != "000000" else None
             staged.add(fields[-1])
         elif kind in ("?", "!"):
-            in_head[rest] = None
+            in_head[rest] = None  # a folder ("dir/"; a repository inside this one) holds nothing of HEAD
+    folders = tuple(name for name, blob in in_head.items() if name.endswith("/") and blob is None)
     for rel in paths:
-        if rel not in in_head:  # unchanged: HEAD holds exactly the file on disk
+        if rel in in_head:
+            continue
+        if rel.startswith(folders):  # inside an untracked or ignored folder listed as one
+            in_head[rel] = None
+        else:  # unchanged: HEAD holds exactly the file on disk
             try:
                 in_head[rel] = git.blob_id((top / rel).read_bytes())
             except FileNotFoundError:
