@@ -520,7 +520,8 @@ def run(args, *a, **k):
     try:
         return real(args, *a, **k)
     finally:
-        spent["git " + args[0]] = spent.get("git " + args[0], 0.0) + time.perf_counter() - t
+        name = "git " + next((x for x in args if not x.startswith("-")), args[0])  # past global options
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
 git.run = run
 try:
     m.main(sys.argv[2:])

@@ -59,6 +59,29 @@ def test_xlsx_has_a_sheet_per_kind_with_typed_cells(store_dir: Path, invoke) -> 
     assert git(store_dir, "status", "--porcelain") == ""
 
 
+def test_xlsx_streamed_keeps_header_style_frozen_row_formats_and_text_cells(store_dir: Path, invoke) -> None:
+    from openpyxl import load_workbook
+
+    cid = _seed(invoke)
+    assert invoke("customer", "add", "#N/A").exit_code == 0  # an Excel error code, as a name: stays text
+    out = store_dir.parent / "all.xlsx"
+    assert invoke("export", "-o", str(out)).exit_code == 0
+    wb = load_workbook(out)
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(cell.font.b for cell in ws[1]), ws.title  # the header row is bold, and only it
+        assert not any(cell.font.b for row in ws.iter_rows(min_row=2) for cell in row), ws.title
+    header = [c.value for c in wb["customers"][1]]
+    rows = {row[0].value: dict(zip(header, row, strict=True)) for row in wb["customers"].iter_rows(min_row=2)}
+    named = next(r for r in rows.values() if r["name"].value == "#N/A")
+    assert (named["name"].value, named["name"].data_type) == ("#N/A", "s")
+    created = rows[cid]["created"]
+    assert isinstance(created.value, dt.datetime) and created.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert (rows[cid]["birthday"].value, rows[cid]["birthday"].number_format) == (dt.datetime(2001, 2, 3),
+                                                                                  "yyyy-mm-dd")
+    assert rows[cid]["tier"].value == "A" and rows[cid]["tier"].data_type == "s"
+
+
 def test_csv_one_kind_excel_bom_and_neutralizing(store_dir: Path, invoke) -> None:
     _seed(invoke, journals=False)
     out = store_dir.parent / "c.csv"

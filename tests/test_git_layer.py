@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from crmcli import yamlio
 from crmcli.errors import GitError
 from crmcli.store import git as gitlib
+from crmcli.store.gitstate import INSPECT_LIMIT, inspect
 from crmcli.store.location import open_store
 from crmcli.store.paths import GITATTRIBUTES, GITIGNORE
 from tests.conftest import _Main, commits, git, snapshot
@@ -328,6 +329,80 @@ def test_unknown_git_identity_is_refused_and_rolled_back(invoke, store_dir: Path
     assert git(store_dir, "log", "-1", "--format=%an <%ae>|%cn <%ce>").strip() == (
         "Bob <bob@example.com>|Bob <bob@example.com>")
     assert cid.startswith("acme-corp-")
+
+
+# -- how many git processes a write costs -------------------------------------------------------------------
+
+
+def _count_git(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The git subcommand of every git process crm starts from now on (global options dropped)."""
+    calls: list[str] = []
+    real = gitlib.run
+
+    def counting(args, *rest, **kwargs):  # noqa: ANN001, ANN202
+        calls.append(next(a for a in args if not a.startswith("-")))
+        return real(args, *rest, **kwargs)
+
+    monkeypatch.setattr(gitlib, "run", counting)
+    return calls
+
+
+def test_log_and_customer_add_run_four_git_processes(invoke, store_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    cid = add(invoke, "Acme Corp")
+    calls = _count_git(monkeypatch)
+    r = invoke("log", cid, "call", "Discussed the renewal")
+    assert r.exit_code == 0, r.output
+    # who (git var -l), the branch + HEAD's blobs + staged state (git status), the commit, the index
+    assert sorted(calls) == ["fast-import", "status", "update-index", "var"]
+    calls.clear()
+    beta = add(invoke, "Beta Ltd")
+    assert sorted(calls) == ["fast-import", "status", "update-index", "var"]
+    assert commits(store_dir)[:2] == [f"Add customer Beta Ltd ({beta})", f"Log call with Acme Corp ({cid})"]
+    assert git(store_dir, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_git_trace_counts_the_processes_of_one_log(crm, store_dir: Path, tmp_path: Path) -> None:
+    r = crm("customer", "add", "Acme Corp")
+    assert r.returncode == 0, r.stderr
+    cid = r.stdout.strip()
+    trace = tmp_path / "git-trace.log"
+    r = crm("log", cid, "call", "Discussed the renewal", env={"GIT_TRACE": str(trace)})
+    assert r.returncode == 0, r.stderr
+    started = [line.split("trace: built-in: git ")[1].split()[0] for line in trace.read_text().splitlines()
+               if "trace: built-in: git " in line]
+    # before: 16 (var x4, symbolic-ref x3, rev-parse x5, ls-tree, diff-index, fast-import, update-index),
+    # plus unpack-objects, which fast-import starts for a small pack
+    assert started == ["var", "status", "fast-import", "unpack-objects", "update-index"]
+    assert git(store_dir, "log", "-1", "--format=%s") == f"Log call with Acme Corp ({cid})\n"
+
+
+def test_inspect_reads_branch_blobs_and_staged_paths(store_dir: Path) -> None:
+    (store_dir / "clean.txt").write_text("clean\n")
+    (store_dir / "staged.txt").write_text("one\n")
+    (store_dir / "ignored.log").write_text("x\n")
+    (store_dir / "skip" / "deep").mkdir(parents=True)
+    (store_dir / "skip" / "deep" / "new.txt").write_text("in an ignored folder\n")
+    (store_dir / ".git" / "info" / "exclude").write_text("*.log\nskip/\n")
+    git(store_dir, "add", "clean.txt", "staged.txt")
+    git(store_dir, "commit", "-qm", "two files")
+    (store_dir / "staged.txt").write_text("two\n")
+    git(store_dir, "add", "staged.txt")
+    (store_dir / "clean.txt").write_text("edited\n")
+    (store_dir / "new file.txt").write_text("new\n")
+    paths = ["clean.txt", "staged.txt", "new file.txt", "ignored.log", "missing.txt", "crm.yaml",
+             "skip/deep/new.txt"]
+    state = inspect(store_dir, paths)
+    in_head = dict(zip(paths, gitlib.head_blob_ids(store_dir, paths), strict=True))
+    assert state.in_head == in_head  # the same answer as listing HEAD's tree
+    assert state.in_head["clean.txt"] == gitlib.blob_id(b"clean\n")
+    assert state.in_head["crm.yaml"] == gitlib.blob_id((store_dir / "crm.yaml").read_bytes())
+    assert state.staged == {"staged.txt"} == gitlib.staged_paths(store_dir, paths)
+    assert (state.ref, state.commit) == gitlib.head_state(store_dir)
+    many = [f"x/{i}.txt" for i in range(INSPECT_LIMIT + 1)] + paths
+    assert inspect(store_dir, many).in_head == {**{p: None for p in many}, **in_head}
+    git(store_dir, "checkout", "-q", "--detach")
+    assert inspect(store_dir, paths).ref is None
 
 
 # -- the git module ------------------------------------------------------------------------------------------

@@ -229,7 +229,8 @@ def test_crash_mid_transaction_is_undone_by_the_next_command(invoke, store_dir: 
     assert p.returncode == 9
     manifest = store_dir / ".git" / "crm" / "txn" / "manifest.jsonl"
     records = [json.loads(line) for line in manifest.read_text().splitlines()]
-    assert records[0] == {"base": git(store_dir, "rev-parse", "HEAD").strip()}
+    # no commit was begun: the commit it would follow is noted only just before committing
+    assert records[0] == {"base": None}
     assert [r["path"] for r in records[1:]] == [f"customers/ac/{cid}/customer.yaml",  # store-relative only
                                                 "customers/ne/new-one-abcd/customer.yaml"]
     assert "half-written" in (store_dir / "customers" / "ac" / cid / "customer.yaml").read_text()
@@ -267,7 +268,9 @@ def test_crash_after_the_commit_keeps_the_commit(invoke, store_dir: Path) -> Non
     p = python(_crash_script(store_dir, cid, after_commit=True), store_dir)
     p.communicate(timeout=60)
     assert p.returncode == 9
-    assert (store_dir / ".git" / "crm" / "txn" / "manifest.jsonl").exists()
+    manifest = store_dir / ".git" / "crm" / "txn" / "manifest.jsonl"
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    assert records[-1] == {"base": git(store_dir, "rev-parse", "HEAD~1").strip()}  # noted before committing
     assert len(commits(store_dir)) == count + 1
     assert invoke("check").exit_code == 1  # the committed (bad) content is kept, not rolled back
     assert not (store_dir / ".git" / "crm" / "txn").exists()

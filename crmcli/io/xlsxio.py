@@ -85,27 +85,40 @@ def _typed(column: str, value: Any) -> Any:
 
 
 def write_xlsx(path: Path, sheets: Mapping[str, tuple[Sequence[str], list[dict]]]) -> None:
+    """One sheet per entry, in order: a bold header row (frozen), then typed cells, streamed.
+
+    openpyxl's write-only mode writes each row as it is appended instead of keeping a cell object
+    per value until the end: memory stays that of the rows, whatever the size of the workbook.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
     from openpyxl.styles import Font
 
-    wb = Workbook(write_only=False)
-    first = True
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def header(value: str) -> Any:
+        cell = WriteOnlyCell(ws, value)
+        cell.font = bold
+        return cell
+
+    def typed(value: Any) -> Any:
+        """A plain value where openpyxl's default is right, else a cell with its format or type."""
+        if isinstance(value, _dt.date):
+            cell = WriteOnlyCell(ws, value)
+            cell.number_format = "yyyy-mm-dd hh:mm:ss" if isinstance(value, _dt.datetime) else "yyyy-mm-dd"
+            return cell
+        if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+            cell = WriteOnlyCell(ws, value)
+            cell.data_type = "s"  # never a formula, nor an error code
+            return cell
+        return value
+
     for name, (columns, rows) in sheets.items():
-        ws = wb.active if first else wb.create_sheet()
-        first = False
-        ws.title = name[:31]
-        ws.append(list(columns))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            ws.append([_typed(c, row.get(c)) for c in columns])
-        for col in ws.iter_cols(min_row=2):
-            for cell in col:
-                if isinstance(cell.value, _dt.datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-                elif isinstance(cell.value, _dt.date):
-                    cell.number_format = "yyyy-mm-dd"
-                elif isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula
+        ws = wb.create_sheet(title=name[:31])
         ws.freeze_panes = "A2"
+        ws.append([header(c) for c in columns])
+        for row in rows:
+            ws.append([typed(_typed(c, row.get(c))) for c in columns])
     wb.save(path)

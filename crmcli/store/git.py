@@ -79,20 +79,56 @@ def _var(top: Path, name: str) -> Ident | None:
     proc = run(["var", name], cwd=top, check=False)
     if proc.returncode != 0:
         return None
-    raw = proc.stdout.decode("utf-8", "replace").strip()
-    # "Name <email> 1700000000 +0800"
-    raw = raw.rsplit(" ", 2)[0]
+    return _ident_of(proc.stdout.decode("utf-8", "replace").strip())
+
+
+def _ident_of(raw: str) -> Ident | None:
+    """The ident in ``git var``'s "Name <email> 1700000000 +0800", or None."""
     try:
-        return parse_ident(raw)
+        return parse_ident(raw.rsplit(" ", 2)[0])
     except GitError:
         return None
+
+
+def _git_idents(top: Path) -> tuple[Ident | None, Ident | None]:
+    """(author, committer) as git would commit them, in one ``git var -l`` when it can.
+
+    ``git var -l`` is lenient: where no name or email was configured it makes one up from the
+    account and host. Its answer is taken only when both idents come from an explicit name and
+    email (environment or config); otherwise the strict ``git var NAME`` calls decide, so an
+    unknown identity is refused exactly as git refuses it.
+    """
+    proc = run(["var", "-l"], cwd=top, check=False)
+    found: dict[str, str] = {}
+    if proc.returncode == 0:
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                found[key] = value  # the last one wins, as in git (the idents come after the config)
+    if _explicit(found, "AUTHOR") and _explicit(found, "COMMITTER"):
+        author = _ident_of(found.get("GIT_AUTHOR_IDENT", ""))
+        committer = _ident_of(found.get("GIT_COMMITTER_IDENT", ""))
+        if author is not None and committer is not None:
+            return author, committer
+    return _var(top, "GIT_AUTHOR_IDENT"), _var(top, "GIT_COMMITTER_IDENT")
+
+
+def _explicit(config: dict[str, str], who: str) -> bool:
+    """Whether git has a name and an email for ``who`` (AUTHOR, COMMITTER) that it did not guess."""
+    def pick(field: str) -> str:
+        env = f"GIT_{who}_{field.upper()}"
+        if env in os.environ:
+            return os.environ[env]  # set, even empty, it is what git uses
+        key = f"{who.lower()}.{field}"
+        return config.get(key, config.get(f"user.{field}", ""))
+    return bool(pick("name").strip() and pick("email").strip())
 
 
 def identities(top: Path, author: str | None) -> tuple[Ident, Ident]:
     """(author, committer): the acting user, and who git says is committing."""
     explicit = parse_ident(author) if author else None
-    committer = _var(top, "GIT_COMMITTER_IDENT")
-    who = explicit or _var(top, "GIT_AUTHOR_IDENT") or committer
+    git_author, committer = _git_idents(top)
+    who = explicit or git_author or committer
     if who is None:
         raise GitError(
             "git does not know who you are: run git config --global user.name 'Your Name' and "
@@ -111,16 +147,15 @@ def _timestamp() -> str:
 
 def head_state(top: Path) -> tuple[str, str | None]:
     """(branch ref, commit or None when the branch is unborn)."""
-    proc = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False)
-    if proc.returncode != 0:
-        raise GitError(_detached_advice(top))
-    ref = proc.stdout.decode().strip()
+    ref = symbolic_head(top)
+    if ref is None:
+        raise GitError(detached_advice(top))
     proc = run(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], cwd=top, check=False)
     commit = proc.stdout.decode().strip() if proc.returncode == 0 else None
     return ref, commit or None
 
 
-def _detached_advice(top: Path) -> str:
+def detached_advice(top: Path) -> str:
     """Why HEAD has no branch and what to do: mid-rebase, switching branch would strand the rebase."""
     proc = run(["rev-parse", "--git-path", "rebase-merge", "--git-path", "rebase-apply"], cwd=top, check=False)
     for name in proc.stdout.decode("utf-8", "replace").splitlines():
@@ -128,6 +163,12 @@ def _detached_advice(top: Path) -> str:
             return ("a git rebase is in progress; finish it (resolve the conflicts, git add the files, "
                     "git rebase --continue) or abort it (git rebase --abort), then run crm again")
     return "HEAD is detached; check out a branch (git switch main) before changing records"
+
+
+def symbolic_head(top: Path) -> str | None:
+    """The branch HEAD is on (``refs/heads/main``), or None when HEAD is detached."""
+    proc = run(["symbolic-ref", "-q", "HEAD"], cwd=top, check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
 def blob_id(data: bytes) -> str:
@@ -143,17 +184,20 @@ def _quote(path: str) -> bytes:
 
 
 def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str | None = None,
-                 contents: dict[str, bytes | None] | None = None) -> str | None:
+                 contents: dict[str, bytes | None] | None = None,
+                 idents: tuple[Ident, Ident] | None = None,
+                 head: tuple[str, str | None] | None = None) -> str | None:
     """Commit the current content of ``paths`` (relative to ``top``) on HEAD's branch.
 
-    Missing files are recorded as deletions. Returns the new commit id, or
-    None when there are no paths. Callers pass only paths they changed.
+    Missing files are recorded as deletions. Returns the new commit id, or None when there are
+    no paths. Callers pass only paths they changed; a caller that already knows who commits
+    (``idents``) and on what (``head``: the branch ref and its commit) saves git those questions.
     """
-    who, committer = identities(top, author)
-    ref, parent = head_state(top)
     paths = sorted(set(paths))
     if not paths:
         return None
+    who, committer = idents or identities(top, author)
+    ref, parent = head or head_state(top)
     stamp = _timestamp()
     msg = message.encode("utf-8")
     if not msg.endswith(b"\n"):
@@ -179,16 +223,18 @@ def commit_paths(top: Path, paths: Iterable[str], message: str, *, author: str |
             out.append(b"D " + _quote(rel) + b"\n")
             continue
         out += [b"M 100644 inline " + _quote(rel) + b"\n", b"data %d\n" % len(data), data, b"\n"]
-    out.append(b"\ndone\n")
+    out.append(b"get-mark :1\ndone\n")  # the new commit's id on stdout: no rev-parse afterwards
     try:
-        run(["fast-import", "--quiet", "--done", "--date-format=raw"], cwd=top, input=b"".join(out))
+        proc = run(["fast-import", "--quiet", "--done", "--date-format=raw"], cwd=top, input=b"".join(out))
         _refresh_index(top, paths)
     except BaseException:
         _abandon_commit(top, ref, parent, paths)
         raise
     _maybe_gc(top)
-    _, commit = head_state(top)
-    return commit
+    commit = proc.stdout.decode("ascii", "replace").split()[-1:]
+    if not commit or not re.fullmatch(r"[0-9a-f]{40,64}", commit[0]):
+        return head_state(top)[1]
+    return commit[0]
 
 
 def _abandon_commit(top: Path, ref: str, parent: str | None, paths: list[str]) -> None:

@@ -29,7 +29,7 @@ from crmcli.config import Config, load_config
 from crmcli.domain import ids
 from crmcli.domain.customer import Customer, normalize_name, validate_customer
 from crmcli.domain.journal import Entry, instant_key
-from crmcli.errors import CrmError, InvalidRecord, LockTimeout, NotFound
+from crmcli.errors import CrmError, GitError, InvalidRecord, LockTimeout, NotFound
 from crmcli.store import git
 from crmcli.store.files import make_private, restrict
 from crmcli.store.index import after_commit
@@ -51,6 +51,7 @@ class Store:
         self.state_dir = state_dir_for(root, self.top)
         self.last_commit: str | None = None
         self._user: str | None = None
+        self._idents: tuple[git.Ident, git.Ident] | None = None
 
     # -- who -------------------------------------------------------------------
     def user(self) -> str:
@@ -59,10 +60,18 @@ class Store:
             if self.author:
                 self._user = git.parse_ident(self.author).name
             elif self.top is not None:
-                self._user = git.identities(self.top, None)[0].name
+                self._user = self.identities()[0].name
             else:
                 self._user = os.environ.get("USER", "me")
         return self._user
+
+    def identities(self) -> tuple[git.Ident, git.Ident]:
+        """(author, committer) of this store's commits, asked of git once per command."""
+        if self._idents is None:
+            if self.top is None:
+                raise GitError("the store is not in a git repository; run git init there, or use --no-commit")
+            self._idents = git.identities(self.top, self.author)
+        return self._idents
 
     # -- paths -----------------------------------------------------------------
     @property

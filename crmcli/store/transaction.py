@@ -19,6 +19,7 @@ from crmcli.domain.customer import Customer, oversized
 from crmcli.errors import CrmError, GitError, InvalidRecord
 from crmcli.store import git
 from crmcli.store.files import atomic_write
+from crmcli.store.gitstate import Inspection, inspect
 from crmcli.store.paths import CUSTOMERS
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ class Transaction:
         self.commit: str | None = None
         self._manifest: Any = None
         self._backups = store.state_dir / "txn"
-        self._base: str | None = None
 
     # The manifest lets the next command undo a transaction a crash cut short.
     def _remember(self, path: Path) -> None:
@@ -69,12 +69,19 @@ class Transaction:
             os.fsync(self._manifest.fileno())
 
     def _start_manifest(self) -> None:
-        if self.store.top is not None and self.store.autocommit:
-            with contextlib.suppress(CrmError):
-                self._base = git.head_state(self.store.top)[1]
         self._backups.mkdir(parents=True, exist_ok=True)
         self._manifest = open(self._backups / "manifest.jsonl", "w", encoding="utf-8")
-        self._manifest.write(json.dumps({"base": self._base}) + "\n")
+        self._manifest.write(json.dumps({"base": None}) + "\n")  # no commit yet; see _record_base
+
+    def _record_base(self, commit: str | None) -> None:
+        """Note the commit this transaction's commit will follow, before it is made.
+
+        Recovery compares it with HEAD: moved means the commit was made and only the index may lag.
+        """
+        self._manifest.write(json.dumps({"base": commit}) + "\n")
+        self._manifest.flush()
+        if not self.bulk:
+            os.fsync(self._manifest.fileno())
 
     def _mkdirs(self, folder: Path) -> None:
         if folder in self._dirs:
@@ -146,21 +153,27 @@ class Transaction:
                 trailers.append(f"Crm-Customer: {customer}")
             full = f"{message}\n\n" + "\n".join(trailers) + "\n"
             rels = [os.path.relpath(p, top) for p in changed]
+            state = inspect(top, rels)  # one git status: the branch, HEAD's blobs, staged paths
             if action != "store.init":
-                self._refuse_hand_edits(top, changed, rels)
+                self._refuse_hand_edits(changed, rels, state)
+            idents = self.store.identities()
+            if state.ref is None:
+                raise GitError(git.detached_advice(top))
             data = {rel: self.contents[p] for rel, p in zip(rels, changed, strict=True)}
-            self.commit = git.commit_paths(top, rels, full, author=self.store.author, contents=data)
+            self._record_base(state.commit)
+            self.commit = git.commit_paths(top, rels, full, contents=data, idents=idents,
+                                           head=(state.ref, state.commit))
             self.store.last_commit = self.commit
         self._close_manifest()
 
-    def _refuse_hand_edits(self, top: Path, changed: list[Path], rels: list[str]) -> None:
-        """Refuse to fold uncommitted edits of a file into this command's commit (two git calls).
+    def _refuse_hand_edits(self, changed: list[Path], rels: list[str], state: Inspection) -> None:
+        """Refuse to fold uncommitted edits of a file into this command's commit.
 
         A file this command rewrote must have been exactly as committed in HEAD before it touched
         it; otherwise the commit (and a later ``crm undo``) would swallow the hand edit.
         """
-        heads = git.head_blob_ids(top, rels)
-        for path, head in zip(changed, heads, strict=True):
+        for path, rel_top in zip(changed, rels, strict=True):
+            head = state.in_head[rel_top]
             original = self.originals[path]
             if (None if original is None else git.blob_id(original)) == head:
                 continue
@@ -170,9 +183,8 @@ class Transaction:
                            f"git diff -- {rel} (or git status), commit them (git add {rel} && git commit) "
                            f"or discard them (git checkout -- {rel}), then retry")
         # The work tree is as committed; the index must be too, or refreshing it would drop a staged edit.
-        staged = git.staged_paths(top, rels)
         for path, rel_top in zip(changed, rels, strict=True):
-            if rel_top in staged:
+            if rel_top in state.staged:
                 rel = self.store.rel(path)
                 raise GitError(f"{rel} has staged changes (git add); crm will not fold them into its own commit "
                                f"nor drop them: review them with git diff --cached -- {rel}, commit them (git "
@@ -218,7 +230,9 @@ def recover(store: Store) -> bool:
     for line in lines:
         with contextlib.suppress(ValueError):
             records.append(json.loads(line))
-    base = records[0].get("base") if records and isinstance(records[0], dict) else None
+    # the first line says where the transaction started; a later {"base": ...} the commit it followed
+    bases = [r["base"] for r in records if isinstance(r, dict) and "base" in r and "path" not in r]
+    base = bases[-1] if bases and isinstance(bases[-1], str) else None
     paths: list[tuple[Path, str]] = []
     for rec in records[1:]:
         path = _recoverable(store, rec)
