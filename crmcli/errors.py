@@ -22,6 +22,7 @@ EXIT_NO_STORE = 5  # no records store found or store format not supported
 EXIT_GIT = 6  # git failed or refused (identity unknown, conflict, nothing to undo)
 EXIT_LOCKED = 7  # another crm command holds the lock for too long
 EXIT_ABORTED = 8  # the user said no, or an editor session was abandoned
+EXIT_PARTIAL = 9  # --skip-invalid left something out: the rest was done, a script should look
 
 
 QUOTE_LIMIT = 80  # an error message shows at most about this many characters of a value
@@ -57,8 +58,11 @@ class Input:
         return self.name.replace("_", " ")
 
 
-class InputError(UsageError):
-    """A bad input value. The message mixes text and ``Input`` names; the CLI words the names as its options."""
+class InputError(CrmError):
+    """A bad input value (exit 4, like any invalid value). The message mixes text and ``Input`` names; the CLI
+    words the names as its options."""
+
+    exit_code = EXIT_INVALID
 
     def __init__(self, *parts: str | Input) -> None:
         self.parts = parts
@@ -66,6 +70,12 @@ class InputError(UsageError):
 
     def worded(self, name: Callable[[Input], str]) -> str:
         return "".join(name(p) if isinstance(p, Input) else p for p in self.parts)
+
+
+class MissingInput(InputError):
+    """An input the call needs was not given (``task`` without ``follow_up``): misuse of the command line."""
+
+    exit_code = EXIT_USAGE
 
 
 class NotFound(CrmError):
@@ -116,6 +126,12 @@ class LockTimeout(CrmError):
 
 class Aborted(CrmError):
     exit_code = EXIT_ABORTED
+
+
+class Partial(CrmError):
+    """The command did its work but ``--skip-invalid`` left something out; raised after the output is written."""
+
+    exit_code = EXIT_PARTIAL
 
 
 @dataclass(frozen=True)

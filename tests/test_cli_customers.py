@@ -567,7 +567,7 @@ def test_rm_refuses_without_yes_off_a_terminal(invoke, store_dir: Path) -> None:
     cid = add(invoke, "Acme Corp")
     before = snapshot(store_dir)
     r = invoke("customer", "rm", cid)
-    assert r.exit_code == 2
+    assert r.exit_code == 8  # declined: nobody to ask
     assert r.stderr == (f"crm: error: Remove Acme Corp ({cid}) and all its records? Pass --yes to confirm when not "
                         "on a terminal.\n")
     assert snapshot(store_dir) == before
@@ -661,7 +661,9 @@ def test_broken_hand_edit_is_reported_with_file_and_line(invoke, store_dir: Path
         assert snapshot(store_dir) == before
     # the others stay usable; list names the unreadable file, and leaves it out only with --skip-invalid (issue 13)
     assert invoke("customer", "list").exit_code == 4
-    assert [row["id"] for row in list_json(invoke, "--skip-invalid")] == [other]
+    r = invoke("customer", "list", "--format", "json", "--skip-invalid")
+    assert r.exit_code == 9  # partial: the unreadable one is left out
+    assert [row["id"] for row in json.loads(r.stdout)] == [other]
     assert invoke("customer", "edit", other, "--set", "tier=A").exit_code == 0
 
 
@@ -701,7 +703,7 @@ def test_every_customer_command_through_the_real_entry_point(crm, store_dir: Pat
     p = crm("customer", "show", "深圳市基石协作科技有限公司", "--format", "json")
     assert json.loads(p.stdout)["contacts"][0]["name"] == "李娜"
     p = crm("customer", "rm", cid)
-    assert p.returncode == 2 and "Pass --yes" in p.stderr
+    assert p.returncode == 8 and "Pass --yes" in p.stderr
     p = crm("customer", "rm", cid, "--yes")
     assert p.returncode == 0, p.stderr
     p = crm("customer", "add", "X", "--tier", "Z")

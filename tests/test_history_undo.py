@@ -183,7 +183,7 @@ def test_undo_refuses_what_it_must_not_touch(invoke, store_dir: Path) -> None:
     subject = f"Edit customer Acme Corp ({cid}): tier: set to A"
     before = snapshot(store_dir)
     r = invoke("undo")
-    assert r.exit_code == 2
+    assert r.exit_code == 8  # declined: nobody to ask
     assert r.stderr == f'crm: error: Undo "{subject}"? Pass --yes to confirm when not on a terminal.\n'
     assert snapshot(store_dir) == before
 

@@ -24,7 +24,7 @@ from crmcli.domain.interactions import (
 )
 from crmcli.domain.tasks import Due, parse_due
 from crmcli.domain.text import first_line
-from crmcli.errors import Input, InputError
+from crmcli.errors import Input, MissingInput
 from crmcli.store import refs
 from crmcli.store.store import Store
 
@@ -73,7 +73,7 @@ def prepare_interaction(store: Store, ref: str, kind: str, *, at: str | datetime
     check_direction(direction)
     due = parse_due(follow_up, "follow_up", base=now) if follow_up else None
     if task_text and due is None:
-        raise InputError(Input("task"), " needs ", Input("follow_up", "WHEN"), " (when the follow-up is due)")
+        raise MissingInput(Input("task"), " needs ", Input("follow_up", "WHEN"), " (when the follow-up is due)")
     cid = store.resolve(ref)
     customer = store.load_customer(cid, validate=False)
     person = match_contact(customer, contact) if contact else None

@@ -6,7 +6,7 @@ import sys
 import click
 
 from crmcli.actions.agenda import agenda
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option
 from crmcli.domain import dates
 from crmcli.render.agenda import agenda_lines
 from crmcli.render.tables import render
@@ -17,7 +17,7 @@ from crmcli.render.tables import render
 @click.option("--mine", is_flag=True, help="Only your tasks and customers.")
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead.")
 @format_option()
-@store_options
+@records_option
 def agenda_cmd(owner: str | None, mine: bool, days: int, fmt: str) -> None:
     """What needs doing, by day: overdue tasks, today's, the coming days'.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from crmcli.errors import Aborted, InvalidRecord, UsageError
+from crmcli.errors import Aborted, InvalidRecord, Partial
 from crmcli.render.tables import FORMATS
 from crmcli.store.location import open_store
 
@@ -43,27 +43,37 @@ def get_app() -> App:
     return root.obj
 
 
-def store_options(fn: Callable) -> Callable:
-    """``--records``, ``--author`` and ``--no-commit``, accepted after the command too."""
+def records_option(fn: Callable) -> Callable:
+    """``--records``, accepted after the command too; the only store option of a read-only command."""
 
     @click.option("--records", "records_", metavar="DIR", default=None, expose_value=True,
                   help="Records store to use (default: $CRM_RECORDS, else the nearest crm.yaml upwards).")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, records_: str | None, **kwargs: Any) -> Any:
+        if records_:
+            get_app().records = records_
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def store_options(fn: Callable) -> Callable:
+    """``--records``, ``--author`` and ``--no-commit``, accepted after the command too: for commands that write."""
+
     @click.option("--author", "author_", metavar="'NAME <EMAIL>'", default=None,
                   help="Who is acting (default: $CRM_AUTHOR, else the git user).")
     @click.option("--no-commit", "no_commit_", is_flag=True, default=False,
                   help="Change the files but make no git commit.")
     @functools.wraps(fn)
-    def wrapper(*args: Any, records_: str | None, author_: str | None, no_commit_: bool, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, author_: str | None, no_commit_: bool, **kwargs: Any) -> Any:
         app = get_app()
-        if records_:
-            app.records = records_
         if author_:
             app.author = author_
         if no_commit_:
             app.no_commit = True
         return fn(*args, **kwargs)
 
-    return wrapper
+    return records_option(wrapper)
 
 
 def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> Callable:
@@ -90,7 +100,7 @@ def confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise UsageError(f"{question} Pass --yes to confirm when not on a terminal.")
+        raise Aborted(f"{question} Pass --yes to confirm when not on a terminal.")  # declined: nobody to ask
     if not click.confirm(question, default=False, err=True):
         raise Aborted("nothing changed")
 
@@ -115,3 +125,9 @@ def report_skipped(problems: Sequence[str], skip_invalid: bool, what: str) -> No
         raise InvalidRecord(f"{n} customer{'s' if n != 1 else ''} could not be read; {what}: fix "
                             f"{'them' if n != 1 else 'it'} (crm check lists every problem) or pass --skip-invalid "
                             "to leave them out")
+
+
+def exit_partial(skipped: int, what: str, done_: str) -> None:
+    """After the output is written: when --skip-invalid left ``skipped`` things out, say so and exit 9."""
+    if skipped:
+        raise Partial(f"{skipped:,} {what}{'s' if skipped != 1 else ''} left out (--skip-invalid); {done_}")

@@ -5,7 +5,7 @@ import click
 
 from crmcli.actions.contract import add_contract, list_contracts
 from crmcli.analysis.renewals import renewals_due
-from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, records_option, store_options
 from crmcli.cli.opp import option_words, report
 from crmcli.domain import dates, durations
 from crmcli.domain.money import format_money
@@ -57,7 +57,7 @@ def contract_add(customer_ref: str, value: str, start: str, end: str, renew_noti
 @click.option("--active", "active_on", metavar="WHEN", help="Only contracts running on this day.")
 @click.option("--renewing", metavar="PERIOD", help="Only contracts due for renewal within this period (e.g. 60d).")
 @format_option()
-@store_options
+@records_option
 def contract_list(customer_ref: str | None, active_on: str | None, renewing: str | None, fmt: str) -> None:
     """List contracts, soonest ending first.
 

@@ -16,8 +16,10 @@ from crmcli.cli.common import (
     confirm,
     done,
     echo,
+    exit_partial,
     format_option,
     get_app,
+    records_option,
     report_skipped,
     skip_invalid_option,
     store_options,
@@ -126,7 +128,7 @@ def _print_one(c: Any, fmt: str) -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
 @skip_invalid_option
 @format_option()
-@store_options
+@records_option
 def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, tier: str | None,
                   industry: str | None, kind: str | None, source: str | None, query: str | None, sort: str,
                   at_risk: bool, limit: int | None, skip_invalid: bool, fmt: str) -> None:
@@ -169,6 +171,7 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
             h = scores[row["id"]]
             row.update(health=h.score, at_risk=h.at_risk, warnings=[w["kind"] for w in h.warnings])
     render(data, fmt, columns=columns, empty="No customers match.")
+    exit_partial(len(problems), "unreadable customer", "the others were listed")
 
 
 def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) -> tuple[list[Any], dict[str, Any]]:
@@ -184,7 +187,7 @@ def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) ->
 @customer.command("show")
 @click.argument("customer_ref", metavar="CUSTOMER")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@records_option
 def customer_show(customer_ref: str, fmt: str) -> None:
     """Show a customer's profile and contacts.
 

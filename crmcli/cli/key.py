@@ -7,7 +7,7 @@ import click
 
 from crmcli import crypto
 from crmcli.actions import keys as keys_lib
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, records_option, store_options
 from crmcli.errors import StoreError
 from crmcli.store.location import find_root
 
@@ -55,7 +55,7 @@ def key_gen(path: Path | None) -> None:
 
 
 @key.command("list")
-@store_options
+@records_option
 def key_list() -> None:
     """List the recipients (age public keys) of the sensitive fields.
 

@@ -14,7 +14,7 @@ import click
 
 from crmcli import __version__
 from crmcli.cli.common import CONTEXT_SETTINGS, App
-from crmcli.errors import EXIT_ABORTED, CrmError, Input, InputError
+from crmcli.errors import EXIT_ABORTED, CrmError, Input, InputError, Partial
 
 # command name -> (module, attribute); order is the order of `crm --help`
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
 
             traceback.print_exc()
         message = exc.worded(_as_option) if isinstance(exc, InputError) else str(exc)
-        click.echo(f"crm: error: {message}", err=True)
+        click.echo(f"crm: {'partial' if isinstance(exc, Partial) else 'error'}: {message}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("crm: interrupted; nothing changed", err=True)

@@ -9,7 +9,7 @@ import click
 
 from crmcli.actions import opp as actions
 from crmcli.actions.opp import Outcome
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
 from crmcli.domain.deals import Opportunity
 from crmcli.domain.money import format_money
 from crmcli.errors import FieldError, InvalidRecord
@@ -191,7 +191,7 @@ def opp_edit(ref: str, assignments: tuple[str, ...]) -> None:
 @click.option("--closing-before", metavar="WHEN", help="Only deals expected to close on or before this day.")
 @click.option("--customer", "customer_ref", metavar="CUSTOMER", help="Only this customer's deals.")
 @format_option()
-@store_options
+@records_option
 def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_before: str | None,
              customer_ref: str | None, fmt: str) -> None:
     """List deals across all customers, soonest expected close first.
@@ -217,7 +217,7 @@ def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_befo
 @opp.command("show")
 @click.argument("ref", metavar="ID")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@records_option
 def opp_show(ref: str, fmt: str) -> None:
     """Show a deal and every stage change it went through.
 

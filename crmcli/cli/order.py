@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from crmcli.actions.order import add_order, list_orders
-from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, records_option, store_options
 from crmcli.cli.opp import option_words, report
 from crmcli.domain.money import format_money
 from crmcli.render.tables import render
@@ -50,7 +50,7 @@ def order_add(customer_ref: str, amount: str, day: str | None, product: str | No
 @click.option("--customer", "customer_ref", metavar="CUSTOMER", help="Only this customer's orders.")
 @click.option("--since", metavar="WHEN", help="Only orders on or after this day.")
 @format_option()
-@store_options
+@records_option
 def order_list(customer_ref: str | None, since: str | None, fmt: str) -> None:
     """List orders, oldest first.
 

@@ -6,7 +6,7 @@ from datetime import time
 import click
 
 from crmcli.actions.pipeline import pipeline_board
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option
 from crmcli.domain import dates
 from crmcli.errors import InvalidRecord
 from crmcli.render.board import board_text
@@ -18,7 +18,7 @@ from crmcli.render.tables import render
 @click.option("--currency", metavar="CODE", help="Count deals in this currency (default: currency in crm.yaml).")
 @click.option("--as-of", metavar="WHEN", help="The pipeline as it stood then (a day means its end).")
 @format_option()
-@store_options
+@records_option
 def pipeline_cmd(owner: str | None, currency: str | None, as_of: str | None, fmt: str) -> None:
     """The open deals at a glance: per stage the count, total and weighted amount.
 

@@ -12,11 +12,11 @@ import click
 from crmcli.analysis import frames
 from crmcli.analysis.reports import customers, pipeline, weekly
 from crmcli.analysis.reports import service as report_service
-from crmcli.cli.common import CONTEXT_SETTINGS, get_app, report_skipped, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, exit_partial, get_app, records_option, report_skipped
 from crmcli.domain import dates, health
 from crmcli.domain import tickets as service
 from crmcli.domain.interactions import parse_until
-from crmcli.errors import UsageError
+from crmcli.errors import InvalidRecord, UsageError
 from crmcli.render import reports as out
 from crmcli.store.files import atomic_write
 
@@ -33,16 +33,17 @@ def _common(fn: Callable) -> Callable:
                       help="Leave out customers whose files cannot be read (each is still named on stderr) "
                            "instead of failing with exit 4.")(fn)
     fn = click.option("--output", "-o", metavar="FILE",
-                      help="Write to FILE; its extension picks the format (.md .csv .json .html .xlsx .txt).")(fn)
+                      help="Write to FILE (missing folders are made; - is standard output); its extension picks the "
+                           "format (.md .csv .json .html .xlsx .txt).")(fn)
     fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
                       help="Output format (default: from --output's extension, else table).")(fn)
-    return store_options(fn)
+    return records_option(fn)
 
 
 def _format(fmt: str | None, output: str | None) -> str:
     if fmt:
         return fmt
-    if output:
+    if output and output != "-":
         ext = Path(output).suffix.lower()
         if ext not in EXTENSIONS:
             raise UsageError(f"--output {output}: cannot tell the format from the extension {ext or '(none)'}; "
@@ -57,7 +58,7 @@ def _when(text: str, what: str, *, end_of_day: bool = False) -> datetime:
             return dates.parse_when(text, prefer="past", date_only_time=time(23, 59, 59))
         return dates.parse_when(text, prefer="past")
     except dates.DateError as exc:
-        raise UsageError(f"{what}: {exc}") from None
+        raise InvalidRecord(f"{what}: {exc}") from None
 
 
 def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) -> None:
@@ -68,27 +69,31 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
             raise UsageError(f"--section {unknown[0]}: no such section; sections: {', '.join(known)}")
         report.sections = [s for s in report.sections if s.key in sections]
     data = out.render(report, fmt)
-    if output:
+    if output and output != "-":
         path = Path(output)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, data if isinstance(data, bytes) else data.encode("utf-8"), sync=False)
         except OSError as exc:
             raise UsageError(f"--output {output}: cannot write ({exc.strerror}); check the folder exists") from None
         click.echo(f"Wrote {report.title.lower()} to {output}", err=True)
-        return
-    if isinstance(data, bytes):
+    elif isinstance(data, bytes):
         if sys.stdout.isatty():
             raise UsageError("xlsx is binary; write it with --output FILE.xlsx (or redirect standard output)")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-        return
-    click.echo(data, nl=False)
+    else:
+        click.echo(data, nl=False)
+    exit_partial(int(click.get_current_context().meta.get("crm.skipped", 0)), "unreadable customer",
+                 "the report leaves them out")
 
 
 def _frames(store: Any, kinds: list[str]) -> dict:
     problems: list[str] = []
     data = frames.load(store, kinds, problems=problems)
-    report_skipped(problems, bool(click.get_current_context().meta.get("crm.skip_invalid")), "no report made")
+    ctx = click.get_current_context()
+    report_skipped(problems, bool(ctx.meta.get("crm.skip_invalid")), "no report made")
+    ctx.meta["crm.skipped"] = len(problems)
     return data
 
 
@@ -143,7 +148,7 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
             start, end = dates.iso_week_range(f"{iso.year}-W{iso.week:02d}")
             label = f"{iso.year}-W{iso.week:02d} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
     except dates.DateError as exc:
-        raise UsageError(str(exc)) from None
+        raise InvalidRecord(str(exc)) from None
     if end <= start:
         raise UsageError("the window is empty: --until must be after --since")
     store = get_app().store()
@@ -177,7 +182,7 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
     try:
         start = dates.parse_since(since, base=cutoff)
     except dates.DateError as exc:
-        raise UsageError(f"--since: {exc}") from None
+        raise InvalidRecord(f"--since: {exc}") from None
     store = get_app().store()
 
     data = _frames(store, ["customers", "opps"])
@@ -207,7 +212,7 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
     try:
         start = dates.parse_since(since) if since else None
     except dates.DateError as exc:
-        raise UsageError(f"--since: {exc}") from None
+        raise InvalidRecord(f"--since: {exc}") from None
     store = get_app().store()
 
     data = _frames(store, ["customers", "tickets", "surveys"])

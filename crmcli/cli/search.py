@@ -6,7 +6,7 @@ import sys
 import click
 
 from crmcli.analysis.search import search
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option
 from crmcli.render.tables import render, style, use_color
 
 SEARCH_TYPES = ["customer", "contact", "interaction", "opp", "ticket", "task", "survey"]
@@ -18,7 +18,7 @@ SEARCH_TYPES = ["customer", "contact", "interaction", "opp", "ticket", "task", "
               help="Only this kind of record; repeatable.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many results.")
 @format_option(["table", "json", "csv", "yaml", "md"])
-@store_options
+@records_option
 def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None, fmt: str) -> None:
     """Find text in customers, contacts, interactions, deals, tickets, tasks and surveys.
 

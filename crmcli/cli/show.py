@@ -6,7 +6,7 @@ import sys
 import click
 
 from crmcli.analysis.overview import customer_overview
-from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, records_option
 from crmcli.render.overview import print_overview
 from crmcli.render.tables import render_data
 
@@ -16,7 +16,7 @@ from crmcli.render.tables import render_data
 @click.option("--events", "-n", "events", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many of the latest timeline entries to show.")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@records_option
 def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
     """The whole relationship with a customer on one screen, with its health score and warnings.
 

@@ -10,7 +10,16 @@ from crmcli.actions.check import run_checks
 from crmcli.actions.history import record_history
 from crmcli.actions.reindex import reindex
 from crmcli.actions.undo import undo_last, undo_target
-from crmcli.cli.common import CONTEXT_SETTINGS, confirm, done, echo, format_option, get_app, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    confirm,
+    done,
+    echo,
+    format_option,
+    get_app,
+    records_option,
+    store_options,
+)
 from crmcli.cli.main import cli
 from crmcli.errors import EXIT_PROBLEMS
 from crmcli.render.tables import render_data
@@ -49,7 +58,7 @@ def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: 
 @click.option("--all", "full", is_flag=True,
               help="Re-read every file (both cores) instead of only what changed since the last check.")
 @format_option(["text", "json"], default="text")
-@store_options
+@records_option
 def check_cmd(full: bool, fmt: str) -> None:
     """Validate every record; print path:line: problem, exit 1 if any.
 
@@ -104,7 +113,7 @@ def reindex_cmd() -> None:
 @click.argument("customer_ref", metavar="CUSTOMER|ID")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="Only the newest N changes.")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@records_option
 def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
     """Changes to a customer, deal, ticket or task, newest first, field by field, with who and when.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from crmcli.actions.sync import resolve_base, store_diff, sync
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option, store_options
 from crmcli.errors import UsageError
 from crmcli.render.tables import render_data
 
@@ -41,7 +41,7 @@ def sync_cmd(merge: bool, no_push: bool) -> None:
 @click.argument("rev", required=False)
 @click.option("--since", metavar="WHEN", help="Compare with the store as it was then (default: 7d).")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@records_option
 def diff_cmd(rev: str | None, since: str | None, fmt: str) -> None:
     """What changed in the whole store since a time or a commit, by customer, in words.
 

@@ -5,7 +5,7 @@ import click
 
 from crmcli.actions import task as action
 from crmcli.analysis.journals import TaskFilter, list_tasks
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
 from crmcli.domain.tasks import show_due
 from crmcli.domain.text import first_line
 from crmcli.render.tables import render
@@ -88,7 +88,7 @@ def task_reopen(ref: str) -> None:
 @click.option("--done", "status", flag_value="done", help="Done tasks instead of open ones.")
 @click.option("--all", "status", flag_value="all", help="Open and done tasks.")
 @format_option()
-@store_options
+@records_option
 def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: bool, due: tuple[str, ...],
               status: str | None, fmt: str) -> None:
     """List open tasks, soonest due first (across all customers unless --customer).

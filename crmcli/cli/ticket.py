@@ -6,7 +6,7 @@ from typing import Any
 import click
 
 from crmcli.actions import ticket as actions
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
 from crmcli.domain import dates
 from crmcli.domain.tickets import ResolutionNeeded, Ticket
 from crmcli.errors import UsageError
@@ -181,7 +181,7 @@ def ticket_reopen(ref: str) -> None:
 @click.option("--breached", is_flag=True, help="Only tickets that missed a first-response or resolution target.")
 @click.option("--customer", "customer_ref", metavar="CUSTOMER", help="Only this customer's tickets.")
 @format_option()
-@store_options
+@records_option
 def ticket_list(open_: bool, status: str | None, assignee: str | None, priority: str | None,
                 category: str | None, breached: bool, customer_ref: str | None, fmt: str) -> None:
     """List tickets; open ones first, soonest due first. The sla column flags breaches.
@@ -206,7 +206,7 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
 @ticket.command("show")
 @_ref_arg
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@records_option
 def ticket_show(ref: str, fmt: str) -> None:
     """Show a ticket: its fields, SLA targets, comments and every change.
 

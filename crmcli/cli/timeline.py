@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from crmcli.analysis import timeline as lib
-from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, records_option
 from crmcli.domain.interactions import parse_since, parse_until
 from crmcli.domain.kinds import check_types
 from crmcli.errors import UsageError
@@ -23,7 +23,7 @@ from crmcli.render.timeline import render_timeline
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="Only the newest N events.")
 @click.option("--reverse", is_flag=True, help="Oldest first.")
 @format_option()
-@store_options
+@records_option
 def timeline_cmd(customer_ref: str | None, all_: bool, since: str | None, until: str | None,
                  types: tuple[str, ...], owner: str | None, by: str | None, limit: int | None, reverse: bool,
                  fmt: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,8 +10,17 @@ from typing import Any
 
 import click
 
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, skip_invalid_option, store_options
-from crmcli.errors import InvalidRecord
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    done,
+    echo,
+    exit_partial,
+    get_app,
+    records_option,
+    skip_invalid_option,
+    store_options,
+)
+from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import eml, exporter, importer
 from crmcli.render.tables import render
 
@@ -39,8 +49,25 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
             state["bar"].__exit__(None, None, None)
 
 
+@contextmanager
+def _stdin_file(fmt: str | None, kind: str | None) -> Iterator[Path]:
+    """Standard input saved to a private temporary file named ``stdin.FORMAT``, for the importer to read."""
+    fmt = fmt or "csv"
+    if kind is None and fmt == "csv":
+        raise UsageError("crm import -: cannot tell what the rows of standard input are; give --kind (customers, "
+                         "contacts, interactions, ...)")
+    if sys.stdin.isatty():
+        raise UsageError("crm import -: standard input is a terminal; pipe a file in (crm import - < leads.csv)")
+    with tempfile.TemporaryDirectory(prefix="crm-import-") as folder:
+        path = Path(folder) / f"stdin.{fmt}"
+        path.write_bytes(sys.stdin.buffer.read())
+        yield path
+
+
 @click.command("import", context_settings=CONTEXT_SETTINGS)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--input-format", "input_format", type=click.Choice(["csv", "json", "xlsx", "vcf"]),
+              help="What standard input holds, with FILE - (default: csv; a file's extension tells its own).")
 @click.option("--kind", type=click.Choice(["customers", "contacts", "interactions", "opps", "orders", "contracts",
                                            "tickets", "tasks", "surveys", "history"]),
               help="What each row is (default: customers; contacts for .vcf; per sheet name in a workbook).")
@@ -57,14 +84,15 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
               help="Write the bad rows with an 'error' column to FILE (.csv or .xlsx), to fix and re-import.")
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and leave out the bad ones.")
 @store_options
-def import_cmd(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ...], encoding: str | None,
-               match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None,
+def import_cmd(file: Path, input_format: str | None, kind: str | None, sheet: str | None, maps: tuple[str, ...],
+               encoding: str | None, match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None,
                skip_invalid: bool) -> None:
     """Import customers, contacts, deals... from CSV, Excel, JSON, vCard or a mailbox.
 
     Every row is checked before anything is written; with problems nothing
     is written (exit 4) unless --skip-invalid. A finished import is one
-    commit; importing the same file again changes nothing. Columns map
+    commit; importing the same file again changes nothing. With
+    --skip-invalid, leaving bad rows out exits 9 once the rest is in. Columns map
     from common English and Chinese headers (Company Name, 客户名称, 联系人,
     邮箱, 电话, 负责人...); --map names the rest. A workbook with sheets
     named customers, contacts, opps... imports each sheet as that kind.
@@ -78,7 +106,20 @@ def import_cmd(file: Path, kind: str | None, sheet: str | None, maps: tuple[str,
       crm import contacts.vcf
       crm import mailbox.mbox                     # emails with known customers, as interactions
       crm import big.csv --errors-out fix-me.csv  # then fix fix-me.csv and: crm import fix-me.csv
+      some-tool | crm import - --kind contacts    # standard input (csv unless --input-format)
     """
+    if input_format and str(file) != "-":
+        raise UsageError("--input-format is for standard input (crm import - ...); a file's extension tells its "
+                         "format")
+    if str(file) == "-":
+        with _stdin_file(input_format, kind) as path:
+            _import(path, kind, sheet, maps, encoding, match, on_duplicate, dry_run, errors_out, skip_invalid)
+        return
+    _import(file, kind, sheet, maps, encoding, match, on_duplicate, dry_run, errors_out, skip_invalid)
+
+
+def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ...], encoding: str | None,
+            match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None, skip_invalid: bool) -> None:
     store = get_app().store()
     if file.suffix.lower() in (".mbox", ".eml"):
         _import_mail(store, file, dry_run)
@@ -102,15 +143,18 @@ def import_cmd(file: Path, kind: str | None, sheet: str | None, maps: tuple[str,
             raise InvalidRecord(f"{len(plan.problems):,} problem{'s' if len(plan.problems) != 1 else ''} in "
                                 f"{file.name}; nothing imported (fix them, or pass --skip-invalid to leave those "
                                 "rows out)")
+    dropped = len(plan.problems)
     if dry_run:
         echo(f"Dry run, nothing written: {plan.summary()}")
+        exit_partial(dropped, "bad row", "the others would be imported")
         return
     with _progress("Importing") as progress:
         importer.apply_plan(store, plan, progress)
     if plan.commit is None and not plan.has_changes:
         done(f"Nothing to import from {file.name}: {plan.summary()}")
-        return
-    done(f"{plan.message()}: {plan.summary()}", store)
+    else:
+        done(f"{plan.message()}: {plan.summary()}", store)
+    exit_partial(dropped, "bad row", "the others were imported")
 
 
 def _show_dry_run(plan: Any) -> None:
@@ -152,14 +196,19 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
 @click.option("--kind", type=click.Choice(["all", "customers", "contacts", "interactions", "opps", "orders",
                                            "contracts", "tickets", "tasks", "surveys", "history"]),
               default="all", show_default=True, help="What to export (csv holds one kind).")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE", help="File to write; its extension picks the format: .xlsx .csv .json .vcf .ics")
+@click.option("-o", "--output", "output", required=True, metavar="FILE",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (missing folders are made), or - for standard output; its extension picks "
+                   "the format unless --format is given: .xlsx .csv .json .vcf .ics")
+@click.option("--format", "-f", "fmt", type=click.Choice(["xlsx", "csv", "json", "vcf", "ics"]),
+              help="Output format (default: from --output's extension; needed with -o -).")
 @click.option("--excel", is_flag=True, help="CSV for Excel: a UTF-8 byte order mark and CRLF line ends.")
 @click.option("--include-sensitive", is_flag=True,
               help="Also export the encrypted sensitive fields, decrypted (needs your identity, $CRM_IDENTITY).")
 @skip_invalid_option
-@store_options
-def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool, skip_invalid: bool) -> None:
+@records_option
+def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sensitive: bool,
+               skip_invalid: bool) -> None:
     """Export records to Excel, CSV, JSON, vCard or an iCalendar agenda.
 
     xlsx has a sheet per kind with typed cells (numbers, dates); csv holds
@@ -169,7 +218,8 @@ def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool, sk
     left out unless --include-sensitive is given and your key can read them.
     A customer whose files cannot be read is named on stderr (path:line)
     and nothing is written (exit 4), unless --skip-invalid exports the
-    others.
+    others (then exit 9). -o - writes to standard output (give --format;
+    xlsx only when standard output is not a terminal).
 
     \b
     Examples:
@@ -178,18 +228,32 @@ def export_cmd(kind: str, output: Path, excel: bool, include_sensitive: bool, sk
       crm export --kind opps -o opps.json
       crm export --kind contacts -o contacts.vcf
       crm export --kind tasks -o agenda.ics
+      crm export --kind customers -o - --format csv | head
     """
 
+    to_stdout = output == "-"
+    if to_stdout and fmt is None:
+        raise UsageError("-o - writes to standard output: give --format (xlsx, csv, json, vcf or ics)")
+    fmt = fmt or exporter.format_of(Path(output))
+    if to_stdout and fmt == "xlsx" and sys.stdout.isatty():
+        raise UsageError("xlsx is binary; write it with -o FILE.xlsx (or redirect standard output)")
     store = get_app().store()
-    exporter.format_of(output)
     problems: list[str] = []
     try:
         with _progress("Reading") as progress:
-            counts = exporter.export(store, output, kind=kind, excel=excel, include_sensitive=include_sensitive,
-                                     progress=(lambda n: progress(n, max(n, 1))) if progress else None,
-                                     skip_invalid=skip_invalid, problems=problems)
+            options: dict[str, Any] = dict(
+                kind=kind, excel=excel, include_sensitive=include_sensitive, skip_invalid=skip_invalid,
+                problems=problems, progress=(lambda n: progress(n, max(n, 1))) if progress else None)
+            if to_stdout:
+                data, counts = exporter.export_bytes(store, fmt, **options)
+            else:
+                counts = exporter.export(store, Path(output), fmt=fmt, **options)
     finally:
         for line in problems:
             echo(line, err=True)
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     what = ", ".join(f"{n:,} {k}" for k, n in counts.items())
-    done(f"Exported {what} to {output}")
+    done(f"Exported {what} to {'standard output' if to_stdout else output}")
+    exit_partial(len(problems), "unreadable customer", "the others were exported")

@@ -14,7 +14,7 @@ from typing import Any
 from crmcli.config import Config
 from crmcli.domain import dates, durations
 from crmcli.domain.customer import Customer, normalize_name
-from crmcli.errors import Input, InputError, NotFound, UsageError
+from crmcli.errors import Input, InputError, InvalidRecord, NotFound, UsageError
 
 MAX_DURATION = timedelta(hours=24)
 MAX_AHEAD = timedelta(days=1)
@@ -97,7 +97,7 @@ def interaction_type(config: Config, text: str) -> str:
         hits = [t for t in types if t.lower().startswith(wanted)]
     if len(hits) == 1:
         return hits[0]
-    raise UsageError(f"unknown interaction type {text!r}; use one of: {', '.join(types)} "
+    raise InvalidRecord(f"unknown interaction type {text!r}; use one of: {', '.join(types)} "
                      "(interaction_types in crm.yaml)")
 
 

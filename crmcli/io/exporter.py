@@ -8,6 +8,7 @@ free field (``extra.NAME``) so that an export imports back into the same records
 """
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -100,15 +101,28 @@ def _decrypted(crypto: Any, data: dict, identities: list[Any]) -> dict:
 
 def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
            progress: Callable[[int], Any] | None = None, include_sensitive: bool = False,
-           skip_invalid: bool = False, problems: list[str] | None = None) -> dict[str, int]:
-    """Write the file; returns the number of rows per kind.
+           skip_invalid: bool = False, problems: list[str] | None = None, fmt: str | None = None) -> dict[str, int]:
+    """Write the file (its folder made when missing); returns the number of rows per kind.
 
     A customer whose files cannot be read is named in ``problems`` (``path:line: problem``); unless
     ``skip_invalid``, the export then raises ``InvalidRecord`` (exit 4) and writes nothing.
     """
-    problems = problems if problems is not None else []
+    data, counts = export_bytes(store, fmt or format_of(path), kind=kind, excel=excel, progress=progress,
+                                include_sensitive=include_sensitive, skip_invalid=skip_invalid, problems=problems,
+                                name=path.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return counts
 
-    fmt = format_of(path)
+
+def export_bytes(store: Store, fmt: str, *, kind: str = "all", excel: bool = False,
+                 progress: Callable[[int], Any] | None = None, include_sensitive: bool = False,
+                 skip_invalid: bool = False, problems: list[str] | None = None,
+                 name: str = "standard output") -> tuple[bytes, dict[str, int]]:
+    """The export in format ``fmt`` (xlsx, csv, json, vcf, ics) as bytes, and the number of rows per kind."""
+    problems = problems if problems is not None else []
+    if fmt not in FORMATS.values():
+        raise UsageError(f"--format {fmt}: use one of xlsx, csv, json, vcf, ics")
     if kind not in EXPORT_KINDS:
         raise UsageError(f"--kind {kind!r}: use one of {', '.join(EXPORT_KINDS)}")
     if fmt == "ics":
@@ -116,30 +130,30 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
             raise UsageError("an .ics calendar holds the agenda; use --kind tasks (or leave --kind out)")
 
         text = ics.calendar(store)
-        path.write_bytes(text.encode("utf-8"))
-        return {"events": text.count("BEGIN:VTODO") + text.count("BEGIN:VEVENT")}
+        return text.encode("utf-8"), {"events": text.count("BEGIN:VTODO") + text.count("BEGIN:VEVENT")}
     if fmt == "vcf":
         if kind not in ("all", "contacts"):
             raise UsageError("a .vcf file holds contacts; use --kind contacts (or leave --kind out)")
-        return {"contacts": _write_vcf(store, path, progress, problems, skip_invalid)}
+        return _vcf(store, progress, problems, skip_invalid, name)
     kinds = [*tables.KINDS, "history"] if kind == "all" else [kind]
     if fmt == "csv" and len(kinds) > 1:
         raise UsageError("a .csv file holds one kind; pass --kind customers (or contacts, ...), or export all "
                          "to .xlsx or .json")
     data = collect(store, kinds, progress, problems, include_sensitive=include_sensitive)
-    _refuse_skipped(problems, skip_invalid, path)
+    _refuse_skipped(problems, skip_invalid, name)
+    counts = {k: len(rows) for k, (_, rows) in data.items()}
     if fmt == "csv":
-
+        buf = io.StringIO()
         columns, rows = data[kinds[0]]
-        write_csv(path, columns, rows, bom=excel)
-    elif fmt == "xlsx":
-
-        xlsxio.write_xlsx(path, data)
-    else:
-        doc = {k: [{c: _json_cell(k, c, r.get(c)) for c in cols} for r in rows] for k, (cols, rows) in data.items()}
-        path.write_text(json.dumps(doc if kind == "all" else doc[kinds[0]], ensure_ascii=False, indent=2) + "\n",
-                        encoding="utf-8")
-    return {k: len(rows) for k, (_, rows) in data.items()}
+        write_csv(buf, columns, rows, bom=excel)
+        return (b"\xef\xbb\xbf" if excel else b"") + buf.getvalue().encode("utf-8"), counts
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        xlsxio.write_xlsx(out, data)
+        return out.getvalue(), counts
+    doc = {k: [{c: _json_cell(k, c, r.get(c)) for c in cols} for r in rows] for k, (cols, rows) in data.items()}
+    text = json.dumps(doc if kind == "all" else doc[kinds[0]], ensure_ascii=False, indent=2) + "\n"
+    return text.encode("utf-8"), counts
 
 
 def _json_cell(kind: str, column: str, value: Any) -> Any:
@@ -147,19 +161,19 @@ def _json_cell(kind: str, column: str, value: Any) -> Any:
     return json.loads(value) if kind == "history" and column == "fields" and value else value
 
 
-def _refuse_skipped(problems: list[str], skip_invalid: bool, path: Path) -> None:
+def _refuse_skipped(problems: list[str], skip_invalid: bool, name: str) -> None:
     if problems and not skip_invalid:
         n = len(problems)
         raise InvalidRecord(f"{n} customer{'s' if n != 1 else ''} could not be read; nothing written to "
-                            f"{path.name}: fix {'them' if n != 1 else 'it'} (crm check lists every problem) or pass "
+                            f"{name}: fix {'them' if n != 1 else 'it'} (crm check lists every problem) or pass "
                             "--skip-invalid to export the others")
 
 
-def _write_vcf(store: Store, path: Path, progress: Callable[[int], Any] | None, problems: list[str],
-               skip_invalid: bool) -> int:
+def _vcf(store: Store, progress: Callable[[int], Any] | None, problems: list[str], skip_invalid: bool,
+         name: str) -> tuple[bytes, dict[str, int]]:
 
     data = tables.collect(store, ["customers", "contacts"], progress, problems=problems)
-    _refuse_skipped(problems, skip_invalid, path)
+    _refuse_skipped(problems, skip_invalid, name)
     names = {r["id"]: r["name"] for r in data["customers"]}
     cards = []
     for r in data["contacts"]:
@@ -169,5 +183,4 @@ def _write_vcf(store: Store, path: Path, progress: Callable[[int], Any] | None, 
     for r in data["customers"]:
         if r.get("kind") == "person" and (r.get("email") or r.get("phone")):
             cards.append({"name": r["name"], "email": r.get("email"), "phone": r.get("phone"), "uid": r["id"]})
-    path.write_bytes(vcard.dump(cards).encode("utf-8"))
-    return len(cards)
+    return vcard.dump(cards).encode("utf-8"), {"contacts": len(cards)}

@@ -5,7 +5,7 @@ import datetime as _dt
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from crmcli.domain import dates
 from crmcli.errors import InvalidRecord, UsageError
@@ -84,7 +84,7 @@ def _typed(column: str, value: Any) -> Any:
     return neutralize(text)
 
 
-def write_xlsx(path: Path, sheets: Mapping[str, tuple[Sequence[str], list[dict]]]) -> None:
+def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str], list[dict]]]) -> None:
     """One sheet per entry, in order: a bold header row (frozen), then typed cells, streamed.
 
     openpyxl's write-only mode writes each row as it is appended instead of keeping a cell object

@@ -9,7 +9,7 @@ import pytest
 from crmcli.domain import interactions, kinds
 from crmcli.domain.customer import Customer
 from crmcli.domain.text import first_line
-from crmcli.errors import InputError, NotFound, UsageError
+from crmcli.errors import EXIT_INVALID, InputError, InvalidRecord, NotFound
 
 NOW = datetime.fromisoformat("2026-11-20T14:30:00+08:00")
 CONFIG = SimpleNamespace(interaction_types=["call", "email", "meeting", "chat", "note"])
@@ -41,8 +41,9 @@ def test_first_line() -> None:
 def test_interaction_type_by_prefix_and_case() -> None:
     assert interactions.interaction_type(CONFIG, "Call") == "call"
     assert interactions.interaction_type(CONFIG, "me") == "meeting"
-    with pytest.raises(UsageError, match="unknown interaction type 'c'"):
+    with pytest.raises(InvalidRecord, match="unknown interaction type 'c'") as caught:
         interactions.interaction_type(CONFIG, "c")
+    assert caught.value.exit_code == EXIT_INVALID  # a bad value, not a bad command line
 
 
 def test_durations_and_moments_name_their_input() -> None:

@@ -1,0 +1,265 @@
+"""A good Unix citizen (issue 18, scripts): -o -, crm import -, exit 9 for --skip-invalid, exit codes as documented.
+
+Every test runs the real ``crm`` entry point in a subprocess.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from crmcli import errors
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _add(crm, name: str, *args: str) -> str:
+    p = crm("customer", "add", name, *args)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+def _break(store_dir: Path, cid: str) -> None:
+    path = store_dir / "customers" / cid[:2] / cid / "customer.yaml"
+    path.write_text("name: Gamma GmbH\nkind: [unclosed\n", encoding="utf-8")
+
+
+# -- 1. -o - is standard output; -o PATH makes its folders; export --format ------------------------------------
+
+
+def test_export_dash_writes_to_stdout_in_the_format_asked(crm, store_dir: Path) -> None:
+    _add(crm, "Acme Corp")
+    r = crm("export", "--kind", "customers", "-o", "-", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    assert [row["name"] for row in csv.DictReader(io.StringIO(r.stdout))] == ["Acme Corp"]
+    assert r.stderr == "Exported 1 customers to standard output\n"
+    assert not (store_dir / "-").exists()
+    r = crm("export", "-o", "-", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    assert [c["name"] for c in json.loads(r.stdout)["customers"]] == ["Acme Corp"]
+    r = crm("export", "--kind", "contacts", "-o", "-", "-f", "vcf")
+    assert r.returncode == 0 and r.stdout == ""  # no contacts: an empty vCard file
+
+
+def test_export_dash_needs_a_format_and_format_overrides_the_extension(crm, store_dir: Path, tmp_path: Path) -> None:
+    _add(crm, "Acme Corp")
+    r = crm("export", "-o", "-")
+    assert r.returncode == 2
+    assert r.stderr == "crm: error: -o - writes to standard output: give --format (xlsx, csv, json, vcf or ics)\n"
+    out = tmp_path / "customers.txt"
+    r = crm("export", "--kind", "customers", "-o", str(out), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))[0]["name"] == "Acme Corp"
+    xlsx = subprocess.run([sys.executable, "-m", "crmcli", "export", "-o", "-", "-f", "xlsx"], cwd=store_dir,
+                          capture_output=True)
+    assert xlsx.returncode == 0 and xlsx.stdout[:2] == b"PK"  # a zip: the workbook, piped
+
+
+def test_xlsx_to_a_terminal_is_refused(store_dir: Path) -> None:
+    pytest.importorskip("pty")
+    code = textwrap.dedent("""
+        import os, pty, sys
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvp(sys.executable, [sys.executable, "-m", "crmcli", *sys.argv[1:]])
+        out = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        print(out.decode())
+        """)
+    for args in (["export", "-o", "-", "-f", "xlsx"], ["report", "pipeline", "-o", "-", "-f", "xlsx"]):
+        r = subprocess.run([sys.executable, "-c", code, *args], cwd=store_dir, capture_output=True, text=True,
+                           timeout=120)
+        lines = r.stdout.splitlines()
+        assert lines[0] == "2", r.stdout + r.stderr
+        assert "xlsx is binary" in r.stdout
+
+
+def test_output_creates_missing_folders(crm, store_dir: Path, tmp_path: Path) -> None:
+    _add(crm, "Acme Corp")
+    out = tmp_path / "a" / "b" / "customers.csv"
+    r = crm("export", "--kind", "customers", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "Acme Corp" in out.read_text(encoding="utf-8")
+    report = tmp_path / "reports" / "2026" / "pipeline.md"
+    r = crm("report", "pipeline", "-o", str(report))
+    assert r.returncode == 0, r.stderr
+    assert report.read_text(encoding="utf-8").startswith("#")
+
+
+@pytest.mark.parametrize("name", ["weekly", "pipeline", "service", "customers"])
+def test_every_report_writes_dash_to_stdout(crm, store_dir: Path, name: str) -> None:
+    r = crm("report", name, "-o", "-", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert isinstance(json.loads(r.stdout), dict)
+    assert not (store_dir / "-").exists()
+    table = crm("report", name, "-o", "-")  # no --format: the terminal table, as without -o
+    assert table.returncode == 0 and table.stdout == crm("report", name).stdout
+
+
+# -- 2. crm import - ---------------------------------------------------------------------------------------------
+
+
+def test_import_dash_reads_standard_input(crm, store_dir: Path) -> None:
+    r = crm("import", "-", "--kind", "customers", input="name,email\nAcme Corp,info@acme.example\n")
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(crm("customer", "list", "--format", "json").stdout)
+    assert [c["name"] for c in listed] == ["Acme Corp"]
+    r = crm("import", "-", "--input-format", "json", "--kind", "customers", input=json.dumps([{"name": "Beta Ltd"}]))
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(crm("customer", "list", "--format", "json").stdout)) == 2
+
+
+def test_import_dash_without_kind_is_one_clear_line(crm, store_dir: Path) -> None:
+    r = crm("import", "-", input="name\nAcme Corp\n")
+    assert r.returncode == 2
+    assert r.stderr == ("crm: error: crm import -: cannot tell what the rows of standard input are; give --kind "
+                        "(customers, contacts, interactions, ...)\n")
+    r = crm("import", "leads.csv", "--input-format", "csv")
+    assert r.returncode == 2 and "--input-format is for standard input" in r.stderr
+
+
+# -- 3. --skip-invalid: exit 9 when something was left out ------------------------------------------------------
+
+
+def test_skip_invalid_exits_partial_when_something_was_left_out(crm, store_dir: Path, tmp_path: Path) -> None:
+    _add(crm, "Acme Corp")
+    ok = crm("customer", "list", "--skip-invalid")
+    assert ok.returncode == 0  # nothing left out: success
+    _break(store_dir, _add(crm, "Gamma GmbH"))
+    r = crm("customer", "list", "--format", "csv", "--skip-invalid")
+    assert r.returncode == errors.EXIT_PARTIAL == 9
+    assert "Acme Corp" in r.stdout
+    assert r.stderr.splitlines()[-1] == ("crm: partial: 1 unreadable customer left out (--skip-invalid); the others "
+                                         "were listed")
+    out = tmp_path / "all.json"
+    r = crm("export", "-o", str(out), "--skip-invalid")
+    assert r.returncode == 9 and out.exists()
+    assert r.stderr.splitlines()[-1] == ("crm: partial: 1 unreadable customer left out (--skip-invalid); the others "
+                                         "were exported")
+    r = crm("report", "customers", "--format", "json", "--skip-invalid")
+    assert r.returncode == 9 and json.loads(r.stdout)
+    assert r.stderr.splitlines()[-1].startswith("crm: partial: 1 unreadable customer left out")
+
+
+def test_import_skip_invalid_exits_partial(crm, store_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "leads.csv"
+    f.write_text("name,email\nAcme Corp,info@acme.example\nBad Co,not-an-email\n", encoding="utf-8")
+    r = crm("import", str(f), "--skip-invalid", "--dry-run")
+    assert r.returncode == 9, r.stderr
+    assert r.stderr.splitlines()[-1] == ("crm: partial: 1 bad row left out (--skip-invalid); the others would be "
+                                         "imported")
+    r = crm("import", str(f), "--skip-invalid")
+    assert r.returncode == 9, r.stderr
+    assert r.stderr.splitlines()[-1] == "crm: partial: 1 bad row left out (--skip-invalid); the others were imported"
+    assert [c["name"] for c in json.loads(crm("customer", "list", "-f", "json").stdout)] == ["Acme Corp"]
+
+
+# -- 4. exit codes as documented ----------------------------------------------------------------------------------
+
+
+def test_bad_values_exit_4_and_command_line_misuse_exits_2(crm, store_dir: Path) -> None:
+    _add(crm, "Acme Corp")
+    cases = [
+        (["log", "acme", "fax", "hi"], 4, "crm: error: unknown interaction type 'fax'; use one of: call, email, "
+                                          "meeting, visit, chat, sms, note (interaction_types in crm.yaml)"),
+        (["log", "acme", "call", "hi", "--at", "someday"], 4, "crm: error: --at: cannot read date"),
+        (["log", "acme", "call", "hi", "--duration", "0m"], 4, "crm: error: --duration 0m: must be more than zero"),
+        (["timeline", "acme", "--type", "fax"], 4, "crm: error: --type 'fax'"),
+        (["report", "pipeline", "--as-of", "someday"], 4, "crm: error: --as-of: cannot read"),
+        (["log", "acme", "call", "hi", "--task", "Send the quote"], 2, "crm: error: --task needs --follow-up WHEN"),
+        (["log", "acme", "call", "hi", "--nope"], 2, "Error: No such option '--nope'"),
+    ]
+    for args, code, first in cases:
+        r = crm(*args)
+        assert r.returncode == code, (args, r.stderr)
+        assert first in r.stderr, (args, r.stderr)
+
+
+def _documented_codes() -> list[int]:
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("## Exit codes"):].split("\n## ")[0]
+    return [int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)]
+
+
+def test_every_documented_exit_code_is_produced(crm, store_dir: Path, tmp_path: Path) -> None:
+    """Walk README's Exit codes table: one command per code, its code and its one stderr line."""
+    cid = _add(crm, "Acme Corp")
+    nowhere = tmp_path / "empty"
+    nowhere.mkdir()
+    lock = textwrap.dedent(f"""
+        import sys
+        from crmcli.store.location import open_store
+        with open_store({str(store_dir)!r}).lock():
+            print("locked", flush=True)
+            sys.stdin.readline()
+        """)
+    seen = {}
+
+    def check(code: int, args: list[str], line: str, **kwargs) -> None:
+        r = crm(*args, **kwargs)
+        assert r.returncode == code, (args, r.returncode, r.stderr)
+        assert line in r.stderr, (args, r.stderr)
+        seen[code] = args
+
+    check(0, ["show", "acme"], "")
+    (store_dir / "customers" / cid[:2] / cid / "customer.yaml").write_text("name: Acme Corp\ntier: Z\n",
+                                                                        encoding="utf-8")
+    check(1, ["check"], "1 problem found")
+    subprocess.run(["git", "checkout", "--", "."], cwd=store_dir, check=True)
+    check(2, ["customer", "list", "--nope"], "Error: No such option '--nope'")
+    check(3, ["show", "nosuch"], "crm: error: no customer")
+    check(4, ["log", "acme", "fax", "hi"], "crm: error: unknown interaction type 'fax'")
+    check(5, ["customer", "list", "--records", str(nowhere)], "crm: error:")
+    holder = subprocess.Popen([sys.executable, "-c", lock], cwd=store_dir, text=True, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        check(7, ["customer", "add", "Late"], "crm: error: another crm command has held",
+              env={"CRM_LOCK_TIMEOUT": "0"})
+    finally:
+        holder.communicate("\n", timeout=30)
+    check(6, ["undo", "--yes", "--records", str(_fresh_store(crm, tmp_path))], "crm: error:")
+    check(8, ["customer", "rm", "acme"], "crm: error:", input="n\n")
+    _break(store_dir, _add(crm, "Gamma GmbH"))
+    check(9, ["customer", "list", "--skip-invalid"], "crm: partial:")
+    documented = [c for c in _documented_codes() if c < 70]  # 70 (a bug) and 130 (Ctrl-C) cannot be asked for
+    assert sorted(seen) == documented
+    assert documented == [errors.EXIT_OK, errors.EXIT_PROBLEMS, errors.EXIT_USAGE, errors.EXIT_NOT_FOUND,
+                          errors.EXIT_INVALID, errors.EXIT_NO_STORE, errors.EXIT_GIT, errors.EXIT_LOCKED,
+                          errors.EXIT_ABORTED, errors.EXIT_PARTIAL]
+
+
+def _fresh_store(crm, tmp_path: Path) -> Path:
+    root = tmp_path / "fresh"
+    r = crm("init", str(root))
+    assert r.returncode == 0, r.stderr
+    return root
+
+
+# -- 5. read-only commands do not offer write options ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["customer", "list"], ["show"], ["search"], ["timeline"], ["agenda"],
+                                  ["pipeline"], ["report", "weekly"], ["export"], ["check"], ["history"], ["diff"]])
+def test_read_only_commands_do_not_offer_write_options(crm, store_dir: Path, args: list[str]) -> None:
+    r = crm(*args, "--help")
+    assert r.returncode == 0
+    assert "--records" in r.stdout
+    assert "--no-commit" not in r.stdout and "--author" not in r.stdout
+    assert "--no-commit" in crm("log", "--help").stdout  # writers keep them
