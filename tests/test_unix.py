@@ -263,3 +263,33 @@ def test_read_only_commands_do_not_offer_write_options(crm, store_dir: Path, arg
     assert "--records" in r.stdout
     assert "--no-commit" not in r.stdout and "--author" not in r.stdout
     assert "--no-commit" in crm("log", "--help").stdout  # writers keep them
+
+
+# -- cron: the README's crontab line, as cron runs it ----------------------------------------------------------
+
+
+def _readme_cron_command() -> str:
+    """The command part of the README's crontab line, with cron's own ``\\%`` -> ``%`` applied."""
+    line = next(raw for raw in README.read_text(encoding="utf-8").splitlines() if raw.startswith("0 7 * * 1 "))
+    return line.split(None, 5)[5].replace("\\%", "%")
+
+
+def test_the_readme_crontab_line_runs_silently_under_cron_conditions(crm, store_dir: Path, tmp_path: Path) -> None:
+    """env -i: no TTY, no git identity, no locale, no network; a user's crm in ~/.local/bin; ~/reports missing."""
+    home = tmp_path / "home"
+    (home / ".local" / "bin").mkdir(parents=True)
+    (home / ".local" / "bin" / "crm").symlink_to(Path(sys.executable).with_name("crm"))
+    _add(crm, "Acme Corp")
+    assert crm("log", "acme", "call", "Weekly check-in", "--at", "2026-11-18 10:00").returncode == 0
+    store_dir.rename(home / "crm")
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh", "LOGNAME": "nobody"}
+    r = subprocess.run(["/bin/sh", "-c", _readme_cron_command()], env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "" and r.stderr == "", "cron mails any output: success must be silent"
+    reports = list((home / "reports").glob("weekly-*.html"))
+    assert len(reports) == 1 and re.fullmatch(r"weekly-\d{4}-\d{2}-\d{2}\.html", reports[0].name)
+    assert "<html" in reports[0].read_text(encoding="utf-8").lower()
+    broken = subprocess.run(["/bin/sh", "-c", _readme_cron_command().replace("weekly -o", "weekly --week 2026-W99 -o")],
+                            env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert broken.returncode != 0 and broken.stderr.startswith("crm: error:"), "a failure is what cron mails"

@@ -76,7 +76,8 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
             atomic_write(path, data if isinstance(data, bytes) else data.encode("utf-8"), sync=False)
         except OSError as exc:
             raise UsageError(f"--output {output}: cannot write ({exc.strerror}); check the folder exists") from None
-        click.echo(f"Wrote {report.title.lower()} to {output}", err=True)
+        if sys.stderr.isatty():  # without a terminal (cron), success is silent: cron mails only failures
+            click.echo(f"Wrote {report.title.lower()} to {output}", err=True)
     elif isinstance(data, bytes):
         if sys.stdout.isatty():
             raise UsageError("xlsx is binary; write it with --output FILE.xlsx (or redirect standard output)")
