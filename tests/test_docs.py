@@ -67,6 +67,7 @@ SEEDS: dict[str, str] = {
     "Service: tickets, SLA, complaints and surveys": "sample",
     "Overview, health and search": "sample",
     "Reports": "sample",
+    "Web view: a static site and `crm serve`": "sample",
     "Import and export": "sample",
     "Working as a team": "sample",
 }

@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reindex": ("crmcli.cli.store", "reindex_cmd"),
     "undo": ("crmcli.cli.store", "undo_cmd"),
     "report": ("crmcli.cli.report", "report"),
+    "site": ("crmcli.cli.site", "site"),
+    "serve": ("crmcli.cli.site", "serve_cmd"),
     "key": ("crmcli.cli.key", "key"),
     "completion": ("crmcli.cli.store", "completion_cmd"),
 }

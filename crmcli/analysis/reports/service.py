@@ -75,6 +75,10 @@ def build(frames: dict[str, pd.DataFrame], *, now: Any, since: Any = None, prior
         ("promoters (9-10)", promoters, INT), ("detractors (0-6)", detractors, INT),
     ]
     report.add("summary", "Summary", pd.DataFrame([(a, b) for a, b, _ in summary], columns=["what", "value"]))
+    for what, value, kind in summary:
+        if what in ("open tickets", "first response within SLA (%)", "resolution within SLA (%)", "CSAT (1-5)",
+                    "NPS"):
+            report.lead(what, what, value, kind)
 
     live = t[t["is_open"]]
     order = list(priorities or []) + sorted(set(live["priority"].dropna()) - set(priorities or []))

@@ -62,7 +62,8 @@ def lifecycle_moves(frames: dict[str, pd.DataFrame], tz: Any) -> pd.DataFrame:
 
 
 def build(frames: dict[str, pd.DataFrame], *, start: Any, end: Any, now: Any, stages: list[str],
-          owner: str | None = None, label: str = "", currency: str = "") -> Report:
+          owner: str | None = None, label: str = "", currency: str = "", previous: bool = True) -> Report:
+    """The report of [start, end); with ``previous``, headline numbers compared with the window just before."""
     tz = tz_of(frames)
     start, end, now = ts(start, tz), ts(end, tz), ts(now, tz)
     as_of = min(end, now)
@@ -174,6 +175,19 @@ def build(frames: dict[str, pd.DataFrame], *, start: Any, end: Any, now: Any, st
     ]
     report.add("summary", "Summary", pd.DataFrame(summary, columns=["what", "count", "amount"]),
                count=INT, amount=MONEY)
+    before: dict[str, tuple] = {}
+    if previous:
+        prior = build(frames, start=start - (end - start), end=start, now=now, stages=stages, owner=owner,
+                      label="previous", currency=currency, previous=False)
+        before = {r[0]: r[1:] for r in prior.section("summary").frame.itertuples(index=False, name=None)}
+    this = {r[0]: r[1:] for r in summary}
+    for key, what, col, fmt in (("interactions", "interactions", 0, INT), ("new_customers", "new customers", 0, INT),
+                                ("deals_won", "deals won", 0, INT), ("won_value", "deals won", 1, MONEY),
+                                ("tickets_opened", "tickets opened", 0, INT),
+                                ("tickets_closed", "tickets closed", 0, INT),
+                                ("tickets_breached", "tickets breached", 0, INT)):
+        label_ = "value of deals won" if key == "won_value" else what
+        report.lead(key, label_, this[what][col], fmt, before[what][col] if what in before else None)
     report.add("interactions_by_type", "Interactions by type", by_type,
                Chart("bar", "type", ["interactions"]), interactions=INT)
     report.add("interactions_by_day", "Interactions by day", by_day,

@@ -1,0 +1,151 @@
+"""A Report as HTML: headline numbers with their change, charts with axes and legends, scrolling tables.
+
+Used by ``crm report --format html`` (a standalone page) and by the web site (the same body in the
+site's page). Cell text comes from the caller (``crmcli.render.reports``) so both show the same values.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from crmcli.analysis.reports import DAYS, HOURS, INT, MONEY, NUM, PCT, Report, Section
+from crmcli.domain import dates
+from crmcli.domain.money import format_money
+from crmcli.render import svg
+from crmcli.render.html_page import cards, esc, page, table
+
+Rows = Callable[[Section, str], tuple[list[str], list[list[str]]]]
+Tr = Callable[[str], str]
+NUMERIC = (MONEY, INT, PCT, NUM, HOURS, DAYS)
+PREVIOUS = {"weekly": "previous week"}
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _number(v: Any, fmt: str, currency: str) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    x = float(v)
+    if fmt == MONEY:
+        return format_money(int(x) if x.is_integer() else round(x, 2), currency)
+    if fmt == PCT:
+        return f"{x:.1f}%"
+    return f"{int(x):,}" if x.is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _change(item: dict, currency: str, tr: Tr, period: str) -> str:
+    now, before = item["value"], item["previous"]
+    if before is None or now is None:
+        return ""
+    diff = float(now) - float(before)
+    if diff == 0:
+        text, cls = tr("no change"), "muted"
+    else:
+        sign = "+" if diff > 0 else "−"
+        rel = f" ({sign}{abs(diff) / float(before) * 100:.0f}%)" if before else ""
+        text = f"{'▲' if diff > 0 else '▼'} {sign}{_number(abs(diff), item['format'], currency)}{rel}"
+        cls = "up" if diff > 0 else "down"
+        if item["key"] == "tickets_breached":
+            cls = "down" if diff > 0 else "up"
+    return (f'<div class="{cls}">{esc(text)}</div><div class="k">{esc(tr("vs"))} {esc(tr(period))}: '
+            f'{esc(_number(before, item["format"], currency))}</div>')
+
+
+def headline(report: Report, tr: Tr = _same) -> str:
+    if not report.headline:
+        return ""
+    period = PREVIOUS.get(report.name, "previous period")
+    return cards([(tr(h["label"]), _number(h["value"], h["format"], report.currency),
+                   _change(h, report.currency, tr, period), h["key"], "" if h["value"] is None else h["value"])
+                  for h in report.headline])
+
+
+def _unit(fmt: str | None, column: str, currency: str, tr: Tr) -> str:
+    if fmt == MONEY:
+        return f"{tr(column)} ({currency})" if currency else tr(column)
+    if fmt == PCT:
+        return f"{tr(column)} (%)"
+    return tr(column)
+
+
+def chart(s: Section, currency: str, tr: Tr = _same) -> str:
+    """The section's chart, or a short note when there is nothing to draw."""
+    if s.chart is None:
+        return ""
+    ch = s.chart
+    df = s.frame[s.frame[ch.label].astype(str) != "total"] if ch.label in s.frame.columns else s.frame.iloc[0:0]
+    values = [v for v in ch.values if v in df.columns]
+    series = [(tr(v), [float(x) for x in pd.to_numeric(df[v], errors="coerce").fillna(0)]) for v in values]
+    if not len(df) or not series or not any(x for _, vals in series for x in vals):
+        return f'<p class="empty">{esc(tr("Nothing to chart yet: no records in this period."))}</p>'
+    fmt = s.formats.get(values[0])
+
+    def fmt_value(x: float) -> str:
+        return _number(x, fmt or NUM, currency) if fmt == MONEY else _number(x, NUM, currency)
+
+    labels = [str(x) for x in df[ch.label]]
+    title = tr(ch.title or s.title)
+    axis = _unit(fmt, values[0] if len(values) == 1 else "amount", currency, tr)
+    if ch.kind == "line":
+        return svg.line_chart(title, labels, series, axis=axis, x_axis=tr(ch.label), fmt=fmt_value)
+    if ch.kind == "funnel":
+        return svg.funnel_chart(title, labels, series, axis=axis, fmt=fmt_value)
+    return svg.bar_chart(title, labels, series, axis=axis, fmt=fmt_value)
+
+
+def is_empty(report: Report) -> bool:
+    """True when no section holds a row with a non-zero number or any text beyond labels (an empty store)."""
+    for s in report.sections:
+        frame = s.frame
+        if not len(frame):
+            continue
+        numeric = [c for c in frame.columns if s.formats.get(str(c)) in NUMERIC]
+        values = pd.DataFrame(frame[numeric]).apply(pd.to_numeric, errors="coerce").fillna(0) if numeric else None
+        if values is None or values.abs().sum().sum():
+            return False
+    return True
+
+
+def body(report: Report, rows_of: Rows, tr: Tr = _same) -> str:
+    """Everything between the page's title and its footer."""
+    out = [f"<h1>{esc(tr(report.title))}</h1>", f'<p class="period">{esc(report.period)}</p>']
+    out += [f'<p class="note">{esc(n)}</p>' for n in report.notes]
+    if is_empty(report):
+        out.append(f'<p class="empty">{esc(tr("No records for this report yet."))} '
+                   f'{esc(tr("Add customers, deals and tickets with crm, then build again."))}</p>')
+    out.append(headline(report, tr))
+    for s in report.sections:
+        out.append(f'<section id="{esc(s.key)}">')
+        out.append(f"<h2>{esc(tr(s.title))}</h2>")
+        out.append(chart(s, report.currency, tr))
+        cols, rows = rows_of(s, report.currency)
+        if not rows:
+            out.append(f'<p class="muted">{esc(tr("(none)"))}</p>')
+        else:
+            out.append(table([tr(c) for c in cols], rows, [s.formats.get(c) in NUMERIC for c in cols]))
+        if s.note:
+            out.append(f'<p class="note">{esc(s.note)}</p>')
+        out.append("</section>")
+    return "\n".join(x for x in out if x)
+
+
+def generated(report: Report) -> str:
+    """The report's time as people read it: ``2026-11-23 10:00 (UTC+08:00)``."""
+    try:
+        moment = dates.to_local(dates.parse_iso(report.generated))
+    except (ValueError, dates.DateError):
+        return report.generated
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})" if offset else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def document(report: Report, rows_of: Rows, tr: Tr = _same, lang: str = "en") -> str:
+    """A standalone page (``crm report --format html``)."""
+    footer = (f'<p class="note">crmcli · {esc(tr(report.title))} · {esc(tr("made"))} {esc(generated(report))} · '
+              f'<code class="cmd">crm report {esc(report.name)}</code></p>')
+    return page(f"{tr(report.title)}: {report.period}", body(report, rows_of, tr), lang=lang, footer=footer)
