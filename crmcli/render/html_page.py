@@ -6,7 +6,10 @@ inside their own box (never the page), print CSS without navigation. No script i
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
+
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}\S*)?( \w{1,3})?")  # a day or time: kept on one line
 
 CSS = """*{box-sizing:border-box}html{-webkit-text-size-adjust:100%}
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
@@ -18,7 +21,8 @@ h1{font-size:1.5rem;margin:.5rem 0 .2rem}h2{font-size:1.15rem;margin:1.6rem 0 .5
 p.period,p.note,.muted{color:#6b7280}p.note{font-size:.85rem}
 .scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;font-size:.9rem;min-width:100%}
-th,td{padding:.3rem .6rem;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}
+th,td{padding:.3rem .6rem;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top;
+overflow-wrap:normal;word-break:keep-all}td{min-width:4ch}td.d{white-space:nowrap}
 th{background:#f3f4f6;white-space:nowrap}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem;margin:.8rem 0}
 .card{border:1px solid #e5e7eb;border-radius:6px;padding:.5rem .7rem}
@@ -27,7 +31,7 @@ th{background:#f3f4f6;white-space:nowrap}td.n,th.n{text-align:right;font-variant
 .cmd{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;background:#f3f4f6;padding:.15rem .4rem;
 border-radius:4px;display:inline-block;max-width:100%;overflow-x:auto;white-space:nowrap;vertical-align:bottom}
 .empty{border:1px dashed #d1d5db;border-radius:6px;padding:1rem;color:#4b5563;background:#f9fafb}
-svg.chart{display:block;margin:.6rem 0;height:auto}
+svg.chart{display:block;margin:.6rem 0;height:auto;min-width:420px}
 .board{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:.6rem}
 .board section{border:1px solid #e5e7eb;border-radius:6px;padding:.5rem;margin:0}
 .board h2{margin:0 0 .4rem;font-size:1rem}.board ul{list-style:none;margin:0;padding:0}
@@ -58,12 +62,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequen
     """A table in its own horizontal scroll box; ``raw`` cells are HTML already (else escaped)."""
     num = list(numeric) if numeric is not None else [False] * len(headers)
     cell = (lambda v: v) if raw else esc
+    def td(v: str, n: bool) -> str:
+        if n:
+            return f'<td class="n">{cell(v)}</td>'
+        return f'<td class="d">{cell(v)}</td>' if _WHEN.fullmatch(str(v)) else f"<td>{cell(v)}</td>"
+
     out = ['<div class="scroll"><table>', "<thead><tr>"
            + "".join(f'<th class="n">{esc(h)}</th>' if n else f"<th>{esc(h)}</th>"
                      for h, n in zip(headers, num, strict=True)) + "</tr></thead>", "<tbody>"]
     for r in rows:
-        out.append("<tr>" + "".join(f'<td class="n">{cell(v)}</td>' if n else f"<td>{cell(v)}</td>"
-                                    for v, n in zip(r, num, strict=True)) + "</tr>")
+        out.append("<tr>" + "".join(td(v, n) for v, n in zip(r, num, strict=True)) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 

@@ -98,17 +98,23 @@ def chart(s: Section, currency: str, tr: Tr = _same) -> str:
     return svg.bar_chart(title, labels, series, axis=axis, fmt=fmt_value)
 
 
+def _charted(s: Section) -> list[float]:
+    if s.chart is None or s.chart.label not in s.frame.columns:
+        return []
+    df = s.frame[s.frame[s.chart.label].astype(str) != "total"]
+    return [float(x) for v in s.chart.values if v in df.columns
+            for x in pd.to_numeric(df[v], errors="coerce").fillna(0)]
+
+
 def is_empty(report: Report) -> bool:
-    """True when no section holds a row with a non-zero number or any text beyond labels (an empty store)."""
-    for s in report.sections:
-        frame = s.frame
-        if not len(frame):
-            continue
-        numeric = [c for c in frame.columns if s.formats.get(str(c)) in NUMERIC]
-        values = pd.DataFrame(frame[numeric]).apply(pd.to_numeric, errors="coerce").fillna(0) if numeric else None
-        if values is None or values.abs().sum().sum():
-            return False
-    return True
+    """Nothing to show: every headline number and every charted value is zero or missing (an empty store)."""
+    heads = [h["value"] for h in report.headline]
+    if any(v not in (None, 0) and not (isinstance(v, float) and not math.isfinite(v)) for v in heads):
+        return False
+    charted = [x for s in report.sections for x in _charted(s)]
+    if any(charted):
+        return False
+    return bool(heads) or all(not len(s.frame) for s in report.sections)
 
 
 def body(report: Report, rows_of: Rows, tr: Tr = _same) -> str:

@@ -35,8 +35,9 @@ def _short(text: str, n: int) -> str:
 
 
 def _open(w: int, h: int, title: str, kind: str) -> str:
-    return (f'<svg class="chart chart-{kind}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" '
-            f'width="100%" style="max-width:{w}px" role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>')
+    return (f'<div class="scroll"><svg class="chart chart-{kind}" xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img" aria-label="{_e(title)}">'
+            f'<title>{_e(title)}</title>')
 
 
 def _legend(names: Sequence[str], x: float, y: float) -> str:
@@ -53,13 +54,13 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
 def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *,
               axis: str, fmt: Fmt) -> str:
     """Horizontal bars, one row per label, one bar per series; an x axis with ticks titled ``axis``."""
-    label_w, plot_w, row_h = 150, 400, 18 * max(1, len(series)) + 8
+    label_w, plot_w, row_h = 120, 300, 18 * max(1, len(series)) + 8
     top = max((v for _, vals in series for v in vals if math.isfinite(v)), default=0.0)
     ticks = nice_ticks(top)
     scale = plot_w / ticks[-1]
     legend_y, plot_y = 16, 30
     h = plot_y + row_h * len(labels) + 48
-    w = label_w + plot_w + 90
+    w = label_w + plot_w + 80
     out = [_open(w, h, title, "bar"), _legend([n for n, _ in series], label_w, legend_y)]
     base_y = plot_y + row_h * len(labels)
     for t in ticks:
@@ -70,7 +71,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
     for i, lab in enumerate(labels):
         y = plot_y + i * row_h
         out.append(f'<text x="{label_w - 6}" y="{y + row_h / 2 + 4:.1f}" font-size="11" text-anchor="end">'
-                   f'{_e(_short(lab, 22))}</text>')
+                   f'{_e(_short(lab, 18))}</text>')
         for k, (name, vals) in enumerate(series):
             v = vals[i] if math.isfinite(vals[i]) else 0.0
             bw = max(v, 0) * scale
@@ -82,7 +83,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
     out.append(f'<line x1="{label_w}" y1="{plot_y}" x2="{label_w}" y2="{base_y}" stroke="#6b7280"/>'
                f'<line x1="{label_w}" y1="{base_y}" x2="{label_w + plot_w}" y2="{base_y}" stroke="#6b7280"/>'
                f'<text class="axis-label" x="{label_w + plot_w / 2:.0f}" y="{base_y + 34}" font-size="11" '
-               f'text-anchor="middle">{_e(axis)}</text></svg>')
+               f'text-anchor="middle">{_e(axis)}</text></svg></div>')
     return "".join(out)
 
 
@@ -90,7 +91,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
                axis: str, x_axis: str, fmt: Fmt) -> str:
     """Lines over the labels (x), a y axis with ticks titled ``axis``, each point's value written above it."""
     left, right, plot_y, plot_h = 64, 20, 30, 170
-    plot_w = max(280, min(640, 56 * len(labels)))
+    plot_w = max(280, min(440, 56 * len(labels)))
     top = max((v for _, vals in series for v in vals if math.isfinite(v)), default=0.0)
     ticks = nice_ticks(top)
     w, h = left + plot_w + right, plot_y + plot_h + 56
@@ -125,7 +126,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
     out.append(f'<text class="axis-label" x="{left + plot_w / 2:.0f}" y="{base + 34}" font-size="11" '
                f'text-anchor="middle">{_e(x_axis)}</text>'
                f'<text class="axis-label" x="14" y="{plot_y + plot_h / 2:.0f}" font-size="11" text-anchor="middle" '
-               f'transform="rotate(-90 14 {plot_y + plot_h / 2:.0f})">{_e(axis)}</text></svg>')
+               f'transform="rotate(-90 14 {plot_y + plot_h / 2:.0f})">{_e(axis)}</text></svg></div>')
     return "".join(out)
 
 
@@ -135,7 +136,7 @@ def funnel_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, 
 
     Bars are centred; the first series is the outer (wide, light) bar, the second drawn inside it.
     """
-    label_w, plot_w, row_h = 120, 360, 30
+    label_w, plot_w, row_h = 100, 280, 30
     cumulative = []
     for name, vals in series[:2]:
         running, acc = 0.0, []
@@ -146,7 +147,7 @@ def funnel_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, 
     top = max((v for _, vals in cumulative for v in vals), default=0.0) or 1.0
     plot_y = 30
     h = plot_y + row_h * len(labels) + 40
-    w = label_w + plot_w + 110
+    w = label_w + plot_w + 130
     out = [_open(w, h, title, "funnel"),
            _legend([f"{n}, stage and later" for n, _ in cumulative], 10, 16)]
     centre = label_w + plot_w / 2
@@ -169,5 +170,5 @@ def funnel_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, 
                f'<text class="tick" x="{label_w + plot_w}" y="{base + 14}" font-size="10" text-anchor="end">'
                f'{_e(fmt(top))}</text>'
                f'<text class="axis-label" x="{centre:.0f}" y="{base + 30}" font-size="11" text-anchor="middle">'
-               f'{_e(axis)}</text></svg>')
+               f'{_e(axis)}</text></svg></div>')
     return "".join(out)

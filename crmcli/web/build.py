@@ -5,7 +5,9 @@ changed since the last build (their ``mtime:size`` stamps, as the report cache k
 crm.yaml, the language or the day changed (health and "days since" depend on the day), or when the page
 is missing. A page whose text comes out the same is not rewritten. The aggregate pages (home, pipeline,
 tickets, customer list, the four reports) come from the report cache (``crmcli.analysis.frames``) on every
-build and are written only when they differ. ``.crm-site.json`` in the output folder is the manifest.
+build that has anything to do, and are written only when they differ. ``.crm-site.json`` in the output
+folder is the manifest. When no customer changed (and crm.yaml, the language and the day did not), the
+aggregate pages are kept as they are too, so a build with nothing to do costs one ``stat`` per file.
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ SITE_VERSION = 1  # bump when the page layout changes: every page is made again
 _RACY_NS = 2_000_000_000
 _PARALLEL_MIN = 2000
 EVENTS = 20
+AGGREGATES = ["index.html", "customers/index.html", "pipeline.html", "tickets.html",
+              *(f"reports/{name}.html" for name in pages.REPORTS)]
 
 
 @dataclass
@@ -194,8 +198,13 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
         if progress is not None and (i % 500 == 0 or i == total):
             progress("customers", i, total)
 
-    for rel, text in aggregate.site_pages(store, now=now, lang=lang, built=built).items():
-        writer.put(rel, text)
+    unchanged = same_site and not stale and set(stamps) == set(old_stamps) and not result.problems
+    if unchanged and all((out / rel).is_file() for rel in AGGREGATES):
+        for rel in AGGREGATES:
+            writer.keep(rel)
+    else:
+        for rel, text in aggregate.site_pages(store, now=now, lang=lang, built=built).items():
+            writer.put(rel, text)
     for rel in sorted(set(writer.old) - set(writer.pages)):
         with contextlib.suppress(OSError):
             (out / rel).unlink()
