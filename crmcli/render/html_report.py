@@ -117,8 +117,8 @@ def is_empty(report: Report) -> bool:
     return bool(heads) or all(not len(s.frame) for s in report.sections)
 
 
-def body(report: Report, rows_of: Rows, tr: Tr = _same) -> str:
-    """Everything between the page's title and its footer."""
+def body(report: Report, rows_of: Rows, tr: Tr = _same, max_rows: int | None = None) -> str:
+    """Everything between the page's title and its footer (``rows_of`` gives at most ``max_rows`` rows)."""
     out = [f"<h1>{esc(tr(report.title))}</h1>", f'<p class="period">{esc(report.period)}</p>']
     out += [f'<p class="note">{esc(n)}</p>' for n in report.notes]
     if is_empty(report):
@@ -134,6 +134,10 @@ def body(report: Report, rows_of: Rows, tr: Tr = _same) -> str:
             out.append(f'<p class="muted">{esc(tr("(none)"))}</p>')
         else:
             out.append(table([tr(c) for c in cols], rows, [s.formats.get(c) in NUMERIC for c in cols]))
+            if max_rows is not None and len(s.frame) > max_rows:
+                out.append(f'<p class="note">{esc(tr("The first"))} {max_rows:,} {esc(tr("of"))} {len(s.frame):,} '
+                           f'{esc(tr("rows; all of them:"))} <code class="cmd">crm report {esc(report.name)} '
+                           f'--section {esc(s.key)} --format csv</code></p>')
         if s.note:
             out.append(f'<p class="note">{esc(s.note)}</p>')
         out.append("</section>")

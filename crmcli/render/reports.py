@@ -173,11 +173,15 @@ def to_html(report: Report, tr: Any = None, lang: str = "en") -> str:
     return html_report.document(report, _text_rows, tr or (lambda text: text), lang)
 
 
-def html_body(report: Report, tr: Any = None) -> str:
-    """The same report as the body of another page (the web site)."""
+def html_body(report: Report, tr: Any = None, max_rows: int | None = None) -> str:
+    """The same report as the body of another page (the web site); tables cut at ``max_rows``."""
     from crmcli.render import html_report
 
-    return html_report.body(report, _text_rows, tr or (lambda text: text))
+    def rows_of(s: Section, currency: str) -> tuple[list[str], list[list[str]]]:
+        return _text_rows(s if max_rows is None or len(s.frame) <= max_rows else
+                          Section(s.key, s.title, s.frame.head(max_rows), s.chart, s.formats, s.note), currency)
+
+    return html_report.body(report, rows_of, tr or (lambda text: text), max_rows)
 
 
 # -- Excel -----------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ equals the one of ``crm report NAME --format json``.
 """
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,28 +25,58 @@ from crmcli.web import labels, pages
 OPEN_STATUSES = ("open", "in-progress", "waiting")
 
 
-def reports(store: Store, data: dict[str, pd.DataFrame], now: datetime) -> dict[str, Any]:
-    """The four reports as ``crm report NAME`` makes them with no options."""
+MAX_ROWS = 200  # rows of a report table on a page; the note under it names the command with all of them
+_PARALLEL_MIN = 2000  # customers from which the reports are made in two processes
+_SHARED: dict[str, Any] = {}  # what forked workers inherit: the store, its frames, now
+
+
+def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime) -> Any:
+    """One report as ``crm report NAME`` makes it with no options."""
     config = store.config
     currency = str(config.get("currency", "CNY"))
-    iso = (now - timedelta(days=7)).isocalendar()
-    week = f"{iso.year}-W{iso.week:02d}"
-    start, end = dates.iso_week_range(week)
-    label = f"{week} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
-    out: dict[str, Any] = {}
-    out["weekly"] = weekly.build(data, start=start, end=end, now=now, stages=config.stages, label=label,
-                                 currency=currency)
-    out["pipeline"] = pipeline.build(data, pipeline=[p for p in config["pipeline"] if isinstance(p, dict)],
-                                     as_of=now, since=dates.parse_since("30d", base=now), now=now, currency=currency,
-                                     label=f"as of {now:%Y-%m-%d %H:%M}")
-    out["service"] = service.build(data, now=now, since=None, priorities=list(tickets_.priorities(config)))
+    if name == "weekly":
+        iso = (now - timedelta(days=7)).isocalendar()
+        week = f"{iso.year}-W{iso.week:02d}"
+        start, end = dates.iso_week_range(week)
+        label = f"{week} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
+        return weekly.build(data, start=start, end=end, now=now, stages=config.stages, label=label,
+                            currency=currency)
+    if name == "pipeline":
+        return pipeline.build(data, pipeline=[p for p in config["pipeline"] if isinstance(p, dict)], as_of=now,
+                              since=dates.parse_since("30d", base=now), now=now, currency=currency,
+                              label=f"as of {now:%Y-%m-%d %H:%M}")
+    if name == "service":
+        return service.build(data, now=now, since=None, priorities=list(tickets_.priorities(config)))
     try:
         settings = health.Settings.from_config(config)
     except Exception:  # noqa: BLE001 - as crm report customers: the report falls back without health
         settings = None
-    out["customers"] = customers.build(data, now=now, currency=currency, lifecycle=config.lifecycle_stages,
-                                       tiers=[str(t) for t in config.tiers], health_settings=settings)
-    return out
+    return customers.build(data, now=now, currency=currency, lifecycle=config.lifecycle_stages,
+                           tiers=[str(t) for t in config.tiers], health_settings=settings)
+
+
+def _report_page(name: str) -> tuple[str, str]:
+    store, data, now, lang, built = (_SHARED[k] for k in ("store", "data", "now", "lang", "built"))
+    tr = labels.translator(lang)
+    rep = report(name, store, data, now)
+    return name, pages.report_page(name, html_body(rep, tr, MAX_ROWS), tr=tr, lang=lang, built=built,
+                                   title=f"{tr(rep.title)}: {rep.period}")
+
+
+def report_pages(store: Store, data: dict[str, pd.DataFrame], now: datetime, lang: str, built: str,
+                 names: list[str]) -> dict[str, str]:
+    """The pages of these reports; on a large store, in two processes (the customers report is the longest)."""
+    _SHARED.update(store=store, data=data, now=now, lang=lang, built=built)
+    try:
+        if len(data["customers"]) >= _PARALLEL_MIN and len(names) > 1 and (os.cpu_count() or 1) > 1:
+            import concurrent.futures as cf
+            import multiprocessing as mp
+
+            with cf.ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
+                return dict(pool.map(_report_page, names))
+        return dict(_report_page(n) for n in names)
+    finally:
+        _SHARED.clear()
 
 
 def _when(v: Any) -> str:
@@ -61,7 +92,7 @@ def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[st
     tr = labels.translator(lang)
     data = frames_.load(store, now=now)
     names = dict(zip(data["customers"]["id"], data["customers"]["name"], strict=True))
-    reps = reports(store, data, now)
+    pipe = report("pipeline", store, data, now)
     currency = str(store.config.get("currency", "CNY"))
     stamp = pd.Timestamp(now)
     out: dict[str, str] = {}
@@ -75,7 +106,7 @@ def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[st
          for r in cust.itertuples(index=False)], tr=tr, lang=lang, built=built)
 
     # pipeline board: the report's stage totals, the deals under them
-    by_stage = reps["pipeline"].section("by_stage").frame
+    by_stage = pipe.section("by_stage").frame
     stages = [{"stage": r.stage, "deals": int(r.deals), "amount": float(r.amount), "weighted": float(r.weighted),
                "probability": float(r.probability)} for r in by_stage.itertuples(index=False) if r.stage != "total"]
     opps = data["opps"]
@@ -111,7 +142,7 @@ def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[st
     touch = weekly.losing_touch(data, stamp)
     touch_rows = [[link(r.customer), esc(r.owner or ""), esc(_day(r.last_contact)), str(r.days_since)]
                   for r in touch.itertuples(index=False)]
-    ph = {h["key"]: h["value"] for h in reps["pipeline"].headline}
+    ph = {h["key"]: h["value"] for h in pipe.headline}
     breached_open = int((open_t["response_breached"] | open_t["resolution_breached"]).sum())
     headline = [
         (tr("customers"), f"{len(data['customers']):,}", "", "customers", len(data["customers"])),
@@ -127,7 +158,10 @@ def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[st
     title = str(store.config.get("name") or "crm")
     out["index.html"] = pages.home_page(headline, agenda, touch_rows, tr=tr, lang=lang, built=built, title=title)
 
-    for name, rep in reps.items():
-        out[f"reports/{name}.html"] = pages.report_page(name, html_body(rep, tr), tr=tr, lang=lang, built=built,
-                                                         title=f"{tr(rep.title)}: {rep.period}")
+    # the customers report first: the longest, so the other process makes the rest meanwhile
+    for name, text in report_pages(store, data, now, lang, built, ["customers", "weekly", "service"]).items():
+        out[f"reports/{name}.html"] = text
+    out["reports/pipeline.html"] = pages.report_page(
+        "pipeline", html_body(pipe, tr, MAX_ROWS), tr=tr, lang=lang, built=built,
+        title=f"{tr(pipe.title)}: {pipe.period}")
     return out

@@ -162,7 +162,7 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
     except (ImportError, AttributeError, TypeError, KeyError):
         return None
     today = now.date()
-    last = _last_contacts(frames, now)
+    last = _last_contacts(frames, now).to_dict()  # a dict: a Series lookup per customer costs far more
     last_day = {cid: at.date() for cid, at in last.items()}
 
     def grouped(df: pd.DataFrame, cols: list[str]) -> dict[str, list[tuple]]:
