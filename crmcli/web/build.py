@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -147,10 +148,10 @@ def _load_manifest(out: Path) -> dict:
         return {}
 
 
-def _check_out(out: Path, store: Store) -> None:
+def _check_out(out: Path, store: Store, owned: bool) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"-o {out}: is a file; give a folder for the site")
-    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
+    if not owned and out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
         raise UsageError(f"-o {out}: the folder is not empty and holds no site made by crm; give an empty or new "
                          "folder (crm never overwrites other files)")
     with contextlib.suppress(ValueError):
@@ -159,10 +160,14 @@ def _check_out(out: Path, store: Store) -> None:
 
 
 def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: int | None = None,
-               progress: Callable[[str, int, int], Any] | None = None) -> Built:
-    """Build (or bring up to date) the site of ``store`` in ``out``; see the module docstring."""
+               progress: Callable[[str, int, int], Any] | None = None, owned: bool = False) -> Built:
+    """Build (or bring up to date) the site of ``store`` in ``out``; see the module docstring.
+
+    ``owned``: ``out`` is crm's own folder (crm serve's cache), so files in it without a manifest (a build
+    that was interrupted) may be overwritten; otherwise such a folder is refused.
+    """
     started = time.perf_counter()
-    _check_out(out, store)
+    _check_out(out, store, owned)
     out.mkdir(parents=True, exist_ok=True)
     now = now or dates.now()
     lang = labels.language(store.config)
@@ -214,3 +219,19 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
     atomic_write(out / MANIFEST, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"), sync=False)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def main(argv: list[str]) -> int:
+    """``python -m crmcli.web.build STORE FOLDER``: how crm serve rebuilds its own folder, in a process of its own
+    (so the server, whose threads keep answering, never forks the build's worker processes)."""
+    try:
+        result = build_site(Store(Path(argv[0])), Path(argv[1]), owned=True)
+    except CrmError as exc:
+        print(f"crm: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(len(result.written))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -3,8 +3,9 @@
 The standard library's ``http.server`` (threaded) is enough: a handful of colleagues reading static pages,
 no new dependency to keep up to date, nothing to configure. The pages are the ones ``crm site build`` makes,
 kept in the store's local cache folder (``<git-dir>/crm/cache/site``, beside the query index, never in git)
-and brought up to date by a watcher thread: at once when git's HEAD moves (every crm command commits), and
-every ``full_every`` seconds for hand edits. Requests only read those files: a page costs a file read.
+and brought up to date (by ``python -m crmcli.web.build`` in a process of its own) from a watcher thread:
+at once when git's HEAD moves (every crm command commits), and every ``full_every`` seconds for hand edits.
+Requests only read those files: a page costs a file read.
 
 Safety: only GET and HEAD; only files inside the site folder (the path is resolved and checked, so
 ``..``, encoded or not, and symbolic links out of the folder get 404); no folder listings; no dot files
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hmac
 import http.server
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +28,6 @@ from typing import Any
 
 from crmcli.store import git
 from crmcli.store.store import Store
-from crmcli.web.build import build_site
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TYPES = {".html": "text/html; charset=utf-8", ".json": "application/json", ".css": "text/css; charset=utf-8",
@@ -63,12 +64,17 @@ class Watcher(threading.Thread):
         return proc.stdout.decode().strip() or None
 
     def build(self) -> None:
+        """Bring the pages up to date, in a child process (``crmcli.web.build``'s main)."""
         head = self._head()
         started = time.monotonic()
-        result = build_site(Store(self.store.root), self.folder)
+        proc = subprocess.run([sys.executable, "-m", "crmcli.web.build", str(self.store.root), str(self.folder)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError((proc.stderr.strip().splitlines() or ["the build failed"])[-1])
         self.head, self.checked, self.version = head, time.monotonic(), self.version + 1
-        if result.written:
-            self.log(f"crm serve: {len(result.written)} page(s) updated in {time.monotonic() - started:.1f}s")
+        written = int(proc.stdout.strip() or 0)
+        if written:
+            self.log(f"crm serve: {written} page(s) updated in {time.monotonic() - started:.1f}s")
 
     def run(self) -> None:
         while not self.stop.wait(self.poll):
