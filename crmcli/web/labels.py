@@ -57,7 +57,7 @@ ZH: dict[str, str] = {
     "This page": "本页", "Pages": "页面", "no open deals": "无进行中商机", "never": "从未",
     "Nothing due in the next 7 days.": "未来 7 天没有到期事项。", "No customers yet.": "还没有客户。",
     "Open tickets in the queue": "队列中的未结工单", "The first": "前", "of": "行，共",
-    "rows; all of them:": "行；全部数据：", "Customers, by name": "客户（按名称）",
+    "rows; all of them:": "行；全部数据：", "all of them:": "全部：", "Customers, by name": "客户（按名称）",
 }
 
 

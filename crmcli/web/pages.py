@@ -155,16 +155,28 @@ def customers_page(customers: list[dict], *, tr: Tr, lang: str, built: str) -> s
     return shell(tr("Customers"), "\n".join(body), up="../", tr=tr, lang=lang, cmd="crm customer list", built=built)
 
 
+LIMIT = 100  # rows of a list on the home page and deals per stage on the board; the rest: the crm command
+
+
+def _more(shown: int, total: int, cmd: str, tr: Tr) -> str:
+    if total <= shown:
+        return ""
+    return (f'<p class="note">{esc(tr("The first"))} {shown:,} {esc(tr("of"))} {total:,}; '
+            f'{esc(tr("all of them:"))} {command(cmd)}</p>')
+
+
 def home_page(headline: list[tuple], agenda: list[list[str]], touch: list[list[str]], *, tr: Tr, lang: str,
               built: str, title: str) -> str:
     body = [f"<h1>{esc(title)}</h1>", f'<p class="period">{esc(tr("as of"))} {esc(built)}</p>',
             f"<h2>{esc(tr('Headline numbers'))}</h2>", cards(headline)]
     body.append(f'<section id="agenda"><h2>{esc(tr("Overdue and coming tasks (7 days)"))} ({len(agenda)})</h2>'
-                + (table([tr("due"), tr("customer"), tr("owner"), tr("text")], agenda, raw=True) if agenda
-                   else f'<p class="muted">{esc(tr("Nothing due in the next 7 days."))}</p>')
-                + f'<p class="note">{command("crm agenda")}</p></section>')
+                + (table([tr("due"), tr("customer"), tr("owner"), tr("text")], agenda[:LIMIT], raw=True)
+                   if agenda else f'<p class="muted">{esc(tr("Nothing due in the next 7 days."))}</p>')
+                + (_more(LIMIT, len(agenda), "crm agenda", tr) or f'<p class="note">{command("crm agenda")}</p>')
+                + "</section>")
     body.append(_section("Customers losing touch", ["customer", "owner", "last contact", "days since contact"],
-                         touch, tr, raw=True, numeric=[False, False, False, True], key="losing_touch"))
+                         touch[:LIMIT], tr, raw=True, numeric=[False, False, False, True], key="losing_touch")
+                + _more(LIMIT, len(touch), "crm report weekly --section losing_touch", tr))
     body.append("<h2>" + esc(tr("Reports")) + "</h2><ul>" + "".join(
         f'<li><a href="reports/{r}.html">{esc(tr(t))}</a></li>'
         for r, t in zip(REPORTS, ["Weekly report", "Pipeline and forecast", "Service report", "Customers report"],
@@ -182,11 +194,13 @@ def pipeline_page(stages: list[dict], deals: dict[str, list[dict]], currency: st
             f'{customer_link(d["customer"], names.get(d["customer"]), "")}<br><span class="muted">{esc(d["id"])}'
             f'{" · " + esc(d["close"]) if d["close"] else ""}'
             f'{" · " + esc(d["owner"]) if d["owner"] else ""}</span></li>'
-            for d in deals.get(s["stage"], []))
+            for d in deals.get(s["stage"], [])[:LIMIT])
+        more = _more(LIMIT, len(deals.get(s["stage"], [])), f"crm opp list --open --stage {s['stage']}", tr)
         cols.append(f'<section data-stage="{esc(s["stage"])}" data-count="{s["deals"]}" data-amount="{s["amount"]}" '
                     f'data-weighted="{s["weighted"]}"><h2>{esc(s["stage"])} ({s["deals"]})</h2>'
                     f'<p class="note">{esc(_money(s["amount"], currency))} · {esc(tr("weighted"))} '
-                    f'{esc(_money(s["weighted"], currency))} · {s["probability"]:g}%</p><ul>{items}</ul></section>')
+                    f'{esc(_money(s["weighted"], currency))} · {s["probability"]:g}%</p>'
+                    f'<ul>{items}</ul>{more}</section>')
     body = (f"<h1>{esc(tr('Pipeline'))}</h1>"
             f'<p class="period">{esc(currency)}</p><div class="board">{"".join(cols)}</div>')
     return shell(tr("Pipeline"), body, up="", tr=tr, lang=lang, cmd="crm pipeline", built=built)
