@@ -98,6 +98,8 @@ def test_pages_refusals_token_and_live_updates(served: tuple[Path, int, subproce
         assert status in (403, 404), (path, status)
         assert b"format:" not in body and b"root:" not in body
     assert get(port, "/", auth, method="POST")[0] == 405
+    assert get(port, "/", auth | {"Host": "evil.example:80"})[0] == 403  # DNS rebinding on loopback
+    assert get(port, "/", auth | {"Host": f"localhost:{port}"})[0] == 200
 
     # the token: refused without it or with a wrong one; ?token= once sets a cookie that then suffices
     assert get(port, "/")[0] == 401

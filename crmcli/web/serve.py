@@ -9,7 +9,8 @@ Requests only read those files: a page costs a file read.
 
 Safety: only GET and HEAD; only files inside the site folder (the path is resolved and checked, so
 ``..``, encoded or not, and symbolic links out of the folder get 404); no folder listings; no dot files
-(the manifest); optional token (``?token=`` once, then a cookie; or ``Authorization: Bearer``).
+(the manifest); optional token (``?token=`` once, then a cookie; or ``Authorization: Bearer``); on
+loopback, a request whose Host is not this machine is refused (a web page's DNS rebinding).
 """
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ class Watcher(threading.Thread):
                 self.checked = time.monotonic()
 
 
-def make_handler(folder: Path, token: str | None) -> type[http.server.BaseHTTPRequestHandler]:
+def make_handler(folder: Path, token: str | None, local: bool = False) -> type[http.server.BaseHTTPRequestHandler]:
+    """``local``: listening on loopback only, so a request naming another host (DNS rebinding) is refused."""
     root = folder.resolve()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -137,6 +139,11 @@ def make_handler(folder: Path, token: str | None) -> type[http.server.BaseHTTPRe
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             url = urllib.parse.urlsplit(self.path)
+            if local:
+                name = urllib.parse.urlsplit("//" + self.headers.get("Host", "")).hostname or ""
+                if not is_loopback(name):
+                    self._refuse(403, "this server answers only addresses of this machine (127.0.0.1, localhost)")
+                    return
             ok, cookie = self._allowed(urllib.parse.parse_qs(url.query))
             if not ok:
                 self._refuse(401, "a token is needed: open the address crm serve printed (with ?token=...)")
@@ -183,8 +190,8 @@ def serve(store: Store, *, host: str = "127.0.0.1", port: int = 8765, token: str
     folder = site_folder(store)
     watcher = Watcher(store, folder, poll=poll, log=say)
     watcher.build()
-    server = _Server6((host, port), make_handler(folder, token)) if ":" in host else \
-        http.server.ThreadingHTTPServer((host, port), make_handler(folder, token))
+    handler = make_handler(folder, token, local=is_loopback(host))
+    server = _Server6((host, port), handler) if ":" in host else http.server.ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{server.server_address[1]}/" + (f"?token={token}" if token else "")
