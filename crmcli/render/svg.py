@@ -13,13 +13,15 @@ COLOURS = ["#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6"]
 Fmt = Callable[[float], str]
 
 
-def nice_ticks(top: float, count: int = 4) -> list[float]:
-    """0 and round steps up to at least ``top`` (``top`` <= 0 gives [0, 1])."""
+def nice_ticks(top: float, count: int = 4, integer: bool = False) -> list[float]:
+    """0 and round steps up to at least ``top`` (``top`` <= 0 gives [0, 1]); whole steps for counts."""
     if not math.isfinite(top) or top <= 0:
         return [0.0, 1.0]
     raw = top / count
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    if integer:
+        step = max(1.0, math.ceil(step))
     ticks = [0.0]
     while ticks[-1] < top - 1e-9:
         ticks.append(round(ticks[-1] + step, 10))
@@ -32,6 +34,15 @@ def _e(text: object) -> str:
 
 def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def _whole(series: Sequence[tuple[str, Sequence[float]]]) -> bool:
+    return all(float(v).is_integer() for _, vals in series for v in vals if math.isfinite(v))
+
+
+def _day_label(text: str) -> str:
+    """``2026-11-16 Mon`` -> ``11-16 Mon``: the year says nothing under a week's or a month's days."""
+    return text[5:] if len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit() else text
 
 
 def _open(w: int, h: int, title: str, kind: str) -> str:
@@ -56,7 +67,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Seq
     """Horizontal bars, one row per label, one bar per series; an x axis with ticks titled ``axis``."""
     label_w, plot_w, row_h = 120, 300, 18 * max(1, len(series)) + 8
     top = max((v for _, vals in series for v in vals if math.isfinite(v)), default=0.0)
-    ticks = nice_ticks(top)
+    ticks = nice_ticks(top, integer=_whole(series))
     scale = plot_w / ticks[-1]
     legend_y, plot_y = 16, 30
     h = plot_y + row_h * len(labels) + 48
@@ -93,7 +104,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
     left, right, plot_y, plot_h = 64, 20, 30, 170
     plot_w = max(280, min(440, 56 * len(labels)))
     top = max((v for _, vals in series for v in vals if math.isfinite(v)), default=0.0)
-    ticks = nice_ticks(top)
+    ticks = nice_ticks(top, integer=_whole(series))
     w, h = left + plot_w + right, plot_y + plot_h + 56
     base = plot_y + plot_h
     step = plot_w / max(1, len(labels) - 1) if len(labels) > 1 else 0.0
@@ -113,7 +124,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
         x = left + (i * step if len(labels) > 1 else plot_w / 2)
         if i % every == 0:
             out.append(f'<text class="tick" x="{x:.1f}" y="{base + 14}" font-size="10" text-anchor="middle">'
-                       f'{_e(_short(lab, 10))}</text>')
+                       f'{_e(_short(_day_label(lab), 10))}</text>')
     for k, (name, vals) in enumerate(series):
         pts = [(left + (i * step if len(labels) > 1 else plot_w / 2), y_of(v)) for i, v in enumerate(vals)]
         colour = COLOURS[k % 5]
