@@ -178,3 +178,16 @@ def test_chinese_labels_and_a_foreign_folder_refused(tmp_path: Path) -> None:
     proc = crm(root, "site", "build", "-o", str(other), check=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "not empty" in proc.stderr
     assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_an_unreadable_customer_is_named_and_the_rest_built(tmp_path: Path) -> None:
+    root = make_sample(tmp_path)
+    broken = sorted((root / "customers").glob("*/*/customer.yaml"))[0]
+    broken.write_text("name: [unclosed\n", encoding="utf-8")
+    out = tmp_path / "public"
+    proc = crm(root, "site", "build", "-o", str(out), check=False)
+    assert proc.returncode == 9, proc.stderr
+    assert f"{broken.parent.name}/customer.yaml:" in proc.stderr
+    assert "crm: partial: 1 unreadable customer" in proc.stderr
+    assert len(list((out / "customers").glob("*.html"))) == 12  # 11 customers and the list
+    assert not (out / "customers" / f"{broken.parent.name}.html").exists()

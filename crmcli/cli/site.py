@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from crmcli.cli.common import CONTEXT_SETTINGS, get_app, records_option
-from crmcli.errors import UsageError
+from crmcli.errors import Partial, UsageError
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -47,6 +47,10 @@ def build_cmd(output: str) -> None:
         click.echo(f"crm: skipped: {problem}", err=True)
     click.echo(f"Built {output}: {len(result.written)} page(s) written ({result.customers_made} customer pages made), "
                f"{result.unchanged} unchanged, {len(result.removed)} removed in {result.seconds:.1f}s", err=True)
+    if result.problems:
+        n = len(result.problems)
+        raise Partial(f"{n} unreadable customer{'s' if n != 1 else ''} left out of the site (named above); "
+                      "the rest was written: fix the files (crm check lists every problem) and build again")
 
 
 @click.command("serve", context_settings=CONTEXT_SETTINGS)

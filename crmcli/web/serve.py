@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from crmcli.errors import CrmError
 from crmcli.store import git
 from crmcli.store.store import Store
 
@@ -44,6 +45,10 @@ def site_folder(store: Store) -> Path:
         return folder
     except OSError:
         return Path(tempfile.mkdtemp(prefix="crm-site-"))
+
+
+class BuildFailed(CrmError):
+    """The pages could not be built (the child's one-line reason, and its exit code)."""
 
 
 class Watcher(threading.Thread):
@@ -71,7 +76,10 @@ class Watcher(threading.Thread):
         proc = subprocess.run([sys.executable, "-m", "crmcli.web.build", str(self.store.root), str(self.folder)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError((proc.stderr.strip().splitlines() or ["the build failed"])[-1])
+            error = BuildFailed((proc.stderr.strip().splitlines() or ["the build failed"])[-1].removeprefix(
+                "crm: error: "))
+            error.exit_code = proc.returncode if 0 < proc.returncode < 64 else error.exit_code
+            raise error
         self.head, self.checked, self.version = head, time.monotonic(), self.version + 1
         written = int(proc.stdout.strip() or 0)
         if written:
