@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from crmcli.actions import kb as kb_actions
 from crmcli.domain import dates, tickets
 from crmcli.domain.journal import Entry, entity_events
 from crmcli.domain.surveys import parse_csat
@@ -69,10 +70,15 @@ def open_ticket(store: Store, customer_ref: str, title: str, *, priority: str | 
     return ticket
 
 
-def comment(store: Store, ref: str, text: str, *, internal: bool = False) -> Ticket:
+def comment(store: Store, ref: str, text: str | None, *, internal: bool = False, kb: str | None = None) -> Ticket:
+    """Comment on a ticket; with ``kb``, link a knowledge-base article (the text then defaults to its title)."""
+    article = kb_actions.article_for_comment(store, kb, internal=internal) if kb else None
+    if article is not None and not (text or "").strip():
+        text = f"Knowledge base: {article.title}"
     body = str(checked_text(text, "comment"))
     return _change(store, ref, "Comment on", "ticket.comment",
-                   lambda t: t.comment(dates.now(), store.user(), body, internal=internal))
+                   lambda t: t.comment(dates.now(), store.user(), body, internal=internal,
+                                       kb=article.slug if article else None))
 
 
 def assign(store: Store, ref: str, user: str) -> Ticket:

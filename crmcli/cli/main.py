@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agenda": ("crmcli.cli.agenda", "agenda_cmd"),
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
+    "kb": ("crmcli.cli.kb", "kb"),
     "opp": ("crmcli.cli.opp", "opp"),
     "pipeline": ("crmcli.cli.pipeline", "pipeline_cmd"),
     "order": ("crmcli.cli.order", "order"),

@@ -10,7 +10,9 @@ from typing import Any
 import click
 
 from crmcli.analysis import frames
+from crmcli.analysis import kb as kb_links
 from crmcli.analysis.reports import customers, pipeline, weekly
+from crmcli.analysis.reports import kb as report_kb
 from crmcli.analysis.reports import service as report_service
 from crmcli.cli.common import CONTEXT_SETTINGS, exit_partial, get_app, records_option, report_skipped
 from crmcli.domain import dates, health
@@ -199,7 +201,7 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
 @_common
 def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output: str | None,
                 sections: tuple[str, ...]) -> None:
-    """Open tickets by priority and age, response and resolution times, SLA, CSAT and NPS.
+    """Open tickets by priority and age, response and resolution times, SLA, CSAT, NPS, articles used.
 
     \b
     Examples:
@@ -219,6 +221,8 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
     data = _frames(store, ["customers", "tickets", "surveys"])
     rep = report_service.build(data, now=now, since=start, priorities=list(service.priorities(store.config)),
                                owner=assignee)
+    report_kb.add_sections(rep, data, kb_links.ticket_links(store), kb_links.article_titles(store), now=now,
+                           since=start, owner=assignee)
     _emit(rep, fmt, output, sections)
 
 

@@ -5,11 +5,13 @@ from typing import Any
 
 import click
 
+from crmcli.actions import kb as kb_actions
 from crmcli.actions import ticket as actions
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
 from crmcli.domain import dates
 from crmcli.domain.tickets import ResolutionNeeded, Ticket
 from crmcli.errors import UsageError
+from crmcli.render import kb as kb_screens
 from crmcli.render import tickets as screens
 from crmcli.render.tables import render, render_data
 
@@ -76,11 +78,13 @@ def _print_ticket(store: Any, t: Ticket, fmt: str) -> None:
 
 @ticket.command("comment")
 @_ref_arg
-@click.argument("text")
+@click.argument("text", required=False)
 @click.option("--internal", is_flag=True, help="A note for the team; it is not a response to the customer.")
+@click.option("--kb", "article", metavar="ARTICLE",
+              help="Link a knowledge-base article (TEXT then defaults to its title); internal ones only --internal.")
 @store_options
-def ticket_comment(ref: str, text: str, internal: bool) -> None:
-    """Add a comment (or an internal note) to a ticket.
+def ticket_comment(ref: str, text: str | None, internal: bool, article: str | None) -> None:
+    """Add a comment (or an internal note) to a ticket, optionally linking an article.
 
     A comment that is not --internal counts as the first response for the SLA.
 
@@ -88,10 +92,12 @@ def ticket_comment(ref: str, text: str, internal: bool) -> None:
     Examples:
       crm ticket comment tkt-3f9a "Reproduced; a fix ships tonight"
       crm ticket comment acme/tkt-3f9a "Customer runs 2.4.1" --internal
+      crm ticket comment tkt-3f9a --kb reset-sso
     """
     store = get_app().store()
-    t = actions.comment(store, ref, text, internal=internal)
-    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}", store)
+    t = actions.comment(store, ref, text, internal=internal, kb=article)
+    linked = f" (linked kb/{t.comments[-1]['kb']}.md)" if article and t.comments else ""
+    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}{linked}", store)
 
 
 @ticket.command("assign")
@@ -208,7 +214,7 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
 @format_option(["text", "json", "yaml"], default="text")
 @records_option
 def ticket_show(ref: str, fmt: str) -> None:
-    """Show a ticket: its fields, SLA targets, comments and every change.
+    """Show a ticket: its fields, SLA targets, comments, every change, and articles that may help.
 
     \b
     Examples:
@@ -218,7 +224,9 @@ def ticket_show(ref: str, fmt: str) -> None:
     store = get_app().store()
     t = actions.show_ticket(store, ref)
     now = dates.now()
+    suggested = kb_actions.suggest_for_ticket(store, t)
     if fmt != "text":
-        render_data(screens.ticket_data(t, store.config, now), fmt)
+        render_data({**screens.ticket_data(t, store.config, now), **kb_screens.ticket_articles(t, suggested)}, fmt)
         return
     screens.show(t, store.config, now)
+    kb_screens.suggestions(suggested)

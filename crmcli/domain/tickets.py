@@ -3,7 +3,7 @@
 A ticket lives in its customer's journal as events (see docs/architecture.md)::
 
     ticket.open     id, by, title, priority, category, channel, assignee, contact, text
-    ticket.comment  ticket, by, internal (only when true), text
+    ticket.comment  ticket, by, internal (only when true), text, kb (an article's name, optional)
     ticket.status   ticket, by, from, to
     ticket.assign   ticket, by, from, to
     ticket.close    ticket, by, csat, resolution
@@ -255,7 +255,8 @@ class Ticket:
                     setattr(self, key, str(d[key]))
         elif kind == "ticket.comment":
             internal = d.get("internal") is True
-            self.comments.append({"at": at, "by": by, "internal": internal, "text": str(d.get("text") or "")})
+            self.comments.append({"at": at, "by": by, "internal": internal, "text": str(d.get("text") or ""),
+                                  "kb": str(d["kb"]) if d.get("kb") else None})
             if not internal:
                 self._respond(at)
         elif kind == "ticket.status":
@@ -291,9 +292,9 @@ class Ticket:
 
     # -- the next event, checked against the state ----------------------------------------
 
-    def comment(self, at: datetime, by: str, text: str, *, internal: bool = False) -> dict:
+    def comment(self, at: datetime, by: str, text: str, *, internal: bool = False, kb: str | None = None) -> dict:
         return new_entry("ticket.comment", dates.iso(at), by, ticket=self.id, internal=True if internal else None,
-                         text=text)
+                         text=text, kb=kb)
 
     def assign(self, at: datetime, by: str, who: str) -> dict:
         if self.assignee == who:
@@ -390,7 +391,7 @@ def describe(d: dict) -> str:
 _RULES: dict[str, dict[str, bool]] = {
     "ticket.open": {"title": True, "priority": True, "category": True, "channel": False, "assignee": False,
                     "contact": False, "text": False},
-    "ticket.comment": {"text": True},
+    "ticket.comment": {"text": True, "kb": False},
     "ticket.status": {"to": True, "from": False},
     "ticket.assign": {"to": True, "from": False},
     "ticket.close": {"resolution": True, "csat": False},
