@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
     "kb": ("crmcli.cli.kb", "kb"),
+    "need": ("crmcli.cli.needs", "need"),
+    "feedback": ("crmcli.cli.needs", "feedback"),
     "opp": ("crmcli.cli.opp", "opp"),
     "pipeline": ("crmcli.cli.pipeline", "pipeline_cmd"),
     "order": ("crmcli.cli.order", "order"),

@@ -8,6 +8,7 @@ import click
 from crmcli.actions import kb as kb_actions
 from crmcli.actions import ticket as actions
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.cli.complaints import ticket_escalate
 from crmcli.domain import dates
 from crmcli.domain.tickets import ResolutionNeeded, Ticket
 from crmcli.errors import UsageError
@@ -43,14 +44,16 @@ def _ref_arg(fn: Any) -> Any:
 @click.option("--priority", "-p", help="low, normal (default), high or urgent (ticket_priorities in crm.yaml).")
 @click.option("--category", "-c", help="question (default), request, bug or complaint (ticket_categories).")
 @click.option("--channel", help="How it came in: phone, email, chat, web or visit (ticket_channels).")
-@click.option("--assignee", "-a", help="Who works on it (default: nobody yet).")
+@click.option("--assignee", "-a", help="Who works on it (default: from ticket_routing in crm.yaml, else nobody).")
 @click.option("--contact", help="The customer's person who raised it (name or email).")
+@click.option("--product", help="The product it is about (routing rules may use it).")
+@click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="A tag, e.g. the cause (repeatable).")
 @click.option("--message", "-m", "text", help="What the customer reported.")
 @format_option(["text", "json", "yaml"], default="text")
 @store_options
 def ticket_open(customer_ref: str, title: str, priority: str | None, category: str | None,
-                channel: str | None, assignee: str | None, contact: str | None, text: str | None,
-                fmt: str) -> None:
+                channel: str | None, assignee: str | None, contact: str | None, product: str | None,
+                tags: tuple[str, ...], text: str | None, fmt: str) -> None:
     """Open a ticket for a customer; prints the new ticket id.
 
     \b
@@ -61,12 +64,14 @@ def ticket_open(customer_ref: str, title: str, priority: str | None, category: s
     """
     store = get_app().store()
     t = actions.open_ticket(store, customer_ref, title, priority=priority, category=category, channel=channel,
-                            assignee=assignee, contact=contact, text=text)
+                            assignee=assignee, contact=contact, text=text, product=product,
+                            tags=tuple(x for given in tags for x in given.split(",")))
     _print_ticket(store, t, fmt)
     sla = t.sla(store.config)
     due = (f"; first response due {screens.at_text(sla.first_response.due)}, "
            f"resolution due {screens.at_text(sla.resolution.due)}") if sla.resolution.due else ""
-    done(f"Opened ticket {t.id} for {t.customer_name} ({t.customer}){due}", store)
+    routed = f"; assigned to {t.assignee}" if t.assignee and not assignee else ""
+    done(f"Opened ticket {t.id} for {t.customer_name} ({t.customer}){due}{routed}", store)
 
 
 def _print_ticket(store: Any, t: Ticket, fmt: str) -> None:
@@ -230,3 +235,6 @@ def ticket_show(ref: str, fmt: str) -> None:
         return
     screens.show(t, store.config, now)
     kb_screens.suggestions(suggested)
+
+
+ticket.add_command(ticket_escalate)
