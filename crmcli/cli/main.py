@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timeline": ("crmcli.cli.timeline", "timeline_cmd"),
     "task": ("crmcli.cli.task", "task"),
     "agenda": ("crmcli.cli.agenda", "agenda_cmd"),
+    "care": ("crmcli.cli.care", "care_cmd"),
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
     "kb": ("crmcli.cli.kb", "kb"),
