@@ -113,3 +113,16 @@ def test_care_through_the_installed_entry_point(crm: Crm, rules: Path) -> None:
     result = crm("care", env={"CRM_NOW": "2026-09-21T10:00:00+08:00"})
     assert result.returncode == 0, result.stderr
     assert "中秋节" in result.stdout
+
+
+def test_hand_edited_block_style_journal_is_read_whole(invoke, rules: Path, at, store_dir: Path) -> None:
+    at("2026-03-01T09:00:00")
+    cid = ok(invoke("customer", "add", "Gamma")).strip()
+    folder = store_dir / "customers" / cid[:2] / cid / "journal"
+    folder.mkdir(exist_ok=True)
+    (folder / "2026.yaml").write_text(
+        "- at: '2026-03-01T10:00:00+08:00'\n  kind: order.add\n  by: me\n  date: 2026-03-01\n  amount: 5\n"
+        "  currency: CNY\n- {at: '2026-03-07T10:00:00+08:00', kind: visit, by: me, summary: came by}\n",
+        encoding="utf-8")
+    at("2026-03-09T09:00:00")   # revisit due 03-08 was cleared by the visit on 03-07 (within clear_days)
+    assert care(invoke, "--all") == [("revisit", "2026-03-08", "done", "revisit: 7 days after the order of 2026-03-01")]

@@ -5,6 +5,7 @@ journals are parsed only when the rules need them.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -41,15 +42,73 @@ def facts(c: Customer, entries: list[dict], types: set[str]) -> Facts:
                  _day(c.get("created")), born, orders, starts[0] if starts else None, contacted)
 
 
+_NEEDLES = (b"order.add", b"contract.add")
+
+
+def _has(store: Store, cid: str, needles: tuple[bytes, ...]) -> bool:
+    for path in store.journal_files(cid):
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        if any(n in raw for n in needles):
+            return True
+    return False
+
+
+_LINE = re.compile(rb"^- \{at: '?([0-9][0-9T:+\-.Z]*)'?, kind: ([A-Za-z0-9_.\-]+)([,}].*)$")
+_FIELD = {b"order.add": re.compile(rb"[{,] date: '?(\d{4}-\d{2}-\d{2})"),
+          b"contract.add": re.compile(rb"[{,] start: '?(\d{4}-\d{2}-\d{2})")}
+
+
+def _entries(store: Store, cid: str, types: set[str]) -> list[dict]:
+    """The events the calendar needs (interactions, orders, contracts) as ``at``/``kind``/day dicts.
+
+    crm writes one event per line, so a line is read without the YAML parser; a file with any other line
+    (edited by hand in block style) is parsed whole.
+    """
+    wanted = {t.encode() for t in types} | set(_FIELD)
+    out: list[dict] = []
+    for path in store.journal_files(cid):
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        quick: list[dict] = []
+        for line in raw.splitlines():
+            if not line.strip():
+                continue
+            m = _LINE.match(line)
+            if m is None:
+                quick = [e for e in journal_dicts(store, cid) if e.get("kind") in types or
+                         str(e.get("kind")).encode() in _FIELD]
+                return quick  # every file at once, exactly
+            kind = m.group(2)
+            if kind not in wanted:
+                continue
+            event = {"at": m.group(1).decode(), "kind": kind.decode()}
+            if kind in _FIELD and (found := _FIELD[kind].search(m.group(3))):
+                event["date" if kind == b"order.add" else "start"] = found.group(1).decode()
+            quick.append(event)
+        out += quick
+    return out
+
+
 def _items(store: Store, rules: Rules, start: date, end: date, owner: str | None, *,
            birthdays: bool) -> list[CareItem]:
+    """Care items of every customer (of ``owner``); a journal is parsed only when an item may come of it:
+    the customer has orders or contracts, a check-in tier, or a birthday in the window."""
     types = set(store.config.interaction_types)
+    tiers = {tier.casefold() for tier, _, _ in rules.checkins}
     out: list[CareItem] = []
     for c in customer_index(store):
         if not same_name(c.get("owner"), owner):
             continue
-        entries = journal_dicts(store, c.id)
-        out += care.customer_items(facts(c, entries, types), rules, start, end, birthdays=birthdays)
+        bare = facts(c, [], types)
+        wanted = ((bare.tier or "").casefold() in tiers or _has(store, c.id, _NEEDLES)
+                  or (birthdays and care.customer_items(bare, rules, start, end)))
+        f = facts(c, _entries(store, c.id, types), types) if wanted else bare
+        out += care.customer_items(f, rules, start, end, birthdays=birthdays)
     return out
 
 
