@@ -124,5 +124,5 @@ def test_hand_edited_block_style_journal_is_read_whole(invoke, rules: Path, at, 
         "- at: '2026-03-01T10:00:00+08:00'\n  kind: order.add\n  by: me\n  date: 2026-03-01\n  amount: 5\n"
         "  currency: CNY\n- {at: '2026-03-07T10:00:00+08:00', kind: visit, by: me, summary: came by}\n",
         encoding="utf-8")
-    at("2026-03-09T09:00:00")   # revisit due 03-08 was cleared by the visit on 03-07 (within clear_days)
+    at("2026-03-08T09:00:00")   # revisit due today (03-08) was cleared by the visit on 03-07 (within clear_days)
     assert care(invoke, "--all") == [("revisit", "2026-03-08", "done", "revisit: 7 days after the order of 2026-03-01")]
