@@ -42,6 +42,19 @@ def survey_done(store: Store, cid: str, tid: str, now: datetime) -> list[dict]:
             for t in fold_tasks(cid, journal).values() if t.id in wanted and not t.done]
 
 
+def _due(ticket: Ticket, evts: list[dict], settings: escalation.Settings, now: datetime) -> bool:
+    timed = [(at, i, e) for i, e in enumerate(evts) if (at := _at(e)) is not None]
+    return escalation.due_for_escalation(ticket, [e for _, _, e in sorted(timed, key=lambda x: (x[0], x[1]))],
+                                         settings, now)
+
+
+def _at(event: dict) -> datetime | None:
+    try:
+        return dates.parse_iso(str(event.get("at")))
+    except dates.DateError:
+        return None
+
+
 @dataclass(frozen=True)
 class Escalated:
     customer: str
@@ -54,7 +67,10 @@ class Escalated:
 
 
 def escalate(store: Store, *, dry_run: bool = False, now: datetime | None = None) -> list[Escalated]:
-    """Escalate every unresolved complaint past ``escalate_after_hours``: all in one commit."""
+    """Escalate every unresolved complaint past ``escalate_after_hours``: all in one commit.
+
+    The complaints are found first, then each is checked again under the store's lock before anything is written.
+    """
     settings = escalation.Settings.from_config(store.config)
     if settings.escalate_after_hours is None:
         raise UsageError("no escalation rule: set complaints: {escalate_after_hours: 24, escalate_to: NAME} "
@@ -70,8 +86,7 @@ def escalate(store: Store, *, dry_run: bool = False, now: datetime | None = None
             continue
         for evts in entity_events(journal, "tkt").values():
             ticket = Ticket.from_events(evts, cid)
-            ordered = sorted((e for e in evts if isinstance(e.get("at"), str)), key=lambda e: dates.parse_iso(e["at"]))
-            if escalation.due_for_escalation(ticket, ordered, settings, now):
+            if _due(ticket, evts, settings, now):
                 name = store.load_customer(cid, validate=False).name or cid
                 found.append((cid, name, ticket, journal))
     out: list[Escalated] = []
@@ -92,7 +107,11 @@ def escalate(store: Store, *, dry_run: bool = False, now: datetime | None = None
     message = (f"Escalate complaint {out[0].ticket} of {out[0].customer_name} to {settings.escalate_to}" if n == 1
                else f"Escalate {n} complaints to {settings.escalate_to}")
     with store.transaction(message, action="ticket.escalate", customer=plans[0][0] if n == 1 else None) as tx:
-        for cid, entries in plans:
+        for cid, entries in plans:  # checked again under the lock: another command may have moved them
+            evts = entity_events([e.data for e in store.load_journal(cid)], "tkt").get(entries[0]["ticket"], [])
+            if not _due(Ticket.from_events(evts, cid), evts, settings, now):
+                raise UsageError(f"{entries[0]['ticket']} changed while escalating; nothing was written: run "
+                                 "crm ticket escalate again")
             for entry in entries:
                 tx.append_entry(cid, entry)
     for cid, entries in plans:
