@@ -1,4 +1,4 @@
-"""`crm report`: weekly, pipeline, service and customers reports (pandas; loaded only here)."""
+"""`crm report`: weekly, pipeline, service, customers and needs reports (pandas; loaded only here)."""
 from __future__ import annotations
 
 import sys
@@ -106,7 +106,7 @@ def _frames(store: Any, kinds: list[str]) -> dict:
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 def report() -> None:
-    """Reports for people, spreadsheets and cron: weekly, pipeline, service, customers.
+    """Reports for people, spreadsheets and cron: weekly, pipeline, service, customers, needs.
 
     Terminal tables by default; --format or --output FILE (by extension) for md, csv, json,
     html (one self-contained page with charts) and xlsx (a sheet per section, with charts).
