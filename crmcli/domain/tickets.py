@@ -2,8 +2,8 @@
 
 A ticket lives in its customer's journal as events (see docs/architecture.md)::
 
-    ticket.open     id, by, title, priority, category, channel, assignee, contact, text
-    ticket.comment  ticket, by, internal (only when true), text
+    ticket.open     id, by, title, priority, category, channel, assignee, contact, product, tags, text
+    ticket.comment  ticket, by, internal (only when true), text, kb (an article's name, optional)
     ticket.status   ticket, by, from, to
     ticket.assign   ticket, by, from, to
     ticket.close    ticket, by, csat, resolution
@@ -37,6 +37,7 @@ from typing import Any
 from crmcli.config import DEFAULTS, Config
 from crmcli.domain import dates, surveys
 from crmcli.domain.customer import normalize_name
+from crmcli.domain.escalation import complaint_sla
 from crmcli.domain.journal import EventKind, entity_events, new_entry
 from crmcli.domain.surveys import CSAT_RANGE, NPS_RANGE, valid_score
 from crmcli.domain.text import checked_text, first_line
@@ -119,10 +120,13 @@ class NewTicket:
     channel: str | None = None
     assignee: str | None = None
     text: str | None = None
+    product: str | None = None
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def check(cls, config: Config, title: str, *, priority: str | None = None, category: str | None = None,
-              channel: str | None = None, assignee: str | None = None, text: str | None = None) -> NewTicket:
+              channel: str | None = None, assignee: str | None = None, text: str | None = None,
+              product: str | None = None, tags: Iterable[str] = ()) -> NewTicket:
         prios = list(priorities(config))
         title_ = checked_text(title, "ticket title", one_line=True)
         priority_ = choice(priority, prios, "priority", "ticket_priorities in crm.yaml") if priority else (
@@ -132,12 +136,17 @@ class NewTicket:
         channel_ = choice(channel, channels(config), "channel", "ticket_channels in crm.yaml") if channel else None
         return cls(str(title_), priority_, category_, channel_,
                    checked_text(assignee, "assignee", required=False, one_line=True),
-                   checked_text(text, "ticket text", required=False))
+                   checked_text(text, "ticket text", required=False),
+                   checked_text(product, "product", required=False, one_line=True), _tags(tags))
 
     def event(self, tid: str, at: datetime, by: str, contact: str | None) -> dict:
         return new_entry("ticket.open", dates.iso(at), by, id=tid, title=self.title, priority=self.priority,
                      category=self.category, channel=self.channel, assignee=self.assignee, contact=contact,
-                     text=self.text)
+                     product=self.product, tags=list(self.tags) or None, text=self.text)
+
+
+def _tags(tags: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(checked_text(t, "tag", one_line=True)) for t in tags if str(t).strip()))
 
 
 def status_choice(status: str) -> str:
@@ -199,6 +208,8 @@ class Ticket:
     assignee: str | None = None
     contact: str | None = None
     text: str | None = None
+    product: str | None = None
+    tags: list[str] = field(default_factory=list)
     status: str = "open"
     opened_by: str | None = None
     opened_at: datetime | None = None
@@ -250,12 +261,14 @@ class Ticket:
             self.title = str(d.get("title") or "")
             self.priority = str(d.get("priority") or "")
             self.category = str(d.get("category") or "")
-            for key in ("channel", "assignee", "contact", "text"):
+            for key in ("channel", "assignee", "contact", "text", "product"):
                 if d.get(key) is not None:
                     setattr(self, key, str(d[key]))
+            self.tags = [str(t) for t in d["tags"]] if isinstance(d.get("tags"), list) else []
         elif kind == "ticket.comment":
             internal = d.get("internal") is True
-            self.comments.append({"at": at, "by": by, "internal": internal, "text": str(d.get("text") or "")})
+            self.comments.append({"at": at, "by": by, "internal": internal, "text": str(d.get("text") or ""),
+                                  "kb": str(d["kb"]) if d.get("kb") else None})
             if not internal:
                 self._respond(at)
         elif kind == "ticket.status":
@@ -291,9 +304,9 @@ class Ticket:
 
     # -- the next event, checked against the state ----------------------------------------
 
-    def comment(self, at: datetime, by: str, text: str, *, internal: bool = False) -> dict:
+    def comment(self, at: datetime, by: str, text: str, *, internal: bool = False, kb: str | None = None) -> dict:
         return new_entry("ticket.comment", dates.iso(at), by, ticket=self.id, internal=True if internal else None,
-                         text=text)
+                         text=text, kb=kb)
 
     def assign(self, at: datetime, by: str, who: str) -> dict:
         if self.assignee == who:
@@ -323,6 +336,8 @@ class Ticket:
         now = now or dates.now()
         target = priorities(config).get(self.priority)
         target = target if isinstance(target, dict) else {}
+        if self.category == "complaint":  # a complaint's own SLA (complaints in crm.yaml) wins
+            target = {**target, **complaint_sla(config)}
         return Sla(_clock(self.opened_at, target.get("first_response_hours"), self.first_response_at, now),
                    _clock(self.opened_at, target.get("resolution_hours"), self.resolved_at, now))
 
@@ -389,8 +404,8 @@ def describe(d: dict) -> str:
 # kind -> {field: required}; vocabularies and scores are checked by name, the rest must be text
 _RULES: dict[str, dict[str, bool]] = {
     "ticket.open": {"title": True, "priority": True, "category": True, "channel": False, "assignee": False,
-                    "contact": False, "text": False},
-    "ticket.comment": {"text": True},
+                    "contact": False, "product": False, "text": False},
+    "ticket.comment": {"text": True, "kb": False},
     "ticket.status": {"to": True, "from": False},
     "ticket.assign": {"to": True, "from": False},
     "ticket.close": {"resolution": True, "csat": False},
