@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import click
 import pytest
 
 from crmcli import errors
@@ -39,7 +40,7 @@ def test_export_dash_writes_to_stdout_in_the_format_asked(crm, store_dir: Path) 
     r = crm("export", "--kind", "customers", "-o", "-", "--format", "csv")
     assert r.returncode == 0, r.stderr
     assert [row["name"] for row in csv.DictReader(io.StringIO(r.stdout))] == ["Acme Corp"]
-    assert r.stderr == "Exported 1 customers to standard output\n"
+    assert r.stderr == ""  # the "Exported ..." summary shows only on a terminal: cron mails nothing
     assert not (store_dir / "-").exists()
     r = crm("export", "-o", "-", "-f", "json")
     assert r.returncode == 0, r.stderr
@@ -108,8 +109,9 @@ def test_every_report_writes_dash_to_stdout(crm, store_dir: Path, name: str) -> 
     assert r.returncode == 0, r.stderr
     assert isinstance(json.loads(r.stdout), dict)
     assert not (store_dir / "-").exists()
-    table = crm("report", name, "-o", "-")  # no --format: the terminal table, as without -o
-    assert table.returncode == 0 and table.stdout == crm("report", name).stdout
+    now = {"CRM_NOW": "2026-11-23T10:00:00+08:00"}  # the table shows "as of" to the minute
+    table = crm("report", name, "-o", "-", env=now)  # no --format: the terminal table, as without -o
+    assert table.returncode == 0 and table.stdout == crm("report", name, env=now).stdout
 
 
 # -- 2. crm import - ---------------------------------------------------------------------------------------------
@@ -290,6 +292,167 @@ def test_the_readme_crontab_line_runs_silently_under_cron_conditions(crm, store_
     reports = list((home / "reports").glob("weekly-*.html"))
     assert len(reports) == 1 and re.fullmatch(r"weekly-\d{4}-\d{2}-\d{2}\.html", reports[0].name)
     assert "<html" in reports[0].read_text(encoding="utf-8").lower()
-    broken = subprocess.run(["/bin/sh", "-c", _readme_cron_command().replace("weekly -o", "weekly --week 2026-W99 -o")],
+    failing = _readme_cron_command().replace("weekly -q -o", "weekly -q --week 2026-W99 -o")
+    broken = subprocess.run(["/bin/sh", "-c", failing],
                             env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
     assert broken.returncode != 0 and broken.stderr.startswith("crm: error:"), "a failure is what cron mails"
+
+
+# -- quiet success: -q on every writer and exporter; summaries only on a terminal ------------------------------
+
+PTY_RUN = textwrap.dedent("""
+    import os, pty, sys
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(sys.executable, [sys.executable, "-m", "crmcli", *sys.argv[1:]])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status))
+    print(out.decode())
+    """)
+
+
+def _on_terminal(store_dir: Path, *args: str) -> tuple[int, str]:
+    """Run crm with stdin, stdout and stderr on a pseudo-terminal; (exit code, what the terminal showed)."""
+    r = subprocess.run([sys.executable, "-c", PTY_RUN, *args], cwd=store_dir, capture_output=True, text=True,
+                       timeout=120)
+    code, _, shown = r.stdout.partition("\n")
+    return int(code), shown
+
+
+def test_quiet_writers_say_nothing_on_success_and_still_fail_loudly(crm, store_dir: Path) -> None:
+    cid = _add(crm, "Acme Corp")
+    for args in (["log", "acme", "call", "Weekly check-in", "-q"],
+                 ["-q", "log", "acme", "call", "Global -q before the command"],
+                 ["customer", "edit", "acme", "--set", "tier=A", "--quiet"],
+                 ["contact", "add", "acme", "Jane Doe", "--email", "jane@acme.example", "-q"],
+                 ["opp", "add", "acme", "ERP", "--amount", "1000", "-q"]):
+        r = crm(*args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert r.stderr == "", args
+        assert r.stdout == "" or re.fullmatch(r"opp-[a-z0-9]{4}\n", r.stdout), (args, r.stdout)  # a new id stays
+    assert "tier: A" in (store_dir / "customers" / cid[:2] / cid / "customer.yaml").read_text(encoding="utf-8")
+    task = crm("task", "add", "acme", "Send the quote", "-q")
+    assert task.returncode == 0 and task.stderr == "" and task.stdout.startswith(f"{cid}/task-")
+    bad = crm("log", "acme", "fax", "hi", "-q")
+    assert bad.returncode == 4 and bad.stderr.startswith("crm: error: unknown interaction type 'fax'")
+    loud = crm("log", "acme", "call", "Without -q")
+    assert loud.stderr.startswith("Logged call with Acme Corp") and loud.stdout  # unchanged without -q
+
+
+def test_export_summary_shows_on_a_terminal_only_and_never_with_quiet(crm, store_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("pty")
+    _add(crm, "Acme Corp")
+    out = tmp_path / "c.csv"
+    code, shown = _on_terminal(store_dir, "export", "--kind", "customers", "-o", str(out))
+    assert code == 0 and f"Exported 1 customers to {out}" in shown
+    code, shown = _on_terminal(store_dir, "export", "--kind", "customers", "-o", str(out), "-q")
+    assert code == 0 and shown.strip() == ""
+    code, shown = _on_terminal(store_dir, "report", "pipeline", "-o", str(tmp_path / "p.md"), "-q")
+    assert code == 0 and shown.strip() == ""
+    piped = crm("export", "--kind", "customers", "-o", str(out))  # no terminal: silent, as under cron
+    assert piped.returncode == 0 and (piped.stdout, piped.stderr) == ("", "")
+    assert [r["name"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))] == ["Acme Corp"]
+
+
+def test_import_is_quiet_with_q(crm, store_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "leads.csv"
+    f.write_text("name,email\nAcme Corp,info@acme.example\n", encoding="utf-8")
+    r = crm("import", str(f), "-q")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    assert [c["name"] for c in json.loads(crm("customer", "list", "-f", "json").stdout)] == ["Acme Corp"]
+
+
+# -- --format json on every writer: one document of what was created or changed ---------------------------------
+
+
+def _writers() -> list[tuple[str, click.Command]]:
+    from crmcli.cli.main import cli
+
+    out: list[tuple[str, click.Command]] = []
+
+    def walk(group: click.Group, prefix: str) -> None:
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            assert cmd is not None
+            if isinstance(cmd, click.Group):
+                walk(cmd, f"{prefix}{name} ")
+            elif any("--no-commit" in p.opts for p in cmd.params):
+                out.append((f"{prefix}{name}", cmd))
+
+    walk(cli, "")
+    return out
+
+
+def test_every_writer_offers_quiet_and_format_json() -> None:
+    writers = _writers()
+    assert len(writers) > 25  # customer, contact, log, task, ticket, opp, order, contract, survey, key, import...
+    for path, cmd in writers:
+        opts = {o: p for p in cmd.params for o in p.opts}
+        assert "--quiet" in opts and "-q" in opts, path
+        fmt = opts.get("--format")
+        assert fmt is not None and isinstance(fmt.type, click.Choice) and "json" in fmt.type.choices, path
+
+
+def test_import_format_json_is_the_same_document_on_dry_and_real_runs(crm, store_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "leads.csv"
+    f.write_text("name,email\nAcme Corp,info@acme.example\nBeta Ltd,hello@beta.example\n", encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(f.read_text(encoding="utf-8"))))
+    dry = crm("import", str(f), "--dry-run", "--format", "json")
+    assert dry.returncode == 0 and dry.stderr == "", dry.stderr
+    planned = json.loads(dry.stdout)
+    real = crm("import", str(f), "-f", "json")
+    assert real.returncode == 0 and real.stderr == "", real.stderr
+    done_ = json.loads(real.stdout)
+    assert set(planned) == set(done_)
+    assert (planned["dry_run"], done_["dry_run"]) == (True, False)
+    assert planned["commit"] is None and re.fullmatch(r"[0-9a-f]{40}", done_["commit"])
+    assert done_["commit"] == subprocess.run(["git", "rev-parse", "HEAD"], cwd=store_dir, capture_output=True,
+                                             text=True).stdout.strip()
+    for doc in (planned, done_):
+        assert doc["counts"]["customers"]["created"] == len(rows)
+        assert len(doc["customers"]["created"]) == len(rows)
+    listed = json.loads(crm("customer", "list", "-f", "json").stdout)
+    assert sorted(done_["customers"]["created"]) == sorted(c["id"] for c in listed)
+    again = json.loads(crm("import", str(f), "-f", "json").stdout)
+    assert again["commit"] is None and again["counts"]["customers"] == {"created": 0, "updated": 0,
+                                                                         "skipped": len(rows), "invalid": 0}
+
+
+def test_writers_print_one_json_document_of_what_changed(crm, store_dir: Path) -> None:
+    cid = _add(crm, "Acme Corp")
+
+    def run(*args: str) -> dict:
+        r = crm(*args, "--format", "json")
+        assert r.returncode == 0 and r.stderr == "", (args, r.stderr)
+        doc = json.loads(r.stdout)  # one document, nothing else on stdout
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=store_dir, capture_output=True, text=True)
+        assert doc["ok"] is True and doc["commit"] == head.stdout.strip(), args
+        return doc
+
+    logged = run("log", "acme", "call", "Renewal talk", "--follow-up", "2026-12-24", "--task", "Send the quote")
+    assert logged["customer"] == cid and logged["logged"][0]["summary"] == "Renewal talk"
+    assert logged["task"]["ref"] == f"{cid}/{logged['task']['id']}" and logged["task"]["due"] == "2026-12-24"
+    tasks = json.loads(crm("task", "list", "-f", "json").stdout)
+    assert [t["id"] for t in tasks] == [logged["task"]["id"]]
+    assert run("task", "done", logged["task"]["id"])["task"] == logged["task"]["id"]
+    edited = run("customer", "edit", "acme", "--set", "tier=A", "--set", "owner=bob")
+    assert edited["customer"] == cid and edited["changed"] == ["owner", "tier"]
+    opp = json.loads(crm("opp", "add", "acme", "ERP", "--amount", "1000", "-f", "json").stdout)["id"]
+    advanced = run("opp", "advance", opp)
+    assert advanced["customer"] == cid and opp in advanced["ids"]
+    assert run("contact", "add", "acme", "Jane Doe", "--email", "jane@acme.example")["customer"] == cid
+    assert run("undo", "--yes")["undone"]
+    removed = run("customer", "rm", "acme", "--yes")
+    assert removed["customer"] == cid and removed["removed"] is True
+    assert json.loads(crm("customer", "list", "-f", "json").stdout) == []
+

@@ -48,4 +48,5 @@ def contact_add(customer_ref: str, name: str, title: str | None, email: str | No
     store = get_app().store()
     person = lib.make_contact(name, title=title, email=email, phone=phone, primary=primary)
     updated = lib.add_contact(store, customer_ref, person)
-    done(f"Added contact {person.label()} to {updated.name} ({updated.id})", store)
+    done(f"Added contact {person.label()} to {updated.name} ({updated.id})", store, customer=updated.id,
+         contact=person.label())

@@ -83,7 +83,8 @@ def key_add(recipient: str) -> None:
 
     store = get_app().store()
     n = keys_lib.add_recipient(store, recipient)
-    done(f"Added recipient {recipient.strip()}; re-encrypted {n:,} customers", store)
+    done(f"Added recipient {recipient.strip()}; re-encrypted {n:,} customers", store, recipient=recipient.strip(),
+         reencrypted=n)
 
 
 @key.command("rm")
@@ -102,4 +103,5 @@ def key_rm(recipient: str) -> None:
 
     store = get_app().store()
     n = keys_lib.remove_recipient(store, recipient)
-    done(f"Removed recipient {recipient.strip()}; re-encrypted {n:,} customers", store)
+    done(f"Removed recipient {recipient.strip()}; re-encrypted {n:,} customers", store,
+         recipient=recipient.strip(), reencrypted=n)

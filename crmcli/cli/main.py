@@ -67,8 +67,11 @@ class LazyGroup(click.Group):
               help="Who is acting, for commits (default: $CRM_AUTHOR, else the git user).")
 @click.option("--no-commit", is_flag=True, help="Change the files but make no git commit.")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Say nothing on success (for cron); errors still go to stderr with a non-zero exit.")
 @click.pass_context
-def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool) -> None:
+def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool,
+        quiet: bool) -> None:
     """crm: a CRM that lives in the terminal and in git.
 
     Every customer is a folder of YAML files; every change is a git commit.
@@ -80,7 +83,7 @@ def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: 
       crm customer list --tier A
       crm history acme
     """
-    ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug)
+    ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,15 @@ from typing import Any
 import click
 
 from crmcli.actions import ticket as actions
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    done,
+    echo,
+    format_option,
+    get_app,
+    records_option,
+    store_options,
+)
 from crmcli.domain import dates
 from crmcli.domain.tickets import ResolutionNeeded, Ticket
 from crmcli.errors import UsageError
@@ -45,7 +53,7 @@ def _ref_arg(fn: Any) -> Any:
 @click.option("--contact", help="The customer's person who raised it (name or email).")
 @click.option("--message", "-m", "text", help="What the customer reported.")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@store_options(result_format=False)
 def ticket_open(customer_ref: str, title: str, priority: str | None, category: str | None,
                 channel: str | None, assignee: str | None, contact: str | None, text: str | None,
                 fmt: str) -> None:
@@ -91,7 +99,8 @@ def ticket_comment(ref: str, text: str, internal: bool) -> None:
     """
     store = get_app().store()
     t = actions.comment(store, ref, text, internal=internal)
-    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}", store)
+    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}", store, ticket=t.id,
+         customer=t.customer)
 
 
 @ticket.command("assign")
@@ -107,7 +116,8 @@ def ticket_assign(ref: str, user: str) -> None:
     """
     store = get_app().store()
     t = actions.assign(store, ref, user)
-    done(f"Assigned {t.id} of {t.customer_name} to {t.assignee}", store)
+    done(f"Assigned {t.id} of {t.customer_name} to {t.assignee}", store, ticket=t.id, customer=t.customer,
+         assignee=t.assignee)
 
 
 @ticket.command("status")
@@ -131,7 +141,7 @@ def ticket_status(ref: str, status: str) -> None:
         t = actions.set_status(store, ref, status)
     except ResolutionNeeded:
         raise UsageError(f"close a ticket with: crm ticket close {ref} --resolution TEXT") from None
-    done(f"{t.id} of {t.customer_name} is now {t.status}", store)
+    done(f"{t.id} of {t.customer_name} is now {t.status}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("close")
@@ -154,7 +164,7 @@ def ticket_close(ref: str, resolution: str | None, csat: str | None) -> None:
         raise UsageError(f"say how it was resolved: crm ticket close {ref} --resolution TEXT") from None
     met = "" if not t.sla(store.config).breached else " (SLA breached: " + \
         ", ".join(t.sla(store.config).breaches()) + ")"
-    done(f"Closed {t.id} of {t.customer_name}{met}", store)
+    done(f"Closed {t.id} of {t.customer_name}{met}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("reopen")
@@ -169,7 +179,7 @@ def ticket_reopen(ref: str) -> None:
     """
     store = get_app().store()
     t = actions.reopen(store, ref)
-    done(f"Reopened {t.id} of {t.customer_name}", store)
+    done(f"Reopened {t.id} of {t.customer_name}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("list")
