@@ -456,3 +456,48 @@ def test_writers_print_one_json_document_of_what_changed(crm, store_dir: Path) -
     assert removed["customer"] == cid and removed["removed"] is True
     assert json.loads(crm("customer", "list", "-f", "json").stdout) == []
 
+
+# -- encodings: detected with charset-normalizer, reported, refused when unsure ---------------------------------
+
+ENCODED = {  # (file text, encoding): what users' spreadsheets save
+    "cp1252": ("name,city,notes\nMüller GmbH,Köln,Größter Kunde\nBäckerei Schäfer,Düsseldorf,100 €\n", "cp1252"),
+    "big5": ("公司名稱,聯絡人,電話\n台北市資訊科技股份有限公司,陳美玲,02-2345-6789\n"
+             "高雄港務股份有限公司,林志偉,07-123-4567\n新竹科學園區管理局,黃淑芬,03-577-3311\n", "big5"),
+    "shift_jis": ("会社名,担当者,電話\n株式会社東京システム,山田太郎,03-1234-5678\n"
+                  "大阪商事株式会社,佐藤花子,06-9876-5432\n", "shift_jis"),
+    "gb18030": ("客户名称,联系人,电话\n北京喆鑫科技有限公司,王喆,010 8888 1234\n深圳市基石协作科技有限公司,李娜,"
+                "0755 6666 5678\n", "gbk"),
+}
+
+
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_non_utf8_csv_is_detected_reported_and_imported_exactly(crm, store_dir: Path, tmp_path: Path,
+                                                                name: str) -> None:
+    text, codec = ENCODED[name]
+    f = tmp_path / f"{name}.csv"
+    f.write_bytes(text.encode(codec))
+    expected = [row[0] for row in csv.reader(io.StringIO(text))][1:]  # the names, read from the text itself
+    dry = crm("import", str(f), "--dry-run", "--kind", "customers", "--map", f"{text.split(',')[0]}=name")
+    assert dry.returncode == 0, dry.stderr
+    assert f"encoding {name} (detected, confidence " in dry.stdout
+    assert all(n in dry.stdout for n in expected), dry.stdout
+    doc = json.loads(crm("import", str(f), "--kind", "customers", "--map", f"{text.split(',')[0]}=name",
+                         "-f", "json").stdout)
+    assert doc["sources"][0]["encoding"] == name and 0.8 <= doc["sources"][0]["confidence"] <= 1
+    listed = json.loads(crm("customer", "list", "-f", "json").stdout)
+    assert sorted(c["name"] for c in listed) == sorted(expected)
+
+
+def test_an_encoding_that_cannot_be_told_is_refused_with_the_encoding_to_pass(crm, store_dir: Path,
+                                                                              tmp_path: Path) -> None:
+    f = tmp_path / "one.csv"
+    f.write_bytes("name\n台灣積體電路製造\n".encode("big5"))  # eight characters: Big5 and Shift-JIS both fit
+    r = crm("import", str(f), "--dry-run")
+    assert r.returncode == 4
+    assert r.stderr.startswith("crm: error: one.csv: cannot tell the text encoding: big5 or shift_jis fit equally "
+                               "well (too little text to tell); pass --encoding big5")
+    assert len(r.stderr.splitlines()) == 1
+    forced = crm("import", str(f), "--encoding", "big5")
+    assert forced.returncode == 0, forced.stderr
+    assert [c["name"] for c in json.loads(crm("customer", "list", "-f", "json").stdout)] == ["台灣積體電路製造"]
+
