@@ -501,3 +501,72 @@ def test_an_encoding_that_cannot_be_told_is_refused_with_the_encoding_to_pass(cr
     assert forced.returncode == 0, forced.stderr
     assert [c["name"] for c in json.loads(crm("customer", "list", "-f", "json").stdout)] == ["台灣積體電路製造"]
 
+
+# -- vCards as phones and mail programs export them; CRLF inside a quoted CSV cell ------------------------------
+
+VCARDS = Path(__file__).resolve().parent / "fixtures" / "vcard"
+
+
+def _qp_text(raw: bytes, head: str) -> str:
+    """The value of a quoted-printable property, decoded here with the standard library, soft breaks joined."""
+    import quopri
+
+    lines = raw.decode("utf-8").split("\r\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(head))
+    value = lines[start].split(":", 1)[1]
+    i = start
+    while value.endswith("="):
+        i += 1
+        value = value[:-1] + lines[i]
+    return quopri.decodestring(value.encode("ascii")).decode("utf-8")
+
+
+def test_android_quoted_printable_soft_line_breaks_are_joined(crm, store_dir: Path) -> None:
+    raw = (VCARDS / "android.vcf").read_bytes()
+    name, org = _qp_text(raw, "FN;"), _qp_text(raw, "ORG;")
+    assert name == "李娜娜" and len(org) > 10  # the fixture really splits both values with soft breaks
+    r = crm("import", str(VCARDS / "android.vcf"), "-f", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["counts"]["contacts"]["created"] == 2
+    shown = json.loads(crm("customer", "show", org, "-f", "json").stdout)
+    assert shown["name"] == org
+    assert [(c["name"], c.get("title"), c.get("phone")) for c in shown["contacts"]] == [
+        (name, _qp_text(raw, "TITLE;"), "138 0013 8000")]
+
+
+@pytest.mark.parametrize(("fixture", "company", "person", "email", "phone"), [
+    ("ios.vcf", "杭州云栖数据有限公司", "王芳", "wang.fang@yunqi.example.cn", "+86 139 0000 1111"),
+    ("outlook.vcf", "Acme Corp", "Jane Doe", "jane@acme.example", "+1 555 0100"),
+    ("google.vcf", "杭州云栖数据有限公司", "Zhao Min", "zhao.min@yunqi.example.cn", "0571 8888 1234"),
+])
+def test_vcards_from_ios_outlook_and_google_import_their_contact(crm, store_dir: Path, fixture: str, company: str,
+                                                                 person: str, email: str, phone: str) -> None:
+    text = (VCARDS / fixture).read_text(encoding="utf-8")
+    assert person in text and email in text  # the expected values are the fixture's own
+    r = crm("import", str(VCARDS / fixture))
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(crm("customer", "show", company, "-f", "json").stdout)
+    contact = next(c for c in shown["contacts"] if c["name"] == person)
+    assert (contact.get("email"), contact.get("phone")) == (email, phone)
+    again = json.loads(crm("import", str(VCARDS / fixture), "-f", "json").stdout)
+    assert again["counts"]["contacts"]["created"] == 0 and again["commit"] is None
+
+
+def test_crlf_inside_a_quoted_csv_field_survives_import_and_export(crm, store_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b'name,address,notes\r\n"Acme Corp","1 Main St\r\nSpringfield","line one\r\nline two"\r\n')
+    expected = next(csv.DictReader(io.StringIO(source.read_bytes().decode("utf-8"), newline="")))
+    assert expected["address"] == "1 Main St\r\nSpringfield"
+    assert crm("import", str(source)).returncode == 0
+    out = tmp_path / "out.csv"
+    assert crm("export", "--kind", "customers", "-o", str(out)).returncode == 0
+    with open(out, encoding="utf-8", newline="") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["address"] == expected["address"] and row["extra.notes"] == expected["notes"]
+    fresh = tmp_path / "fresh"
+    assert crm("init", str(fresh)).returncode == 0
+    assert crm("import", str(out), cwd=fresh).returncode == 0
+    again = tmp_path / "again.csv"
+    assert crm("export", "--kind", "customers", "-o", str(again), cwd=fresh).returncode == 0
+    assert again.read_bytes() == out.read_bytes()
+    assert crm("check").returncode == 0
