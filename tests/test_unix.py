@@ -570,3 +570,82 @@ def test_crlf_inside_a_quoted_csv_field_survives_import_and_export(crm, store_di
     assert crm("export", "--kind", "customers", "-o", str(again), cwd=fresh).returncode == 0
     assert again.read_bytes() == out.read_bytes()
     assert crm("check").returncode == 0
+
+
+# -- crm contact edit / rm ----------------------------------------------------------------------------------------
+
+
+def _profile(store_dir: Path, cid: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((store_dir / "customers" / cid[:2] / cid / "customer.yaml").read_text(encoding="utf-8"))
+
+
+def test_contact_edit_changes_one_contact_in_one_commit(crm, store_dir: Path) -> None:
+    cid = _add(crm, "Acme Corp", "--contact", "Jane Doe <jane@acme.example>", "--contact", "Bob Roe <bob@acme.example>")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=store_dir, capture_output=True, text=True).stdout.strip()
+    r = crm("contact", "edit", "acme", "jane", "--phone", "+1 555 0101", "--role", "VP Engineering")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith("Updated contact Jane Doe of Acme Corp")
+    jane, bob = _profile(store_dir, cid)["contacts"]
+    assert (jane["phone"], jane["title"], jane["email"]) == ("+1 555 0101", "VP Engineering", "jane@acme.example")
+    assert bob == {"name": "Bob Roe", "email": "bob@acme.example"}
+    log = subprocess.run(["git", "log", "--format=%s", f"{head}..HEAD"], cwd=store_dir, capture_output=True,
+                         text=True).stdout.splitlines()
+    assert len(log) == 1 and log[0].startswith(f"Edit contact Jane Doe of Acme Corp ({cid})")
+    assert crm("contact", "edit", "acme", "bob@acme.example", "--email", "jane@acme.example").returncode == 4
+    assert crm("contact", "edit", "acme", "jane", "--email", "not-an-email").returncode == 4
+    assert crm("contact", "edit", "acme", "nobody", "--phone", "1").returncode == 3
+    assert crm("contact", "edit", "acme", "jane").returncode == 2  # nothing to change
+    cleared = crm("contact", "edit", "acme", "jane", "--title", "", "--primary", "-f", "json")
+    assert json.loads(cleared.stdout)["changed"] == ["primary", "title"]
+    jane, bob = _profile(store_dir, cid)["contacts"]
+    assert "title" not in jane and jane.get("primary") is True and "primary" not in bob
+
+
+def test_contact_rm_removes_one_and_asks_first(crm, store_dir: Path) -> None:
+    cid = _add(crm, "Acme Corp", "--contact", "Jane Doe <jane@acme.example>", "--contact", "Bob Roe <bob@acme.example>")
+    assert _profile(store_dir, cid)["contacts"][0].get("primary") is True
+    declined = crm("contact", "rm", "acme", "jane")
+    assert declined.returncode == 8 and len(_profile(store_dir, cid)["contacts"]) == 2
+    r = crm("contact", "rm", "acme", "jane@acme.example", "--yes", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["contact"] == "Jane Doe"
+    assert _profile(store_dir, cid)["contacts"] == [{"name": "Bob Roe", "email": "bob@acme.example", "primary": True}]
+    assert crm("undo", "--yes").returncode == 0
+    assert [c["name"] for c in _profile(store_dir, cid)["contacts"]] == ["Jane Doe", "Bob Roe"]
+
+
+# -- hand edits stay the user's ------------------------------------------------------------------------------------
+
+
+def _diff_lines(store_dir: Path, path: Path) -> list[str]:
+    diff = subprocess.run(["git", "diff", "-U0", "HEAD~1", "--", str(path)], cwd=store_dir, capture_output=True,
+                          text=True).stdout
+    return [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_customer_edit_set_keeps_comments_and_key_order_and_changes_one_line(crm, store_dir: Path) -> None:
+    cid = _add(crm, "Acme Corp", "--tier", "B", "--owner", "alice", "--contact", "Jane Doe <jane@acme.example>")
+    path = store_dir / "customers" / cid[:2] / cid / "customer.yaml"
+    original = path.read_text(encoding="utf-8").splitlines()
+    owner = next(line for line in original if line.startswith("owner:"))
+    hand = ["# Acme: our oldest account", owner + "   # since 2019", *[
+        line + ("  # VIP" if line.startswith("tier:") else "") for line in original if line != owner]]
+    path.write_text("\n".join(hand) + "\n", encoding="utf-8")
+    subprocess.run(["git", "commit", "-qam", "Hand edit"], cwd=store_dir, check=True)
+    r = crm("customer", "edit", "acme", "--set", "tier=A")
+    assert r.returncode == 0, r.stderr
+    assert _diff_lines(store_dir, path) == ["-tier: B  # VIP", "+tier: A  # VIP"]
+    after = path.read_text(encoding="utf-8").splitlines()
+    assert after == [line.replace("tier: B", "tier: A") for line in hand]
+    r = crm("customer", "edit", "acme", "--set", "industry=software", "--set", "extra.erp_id=4711")
+    assert r.returncode == 0, r.stderr
+    assert sorted(_diff_lines(store_dir, path)) == sorted(["+industry: software", "+extra:", "+  erp_id: '4711'"])
+    assert path.read_text(encoding="utf-8").startswith("# Acme: our oldest account\n" + owner + "   # since 2019\n")
+    r = crm("contact", "edit", "acme", "jane", "--phone", "+1 555 0101")
+    assert r.returncode == 0, r.stderr
+    assert _diff_lines(store_dir, path) == ["+  phone: +1 555 0101"]
+    shown = json.loads(crm("customer", "show", "acme", "-f", "json").stdout)
+    assert (shown["tier"], shown["industry"], shown["owner"]) == ("A", "software", "alice")
+    assert crm("check").returncode == 0
