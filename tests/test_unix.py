@@ -649,3 +649,29 @@ def test_customer_edit_set_keeps_comments_and_key_order_and_changes_one_line(crm
     shown = json.loads(crm("customer", "show", "acme", "-f", "json").stdout)
     assert (shown["tier"], shown["industry"], shown["owner"]) == ("A", "software", "alice")
     assert crm("check").returncode == 0
+
+
+# -- natural dates through the commands ---------------------------------------------------------------------------
+
+
+def test_natural_dates_through_log_and_task(crm, store_dir: Path) -> None:
+    from datetime import date, timedelta
+
+    env = {"CRM_NOW": "2026-11-18T10:15:00+08:00"}  # a Wednesday
+    today = date(2026, 11, 18)
+    monday = today - timedelta(days=today.weekday())
+    cid = _add(crm, "Acme Corp")
+    r = crm("log", "acme", "call", "Checked the delivery", "--at", "3pm yesterday", "-f", "json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["logged"][0]["at"] == f"{today - timedelta(days=1)}T15:00:00+08:00"
+    for when, due in (("下周五", monday + timedelta(days=11)), ("本周五", monday + timedelta(days=4)),
+                      ("月底", date(2026, 11, 30)), ("Dec 5", date(2026, 12, 5)), ("next week", monday + timedelta(7))):
+        r = crm("task", "add", cid, "Send", "--due", when, "-f", "json", env=env)
+        assert r.returncode == 0, (when, r.stderr)
+        assert json.loads(r.stdout)["due"] == due.isoformat(), when
+    r = crm("task", "add", cid, "Send", "--due", "tomorrow noon", "-f", "json", env=env)
+    assert json.loads(r.stdout)["due"] == f"{today + timedelta(days=1)}T12:00:00+08:00"
+    bad = crm("log", "acme", "call", "Ordered", "--at", "12/05/2026", env=env)
+    assert bad.returncode == 4
+    assert ("day/month order differs between countries, so 12/05 is not guessed; write 2026-05-12 or 2026-12-05 "
+            "(YYYY-MM-DD)") in bad.stderr and len(bad.stderr.splitlines()) == 1

@@ -130,7 +130,8 @@ def print_result() -> None:
     commit = getattr(store, "last_commit", None)
     doc = {"ok": True, "commit": commit, **app.result}
     app.result["_printed"] = True
-    click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2,
+                          default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o)))
 
 
 def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> Callable:
