@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -726,3 +728,67 @@ def test_completion_offers_customers_types_stages_tiers_owners_and_ids(crm, stor
 def test_completion_outside_a_store_offers_nothing_and_says_nothing(crm, tmp_path: Path) -> None:
     r = crm(env={"_CRM_COMPLETE": "bash_complete", "COMP_WORDS": "crm log ac", "COMP_CWORD": "2"}, cwd=tmp_path)
     assert (r.returncode, r.stdout.strip(), r.stderr) == (0, "", "")
+
+
+# -- the man page; pip install . gives a working crm ---------------------------------------------------------
+
+
+def test_help_man_is_a_man_page_of_every_command_and_exit_code(crm, store_dir: Path) -> None:
+    from crmcli.cli.manpage import EXIT_CODES
+
+    r = crm("help", "--man")
+    assert r.returncode == 0, r.stderr
+    page = r.stdout
+    assert page.startswith(".TH CRM 1 ") and "\n.SH SYNOPSIS\n" in page and "\n.SH EXIT STATUS\n" in page
+    for path, _ in _writers():
+        assert f"\n.SS crm {path.replace('-', chr(92) + '-')} " in page, path
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("## Exit codes"):].split("\n## ")[0]
+    assert [c for c, _ in EXIT_CODES] == [int(m) for m in re.findall(r"^\| (\d+) \|", table, re.M)]
+    groff = shutil.which("groff")
+    if groff:  # rendered as man(1) would (-k: UTF-8 input), with every warning on
+        shown = subprocess.run([groff, "-k", "-man", "-Tutf8", "-ww"], input=page, capture_output=True, text=True)
+        assert shown.returncode == 0 and shown.stderr == "", shown.stderr
+        assert "crm log [OPTIONS] CUSTOMER TYPE [SUMMARY...]" in re.sub(".\b", "", shown.stdout)
+    assert crm("help", "customer", "edit").stdout == crm("customer", "edit", "--help").stdout
+    assert crm("help", "nosuch").returncode == 2
+
+
+def test_pip_install_into_a_fresh_venv_gives_a_working_crm(tmp_path: Path) -> None:
+    """pip install of a copy of the source into a new venv; the dependencies come from ours (a .pth file), so
+    the test needs no network and takes seconds, while crm itself is built and installed as a user's would be."""
+    import sysconfig
+    import venv
+
+    root = README.parent
+    src = tmp_path / "src"
+    shutil.copytree(root / "crmcli", src / "crmcli", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "setup.cfg", "README.md"):
+        shutil.copy2(root / name, src / name)
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    python = env_dir / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "_crm_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                        "--no-build-isolation", "--no-index", str(src)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    crm_bin = env_dir / "bin" / "crm"
+    assert crm_bin.exists()
+    where = subprocess.run([str(python), "-c", "import crmcli; print(crmcli.__file__)"], capture_output=True,
+                           text=True, check=True, cwd=tmp_path).stdout
+    assert where.startswith(site), where  # the installed copy, not our editable checkout
+    env = {**os.environ, "CRM_AUTHOR": "Alice <alice@example.com>"}
+    store = tmp_path / "store"
+    for args in (["init", str(store)], ["--records", str(store), "customer", "add", "Acme Corp", "-q"],
+                 ["--records", str(store), "log", "acme", "call", "Installed", "-q"]):
+        done_ = subprocess.run([str(crm_bin), *args], capture_output=True, text=True, env=env, timeout=120,
+                               cwd=tmp_path)
+        assert done_.returncode == 0, (args, done_.stderr)
+    listed = subprocess.run([str(crm_bin), "--records", str(store), "customer", "list", "-f", "json"],
+                            capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert [c["name"] for c in json.loads(listed.stdout)] == ["Acme Corp"]
+    version = subprocess.run([str(crm_bin), "--version"], capture_output=True, text=True).stdout
+    from crmcli import __version__
+    assert version.strip().endswith(__version__)

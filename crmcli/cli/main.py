@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("crmcli.cli.report", "report"),
     "key": ("crmcli.cli.key", "key"),
     "completion": ("crmcli.cli.store", "completion_cmd"),
+    "help": ("crmcli.cli.manpage", "help_cmd"),
 }
 
 
