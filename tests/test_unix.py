@@ -792,3 +792,10 @@ def test_pip_install_into_a_fresh_venv_gives_a_working_crm(tmp_path: Path) -> No
     version = subprocess.run([str(crm_bin), "--version"], capture_output=True, text=True).stdout
     from crmcli import __version__
     assert version.strip().endswith(__version__)
+
+
+def test_key_gen_quiet_prints_only_the_public_key(crm, store_dir: Path, tmp_path: Path) -> None:
+    r = crm("key", "gen", str(tmp_path / "id.txt"), "-q")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert re.fullmatch(r"age1[0-9a-z]+\n", r.stdout)
+    assert (tmp_path / "id.txt").exists()
