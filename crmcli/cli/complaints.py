@@ -14,7 +14,7 @@ HEADERS = ["ticket", "customer", "title", "open (h)", "escalated to", "task"]
 @click.command("escalate")
 @click.option("--dry-run", "-n", is_flag=True, help="Only list what would be escalated; write nothing.")
 @format_option()
-@store_options
+@store_options(result_format=False)
 def ticket_escalate(dry_run: bool, fmt: str) -> None:
     """Escalate unresolved complaints past complaints.escalate_after_hours (crm.yaml).
 
@@ -22,7 +22,7 @@ def ticket_escalate(dry_run: bool, fmt: str) -> None:
     all in one commit; a complaint is escalated once until it is reopened. Run it
     from cron (e.g. hourly) or by hand.
 
-    \\b
+    \b
     Examples:
       crm ticket escalate --dry-run
       crm ticket escalate

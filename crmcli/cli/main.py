@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("crmcli.cli.site", "serve_cmd"),
     "key": ("crmcli.cli.key", "key"),
     "completion": ("crmcli.cli.store", "completion_cmd"),
+    "help": ("crmcli.cli.manpage", "help_cmd"),
 }
 
 
@@ -62,7 +63,12 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module = importlib.import_module(target[0])
-        return getattr(module, target[1])
+        command: click.Command = getattr(module, target[1])
+        if os.environ.get("_CRM_COMPLETE"):  # a shell asks for completions: teach the parameters our values
+            from crmcli.cli.complete import attach
+
+            attach(command)
+        return command
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
@@ -73,8 +79,11 @@ class LazyGroup(click.Group):
               help="Who is acting, for commits (default: $CRM_AUTHOR, else the git user).")
 @click.option("--no-commit", is_flag=True, help="Change the files but make no git commit.")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Say nothing on success (for cron); errors still go to stderr with a non-zero exit.")
 @click.pass_context
-def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool) -> None:
+def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool,
+        quiet: bool) -> None:
     """crm: a CRM that lives in the terminal and in git.
 
     Every customer is a folder of YAML files; every change is a git commit.
@@ -86,7 +95,7 @@ def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: 
       crm customer list --tier A
       crm history acme
     """
-    ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug)
+    ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,14 @@ from crmcli.analysis.reports import customers, pipeline, weekly
 from crmcli.analysis.reports import kb as report_kb
 from crmcli.analysis.reports import needs as report_needs
 from crmcli.analysis.reports import service as report_service
-from crmcli.cli.common import CONTEXT_SETTINGS, exit_partial, get_app, records_option, report_skipped
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    exit_partial,
+    get_app,
+    quiet_option,
+    records_option,
+    report_skipped,
+)
 from crmcli.domain import dates, health
 from crmcli.domain import tickets as service
 from crmcli.domain.interactions import parse_until
@@ -43,7 +50,7 @@ def _common(fn: Callable) -> Callable:
                            "format (.md .csv .json .html .xlsx .txt).")(fn)
     fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
                       help="Output format (default: from --output's extension, else table).")(fn)
-    return records_option(fn)
+    return records_option(quiet_option(fn))
 
 
 def _format(fmt: str | None, output: str | None) -> str:
@@ -82,7 +89,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
             atomic_write(path, data if isinstance(data, bytes) else data.encode("utf-8"), sync=False)
         except OSError as exc:
             raise UsageError(f"--output {output}: cannot write ({exc.strerror}); check the folder exists") from None
-        if sys.stderr.isatty():  # without a terminal (cron), success is silent: cron mails only failures
+        if sys.stderr.isatty() and not get_app().quiet:  # no terminal (cron) or -q: success is silent
             click.echo(f"Wrote {report.title.lower()} to {output}", err=True)
     elif isinstance(data, bytes):
         if sys.stdout.isatty():

@@ -17,7 +17,12 @@ from crmcli.cli.common import (
     echo,
     format_option,
     get_app,
+    note_result,
+    print_result,
+    quiet_option,
     records_option,
+    result_line,
+    say,
     store_options,
 )
 from crmcli.cli.main import cli
@@ -33,7 +38,11 @@ from crmcli.store.location import init_store
 @click.option("--no-commit", "no_commit_", is_flag=True, help="Create the files but make no git commit.")
 @click.option("--private", is_flag=True,
               help="Owner-only permissions (0700 folders, 0600 files), kept by 'private: true' in crm.yaml.")
-def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: bool, private: bool) -> None:
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON document on stdout (root, commit) instead of the lines for people.")
+@quiet_option
+def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: bool, private: bool,
+             fmt: str) -> None:
     """Create a records store (and a git repository when not inside one).
 
     --private makes the store readable by you alone on this machine: the
@@ -48,10 +57,14 @@ def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: 
     """
 
     app = get_app()
+    app.fmt = fmt
     store = init_store(Path(directory), name=name, author=author_ or app.author,
                        commit=not (no_commit_ or app.no_commit), private=private)
-    echo(str(store.root))
-    done(f"Created records store in {store.rel(store.root)}; next: crm customer add NAME", store)
+    app._store = store
+    result_line(str(store.root))
+    done(f"Created records store in {store.rel(store.root)}; next: crm customer add NAME", store,
+         root=str(store.root))
+    print_result()
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
@@ -104,7 +117,8 @@ def reindex_cmd() -> None:
     store = get_app().store()
     r = reindex(store)
     unreadable = f", {r.unreadable} unreadable (see crm check)" if r.unreadable else ""
-    echo(f"Indexed {r.customers} customer{'s' if r.customers != 1 else ''} and {r.contacts} "
+    note_result(customers=r.customers, contacts=r.contacts, unreadable=r.unreadable)
+    say(f"Indexed {r.customers} customer{'s' if r.customers != 1 else ''} and {r.contacts} "
          f"contact{'s' if r.contacts != 1 else ''}{unreadable} in {r.seconds:.1f}s "
          f"(search: FTS5 {r.tokenizer}) into {store.rel(r.path)}")
 
@@ -161,7 +175,7 @@ def undo_cmd(yes: bool) -> None:
         _, subject = undo_target(store)
         confirm(f'Undo "{subject}"?', yes)
     result = undo_last(store)
-    done(f'Undid "{result.subject}" ({result.commit[:8]})', store)
+    done(f'Undid "{result.subject}" ({result.commit[:8]})', store, undone=result.commit)
 
 
 @click.command("completion", context_settings=CONTEXT_SETTINGS)

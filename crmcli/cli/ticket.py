@@ -7,7 +7,15 @@ import click
 
 from crmcli.actions import kb as kb_actions
 from crmcli.actions import ticket as actions
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    done,
+    echo,
+    format_option,
+    get_app,
+    records_option,
+    store_options,
+)
 from crmcli.cli.complaints import ticket_escalate
 from crmcli.domain import dates
 from crmcli.domain.tickets import ResolutionNeeded, Ticket
@@ -50,7 +58,7 @@ def _ref_arg(fn: Any) -> Any:
 @click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="A tag, e.g. the cause (repeatable).")
 @click.option("--message", "-m", "text", help="What the customer reported.")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@store_options(result_format=False)
 def ticket_open(customer_ref: str, title: str, priority: str | None, category: str | None,
                 channel: str | None, assignee: str | None, contact: str | None, product: str | None,
                 tags: tuple[str, ...], text: str | None, fmt: str) -> None:
@@ -102,7 +110,8 @@ def ticket_comment(ref: str, text: str | None, internal: bool, article: str | No
     store = get_app().store()
     t = actions.comment(store, ref, text, internal=internal, kb=article)
     linked = f" (linked kb/{t.comments[-1]['kb']}.md)" if article and t.comments else ""
-    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}{linked}", store)
+    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}{linked}", store, ticket=t.id,
+         customer=t.customer)
 
 
 @ticket.command("assign")
@@ -118,7 +127,8 @@ def ticket_assign(ref: str, user: str) -> None:
     """
     store = get_app().store()
     t = actions.assign(store, ref, user)
-    done(f"Assigned {t.id} of {t.customer_name} to {t.assignee}", store)
+    done(f"Assigned {t.id} of {t.customer_name} to {t.assignee}", store, ticket=t.id, customer=t.customer,
+         assignee=t.assignee)
 
 
 @ticket.command("status")
@@ -142,7 +152,7 @@ def ticket_status(ref: str, status: str) -> None:
         t = actions.set_status(store, ref, status)
     except ResolutionNeeded:
         raise UsageError(f"close a ticket with: crm ticket close {ref} --resolution TEXT") from None
-    done(f"{t.id} of {t.customer_name} is now {t.status}", store)
+    done(f"{t.id} of {t.customer_name} is now {t.status}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("close")
@@ -165,7 +175,7 @@ def ticket_close(ref: str, resolution: str | None, csat: str | None) -> None:
         raise UsageError(f"say how it was resolved: crm ticket close {ref} --resolution TEXT") from None
     met = "" if not t.sla(store.config).breached else " (SLA breached: " + \
         ", ".join(t.sla(store.config).breaches()) + ")"
-    done(f"Closed {t.id} of {t.customer_name}{met}", store)
+    done(f"Closed {t.id} of {t.customer_name}{met}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("reopen")
@@ -180,7 +190,7 @@ def ticket_reopen(ref: str) -> None:
     """
     store = get_app().store()
     t = actions.reopen(store, ref)
-    done(f"Reopened {t.id} of {t.customer_name}", store)
+    done(f"Reopened {t.id} of {t.customer_name}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("list")

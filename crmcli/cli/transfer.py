@@ -16,9 +16,13 @@ from crmcli.cli.common import (
     echo,
     exit_partial,
     get_app,
+    json_mode,
+    note_result,
+    quiet_option,
     records_option,
     skip_invalid_option,
     store_options,
+    summary,
 )
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import eml, exporter, importer
@@ -30,7 +34,7 @@ MAX_SHOWN = 50
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on stderr, only when stderr is a terminal; yields the library's callback."""
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or get_app().quiet:
         yield None
         return
     state: dict[str, Any] = {}
@@ -74,7 +78,9 @@ def _stdin_file(fmt: str | None, kind: str | None) -> Iterator[Path]:
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx file (default: the first).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
               help="Column to field, when the header is not recognized; COLUMN=- ignores it. Repeatable.")
-@click.option("--encoding", metavar="ENC", help="Text encoding of a CSV (default: detected: utf-8, gb18030, latin-1).")
+@click.option("--encoding", metavar="ENC",
+              help="Text encoding of a CSV (default: UTF-8, else detected: gb18030, cp1252, big5, shift_jis...; "
+                   "refused when unsure).")
 @click.option("--match", type=click.Choice(["email", "name", "external-id"]),
               help="What makes two records the same (default: external id, then email, then name).")
 @click.option("--on-duplicate", type=click.Choice(["skip", "update", "error"]), default="skip", show_default=True,
@@ -127,9 +133,9 @@ def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ..
 
     plan = importer.plan_import(store, file, kind=kind, sheet=sheet, maps=maps, encoding=encoding, match=match,
                                 on_duplicate=on_duplicate, skip_invalid=skip_invalid)
-    if dry_run:
+    if dry_run and not json_mode():
         _show_dry_run(plan)
-    for line in plan.skipped[:MAX_SHOWN if dry_run else 0]:
+    for line in plan.skipped[:MAX_SHOWN if dry_run and not json_mode() else 0]:
         echo(line, err=True)
     if plan.problems:
         for p in plan.problems[:MAX_SHOWN]:
@@ -145,11 +151,13 @@ def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ..
                                 "rows out)")
     dropped = len(plan.problems)
     if dry_run:
-        echo(f"Dry run, nothing written: {plan.summary()}")
+        _note_plan(plan, file, dry_run=True)
+        done(f"Dry run, nothing written: {plan.summary()}")
         exit_partial(dropped, "bad row", "the others would be imported")
         return
     with _progress("Importing") as progress:
         importer.apply_plan(store, plan, progress)
+    _note_plan(plan, file, dry_run=False)
     if plan.commit is None and not plan.has_changes:
         done(f"Nothing to import from {file.name}: {plan.summary()}")
     else:
@@ -157,10 +165,28 @@ def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ..
     exit_partial(dropped, "bad row", "the others were imported")
 
 
+def _note_plan(plan: Any, file: Path, *, dry_run: bool) -> None:
+    """What the import creates or changes, for --format json: the same document on a dry run and a real run."""
+    if not json_mode():
+        return
+    events = [{"customer": cid, "kind": e.get("kind"), **({"id": e["id"]} if e.get("id") else {})}
+              for cid, e in plan.events]
+    note_result(file=file.name, dry_run=dry_run,
+                counts={k: {"created": c.created, "updated": c.updated, "skipped": c.skipped, "invalid": c.invalid}
+                        for k, c in plan.counts.items()},
+                customers={"created": sorted(plan.new_customers), "updated": sorted(plan.updates())},
+                events=events, problems=[str(p) for p in plan.problems], skipped=list(plan.skipped),
+                sources=[{"source": s.label, "kind": s.kind, "rows": len(s.table.rows), "encoding": s.table.encoding,
+                          "confidence": getattr(s.table, "confidence", None),
+                          "mapping": dict(s.mapping.pairs())} for s in plan.sources])
+
+
 def _show_dry_run(plan: Any) -> None:
     for source in plan.sources:
         t = source.table
-        detected = ", ".join(x for x in (t.encoding and f"encoding {t.encoding}",
+        confidence = getattr(t, "confidence", None)
+        sure = f" (detected, confidence {confidence:.0%})" if confidence is not None else ""
+        detected = ", ".join(x for x in (t.encoding and f"encoding {t.encoding}{sure}",
                                          t.delimiter and f"delimiter {t.delimiter!r}") if x)
         echo(f"{source.label}: {len(t.rows):,} rows of {source.kind}" + (f" ({detected})" if detected else ""))
         echo("Mapping:")
@@ -177,15 +203,18 @@ def _show_dry_run(plan: Any) -> None:
 def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
     if file.suffix.lower() == ".eml":
         planned = eml.log_eml(store, file)
-        done(f"Logged email with {planned.name} ({planned.cid})", store)
+        done(f"Logged email with {planned.name} ({planned.cid})", store, customer=planned.cid,
+             counts={"interactions": {"created": 1}})
         return
     with _progress("Importing") as progress:
         result = eml.import_mbox(store, file, dry_run=dry_run, progress=progress)
     for line in result.skipped[:MAX_SHOWN]:
         echo(line, err=True)
     n = len(result.logged)
+    note_result(file=file.name, dry_run=dry_run,
+                counts={"interactions": {"created": n, "skipped": len(result.skipped)}}, skipped=list(result.skipped))
     if dry_run:
-        echo(f"Dry run, nothing written: {n:,} emails would be logged, {len(result.skipped):,} skipped")
+        done(f"Dry run, nothing written: {n:,} emails would be logged, {len(result.skipped):,} skipped")
     elif n:
         done(f"Imported {n:,} emails from {file.name} ({len(result.skipped):,} skipped)", store)
     else:
@@ -207,6 +236,7 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
               help="Also export the encrypted sensitive fields, decrypted (needs your identity, $CRM_IDENTITY).")
 @skip_invalid_option
 @records_option
+@quiet_option
 def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sensitive: bool,
                skip_invalid: bool) -> None:
     """Export records to Excel, CSV, JSON, vCard or an iCalendar agenda.
@@ -219,7 +249,9 @@ def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sen
     A customer whose files cannot be read is named on stderr (path:line)
     and nothing is written (exit 4), unless --skip-invalid exports the
     others (then exit 9). -o - writes to standard output (give --format;
-    xlsx only when standard output is not a terminal).
+    xlsx only when standard output is not a terminal). The closing
+    "Exported ..." line shows only on a terminal (cron mails nothing), and
+    never with -q.
 
     \b
     Examples:
@@ -255,5 +287,5 @@ def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sen
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     what = ", ".join(f"{n:,} {k}" for k, n in counts.items())
-    done(f"Exported {what} to {'standard output' if to_stdout else output}")
+    summary(f"Exported {what} to {'standard output' if to_stdout else output}")  # on a terminal, unless -q
     exit_partial(len(problems), "unreadable customer", "the others were exported")

@@ -28,7 +28,7 @@ class BadValue(Exception):
 def clean_cell(value: Any, guarded: bool = True) -> Any:
     """A cell's value; ``guarded`` cells (csv, xlsx) lose the ' that export put before formula text."""
     if isinstance(value, str):
-        value = value.replace("\r\n", "\n").strip()
+        value = value.strip()  # a CRLF inside a quoted cell is kept as it is (issue 18)
         if guarded:
             value = unneutralize(value)
         return value or None
