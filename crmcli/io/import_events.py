@@ -79,7 +79,7 @@ class EventRows(PlannerBase):
         if wanted and wanted in self._ids(cid, "opp"):
             return self._duplicate(f"deal {wanted} is already at {cid}")
         if self._seen(cid, ("opp.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
-                      {"id": wanted, "title": title}):
+                      {"id": wanted, "title": title}, "id" if wanted else ""):
             return self._duplicate(f"deal {wanted or title!r} is already at {cid}")
         oid = self._local_id(cid, "opp", wanted)
         open_stage = stage if stage not in deals.CLOSED else deals.open_stages(self.store.config)[0]
@@ -155,7 +155,7 @@ class EventRows(PlannerBase):
             raise BadValue("done_at", "a done task needs the moment it was done")
         wanted = (text_cell(v.get("id")) or "").lower() or None
         if self._seen(cid, ("task.add",), lambda e: (e.get("id") if wanted else None, e.get("text")),
-                      {"id": wanted, "text": text}):
+                      {"id": wanted, "text": text}, "id" if wanted else ""):
             return self._duplicate(f"task {wanted or text!r} is already at {cid}")
         tid = self._local_id(cid, "task", wanted)
         new = [self._event("task.add", at=created, id=tid, owner=text_cell(v.get("owner")), due=due,
@@ -221,7 +221,7 @@ class EventRows(PlannerBase):
         if wanted and wanted in self._ids(cid, "tkt"):
             return self._duplicate(f"ticket {wanted} is already at {cid}")
         if self._seen(cid, ("ticket.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
-                      {"id": wanted, "title": title}):
+                      {"id": wanted, "title": title}, "id" if wanted else ""):
             return self._duplicate(f"ticket {wanted or title!r} is already at {cid}")
         tid = self._local_id(cid, "tkt", wanted)
         at = moment_cell("opened_at", v.get("opened_at"))

@@ -43,6 +43,9 @@ class PlannerBase:
         self.from_history: set[tuple[str, str]] = set()  # (customer, deal/ticket id) opened by a history row
         self.history_index: dict[str, Counter[tuple[str, str]]] = {}  # deal and ticket events in the store
         self.history_used: dict[tuple[str, tuple[str, str]], int] = {}  # of those, matched by rows of the file
+        self._signatures: dict[tuple, tuple[set, list[int]]] = {}  # duplicate check, see _seen
+        self._planned: dict[str, list[dict]] = {}  # planned events by customer
+        self._tracked = 0
 
     # working copies ------------------------------------------------------------------------------
     def editable(self, cid: str) -> Customer:
@@ -128,12 +131,30 @@ class PlannerBase:
             raise BadValue("customer", f"no customer {ref!r} in the store or this file; import the customers first")
         return cid
 
-    def _seen(self, cid: str, kinds: tuple[str, ...], signature: Callable[[dict], Any], new: dict) -> bool:
-        wanted = signature(new)
-        for e in self.pool.journal(cid):
-            if e.kind in kinds and signature(e.data) == wanted:
-                return True
-        return any(c == cid and e.get("kind") in kinds and signature(e) == wanted for c, e in self.plan.events)
+    def _seen(self, cid: str, kinds: tuple[str, ...], signature: Callable[[dict], Any], new: dict,
+              tag: str = "") -> bool:
+        """True when ``cid``'s journal, or an event planned so far, has ``new``'s signature: one set per
+        (customer, kinds, tag), filled once from the store and kept up to date with the planned events."""
+        self._track()
+        key = (cid, kinds, tag)
+        held = self._signatures.get(key)
+        if held is None:
+            held = self._signatures[key] = (
+                {signature(e.data) for e in self.pool.journal(cid) if e.kind in kinds}, [0])
+        sigs, done = held
+        planned = self._planned.get(cid, [])
+        for e in planned[done[0]:]:
+            if e.get("kind") in kinds:
+                sigs.add(signature(e))
+        done[0] = len(planned)
+        return signature(new) in sigs
+
+    def _track(self) -> None:
+        """Index the events planned since the last call by customer (for ``_seen``)."""
+        events = self.plan.events
+        for cid, e in events[self._tracked:]:
+            self._planned.setdefault(cid, []).append(e)
+        self._tracked = len(events)
 
     def _validate_event(self, entry: dict, origin: dict[str, str] | None = None) -> None:
         registered = KINDS.get(entry["kind"])
