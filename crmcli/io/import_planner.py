@@ -21,6 +21,7 @@ from crmcli.io.import_values import (
     strip_field,
     text_cell,
 )
+from crmcli.io.mapping_file import convert
 from crmcli.store.refs import new_local_id
 from crmcli.store.store import Store
 
@@ -46,6 +47,10 @@ class PlannerBase:
         self._signatures: dict[tuple, tuple[set, list[int]]] = {}  # duplicate check, see _seen
         self._planned: dict[str, list[dict]] = {}  # planned events by customer
         self._tracked = 0
+
+    def row_problems(self, source: Source, values: dict[str, Any]) -> list[tuple[str, str]]:
+        """Every problem of one row's fields (``CheckedRows``); none here."""
+        return []
 
     # working copies ------------------------------------------------------------------------------
     def editable(self, cid: str) -> Customer:
@@ -81,8 +86,15 @@ class PlannerBase:
                 v = clean_cell(cells[i], guarded) if i < len(cells) else None
                 if v is not None:
                     values[fld] = v
+            problems = convert(mapping, values)
             if len(self.plan.preview.setdefault(source.label, [])) < 5:
                 self.plan.preview[source.label].append(dict(values))
+            problems += self.row_problems(source, values)
+            if problems:
+                for fld, message in problems:
+                    self._bad(source, number, cells, mapping.column_of(fld) if mapping.has(fld) else None, message)
+                counts.invalid += 1
+                continue
             try:
                 outcome = handler(values, source, number)
             except BadValue as exc:

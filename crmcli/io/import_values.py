@@ -136,6 +136,14 @@ def dates_key(value: Any) -> str:
         return str(value)
 
 
+def instant(value: Any) -> float:
+    """A stored time as seconds since the epoch, for ordering (an unreadable one sorts first)."""
+    try:
+        return dates.parse_iso(str(value)).timestamp()
+    except dates.DateError:
+        return float("-inf")
+
+
 def in_time_order(rows: list[tuple[int, list[Any]]], mapping: Mapping) -> list[tuple[int, list[Any]]]:
     """History rows oldest first (file order among equal times); rows without a readable time stay first,
     so that their problem is reported."""
