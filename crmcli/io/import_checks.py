@@ -145,3 +145,28 @@ def column_problem(mapping: Mapping) -> str | None:
         also = f"; the columns look like {NOUN[other]}: try --kind {other}" if other else ""
         return f"no column gives {fld} for {NOUN[mapping.kind]}{hint}{also}"
     return None
+
+
+def detected_mapping(source: Source, config: Any) -> str:
+    """The mapping of ``source`` as a mapping file, with a guess for every word outside the store's vocabulary."""
+    from crmcli.io.mapping_file import spec_text
+
+    mapping = source.mapping
+    guesses: dict[str, dict[str, Any]] = {}
+    for fld, (allowed, _noun, _where) in vocabularies(source.kind, config).items():
+        if not mapping.has(fld):
+            continue
+        index = next(i for i, f in mapping.fields.items() if f == fld)
+        seen: dict[str, Any] = {}
+        for _, cells in source.table.rows:
+            text = text_cell(cells[index]) if index < len(cells) else None
+            if text is None or text.casefold() in mapping.values.get(fld, {}) or text in seen:
+                continue
+            if not any(a.casefold() == text.casefold() for a in allowed):
+                seen[text] = closest(text, allowed)
+        if seen:
+            guesses[mapping.column_of(fld)] = seen
+    constants: dict[str, Any] = {}
+    if source.kind in ("opps", "orders", "contracts") and not mapping.has("currency"):
+        constants["currency"] = str(config.get("currency", "CNY"))
+    return spec_text(mapping, guesses, constants)

@@ -117,8 +117,9 @@ class DatedRows(PlannerBase):
         first = moment_cell("first_response_at", v.get("first_response_at"))
         resolved = moment_cell("resolved_at", v.get("resolved_at"))
         closed = moment_cell("closed_at", v.get("closed_at"))
-        moves = [(moment_cell(k, v.get(k)), k[len("status_at."):]) for k in v if k.startswith("status_at.")]
-        moves = [(at, to) for at, to in moves if at is not None and to in ("in-progress", "waiting", "resolved")]
+        raw_moves = [(moment_cell(k, v.get(k)), k[len("status_at."):]) for k in v if k.startswith("status_at.")]
+        moves = [(str(at), to) for at, to in raw_moves
+                 if at is not None and to in ("in-progress", "waiting", "resolved")]
         if resolved:
             moves.append((resolved, "resolved"))
         for at, fld in ((first, "first_response_at"), (resolved, "resolved_at"), (closed, "closed_at")):

@@ -154,9 +154,9 @@ def spec_text(mapping: Mapping, extra_values: dict[str, dict[str, Any]], constan
     """The YAML of a detected mapping, for the user to edit (``--write-mapping``)."""
     data: dict[str, Any] = {"kind": mapping.kind,
                             "columns": {h: mapping.fields.get(i, "-") for i, h in enumerate(mapping.headers) if h}}
-    tables: dict[str, dict[str, Any]] = {k: dict(v) for k, v in mapping.values.items()}
-    for fld, table in extra_values.items():
-        tables.setdefault(fld, {}).update({k: v for k, v in table.items() if k.casefold() not in tables.get(fld, {})})
+    tables: dict[str, dict[str, Any]] = {mapping.column_of(k): dict(v) for k, v in mapping.values.items()}
+    for column, table in extra_values.items():
+        tables.setdefault(column, {}).update(table)
     if tables:
         data["values"] = tables
     if constants or mapping.constants:
