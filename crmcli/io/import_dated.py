@@ -14,7 +14,7 @@ from crmcli.domain import dates, deals, tickets
 from crmcli.errors import InvalidRecord
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
-from crmcli.io.import_values import BadValue, day_cell, instant, moment_cell, text_cell
+from crmcli.io.import_values import LOCAL_ID, BadValue, day_cell, instant, moment_cell, text_cell
 
 FIRST_RESPONSE_TEXT = "first response (imported)"
 
@@ -54,7 +54,7 @@ class DatedRows(PlannerBase):
             created = min(known, key=instant) if known else None
         if created and closed_at and instant(closed_at) < instant(created):
             raise BadValue("closed_at", f"{closed_at[:10]} is before the deal was created ({created[:10]})")
-        wanted = (text_cell(v.get("id")) or "").lower() or None
+        wanted = self._wanted_id(v, "opp")
         if wanted and (cid, wanted) in self.from_history:
             return "counted"  # made from its events by the history sheet of this file
         if wanted and wanted in self._ids(cid, "opp"):
@@ -127,7 +127,7 @@ class DatedRows(PlannerBase):
                 raise BadValue(fld, f"{at[:16]} is before the ticket was opened ({opened[:16]})")
         if status is None:
             status = "closed" if closed else ("resolved" if resolved else "open")
-        wanted = (text_cell(v.get("id")) or "").lower() or None
+        wanted = self._wanted_id(v, "tkt")
         if wanted and (cid, wanted) in self.from_history:
             return "counted"  # made from its events by the history sheet of this file
         if wanted and wanted in self._ids(cid, "tkt"):
@@ -172,6 +172,13 @@ class DatedRows(PlannerBase):
             self._validate_event(e)
         self.plan.events += [(cid, e) for e in new]
         return "created"
+
+    @staticmethod
+    def _wanted_id(v: dict[str, Any], prefix: str) -> str | None:
+        """A crm id from the id column; another CRM's id (``1C1I7A6R``) is not one: the row is matched by title
+        and time instead."""
+        wanted = (text_cell(v.get("id")) or "").lower() or None
+        return wanted if wanted and LOCAL_ID[prefix].match(wanted) else None
 
     @staticmethod
     def _score(raw: Any) -> int | None:
