@@ -195,3 +195,96 @@ def test_deals_and_tickets_from_another_crm_keep_their_dates(usd: Path, invoke) 
     first = d.sort_values("engage_date").iloc[0]
     timeline = invoke("timeline", first.account, "--format", "csv").output
     assert first.engage_date.strftime("%Y-%m-%d") in timeline
+
+
+def test_every_problem_of_every_row_with_both_fixes(usd: Path, invoke) -> None:
+    _write(usd.parent / "accounts.csv", ["account", "account_id"], [["Acme Corp", "A-1"]])
+    assert invoke("import", "../accounts.csv", "--map", "account_id=external_id").exit_code == 0
+    _write(usd.parent / "t.csv", ["customer", "subject", "priority", "status", "opened", "csat"],
+           [["A-1", "Login", "Medium", "Pending", "2026-11-01 09:00", "4"],  # customer by external id
+            ["Acme Corp", "Export", "Hgh", "Solvd", "yesterday-ish", "9"]])
+    r = invoke("import", "../t.csv", "--kind", "tickets")
+    assert r.exit_code == 4
+    err = r.stderr
+    assert ("t.csv:row 2, column priority: 'Medium' is not a ticket priority; allowed: low, normal, high, urgent; "
+            "closest: ") in err
+    assert "--map-value 'priority:Medium=" in err and "or add 'Medium' to ticket_priorities in crm.yaml" in err
+    assert "t.csv:row 2, column status: 'Pending' is not a ticket status" in err
+    row3 = [line for line in err.splitlines() if line.startswith("t.csv:row 3")]
+    assert [line.split(",")[1].split(":")[0].strip() for line in row3] == [
+        "column priority", "column status", "column opened", "column csat"]
+    assert "closest: high" in row3[0] and "closest: resolved" in row3[1]
+    # the fixes it names work, for one run
+    _write(usd.parent / "t.csv", ["customer", "subject", "priority", "status", "opened", "csat"],
+           [["A-1", "Login", "Medium", "Pending", "2026-11-01 09:00", "4"]])
+    r = invoke("import", "../t.csv", "--kind", "tickets", "--map-value", "priority:Medium=normal",
+               "--map-value", "status:Pending=waiting")
+    assert r.exit_code == 0, r.output
+    shown = json.loads(invoke("ticket", "list", "--format", "json").stdout)
+    assert [(x["priority"], x["status"]) for x in shown] == [("normal", "waiting")]
+
+
+def test_missing_field_names_candidates_and_the_kind_it_looks_like(usd: Path, invoke) -> None:
+    deals = _deals(usd.parent / "deals.csv")
+    r = invoke("import", "../deals.csv", "--dry-run")  # customers by default: there is no name column
+    assert r.exit_code == 4
+    assert "deals.csv: the columns look like deals (" in r.stderr and "try --kind opps" in r.stderr
+    r = invoke("import", "../deals.csv", "--kind", "opps", "--dry-run", "--write-mapping", "../m.yaml")
+    assert r.exit_code == 4
+    assert ("deals.csv: no column gives title for deals; columns that might hold it: " in r.stderr
+            and "(like --map '" in r.stderr)
+    written = (usd.parent / "m.yaml").read_text(encoding="utf-8")
+    assert "kind: opps" in written and "deal_stage: stage" in written and "currency: USD" in written
+    assert "Prospecting:" in written and "Engaging:" in written  # guesses to check
+    # edited as a user would: the title column and the stage words
+    edited = (written.replace("opportunity_id: '-'", "opportunity_id: title")
+              .replace("Prospecting: ", "Prospecting: lead #").replace("Engaging: ", "Engaging: qualified #"))
+    (usd.parent / "m.yaml").write_text(edited, encoding="utf-8")
+    _write(usd.parent / "accounts.csv", ["account"], [[a] for a in ACCOUNTS])
+    assert invoke("import", "../accounts.csv").exit_code == 0
+    r = invoke("import", "../deals.csv", "--mapping", "../m.yaml")
+    assert r.exit_code == 0, r.output
+    d = pd.read_csv(deals)
+    assert f"opps: {len(d)} created" in r.output
+
+
+def test_open_deal_without_amount_and_a_won_one_needs_one(usd: Path, invoke) -> None:
+    _write(usd.parent / "accounts.csv", ["account"], [["Acme Corp"]])
+    assert invoke("import", "../accounts.csv").exit_code == 0
+    _write(usd.parent / "o.csv", ["customer", "title", "stage", "amount", "close date"],
+           [["Acme Corp", "Open one", "qualified", "", ""], ["Acme Corp", "Won one", "won", "", "2026-10-01"]])
+    r = invoke("import", "../o.csv", "--kind", "opps")
+    assert r.exit_code == 4 and "o.csv:row 3, column amount: a won deal needs its amount" in r.stderr
+    assert "row 2" not in r.stderr
+    r = invoke("import", "../o.csv", "--kind", "opps", "--skip-invalid")
+    assert r.exit_code == 9
+    assert invoke("check").exit_code == 0
+
+
+def test_xlsx_formula_cells(usd: Path, invoke) -> None:
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "customers"
+    ws.append(["name", "size"])
+    ws.append(["Acme Corp", "=40+2"])
+    path = usd.parent / "f.xlsx"
+    wb.save(path)
+    r = invoke("import", "../f.xlsx")
+    assert r.exit_code == 4 and "f.xlsx: cell customers!B2 is a formula (=40+2) with no saved value" in r.stderr
+    # as Excel saves it: the formula with its value
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    assert "<f>40+2</f><v></v>" in sheet or "<f>40+2</f><v/>" in sheet or "<f>40+2</f>" in sheet
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace("<v></v>", "").replace("<v/>", "").replace(
+        "<f>40+2</f>", "<f>40+2</f><v>42</v>").encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    r = invoke("import", "../f.xlsx")
+    assert r.exit_code == 0, r.output
+    assert "size: '42'" in next(usd.glob("customers/*/*/customer.yaml")).read_text(encoding="utf-8")

@@ -97,6 +97,16 @@ class CheckedRows(PlannerBase):
                     money.parse_amount(v[fld], fld, currency=currency)
                 except CrmError as exc:
                     out.append((fld, strip_field(str(exc), fld)))
+        for fld, (lo, hi) in (("csat", (1, 5)), ("nps", (0, 10))):
+            raw = v.get(fld)
+            if raw is None or kind not in ("tickets", "surveys"):
+                continue
+            try:
+                number = float(str(raw).strip())
+            except ValueError:
+                number = float("nan")
+            if not (number.is_integer() and lo <= number <= hi):
+                out.append((fld, f"{raw!r} is not a score from {lo} to {hi} (map other scales with --map-value)"))
         if kind not in ("customers", "contacts") and text_cell(v.get("customer")):
             ref = str(text_cell(v.get("customer")))
             if self.pool.find(ref) is None:
@@ -122,13 +132,28 @@ def _candidates(mapping: Mapping, fld: str) -> list[str]:
     return sorted(free, key=score, reverse=True)[:3]
 
 
-def looks_like(headers: list[str], kind: str) -> str | None:
-    """Another kind whose columns the headers fit better, when there is one."""
-    scores = {k: len(auto_map(headers, k).fields) for k in IMPORT_KINDS if k != "history"}
+def _scores(headers: list[str]) -> dict[str, int]:
+    return {k: len(auto_map(headers, k).fields) for k in IMPORT_KINDS if k != "history"}
+
+
+def looks_like(headers: list[str], kind: str, margin: int = 1) -> str | None:
+    """Another kind whose columns the headers fit better (by ``margin`` columns or more), when there is one."""
+    scores = _scores(headers)
     best = max(scores, key=lambda k: scores[k])
-    if best != kind and scores[best] > scores.get(kind, 0):
+    if best != kind and scores[best] >= scores.get(kind, 0) + margin:
         return best
     return None
+
+
+def other_kind_problem(mapping: Mapping) -> str | None:
+    """When no --kind was given: a file whose columns fit another kind clearly better is refused, naming it."""
+    other = looks_like(mapping.headers, mapping.kind, margin=3)
+    if other is None:
+        return None
+    scores = _scores(mapping.headers)
+    return (f"the columns look like {NOUN[other]} ({scores[other]} of {len(mapping.headers)} columns known), "
+            f"not {NOUN[mapping.kind]} ({scores[mapping.kind]}): try --kind {other} (or --kind {mapping.kind} to "
+            f"import them as {NOUN[mapping.kind]})")
 
 
 def column_problem(mapping: Mapping) -> str | None:

@@ -16,7 +16,7 @@ from crmcli import yamlio
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import vcard, xlsxio
 from crmcli.io.csvio import Table, read_csv, write_csv
-from crmcli.io.import_checks import CheckedRows, column_problem
+from crmcli.io.import_checks import CheckedRows, column_problem, other_kind_problem
 from crmcli.io.import_customers import CustomerRows
 from crmcli.io.import_dated import DatedRows
 from crmcli.io.import_events import EventRows
@@ -86,7 +86,10 @@ def read_sources(path: Path, *, kind: str | None = None, sheet: str | None = Non
         label = path.name if len(tables) == 1 else f"{path.name}:{table.name}"
         mapping = auto_map(table.headers, k, parse_map_options(tuple(maps), k))
         attach(mapping, spec, known_fields(k))
-        sources.append(Source(label, k, table, mapping, unit, column_problem(mapping)))
+        problem = column_problem(mapping)
+        if problem is None and kind is None and k == "customers" and unit == "row":
+            problem = other_kind_problem(mapping)  # the default kind, for a file that says otherwise
+        sources.append(Source(label, k, table, mapping, unit, problem))
     return sources
 
 
