@@ -64,7 +64,7 @@ def _deals(path: Path) -> Path:
     without amounts (prospecting ones without any date), a demo date on some closed deals."""
     rng = random.Random(16)
     rows = []
-    for i in range(60):
+    for _ in range(60):
         stage = rng.choice(["Won", "Won", "Lost", "Engaging", "Prospecting"])
         engage = dt.date(2016, 10, 1) + dt.timedelta(days=rng.randint(0, 120))
         demo = engage + dt.timedelta(days=rng.randint(1, 20)) if stage in ("Won", "Lost") and rng.random() < .5 \

@@ -112,7 +112,7 @@ class EventRows(PlannerBase):
         else:
             due = moment_cell("due", raw_due)
         created = moment_cell("created", v.get("created"))
-        status = (text_cell(v.get("status")) or "open").lower()
+        status = (text_cell(v.get("status")) or ("done" if v.get("done_at") is not None else "open")).lower()
         if status not in ("open", "done"):
             raise BadValue("status", f"{status!r} is not a task status; use open or done")
         done_at = moment_cell("done_at", v.get("done_at"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from typing import Any
 
@@ -74,9 +75,28 @@ def is_day_cell(value: Any) -> bool:
     return isinstance(value, _dt.date) or (isinstance(value, str) and len(value.strip()) <= 10)
 
 
+_parse_iso = functools.lru_cache(maxsize=1 << 16)(dates.parse_iso)  # a file repeats its times: read each once
+_MOMENTS: dict[str, str] = {}  # cell text -> stored moment, for the texts read already
+
+
+def reset_caches() -> None:
+    """Forget the times read: naive and relative texts depend on CRM_TZ and "now" (one import = one reading)."""
+    _parse_iso.cache_clear()
+    _MOMENTS.clear()
+
+
 def moment_cell(fld: str, value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str) and value in _MOMENTS:
+        return _MOMENTS[value]
+    moment = _moment_cell(fld, value)
+    if isinstance(value, str) and moment is not None and len(_MOMENTS) < 1 << 17:
+        _MOMENTS[value] = moment
+    return moment
+
+
+def _moment_cell(fld: str, value: Any) -> str | None:
     if isinstance(value, _dt.datetime):
         return dates.iso(value if value.tzinfo else value)  # naive: local time
     if isinstance(value, _dt.date):
@@ -131,7 +151,7 @@ def strip_field(message: str, *names: str) -> str:
 def dates_key(value: Any) -> str:
     """A stored time compared by its instant (``+08:00`` and ``Z`` spellings of one moment are equal)."""
     try:
-        return dates.parse_iso(str(value)).astimezone(_dt.UTC).isoformat()
+        return _parse_iso(str(value)).astimezone(_dt.UTC).isoformat()
     except dates.DateError:
         return str(value)
 
@@ -139,7 +159,7 @@ def dates_key(value: Any) -> str:
 def instant(value: Any) -> float:
     """A stored time as seconds since the epoch, for ordering (an unreadable one sorts first)."""
     try:
-        return dates.parse_iso(str(value)).timestamp()
+        return _parse_iso(str(value)).timestamp()
     except dates.DateError:
         return float("-inf")
 

@@ -22,7 +22,7 @@ from crmcli.io.import_dated import DatedRows
 from crmcli.io.import_events import EventRows
 from crmcli.io.import_history import HistoryRows
 from crmcli.io.import_plan import Options, Plan, Problem, Source
-from crmcli.io.import_values import instant
+from crmcli.io.import_values import instant, reset_caches
 from crmcli.io.mapping import IMPORT_KINDS, auto_map, known_fields, parse_map_options
 from crmcli.io.mapping_file import MappingSpec, attach
 from crmcli.store.store import Store
@@ -127,6 +127,7 @@ def plan_import(store: Store, path: Path, *, kind: str | None = None, sheet: str
                 on_duplicate: str = "skip", skip_invalid: bool = False,
                 sources: list[Source] | None = None, spec: MappingSpec | None = None) -> Plan:
     """Read, map, validate and match everything; write nothing."""
+    reset_caches()
     plan = Plan(path, skip_invalid=skip_invalid)
     plan.sources = sources if sources is not None else read_sources(path, kind=kind, sheet=sheet, maps=maps,
                                                                      encoding=encoding, spec=spec)

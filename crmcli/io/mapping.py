@@ -128,8 +128,9 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
     },
     "surveys": {
         **_COMMON_CUSTOMER,
-        "at": ["at", "date", "time", "when", "日期", "时间"],
-        "csat": ["csat", "satisfaction", "满意度"],
+        "at": ["at", "date", "time", "when", "answered", "answered at", "submitted at", "日期", "时间", "回答时间",
+               "提交时间"],
+        "csat": ["csat", "satisfaction", "satisfaction score", "满意度"],
         "nps": ["nps"],
         "ticket": ["ticket", "ticket id", "工单"],
         "comment": ["comment", "feedback", "评价", "意见"],
