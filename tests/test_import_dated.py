@@ -288,3 +288,23 @@ def test_xlsx_formula_cells(usd: Path, invoke) -> None:
     r = invoke("import", "../f.xlsx")
     assert r.exit_code == 0, r.output
     assert "size: '42'" in next(usd.glob("customers/*/*/customer.yaml")).read_text(encoding="utf-8")
+
+
+def test_money_of_another_currency_is_never_relabelled(usd: Path, invoke) -> None:
+    _write(usd.parent / "accounts.csv", ["account"], [["Acme Corp"]])
+    assert invoke("import", "../accounts.csv").exit_code == 0
+    _write(usd.parent / "o.csv", ["customer", "title", "stage", "amount"],
+           [["Acme Corp", "One", "won", "1,000 USD"], ["Acme Corp", "Two", "won", "€2,000"],
+            ["Acme Corp", "Three", "won", "3000 CNY"]])
+    r = invoke("import", "../o.csv", "--kind", "opps")
+    assert r.exit_code == 4
+    assert "row 2" not in r.stderr  # the store's currency, written out
+    assert ("o.csv:row 3, column amount: '€2,000' is in EUR, the row's currency is USD; give a currency column, "
+            "or put currency: EUR under constants in the mapping file") in r.stderr
+    assert "o.csv:row 4, column amount: '3000 CNY' is in CNY" in r.stderr
+    (usd.parent / "cny.yaml").write_text("constants: {currency: CNY}\n", encoding="utf-8")
+    _write(usd.parent / "o.csv", ["customer", "title", "stage", "amount"], [["Acme Corp", "Three", "won", "3000 CNY"]])
+    r = invoke("import", "../o.csv", "--kind", "opps", "--mapping", "../cny.yaml")
+    assert r.exit_code == 0, r.output
+    deal = json.loads(invoke("opp", "list", "--format", "json").stdout)[0]
+    assert (deal["amount"], deal["currency"]) == (3000, "CNY")

@@ -14,7 +14,7 @@ from crmcli.domain import deals, interactions, money, tickets
 from crmcli.errors import CrmError
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
-from crmcli.io.import_values import BadValue, day_cell, moment_cell, strip_field, text_cell
+from crmcli.io.import_values import BadValue, amount_message, day_cell, moment_cell, money_text, text_cell
 from crmcli.io.mapping import IMPORT_KINDS, SYNONYMS, Mapping, auto_map, normalize_header
 from crmcli.io.mapping_file import is_date_field
 
@@ -92,11 +92,13 @@ class CheckedRows(PlannerBase):
                 out.append((fld, exc.message))
         for fld in ("amount", "value"):
             if v.get(fld) is not None and kind in ("opps", "orders", "contracts"):
+                currency = (text_cell(v.get("currency")) or str(config.get("currency", "CNY"))).upper()
                 try:
-                    currency = text_cell(v.get("currency")) or str(config.get("currency", "CNY"))
-                    money.parse_amount(v[fld], fld, currency=currency)
+                    money.parse_amount(money_text(fld, v[fld], currency), fld, currency=currency)
+                except BadValue as exc:
+                    out.append((fld, exc.message))
                 except CrmError as exc:
-                    out.append((fld, strip_field(str(exc), fld)))
+                    out.append((fld, amount_message(fld, v[fld], str(exc), currency)))
         for fld, (lo, hi) in (("csat", (1, 5)), ("nps", (0, 10))):
             raw = v.get(fld)
             if raw is None or kind not in ("tickets", "surveys"):

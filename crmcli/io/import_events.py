@@ -79,8 +79,8 @@ class EventRows(PlannerBase):
 
     def row_contracts(self, v: dict[str, Any], source: Source, number: int) -> str:
         cid = self._customer_ref(v)
-        value = self._amount("value", v.get("value"))
         currency = self._currency(v.get("currency"))
+        value = self._amount("value", v.get("value"), currency=currency)
         start, end = day_cell("start", v.get("start")), day_cell("end", v.get("end"))
         if start is None or end is None:
             raise BadValue("start" if start is None else "end", "no date; a contract has a start and an end day")

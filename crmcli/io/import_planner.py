@@ -16,9 +16,10 @@ from crmcli.io.import_values import (
     CRM_ID,
     LOCAL_ID,
     BadValue,
+    amount_message,
     clean_cell,
     in_time_order,
-    strip_field,
+    money_text,
     text_cell,
 )
 from crmcli.io.mapping_file import convert
@@ -198,10 +199,11 @@ class PlannerBase:
             if required:
                 raise BadValue(fld, f"no {fld}; give a number (like 120000)")
             return None
+        currency = currency or str(self.store.config.get("currency", "CNY"))
         try:
-            return money.parse_amount(value, fld, currency=currency)
+            return money.parse_amount(money_text(fld, value, currency), fld, currency=currency)
         except CrmError as exc:
-            raise BadValue(fld, strip_field(str(exc), fld)) from None
+            raise BadValue(fld, amount_message(fld, value, str(exc), currency)) from None
 
     def _currency(self, value: Any) -> str:
         try:

@@ -115,6 +115,34 @@ def _moment_cell(fld: str, value: Any) -> str | None:
         raise BadValue(fld, f"{text!r} is not a date and time (like 2026-11-20 14:30)") from None
 
 
+_CODED = re.compile(r"^\s*(?:([A-Za-z]{3})\s+(?=[\d.,\s]+$)(.+)|([\d.,\s]+?)\s*([A-Za-z]{3}))\s*$")
+
+
+def money_text(fld: str, value: Any, currency: str) -> Any:
+    """An amount cell without its currency code (``1,000 USD``, ``USD 1000``); a code or symbol other than the
+    row's currency is refused, never relabelled."""
+    if not isinstance(value, str):
+        return value
+    m = _CODED.match(value)
+    if m is None:
+        return value
+    code = (m[1] or m[4]).upper()
+    if code != currency:
+        raise BadValue(fld, currency_message(value, code, currency))
+    return (m[2] or m[3]).strip()
+
+
+def currency_message(value: Any, code: str, currency: str) -> str:
+    return (f"{value!r} is in {code}, the row's currency is {currency}; give a currency column, or put "
+            f"currency: {code} under constants in the mapping file (amounts are never relabelled)")
+
+
+def amount_message(fld: str, value: Any, message: str, currency: str) -> str:
+    """The money error of the domain, with the import's way out for an amount in another currency."""
+    m = re.search(r"means ([A-Z]{3}) but", message)
+    return currency_message(value, m[1], currency) if m else strip_field(message, fld)
+
+
 def phone_cell(value: Any) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(int(value)) if float(value).is_integer() else str(value)
