@@ -101,9 +101,11 @@ class Config:
         return list(self["interaction_types"])
 
 
-def default_config_text(name: str = "crm", *, private: bool = False) -> str:
+def default_config_text(name: str = "crm", *, private: bool = False, currency: str | None = None) -> str:
     data = copy.deepcopy(DEFAULTS)
     data["name"] = name
+    if currency:
+        data["currency"] = currency
     if private:  # right after autocommit, where a reader of crm.yaml looks for store-wide switches
         data = {k: v for key, value in data.items()
                 for k, v in ([(key, value), ("private", True)] if key == "autocommit" else [(key, value)])}

@@ -265,7 +265,7 @@ def test_journal_kinds(store_dir: Path, invoke) -> None:
     r = invoke("import", "../bad.csv", "--kind", "interactions")
     assert r.exit_code == 4
     assert "bad.csv:row 2, column customer: no customer 'Nobody'" in r.stderr
-    assert "bad.csv:row 3, column type: unknown interaction type 'fax'" in r.stderr
+    assert "bad.csv:row 3, column type: 'fax' is not an interaction type; allowed: " in r.stderr
 
 
 def test_interrupted_import_leaves_store_and_git_as_before(store_dir: Path, invoke,

@@ -26,6 +26,8 @@ from crmcli.cli.common import (
 )
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import eml, exporter, importer
+from crmcli.io.import_checks import detected_mapping
+from crmcli.io.mapping_file import MappingSpec, add_value_options, load_spec
 from crmcli.render.tables import render
 
 MAX_SHOWN = 50
@@ -78,6 +80,13 @@ def _stdin_file(fmt: str | None, kind: str | None) -> Iterator[Path]:
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx file (default: the first).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
               help="Column to field, when the header is not recognized; COLUMN=- ignores it. Repeatable.")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path), metavar="MAP.yaml",
+              help="A mapping file written once for a source: columns, value maps, constants, date formats, kind.")
+@click.option("--map-value", "map_values", multiple=True, metavar="COLUMN:FROM=TO",
+              help="A word of the file to a word of the store, in one column (like 'Priority:Medium=normal'). "
+                   "Repeatable.")
+@click.option("--write-mapping", type=click.Path(dir_okay=False, path_type=Path), metavar="MAP.yaml",
+              help="With --dry-run: write the detected mapping (with guesses for unknown words) to edit and reuse.")
 @click.option("--encoding", metavar="ENC",
               help="Text encoding of a CSV (default: UTF-8, else detected: gb18030, cp1252, big5, shift_jis...; "
                    "refused when unsure).")
@@ -91,6 +100,7 @@ def _stdin_file(fmt: str | None, kind: str | None) -> Iterator[Path]:
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and leave out the bad ones.")
 @store_options
 def import_cmd(file: Path, input_format: str | None, kind: str | None, sheet: str | None, maps: tuple[str, ...],
+               mapping_file: Path | None, map_values: tuple[str, ...], write_mapping: Path | None,
                encoding: str | None, match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None,
                skip_invalid: bool) -> None:
     """Import customers, contacts, deals... from CSV, Excel, JSON, vCard or a mailbox.
@@ -113,28 +123,46 @@ def import_cmd(file: Path, input_format: str | None, kind: str | None, sheet: st
       crm import mailbox.mbox                     # emails with known customers, as interactions
       crm import big.csv --errors-out fix-me.csv  # then fix fix-me.csv and: crm import fix-me.csv
       some-tool | crm import - --kind contacts    # standard input (csv unless --input-format)
+      crm import deals.csv --kind opps --dry-run --write-mapping deals.map.yaml
+      crm import deals.csv --mapping deals.map.yaml   # every month, the same mapping
+      crm import tickets.csv --kind tickets --map-value "Priority:Medium=normal"
     """
     if input_format and str(file) != "-":
         raise UsageError("--input-format is for standard input (crm import - ...); a file's extension tells its "
                          "format")
+    if write_mapping is not None and not dry_run:
+        raise UsageError("--write-mapping goes with --dry-run (crm import FILE --dry-run --write-mapping map.yaml)")
+    spec = add_value_options(load_spec(mapping_file), map_values)
+    kind = kind or spec.kind
+    options: dict[str, Any] = dict(sheet=sheet, maps=maps, encoding=encoding, match=match, on_duplicate=on_duplicate,
+                   dry_run=dry_run, errors_out=errors_out, skip_invalid=skip_invalid, spec=spec,
+                   write_mapping=write_mapping)
     if str(file) == "-":
         with _stdin_file(input_format, kind) as path:
-            _import(path, kind, sheet, maps, encoding, match, on_duplicate, dry_run, errors_out, skip_invalid)
+            _import(path, kind, **options)
         return
-    _import(file, kind, sheet, maps, encoding, match, on_duplicate, dry_run, errors_out, skip_invalid)
+    _import(file, kind, **options)
 
 
-def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ...], encoding: str | None,
-            match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None, skip_invalid: bool) -> None:
+def _import(file: Path, kind: str | None, *, sheet: str | None, maps: tuple[str, ...], encoding: str | None,
+            match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None, skip_invalid: bool,
+            spec: MappingSpec, write_mapping: Path | None) -> None:
     store = get_app().store()
     if file.suffix.lower() in (".mbox", ".eml"):
         _import_mail(store, file, dry_run)
         return
 
     plan = importer.plan_import(store, file, kind=kind, sheet=sheet, maps=maps, encoding=encoding, match=match,
-                                on_duplicate=on_duplicate, skip_invalid=skip_invalid)
+                                on_duplicate=on_duplicate, skip_invalid=skip_invalid, spec=spec)
     if dry_run and not json_mode():
         _show_dry_run(plan)
+    if write_mapping is not None:
+        if len(plan.sources) != 1:
+            raise UsageError(f"--write-mapping: {file.name} has {len(plan.sources)} sheets; pick one with --sheet")
+        write_mapping.parent.mkdir(parents=True, exist_ok=True)
+        write_mapping.write_text(detected_mapping(plan.sources[0], store.config), encoding="utf-8")
+        echo(f"Wrote the mapping to {write_mapping}: edit it, then crm import {file} --mapping {write_mapping}",
+             err=True)
     for line in plan.skipped[:MAX_SHOWN if dry_run and not json_mode() else 0]:
         echo(line, err=True)
     if plan.problems:

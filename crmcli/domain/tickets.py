@@ -12,18 +12,18 @@ A ticket lives in its customer's journal as events (see docs/architecture.md)::
 
 Its state is the fold of those events in time order (``Ticket.from_events``):
 
-* ``first_response_at``: the first event after opening that the customer sees
-  as an answer: a comment that is not ``internal``, a status change, or the
-  close. Assigning and internal notes do not count.
+* ``first_response_at``: the first reply to the customer after opening: a
+  comment that is not ``internal``, or a move to in-progress or waiting.
+  Assigning, internal notes, resolving and closing do not count: a ticket
+  resolved or closed without any reply has no first response.
 * ``resolved_at``: the first move to ``resolved``, else the close. Reopening
   (or a status change back to open, in-progress or waiting) clears it, so the
   ticket must be resolved again within its original deadline.
 * ``csat``: from the close, replaced by a later survey answer for the ticket.
 
-SLA targets are elapsed hours per priority (``ticket_priorities`` in
-crm.yaml): due = opened + hours; a target is breached when (the time it was
-met, or now while it is not) is later than due. Met exactly on the deadline
-is met, not breached.
+SLA targets are elapsed hours per priority (``ticket_priorities`` in crm.yaml): due = opened + hours; a
+target is breached when (the time it was met, or now while it is not) is later than due; met exactly on the
+deadline is met. A ticket resolved or closed with no reply stops its response clock there.
 
 Pure: functions take a Config and values and return events, tickets and problems.
 """
@@ -190,11 +190,13 @@ class Sla:
                                           ("resolution", self.resolution)) if clock.breached]
 
 
-def _clock(opened: datetime | None, hours: Any, met: datetime | None, now: datetime) -> SlaClock:
+def _clock(opened: datetime | None, hours: Any, met: datetime | None, now: datetime,
+           stop: datetime | None = None) -> SlaClock:
+    """``stop``: when the clock stops unmet (a ticket resolved or closed without any reply)."""
     if opened is None or isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
         return SlaClock(None, met, False)
     due = opened + timedelta(hours=hours)
-    return SlaClock(due, met, (met or now) > due)
+    return SlaClock(due, met, (met or stop or now) > due)
 
 
 @dataclass
@@ -276,7 +278,8 @@ class Ticket:
             if to not in STATUSES:
                 return
             self.status = str(to)
-            self._respond(at)
+            if to in ("in-progress", "waiting"):
+                self._respond(at)
             if to == "resolved":
                 self.resolved_at = self.resolved_at or at
             elif to == "closed":
@@ -287,7 +290,6 @@ class Ticket:
             self.assignee = str(d["to"]) if d.get("to") else None
         elif kind == "ticket.close":
             self.status = "closed"
-            self._respond(at)
             self.closed_at, self.resolved_at = at, self.resolved_at or at
             self.resolution = str(d.get("resolution") or "") or None
             csat = valid_score(d.get("csat"), CSAT_RANGE)
@@ -338,7 +340,8 @@ class Ticket:
         target = target if isinstance(target, dict) else {}
         if self.category == "complaint":  # a complaint's own SLA (complaints in crm.yaml) wins
             target = {**target, **complaint_sla(config)}
-        return Sla(_clock(self.opened_at, target.get("first_response_hours"), self.first_response_at, now),
+        return Sla(_clock(self.opened_at, target.get("first_response_hours"), self.first_response_at, now,
+                          self.resolved_at or self.closed_at),
                    _clock(self.opened_at, target.get("resolution_hours"), self.resolved_at, now))
 
 
