@@ -339,21 +339,21 @@ def test_ambiguous_prefix_lists_candidates(invoke, store_dir: Path) -> None:
     b = add(invoke, "Acme Inc")
     r = invoke("customer", "show", "acme")
     assert r.exit_code == 3
-    first, second = sorted([(a, "Acme Corp"), (b, "Acme Inc")])
-    assert r.stderr == (f"crm: error: customer 'acme' is ambiguous: {first[0]} ({first[1]}), "
-                        f"{second[0]} ({second[1]}); give more of the id\n")
+    assert (a[:6], b[:6]) == ("acme-c", "acme-i")
+    assert r.stderr == ("crm: error: customer 'acme' is ambiguous: Acme Corp (acme-c), Acme Inc (acme-i); "
+                        "give more of the name or use the id in brackets\n")
 
 
 def test_unknown_customer_suggests_close_ids(invoke, store_dir: Path) -> None:
     a = add(invoke, "Acme Corp")
     r = invoke("customer", "show", "acme-crop")
     assert r.exit_code == 3
-    assert r.stderr == f"crm: error: no customer 'acme-crop'; did you mean: {a} (Acme Corp)?\n"
+    assert r.stderr == f"crm: error: no customer 'acme-crop'; did you mean: Acme Corp ({a.split('-')[0]})?\n"
     r = invoke("customer", "show", "zzz")
     assert (r.exit_code, r.stderr) == (3, "crm: error: no customer 'zzz'; see crm customer list\n")
     r = invoke("customer", "show", " ")
     assert r.exit_code == 3
-    assert r.stderr == "crm: error: no customer given; pass an id, an id prefix or the exact name\n"
+    assert r.stderr == "crm: error: no customer given; pass an id, an id prefix, the name or part of it\n"
 
 
 @pytest.mark.parametrize(("argv", "ref"), [

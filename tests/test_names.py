@@ -1,0 +1,112 @@
+"""Finding customers the way a Chinese user names them: part of the name, pinyin, initials, id suffixes, short ids.
+
+Expected answers are worked out here, from the ids crm printed and pypinyin called directly, never from
+crm's own lookup.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from pypinyin import lazy_pinyin
+
+NAMES = {"js": "基石协作", "bj": "北京基石科技", "sz": "深圳市基石协作科技有限公司", "cq": "重庆银行",
+         "acme": "Acme Corp"}
+
+
+def ok(result) -> str:  # noqa: ANN001
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture
+def people(invoke) -> dict[str, str]:  # noqa: ANN001
+    return {key: ok(invoke("customer", "add", name)).strip() for key, name in NAMES.items()}
+
+
+def shortest(cid: str, all_ids: list[str]) -> str:
+    """Brute force: the shortest prefix of ``cid`` no other id starts with, at least its first word and two
+    characters, not ending in a hyphen."""
+    for size in range(1, len(cid) + 1):
+        prefix = cid[:size]
+        if size < max(len(cid.split("-")[0]), 2) or prefix.endswith("-"):
+            continue
+        if not any(other.startswith(prefix) for other in all_ids if other != cid):
+            return prefix
+    return cid
+
+
+def shown_id(invoke, ref: str) -> str:  # noqa: ANN001
+    return json.loads(ok(invoke("customer", "show", ref, "--format", "json")))["id"]
+
+
+@pytest.mark.parametrize(("ref", "key"), [
+    ("北京", "bj"), ("基石协作", "js"), ("深圳", "sz"), ("协作科技", "sz"), ("银", "cq"),
+    ("jsxz", "js"), ("JSXZ", "js"), ("jishixiezuo", "js"), ("ji shi xie zuo", "js"), ("bjjs", "bj"),
+    ("beijing", "bj"), ("cqyh", "cq"), ("yinhang", "cq"), ("chongqing", "cq"), ("szs", "sz"), ("acme", "acme"),
+])
+def test_part_of_the_name_pinyin_or_initials_name_one_customer(invoke, people: dict[str, str], ref: str,  # noqa: ANN001
+                                                                 key: str) -> None:
+    assert shown_id(invoke, ref) == people[key]
+
+
+def test_every_customer_command_accepts_part_of_the_name(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    ok(invoke("log", "北京", "call", "问候"))
+    assert "问候" in ok(invoke("show", "北京"))
+    ok(invoke("task", "add", "cqyh", "寄合同", "--due", "tomorrow"))
+    tasks = json.loads(ok(invoke("task", "list", "--customer", "重庆", "--format", "json")))
+    assert [(t["customer"], t["text"]) for t in tasks] == [(people["cq"], "寄合同")]
+    ok(invoke("customer", "edit", "jsxz", "--set", "tier=A"))
+    assert json.loads(ok(invoke("customer", "show", people["js"], "--format", "json")))["tier"] == "A"
+
+
+def test_the_four_character_suffix_names_a_customer(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    for cid in people.values():
+        assert shown_id(invoke, cid[-4:]) == cid
+        assert shown_id(invoke, cid[-4:].upper()) == cid
+
+
+@pytest.mark.parametrize("ref", ["基石", "基", "jishi", "js"])
+def test_several_matches_are_ambiguous_and_listed_with_short_ids(invoke, people: dict[str, str],  # noqa: ANN001
+                                                                  ref: str) -> None:
+    r = invoke("show", ref)
+    assert r.exit_code == 3 and r.stdout == ""
+    all_ids = list(people.values())
+    listed = [f"{NAMES[k]} ({shortest(people[k], all_ids)})" for k in ("bj", "js", "sz")]  # by pinyin: bei, ji, shen
+    assert r.stderr == (f"crm: error: customer {ref!r} is ambiguous: {', '.join(listed)}; "
+                        "give more of the name or use the id in brackets\n")
+    for shown in listed:  # what the message offers works
+        short = shown.rsplit("(", 1)[1].rstrip(")")
+        assert shown_id(invoke, short) in all_ids
+
+
+def test_more_than_five_matches_are_counted(invoke) -> None:  # noqa: ANN001
+    for i in range(7):
+        ok(invoke("customer", "add", f"华东{'一二三四五六七'[i]}号店"))
+    r = invoke("show", "华东")
+    assert r.exit_code == 3
+    assert r.stderr.count("华东") == 6 and r.stderr.endswith(" and 2 more; give more of the name or use the id "
+                                                               "in brackets\n")
+
+
+@pytest.mark.parametrize(("ref", "key"), [("基十", "js"), ("jisi", "js"), ("北景", "bj"), ("acme-crop", "acme")])
+def test_nothing_found_suggests_the_closest(invoke, people: dict[str, str], ref: str, key: str) -> None:  # noqa: ANN001
+    r = invoke("customer", "show", ref)
+    assert r.exit_code == 3
+    short = shortest(people[key], list(people.values()))
+    assert r.stderr == f"crm: error: no customer {ref!r}; did you mean: {NAMES[key]} ({short})?\n"
+
+
+def test_an_exact_name_wins_over_a_longer_one(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    assert "基石协作" in NAMES["sz"]
+    assert shown_id(invoke, "基石协作") == people["js"]
+    twin = ok(invoke("customer", "add", "基石协作", "--force")).strip()
+    r = invoke("log", "基石协作", "call", "hi")
+    assert r.exit_code == 3 and "several customers are named '基石协作'" in r.stderr
+    assert people["js"][:-4] in r.stderr and twin != people["js"]
+
+
+def test_a_renamed_customer_is_found_by_its_new_name(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    ok(invoke("customer", "edit", people["acme"], "--set", "name=长城贸易"))
+    assert lazy_pinyin("长城") == ["chang", "cheng"]
+    assert shown_id(invoke, "长城贸易") == shown_id(invoke, "changcheng") == shown_id(invoke, "ccmy") == people["acme"]
