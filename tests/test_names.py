@@ -110,3 +110,39 @@ def test_a_renamed_customer_is_found_by_its_new_name(invoke, people: dict[str, s
     ok(invoke("customer", "edit", people["acme"], "--set", "name=长城贸易"))
     assert lazy_pinyin("长城") == ["chang", "cheng"]
     assert shown_id(invoke, "长城贸易") == shown_id(invoke, "changcheng") == shown_id(invoke, "ccmy") == people["acme"]
+
+
+def spoken(name: str) -> tuple[list[str], str]:
+    """pypinyin's syllables of a name and its initials, computed here."""
+    parts = [p.lower() for p in lazy_pinyin(name.replace(" ", "")) if p.isalnum()] if not name.isascii() \
+        else name.lower().split()
+    return parts, "".join(p[0] for p in parts)
+
+
+@pytest.mark.parametrize("query", ["jishi", "jsxz", "JiShi", "bjjs", "yinhang", "kj", "zuo ke ji"])
+def test_search_finds_names_by_pinyin_and_initials(invoke, people: dict[str, str], query: str) -> None:  # noqa: ANN001
+    key = query.replace(" ", "").lower()
+    expected = set()
+    for k, name in NAMES.items():
+        parts, initials = spoken(name)
+        if key in initials or any("".join(parts[i:]).startswith(key) for i in range(len(parts))):
+            expected.add(people[k])
+    assert expected  # each query means someone
+    hits = json.loads(ok(invoke("search", query, "--format", "json")))
+    assert {h["customer"] for h in hits if h["field"] == "name (pinyin)"} == expected
+    assert all(h["snippet"] == h["name"] for h in hits if h["field"] == "name (pinyin)")
+
+
+def test_search_lists_customers_in_pinyin_order(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    ok(invoke("customer", "add", "阿里巴巴"))
+    ok(invoke("customer", "add", "Zeta Labs"))
+    hits = json.loads(ok(invoke("search", "a", "--type", "customer", "--format", "json")))
+    names = list(dict.fromkeys(h["name"] for h in hits))
+    assert names == sorted(names, key=lambda n: " ".join(spoken(n)[0]))
+    assert names[:2] == ["阿里巴巴", "Acme Corp"]  # a li ba ba, then acme
+
+
+@pytest.mark.parametrize(("query", "key"), [("北京", "bj"), ("银行", "cq"), ("重", "cq")])
+def test_search_one_or_two_chinese_characters(invoke, people: dict[str, str], query: str, key: str) -> None:  # noqa: ANN001
+    hits = json.loads(ok(invoke("search", query, "--type", "customer", "--format", "json")))
+    assert [(h["customer"], h["field"]) for h in hits] == [(people[key], "name")]
