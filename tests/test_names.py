@@ -146,3 +146,14 @@ def test_search_lists_customers_in_pinyin_order(invoke, people: dict[str, str]) 
 def test_search_one_or_two_chinese_characters(invoke, people: dict[str, str], query: str, key: str) -> None:  # noqa: ANN001
     hits = json.loads(ok(invoke("search", query, "--type", "customer", "--format", "json")))
     assert [(h["customer"], h["field"]) for h in hits] == [(people[key], "name")]
+
+
+def test_customer_list_sorts_names_by_pinyin(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    for name in ("阿里巴巴", "Zeta Labs", "张三", "吕布", "Beta"):
+        ok(invoke("customer", "add", name))
+    for args in ([], ["--sort", "name"], ["--sort", "stage"]):  # every customer is a lead: name order within
+        rows = json.loads(ok(invoke("customer", "list", *args, "--format", "json")))
+        names = [r["name"] for r in rows]
+        assert names == sorted(names, key=lambda n: " ".join(spoken(n)[0])), args
+    assert names[:4] == ["阿里巴巴", "Acme Corp", "北京基石科技", "Beta"]  # a li, acme, bei jing, beta
+    assert names[-2:] == ["Zeta Labs", "张三"]  # zeta, zhang
