@@ -20,6 +20,7 @@ from crmcli.errors import InvalidRecord
 from crmcli.store.location import open_store
 from crmcli.yamlio import YamlSyntaxError
 from tests.conftest import commits, git, snapshot
+from tests.test_names import shortest
 
 NOW = "2026-11-20T14:30:00+08:00"
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-[" + ALPHABET + r"]{4}$")
@@ -290,7 +291,8 @@ def test_table_aligns_chinese_by_display_width(invoke, three: dict[str, str]) ->
     for line, row in zip(lines[2:], rows, strict=True):
         cells = [_cut(line, s, spans[i + 1][0] if i + 1 < len(spans) else None).strip()
                  for i, (s, _) in enumerate(spans)]
-        expected = [row["id"], row["name"], row["kind"], row["tier"] or "", row["stage"], row["owner"] or "",
+        expected = [shortest(row["id"], [r["id"] for r in rows]), row["name"], row["kind"], row["tier"] or "",
+                    row["stage"], row["owner"] or "",
                     row["industry"] or "", ", ".join(row["tags"] or [])]
         assert cells == expected
         for s, _ in spans[1:]:

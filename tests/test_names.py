@@ -6,6 +6,8 @@ crm's own lookup.
 from __future__ import annotations
 
 import json
+import os
+import re
 
 import pytest
 from pypinyin import lazy_pinyin
@@ -157,3 +159,41 @@ def test_customer_list_sorts_names_by_pinyin(invoke, people: dict[str, str]) -> 
         assert names == sorted(names, key=lambda n: " ".join(spoken(n)[0])), args
     assert names[:4] == ["阿里巴巴", "Acme Corp", "北京基石科技", "Beta"]  # a li, acme, bei jing, beta
     assert names[-2:] == ["Zeta Labs", "张三"]  # zeta, zhang
+
+
+def table_column(text: str, header: str) -> list[str]:
+    """The cells of one column of a plain table (columns split by two or more blanks; no blank cells in it)."""
+    lines = text.splitlines()
+    heads = lines[0].split()
+    return [re.split(r"\s{2,}", line.strip())[heads.index(header)] for line in lines[2:]]
+
+
+def test_tables_show_short_ids_that_every_command_accepts(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    twin = ok(invoke("customer", "add", "基石协作", "--force")).strip()  # same slug: only the suffix differs
+    ok(invoke("customer", "add", "吉安", "--force"))  # ji-an-...: shares "ji-" with 基石协作
+    rows = json.loads(ok(invoke("customer", "list", "--format", "json")))
+    all_ids = [r["id"] for r in rows]
+    assert twin in all_ids and set(people.values()) < set(all_ids)
+    shown = table_column(ok(invoke("customer", "list")), "id")
+    assert shown == [shortest(cid, all_ids) for cid in all_ids]
+    assert shortest(twin, all_ids) == twin[:len(os.path.commonprefix([twin, people["js"]])) + 1]
+    assert shortest(people["bj"], all_ids) == "bei"
+    for short, cid in zip(shown, all_ids, strict=True):
+        assert shown_id(invoke, short) == cid
+    csv_ids = [line.split(",")[0] for line in ok(invoke("customer", "list", "--format", "csv")).splitlines()[1:]]
+    assert csv_ids == all_ids  # machine formats keep the full ids
+    assert "- id: " + all_ids[0] in ok(invoke("customer", "list", "--format", "yaml"))
+
+
+def test_task_list_agenda_and_search_show_short_ids(invoke, people: dict[str, str]) -> None:  # noqa: ANN001
+    ok(invoke("task", "add", "北京", "寄合同", "--due", "today"))
+    task = json.loads(ok(invoke("task", "list", "--format", "json")))[0]
+    assert task["ref"].startswith(people["bj"] + "/task-")
+    short = "bei/" + task["id"]
+    assert table_column(ok(invoke("task", "list")), "task") == [short]
+    assert short in ok(invoke("agenda")) and people["bj"] not in ok(invoke("agenda"))
+    ok(invoke("task", "done", short))
+    assert json.loads(ok(invoke("task", "list", "--all", "--format", "json")))[0]["status"] == "done"
+    found = ok(invoke("search", "北京", "--type", "customer"))
+    assert table_column(found, "id") == ["bei"]
+    assert json.loads(ok(invoke("search", "北京", "--format", "json")))[0]["ref"] == people["bj"]

@@ -21,6 +21,7 @@ from crmcli.cli.common import (
     get_app,
     records_option,
     report_skipped,
+    shortened,
     skip_invalid_option,
     store_options,
 )
@@ -170,6 +171,8 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
         for row in data:
             h = scores[row["id"]]
             row.update(health=h.score, at_risk=h.at_risk, warnings=[w["kind"] for w in h.warnings])
+    if fmt == "table":
+        data = shortened(store, data, "id")
     render(data, fmt, columns=columns, empty="No customers match.")
     exit_partial(len(problems), "unreadable customer", "the others were listed")
 

@@ -5,7 +5,16 @@ import click
 
 from crmcli.actions import task as action
 from crmcli.analysis.journals import TaskFilter, list_tasks
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    done,
+    echo,
+    format_option,
+    get_app,
+    records_option,
+    shortened,
+    store_options,
+)
 from crmcli.domain.tasks import show_due
 from crmcli.domain.text import first_line
 from crmcli.render.tables import render
@@ -104,7 +113,7 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
                      due=due, status=status or "open")
     rows = [t.row() for t in list_tasks(store, flt)]
     if fmt == "table":
-        rows = [dict(r, text=first_line(r["text"], 60)) for r in rows]
+        rows = [dict(r, text=first_line(r["text"], 60)) for r in shortened(store, rows, "ref")]
         columns = ["due_local", "ref", "name", "owner", "text"] + (["status"] if flt.status == "all" else [])
         render(rows, fmt, columns=columns, headers=["due", "task", "customer", "owner", "text", "status"],
                empty="No tasks match.")
