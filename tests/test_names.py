@@ -8,8 +8,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
+from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from pypinyin import lazy_pinyin
 
 NAMES = {"js": "基石协作", "bj": "北京基石科技", "sz": "深圳市基石协作科技有限公司", "cq": "重庆银行",
@@ -197,3 +202,74 @@ def test_task_list_agenda_and_search_show_short_ids(invoke, people: dict[str, st
     found = ok(invoke("search", "北京", "--type", "customer"))
     assert table_column(found, "id") == ["bei"]
     assert json.loads(ok(invoke("search", "北京", "--format", "json")))[0]["ref"] == people["bj"]
+
+
+# -- the index's answer equals a scan of the files ----------------------------------------------------------------
+POOL = "基石北京协作科技银行重庆长城吕"
+LATIN = ("Acme", "Ji", "Bei", "Shi", "Labs")
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _syllables(name: str) -> list[str]:
+    return [w for piece in lazy_pinyin(_norm(name)) for w in re.findall(r"[0-9a-z]+", piece)]
+
+
+def scan_answer(root: Path, ref: str) -> list[str]:
+    """The customers ``ref`` names, by the README's rules, from the profiles parsed here with PyYAML."""
+    names = {p.parent.name: str(yaml.safe_load(p.read_text(encoding="utf-8"))["name"])
+             for p in (root / "customers").glob("*/*/customer.yaml")}
+    low = ref.strip().lower()
+    if low in names:
+        return [low]
+    prefix = [cid for cid in names if cid.startswith(low)] if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", low) else []
+    if len(prefix) == 1:
+        return prefix
+    key = re.sub(r"[\s\-_'’·.]+", "", unicodedata.normalize("NFKC", ref).casefold())
+    key = key if len(key) >= 2 and key.isascii() and key.isalnum() else ""
+    spoken = {cid: _syllables(name) for cid, name in names.items()}
+    tiers = [[cid for cid, name in names.items() if _norm(name) == _norm(ref)],
+             [cid for cid in names if len(low) == 4 and set(low) <= set(ALPHABET) and cid.endswith("-" + low)],
+             [cid for cid, syl in spoken.items() if key and key in ("".join(syl), "".join(s[0] for s in syl))],
+             sorted(set(prefix) | {cid for cid, name in names.items() if _norm(ref) and _norm(ref) in _norm(name)}
+                    | {cid for cid, syl in spoken.items() if key and (
+                        key in "".join(s[0] for s in syl)
+                        or any("".join(syl[i:]).startswith(key) for i in range(len(syl))))})]
+    return next((sorted(tier) for tier in tiers if tier), [])
+
+
+NAME = st.lists(st.one_of(st.sampled_from(POOL), st.sampled_from(LATIN).map(lambda w: f" {w} ")),
+                min_size=1, max_size=5).map(lambda parts: " ".join("".join(parts).split()))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # each example runs crm: no long shrinking
+@given(names=st.lists(NAME, min_size=1, max_size=3), data=st.data())
+def test_name_lookup_through_the_index_equals_a_scan(invoke, store_dir: Path, names: list[str],  # noqa: ANN001
+                                                      data: st.DataObject) -> None:
+    for name in names:
+        ok(invoke("customer", "add", name, "--force"))
+    name = data.draw(st.sampled_from(names))  # the store also holds earlier examples' customers
+    syl = _syllables(name)
+    start, size = data.draw(st.integers(0, len(name) - 1)), data.draw(st.integers(1, 3))
+    other = data.draw(st.text(POOL + "abjs", min_size=1, max_size=3))
+    refs = [name, name[start:start + size], "".join(syl[start % len(syl):][:size]),
+            "".join(s[0] for s in syl)[start % len(syl):][:size + 1], other]
+    for ref in sorted({r.strip() for r in refs if r.strip()}):
+        assert_resolves_as_a_scan(invoke, store_dir, ref)
+
+
+def assert_resolves_as_a_scan(invoke, root: Path, ref: str) -> None:  # noqa: ANN001
+    expected = scan_answer(root, ref)
+    r = invoke("customer", "show", ref, "--format", "json")
+    if len(expected) == 1:
+        assert r.exit_code == 0 and json.loads(r.stdout)["id"] == expected[0], (ref, r.output)
+    elif expected:
+        assert r.exit_code == 3 and (" is ambiguous: " in r.stderr or "several customers are named" in r.stderr)
+        assert f" and {len(expected) - 5} more;" in r.stderr if len(expected) > 5 else \
+            r.stderr.count("(") == len(expected), (ref, expected, r.stderr)
+    else:
+        assert r.exit_code == 3 and r.stderr.startswith(f"crm: error: no customer {ref!r}"), (ref, r.stderr)
