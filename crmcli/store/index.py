@@ -51,7 +51,7 @@ CREATE TABLE customers (
     problem TEXT, profile TEXT, name TEXT, name_key TEXT, tags TEXT,
     {", ".join(f"{c} TEXT" for c in COLUMNS)}, phones TEXT, name_pinyin TEXT, name_initials TEXT);
 CREATE INDEX customers_tier ON customers (tier);
-CREATE INDEX customers_name_key ON customers (name_key);
+CREATE INDEX customers_names ON customers (name_key, name_pinyin, name_initials, id);  -- name lookups scan this
 CREATE INDEX customers_owner ON customers (owner);
 CREATE TABLE contacts (customer TEXT NOT NULL, pos INTEGER, name TEXT, title TEXT, email TEXT, phone TEXT);
 CREATE INDEX contacts_customer ON contacts (customer);

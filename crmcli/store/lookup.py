@@ -61,11 +61,11 @@ def _tiers(index: Index, ref: str, prefix_hits: list[str]) -> Iterable[list[str]
     lowered = ref.strip().lower()
     if _SUFFIX.fullmatch(lowered):
         yield [cid for (cid,) in db.execute("SELECT id FROM customers WHERE substr(id, -5) = ? "
-                                            "AND problem IS NULL ORDER BY id", ("-" + lowered,))]
+                                            "AND name_key IS NOT NULL ORDER BY id", ("-" + lowered,))]
     key = pinyin.typed(ref)
     if key:
         yield [cid for (cid,) in db.execute("SELECT id FROM customers WHERE name_initials = ? OR "
-                                            "replace(name_pinyin, ' ', '') = ? ORDER BY id", (key, key))]
+                                            "replace(name_pinyin, ' ', '') = ?", (key, key))]
     found = set(prefix_hits)
     if wanted:
         found.update(cid for (cid,) in db.execute("SELECT id FROM customers WHERE instr(name_key, ?) > 0",
@@ -108,20 +108,28 @@ def _suggest(index: Index, store: Store, ref: str) -> str:
     slug = ids.slugify(ref) if not ids.is_valid_customer_id(ref.lower()) else ref.lower()
     pool: dict[str, tuple[str, str]] = {}
     queries = [("substr(id, 1, 3) = ?", slug[:3])] if slug else []
-    queries += [("instr(name_key, ?) > 0", ch) for ch in dict.fromkeys(wanted) if ids.is_cjk(ch)]
+    chinese = "".join(ch for ch in wanted if ids.is_cjk(ch))
+    grams = [chinese[i:i + 2] for i in range(len(chinese) - 1)] if len(chinese) >= 3 else list(chinese)
+    queries += [("instr(name_key, ?) > 0", gram) for gram in dict.fromkeys(grams)]
     spoken_query = key or slug.replace("-", "")  # what was typed, or the pinyin of the Chinese typed
     if len(spoken_query) >= 3:
         queries.append(("instr(replace(name_pinyin, ' ', ''), ?) > 0", spoken_query[:3]))
     for condition, value in queries:
         for cid, name, spelled in index.db.execute(
-                f"SELECT id, name_key, name_pinyin FROM customers WHERE {condition} AND problem IS NULL "
-                "LIMIT 2000", (value,)):
+                f"SELECT id, name_key, name_pinyin FROM customers WHERE {condition} AND name_key IS NOT NULL "
+                "LIMIT 500", (value,)):
             pool[cid] = (name or "", (spelled or "").replace(" ", ""))
 
     def closeness(cid: str) -> float:
         name, spelled = pool[cid]
         pairs = [(slug, cid.rsplit("-", 1)[0]), (wanted, name), (spoken_query, spelled)]
-        return max(difflib.SequenceMatcher(None, a, b[:len(a) + 1]).ratio() for a, b in pairs if a and b)
+        best = 0.0
+        for a, b in pairs:
+            if a and b:
+                matcher = difflib.SequenceMatcher(None, a, b[:len(a) + 1])
+                if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+                    best = max(best, matcher.ratio())
+        return best
 
     scored = sorted(((closeness(cid), cid) for cid in pool), key=lambda s: (-s[0], s[1]))
     close = [cid for score, cid in scored if score >= 0.6][:3]
