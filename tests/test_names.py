@@ -273,3 +273,12 @@ def assert_resolves_as_a_scan(invoke, root: Path, ref: str) -> None:  # noqa: AN
             r.stderr.count("(") == len(expected), (ref, expected, r.stderr)
     else:
         assert r.exit_code == 3 and r.stderr.startswith(f"crm: error: no customer {ref!r}"), (ref, r.stderr)
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("custmer", "customer"), ("serch", "search"), ("agnda", "agenda")])
+def test_a_mistyped_command_suggests_the_real_one(invoke, typo: str, meant: str) -> None:  # noqa: ANN001
+    r = invoke(typo, "list")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.endswith(f"Error: No such command {typo!r}. Did you mean {meant!r}?\n")
+    r = invoke("zzzz")
+    assert r.exit_code == 2 and r.stderr.endswith("Error: No such command 'zzzz'.\n")
