@@ -166,19 +166,24 @@ class Index:
             self.db.execute("DELETE FROM contacts WHERE customer = ?", (cid,))
 
     def _put(self, cid: str, stamp: tuple[int, int], data: Any = None, problem: str | None = None) -> None:
+        spoken = None  # the name's pinyin and initials, kept when the name did not change (no pypinyin import)
         if not self.fresh:
+            spoken = self.db.execute("SELECT name, name_pinyin, name_initials FROM customers WHERE id = ?",
+                                     (cid,)).fetchone()
             self._delete([cid])
         if problem is not None or not isinstance(data, dict):
             self.db.execute("INSERT INTO customers (id, st_mtime, st_size, problem) VALUES (?, ?, ?, ?)",
                             (cid, stamp[0], stamp[1], problem))
             return
         customer = Customer(cid, data)
+        keys = spoken[1:] if spoken and spoken[0] == customer.name and spoken[1] is not None else \
+            name_keys(customer.name)
         values = [str(data.get(c, "")).casefold() for c in COLUMNS]  # as ``customer list --tier`` compares
         cur = self.db.execute(
             f"INSERT INTO customers (id, st_mtime, st_size, profile, name, name_key, tags, {', '.join(COLUMNS)}, "
             f"phones, name_pinyin, name_initials) VALUES ({', '.join('?' * (len(COLUMNS) + 10))})",
             (cid, stamp[0], stamp[1], profile_json(data), customer.name, normalize_name(customer.name),
-             "\n".join(customer.tags), *values, phones(data), *name_keys(customer.name)))
+             "\n".join(customer.tags), *values, phones(data), *keys))
         text = "\n".join(folded(flat(v)) for v in search_values(data, cid))
         self.db.execute("INSERT INTO texts (rowid, folded) VALUES (?, ?)", (cur.lastrowid, text))
         for pos, person in enumerate(customer.contacts):
