@@ -194,14 +194,16 @@ def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) ->
 def customer_show(customer_ref: str, fmt: str) -> None:
     """Show a customer's profile and contacts.
 
-    CUSTOMER is an id, a unique id prefix, or the exact name. Sensitive
-    fields show decrypted when your identity ($CRM_IDENTITY) can read them,
-    else as ••••.
+    CUSTOMER is an id, a unique id prefix (the short id tables show), the
+    id's last 4 characters, the name or part of it (北京), its pinyin
+    (jishi) or initials (jsxz). Sensitive fields show decrypted when your
+    identity ($CRM_IDENTITY) can read them, else as ••••.
 
     \b
     Examples:
       crm customer show acme
       crm customer show 深圳市基石协作科技有限公司 --format yaml
+      crm customer show jsxz
     """
 
     c = show_customer(get_app().store(), customer_ref)
