@@ -12,6 +12,7 @@ from crmcli.cli.common import (
     get_app,
     records_option,
     result_line,
+    shortened,
     store_options,
 )
 from crmcli.domain.tasks import show_due
@@ -114,7 +115,7 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
                      due=due, status=status or "open")
     rows = [t.row() for t in list_tasks(store, flt)]
     if fmt == "table":
-        rows = [dict(r, text=first_line(r["text"], 60)) for r in rows]
+        rows = [dict(r, text=first_line(r["text"], 60)) for r in shortened(store, rows, "ref")]
         columns = ["due_local", "ref", "name", "owner", "text"] + (["status"] if flt.status == "all" else [])
         render(rows, fmt, columns=columns, headers=["due", "task", "customer", "owner", "text", "status"],
                empty="No tasks match.")
