@@ -66,6 +66,7 @@ SEEDS: dict[str, str] = {
     "Sales: deals, the pipeline, orders and contracts": "sample",
     "Service: tickets, SLA, complaints and surveys": "sample",
     "Overview, health and search": "sample",
+    "Growth: leads, the funnel, campaigns and mail": "sample",
     "Reports": "sample",
     "Import and export": "sample",
     "Working as a team": "sample",

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from crmcli.actions.lead import first_touch_items
 from crmcli.analysis.journals import journal_dicts
 from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates, durations
@@ -33,7 +34,7 @@ class AgendaItem:
                 "owner": self.owner}
 
 
-_KIND_ORDER = {"task": 0, "touch": 1, "renewal": 2, "birthday": 3}
+_KIND_ORDER = {"task": 0, "lead": 1, "touch": 1, "renewal": 2, "birthday": 3}
 
 
 def _anniversary(born: date, start: date, end: date) -> date | None:
@@ -126,5 +127,6 @@ def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | 
             if item is not None:
                 items.append(item)
         items += _birthdays(c, start, end)
+    items += [AgendaItem(**item) for item in first_touch_items(store, profiles, owner, now, end)]
     items.sort(key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))
     return items

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timeline": ("crmcli.cli.timeline", "timeline_cmd"),
     "task": ("crmcli.cli.task", "task"),
     "agenda": ("crmcli.cli.agenda", "agenda_cmd"),
+    "lead": ("crmcli.cli.lead", "lead"),
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
     "opp": ("crmcli.cli.opp", "opp"),
