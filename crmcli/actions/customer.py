@@ -26,6 +26,7 @@ from crmcli.domain.customer import (
     validate_customer,
 )
 from crmcli.errors import InvalidRecord, UsageError, quote
+from crmcli.store import campaigns as campaign_files
 from crmcli.store.index import open_index
 from crmcli.store.store import Store
 
@@ -53,6 +54,8 @@ def new_customer(store: Store, name: str, *, fields: dict[str, Any] | None = Non
         if value not in (None, "", [], ()):
             data[key] = list(value) if isinstance(value, tuple) else value
     data["created"] = _now_iso()
+    if data.get("campaign"):  # the campaign the customer came from must exist (campaigns/NAME.yaml)
+        data["campaign"] = campaign_files.load(store, str(data["campaign"])).name
     customer = Customer("", data)
     for contact in contacts:
         _raise_first(validate_contact(contact.to_dict()))

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "task": ("crmcli.cli.task", "task"),
     "agenda": ("crmcli.cli.agenda", "agenda_cmd"),
     "lead": ("crmcli.cli.lead", "lead"),
+    "campaign": ("crmcli.cli.campaign", "campaign"),
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
     "opp": ("crmcli.cli.opp", "opp"),

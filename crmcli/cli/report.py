@@ -293,3 +293,26 @@ def funnel_cmd(since: str | None, until: str | None, period: str, owner: str | N
     rep = funnel.build(rows, since=start, until=end, period=period, owner=owner, label=label or "all leads",
                        now=now.isoformat())
     _emit(rep, fmt, output, sections)
+
+
+@report.command("campaigns")
+@click.option("--kind", type=click.Choice(["email", "event", "webinar", "trade-show", "ads"]),
+              help="Only campaigns of this kind.")
+@_common
+def campaigns_cmd(kind: str | None, fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """Per campaign and per kind: members, responses, leads, deals, won revenue, cost per lead, ROI.
+
+    \b
+    Examples:
+      crm report campaigns
+      crm report campaigns --kind event -o events.xlsx
+    """
+    from crmcli.analysis.reports import campaigns
+    from crmcli.store import campaigns as campaign_files
+
+    fmt = _format(fmt, output)
+    store = get_app().store()
+    defs = [c.to_dict() for c in campaign_files.all_campaigns(store)]
+    rep = campaigns.build(_growth_rows(store), defs, currency=str(store.config.get("currency", "CNY")),
+                          now=dates.now().isoformat(), kind=kind)
+    _emit(rep, fmt, output, sections)
