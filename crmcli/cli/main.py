@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agenda": ("crmcli.cli.agenda", "agenda_cmd"),
     "lead": ("crmcli.cli.lead", "lead"),
     "campaign": ("crmcli.cli.campaign", "campaign"),
+    "mail": ("crmcli.cli.mail", "mail_cmd"),
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
     "opp": ("crmcli.cli.opp", "opp"),
