@@ -124,3 +124,114 @@ def test_mail_needs_one_destination(invoke, salon: dict) -> None:
     assert result.exit_code == 2 and "--out DIR" in result.output
     result = invoke("mail", "nope", "-t", "invite.txt", "--dry-run")
     assert result.exit_code == 3 and "no campaign 'nope'" in result.output
+
+
+# -- sending through SMTP: a small real SMTP server on localhost ---------------------------------------------
+class SmtpServer:
+    """Speaks enough SMTP for smtplib; keeps what it accepted; refuses the messages numbered in ``refuse``."""
+
+    def __init__(self) -> None:
+        import socketserver
+        import threading
+
+        self.accepted: list[email.message.Message] = []
+        self.refuse: set[int] = set()
+        self.seen = 0
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 test ESMTP\r\n")
+                while line := self.rfile.readline():
+                    verb = line.strip().split(b" ")[0].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        self.wfile.write(b"250-test\r\n250 8BITMIME\r\n")
+                    elif verb == b"DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        data = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            data += chunk[1:] if chunk.startswith(b"..") else chunk
+                        outer.seen += 1
+                        if outer.seen in outer.refuse:
+                            self.wfile.write(b"550 mailbox unavailable\r\n")
+                        else:
+                            outer.accepted.append(email.message_from_bytes(data))
+                            self.wfile.write(b"250 queued\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def smtp(store_dir: Path, salon: dict):
+    server = SmtpServer()
+    with (store_dir / "crm.yaml").open("a", encoding="utf-8") as f:
+        f.write(f"mail:\n  from: Events <events@example.com>\n  smtp: {{host: 127.0.0.1, port: {server.port}, "
+                "security: none, per_minute: 60000, batch: 2}\n")
+    git(store_dir, "commit", "-qam", "SMTP settings")
+    yield server
+    server.close()
+
+
+def sent_responses(store_dir: Path, cid: str) -> int:
+    events = yamlio.loads((store_dir / "customers" / cid[:2] / cid / "journal" / "2026.yaml").read_text("utf-8"))
+    return sum(1 for e in events if e.get("kind") == "campaign.response" and e.get("response") == "sent")
+
+
+def test_send_needs_a_dry_run_then_sends_each_once_in_batches(invoke, store_dir: Path, salon: dict,
+                                                              smtp: SmtpServer) -> None:
+    first = invoke("mail", "salon", "-t", "invite.txt", "--send")
+    assert first.exit_code == 2 and "--dry-run first" in first.output and not smtp.accepted
+    dry = json.loads(ok(invoke("mail", "salon", "-t", "invite.txt", "--send", "--dry-run", "-f", "json")))
+    assert {r["status"] for r in dry if r["to"]} == {"would send"} and not smtp.accepted
+    before = commits(store_dir)
+    ok(invoke("mail", "salon", "-t", "invite.txt", "--send"))
+    wanted = sorted(salon[k] for k in ("acme", "solo", "zh"))
+    assert sorted(m["X-Crm-Customer"] for m in smtp.accepted) == wanted
+    assert commits(store_dir)[:2] == ["Mail campaign salon: 1 message", "Mail campaign salon: 2 messages"]
+    assert len(commits(store_dir)) == len(before) + 2  # batch: 2 -> two commits for three messages
+    again = invoke("mail", "salon", "-t", "invite.txt", "--send", "-f", "json")
+    assert again.exit_code == 0 and len(smtp.accepted) == 3
+    assert {r["status"] for r in json.loads(again.stdout) if r["to"]} == {"sent before"}
+    assert len(commits(store_dir)) == len(before) + 2
+    assert all(sent_responses(store_dir, cid) == 1 for cid in wanted)
+
+
+def test_a_refusal_stops_and_the_next_run_sends_only_the_rest(invoke, store_dir: Path, salon: dict,
+                                                              smtp: SmtpServer) -> None:
+    ok(invoke("mail", "salon", "-t", "invite.txt", "--dry-run"))
+    smtp.refuse = {2}
+    failed = invoke("mail", "salon", "-t", "invite.txt", "--send")
+    assert failed.exit_code == 6 and "550" in failed.output and "run the same command again" in failed.output
+    assert len(smtp.accepted) == 1
+    first = smtp.accepted[0]["X-Crm-Customer"]
+    assert sent_responses(store_dir, first) == 1 and not git(store_dir, "status", "--porcelain", "customers")
+    ok(invoke("mail", "salon", "-t", "invite.txt", "--send"))
+    customers = [m["X-Crm-Customer"] for m in smtp.accepted]
+    assert len(customers) == len(set(customers)) == 3  # nobody mailed twice
+    assert all(sent_responses(store_dir, c) == 1 for c in customers)
+
+
+def test_smtp_passwords_come_from_the_environment_only(invoke, store_dir: Path, salon: dict,
+                                                       smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (store_dir / "crm.yaml").read_text(encoding="utf-8")
+    (store_dir / "crm.yaml").write_text(text.replace("batch: 2}", "batch: 2, user: events, password: hunter2}"),
+                                        encoding="utf-8")
+    result = invoke("mail", "salon", "-t", "invite.txt", "--send", "--dry-run")
+    assert result.exit_code == 2 and "never keep a password in the repository" in result.output
+    (store_dir / "crm.yaml").write_text(text.replace("batch: 2}", "batch: 2, user: events}"), encoding="utf-8")
+    monkeypatch.delenv("CRM_SMTP_PASSWORD", raising=False)
+    ok(invoke("mail", "salon", "-t", "invite.txt", "--dry-run"))
+    result = invoke("mail", "salon", "-t", "invite.txt", "--send")
+    assert result.exit_code == 2 and "export CRM_SMTP_PASSWORD" in result.output and not smtp.accepted

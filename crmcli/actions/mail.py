@@ -2,6 +2,7 @@
 mbox; ``--log`` records each as an outgoing email and a ``sent`` response, in one commit."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from crmcli.domain.campaigns import Campaign
 from crmcli.domain.interactions import interaction_entry
 from crmcli.domain.text import first_line
 from crmcli.errors import UsageError
-from crmcli.io import mailmerge
+from crmcli.io import mailmerge, smtpsend
 from crmcli.io.mailmerge import Message
 from crmcli.store import campaigns as files
 from crmcli.store.store import Store
@@ -29,10 +30,15 @@ class MailResult:
     written: list[Path] = field(default_factory=list)
     logged: bool = False
     dry_run: bool = False
+    sending: bool = False  # through SMTP (--send)
+    sent: int = 0  # sent through SMTP by this run
+    already: set[str] = field(default_factory=set)  # sent by an earlier run (the resumable log): not again
 
     def rows(self) -> list[dict[str, Any]]:
+        verb = ("would send" if self.dry_run else "sent") if self.sending else \
+            ("would write" if self.dry_run else "written")
         out: list[dict[str, Any]] = [{"customer": m.customer, "name": m.name, "to": m.to, "subject": m.subject,
-                                      "status": "would write" if self.dry_run else "written"}
+                                      "status": "sent before" if m.customer in self.already else verb}
                                      for m in self.messages]
         out += [{"customer": cid, "name": name, "to": None, "subject": None, "status": f"skipped: {why}"}
                 for cid, name, why in self.skipped]
@@ -66,22 +72,32 @@ def _sender(store: Store, given: str | None) -> str:
 
 
 def mail_merge(store: Store, name: str, template: Path, *, out: Path | None = None, mbox: Path | None = None,
-               sender: str | None = None, dry_run: bool = False, log: bool = False) -> MailResult:
-    """Render every member's message (all of them before anything is written), then write, then log."""
-    if not dry_run and (out is None) == (mbox is None):
-        raise UsageError("say where the messages go: --out DIR (one .eml each) or --mbox FILE (not both), "
-                         "or --dry-run to see them first")
+               sender: str | None = None, dry_run: bool = False, log: bool = False, send: bool = False) -> MailResult:
+    """Render every member's message (all of them before anything is written), then write or send, then log."""
+    if not dry_run and int(out is not None) + int(mbox is not None) + int(send) != 1:
+        raise UsageError("say where the messages go: --out DIR (one .eml each), --mbox FILE or --send (one of "
+                         "them), or --dry-run to see them first")
+    settings = smtpsend.Settings.from_config(store.config.get("mail")) if send else None
     campaign = files.load(store, name)
     base = mailmerge.load_template(template)
     compiled: dict[Path, mailmerge.Template] = {template: base}
-    result = MailResult(campaign, dry_run=dry_run)
+    result = MailResult(campaign, dry_run=dry_run, sending=send)
     sender = _sender(store, sender)
     now = dates.now()
     for m in members(store, campaign):
         message = _one(store, m, campaign, template, compiled, sender, now, result)
         if message is not None:
             result.messages.append(message)
-    if dry_run or not result.messages:
+    state = store.state_dir / "mail" / f"{campaign.name}--{template.stem}"
+    stamp = _stamp(template, result.messages)
+    if dry_run:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.with_suffix(".dryrun").write_text(stamp + "\n", encoding="utf-8")
+        return result
+    if settings is not None:
+        _send(store, campaign, settings, state, stamp, result, now)
+        return result
+    if not result.messages:
         return result
     if out is not None:
         result.written = mailmerge.write_eml(out, result.messages)
@@ -134,3 +150,46 @@ def _log(store: Store, campaign: Campaign, messages: list[Message], now: Any) ->
                 entry["summary"] = first_line(m.subject, 200)
                 tx.append_entry(m.customer, entry)
             tx.append_entry(m.customer, domain.response_entry(dates.iso(now), by, campaign.name, "sent"))
+
+
+def _stamp(template: Path, messages: list[Message]) -> str:
+    """What a dry run saw: the template files and every recipient and subject."""
+    digest = hashlib.sha256()
+    for path in sorted(template.parent.glob(f"{template.stem}*{template.suffix}")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for m in messages:
+        digest.update(f"{m.customer}\0{m.to}\0{m.subject}\n".encode())
+    return digest.hexdigest()
+
+
+def _send(store: Store, campaign: Campaign, settings: smtpsend.Settings, state: Path, stamp: str,
+          result: MailResult, now: Any) -> None:
+    """Through SMTP, after a matching dry run; each batch of sent messages logged in one commit."""
+    try:
+        seen = state.with_suffix(".dryrun").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        seen = ""
+    if seen != stamp:
+        raise UsageError("run the same command with --dry-run first (the template or the members changed since "
+                         "the last dry run, or there was none), check the list, then --send")
+    log = state.with_suffix(".sent")
+    earlier = smtpsend.read_log(log)
+    result.already = {m.customer for m in result.messages if m.customer in earlier}
+    answered = {m.customer for m in members(store, campaign) if "sent" in m.responses}
+    batch = [m for m in result.messages if m.customer in earlier and m.customer not in answered]  # a crash's
+
+    def flush() -> None:
+        if batch:
+            _log(store, campaign, list(batch), now)
+            result.logged = True
+            batch.clear()
+
+    def on_sent(m: Message) -> None:
+        batch.append(m)
+        if len(batch) >= settings.batch:
+            flush()
+
+    try:
+        result.sent = smtpsend.send_all(settings, result.messages, log, on_sent=on_sent)
+    finally:
+        flush()
