@@ -56,6 +56,8 @@ def new_customer(store: Store, name: str, *, fields: dict[str, Any] | None = Non
     data["created"] = _now_iso()
     if data.get("campaign"):  # the campaign the customer came from must exist (campaigns/NAME.yaml)
         data["campaign"] = campaign_files.load(store, str(data["campaign"])).name
+    if data.get("referred_by"):  # who referred the customer: an existing customer, kept by id
+        data["referred_by"] = store.resolve(str(data["referred_by"]))
     customer = Customer("", data)
     for contact in contacts:
         _raise_first(validate_contact(contact.to_dict()))
@@ -159,6 +161,8 @@ def edit_customer(store: Store, ref: str, assignments: list[tuple[str, str]]) ->
     cid = store.resolve(ref)
     before = store.load_customer(cid, validate=False)
     after = apply_assignments(before, assignments, store.config.get("sensitive_fields") or ())
+    if after.get("referred_by") and after.get("referred_by") != before.get("referred_by"):
+        after.data["referred_by"] = store.resolve(str(after.get("referred_by")))  # an existing customer
     return before, save_customer(store, after, before.data)
 
 

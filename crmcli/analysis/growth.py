@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from crmcli.analysis.rows import problem_text
-from crmcli.domain import deals, leads
+from crmcli.domain import deals, leads, loyalty
 from crmcli.errors import CrmError
 from crmcli.store.store import Store
 
@@ -22,8 +22,10 @@ def _text(value: Any) -> str | None:
 
 
 def load(store: Store, *, problems: list[str] | None = None) -> dict[str, list[dict]]:
-    """``funnel`` (one row per customer), ``campaign_events`` (``campaign.*`` events) and ``deals`` rows."""
-    out: dict[str, list[dict]] = {"funnel": [], "campaign_events": [], "deals": []}
+    """``funnel`` (one row per customer), ``campaign_events`` (``campaign.*`` events), ``deals`` rows, and
+    ``members`` (one row per customer: referral, revenue and purchases in the store's currency, points)."""
+    out: dict[str, list[dict]] = {"funnel": [], "campaign_events": [], "deals": [], "members": []}
+    currency = str(store.config.get("currency", "CNY"))
     for cid in store.customer_ids():
         try:
             customer = store.load_customer(cid, validate=False)
@@ -33,6 +35,13 @@ def load(store: Store, *, problems: list[str] | None = None) -> dict[str, list[d
                 problems.append(problem_text(store, cid, exc))
             continue
         events = [e.data for e in journal]
+        revenue, bought = loyalty.purchases(journal, currency)
+        book = loyalty.ledger(events)
+        out["members"].append({"customer": cid, "name": customer.name,
+                               "referred_by": _text(customer.get("referred_by")), "revenue": revenue,
+                               "purchases": bought, "member": bool(book.history), "tier": book.tier,
+                               "balance": book.balance, "earned": book.earned, "redeemed": book.redeemed,
+                               "expired": book.expired})
         days = leads.steps(customer.get("created"), events)
         out["funnel"].append({"customer": cid, "name": customer.name, "source": _text(customer.get("source")),
                               "campaign": _text(customer.get("campaign")), "owner": _text(customer.get("owner")),

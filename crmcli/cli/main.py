@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lead": ("crmcli.cli.lead", "lead"),
     "campaign": ("crmcli.cli.campaign", "campaign"),
     "mail": ("crmcli.cli.mail", "mail_cmd"),
+    "points": ("crmcli.cli.points", "points"),
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
     "opp": ("crmcli.cli.opp", "opp"),

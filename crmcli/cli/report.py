@@ -316,3 +316,46 @@ def campaigns_cmd(kind: str | None, fmt: str | None, output: str | None, section
     rep = campaigns.build(_growth_rows(store), defs, currency=str(store.config.get("currency", "CNY")),
                           now=dates.now().isoformat(), kind=kind)
     _emit(rep, fmt, output, sections)
+
+
+@report.command("referrals")
+@_common
+def referrals_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """Who referred whom, the revenue of referred customers, and the rewards due.
+
+    \b
+    Examples:
+      crm report referrals
+      crm report referrals --section referrers -f csv
+    """
+    from crmcli.analysis.reports import loyalty as report_loyalty
+    from crmcli.domain import loyalty
+
+    fmt = _format(fmt, output)
+    store = get_app().store()
+    rules = loyalty.Settings.from_config(store.config.get("loyalty"), store.config.get("referrals"))
+    rep = report_loyalty.referrals(_growth_rows(store)["members"], reward=rules.referral_reward,
+                                   currency=str(store.config.get("currency", "CNY")), now=dates.now().isoformat())
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("loyalty")
+@_common
+def loyalty_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """Members per tier, points outstanding (a liability), redemption rate, repeat purchases of members.
+
+    \b
+    Examples:
+      crm report loyalty
+      crm report loyalty -o loyalty.xlsx
+    """
+    from crmcli.analysis.reports import loyalty as report_loyalty
+    from crmcli.domain import loyalty
+
+    fmt = _format(fmt, output)
+    store = get_app().store()
+    rules = loyalty.Settings.from_config(store.config.get("loyalty"), store.config.get("referrals"))
+    rep = report_loyalty.loyalty(_growth_rows(store)["members"], tiers=[t.name for t in rules.tiers],
+                                 point_value=rules.point_value, currency=str(store.config.get("currency", "CNY")),
+                                 now=dates.now().isoformat())
+    _emit(rep, fmt, output, sections)
