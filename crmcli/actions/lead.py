@@ -2,6 +2,8 @@
 commit) and the leads still waiting for a first touch, for the agenda."""
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,7 +14,7 @@ from crmcli.config import CONFIG_NAME
 from crmcli.domain import dates, leads
 from crmcli.domain.customer import Customer, normalize_name
 from crmcli.domain.interactions import same_name
-from crmcli.domain.tasks import fold_tasks
+from crmcli.domain.tasks import fold_tasks, read_due
 from crmcli.errors import UsageError
 from crmcli.store import refs
 from crmcli.store.index import customer_index
@@ -95,14 +97,30 @@ def assign_leads(store: Store, *, dry_run: bool = False) -> AssignResult:
     return result
 
 
+def _touched_unassigned(store: Store, cid: str, kinds: re.Pattern[bytes]) -> bool:
+    """A text test, before any YAML: never assigned by crm lead assign, and some interaction logged."""
+    raw = b""
+    for path in store.journal_files(cid):
+        with contextlib.suppress(OSError):
+            raw += path.read_bytes()
+    return b"lead.assign" not in raw and kinds.search(raw) is not None
+
+
 def first_touch_items(store: Store, profiles: list[Customer], owner: str | None, now: datetime,
                       end: date) -> list[dict[str, Any]]:
     """Leads of ``owner`` (everyone's when None) with no interaction within ``first_touch_days`` of their
     assignment (else of their creation) and no open task, due before ``end``: AgendaItem fields, kind ``lead``."""
     days = lead_settings(store).first_touch_days
+    types = b"|".join(re.escape(t.encode()) for t in store.config.interaction_types)
+    kinds = re.compile(rb"\bkind: (?:" + types + rb")[,}]")
     items = []
     for c in profiles:
         if c.get("stage") != "lead" or not str(c.get("owner") or "").strip() or not same_name(c.get("owner"), owner):
+            continue
+        created = read_due(c.get("created"))
+        if isinstance(created, datetime) and dates.to_local(created).date() + timedelta(days=days) >= end:
+            continue  # too new to be due in the window, whatever its journal says
+        if _touched_unassigned(store, c.id, kinds):
             continue
         entries = journal_dicts(store, c.id)
         start, touched = leads.first_touch_start(c.get("created"), entries)

@@ -1,4 +1,4 @@
-"""Leads: assignment rules (``leads`` in crm.yaml), the ``lead.assign`` event, first touch and funnel steps.
+"""Leads: assignment rules (``leads`` in crm.yaml), the ``lead.assign`` event, and the first-touch clock.
 
 ``leads.assign`` is a list of rules; the first whose ``match`` fits a lead decides its owner: ``owner: NAME``,
 or ``team: [A, B, ...]`` shared ``round-robin`` (after whoever that rule gave the last lead) or by ``load``
@@ -19,7 +19,7 @@ from crmcli.errors import InvalidRecord
 
 METHODS = ("round-robin", "load")
 DEFAULT_FIRST_TOUCH_DAYS = 3
-STEPS = ("lead", "contacted", "opportunity", "won")
+STEPS = ("lead", "contacted", "opportunity", "won")  # the funnel (crmcli.analysis.growth.funnel_days)
 
 
 @dataclass(frozen=True)
@@ -178,60 +178,16 @@ def is_interaction(kind: Any) -> bool:
 
 
 def first_touch_start(created: Any, events: Iterable[dict]) -> tuple[datetime | None, bool]:
-    """(when the first-touch clock starts: the latest assignment, else creation; touched since then?)."""
+    """(when the first-touch clock started, touched since?): the clock starts at the latest ``lead.assign``,
+    else at creation; without an assignment any interaction counts (history imported with the lead)."""
     start = None
     with_at = [(e, dates.parse_iso(str(e["at"]))) for e in events if _local_day(e.get("at")) is not None]
     for e, at in with_at:
         if e.get("kind") == "lead.assign" and (start is None or at > start):
             start = at
+    assigned = start is not None
     if start is None and _local_day(created) is not None:
         start = dates.parse_iso(str(created))
-    touched = any(is_interaction(e.get("kind")) and (start is None or at >= start) for e, at in with_at)
+    touched = any(is_interaction(e.get("kind")) and (not assigned or at >= start)  # type: ignore[operator]
+                  for e, at in with_at)
     return start, touched
-
-
-def steps(created: Any, events: Iterable[dict]) -> dict[str, date | None]:
-    """The local day a customer reached each funnel step, from its journal's dates.
-
-    Own dates: lead = creation or the first event, whichever is earlier (right on imported history);
-    contacted = the first interaction; opportunity = the first deal opened; won = the first deal won or
-    order. A later step implies the earlier ones: each step's day is the earliest own day of it or any
-    later step, so the days never go backwards and every customer counted at a step is counted before it.
-    """
-    own: dict[str, date | None] = dict.fromkeys(STEPS)
-    first_event: date | None = None
-
-    def earliest(step: str, day: date | None) -> None:
-        if day is not None and (own[step] is None or day < own[step]):  # type: ignore[operator]
-            own[step] = day
-
-    for e in events:
-        day = _local_day(e.get("at"))
-        if day is None:
-            continue
-        first_event = day if first_event is None or day < first_event else first_event
-        kind = e.get("kind")
-        if is_interaction(kind):
-            earliest("contacted", day)
-        elif kind == "opp.open":
-            earliest("opportunity", day)
-        elif kind == "opp.won":
-            earliest("won", day)
-        elif kind == "order.add":
-            order_day = None
-            if isinstance(e.get("date"), str):
-                try:
-                    order_day = date.fromisoformat(e["date"])
-                except ValueError:
-                    order_day = None
-            earliest("won", order_day or day)
-    earliest("lead", _local_day(created))
-    earliest("lead", first_event)
-    out: dict[str, date | None] = {}
-    later: date | None = None
-    for step in reversed(STEPS):
-        day = own[step]
-        if later is not None and (day is None or later < day):
-            day = later
-        out[step] = later = day
-    return out

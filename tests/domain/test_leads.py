@@ -1,8 +1,6 @@
 """crmcli.domain.leads without a store: rules, the plan, funnel days."""
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from crmcli.domain import leads
@@ -42,19 +40,14 @@ def test_bad_settings_say_what_and_where(raw: dict, message: str) -> None:
         leads.settings(raw)
 
 
-def test_steps_take_journal_days_and_never_go_backwards() -> None:
-    events = [{"at": "2026-03-10T10:00:00+08:00", "kind": "opp.open", "id": "opp-1"},
-              {"at": "2026-03-12T10:00:00+08:00", "kind": "call"},
-              {"at": "2026-04-01T10:00:00+08:00", "kind": "order.add", "date": "2026-03-30"}]
-    got = leads.steps("2026-05-01T10:00:00+08:00", events)  # added after its history was imported
-    assert got == {"lead": date(2026, 3, 10), "contacted": date(2026, 3, 10), "opportunity": date(2026, 3, 10),
-                   "won": date(2026, 3, 30)}
-    assert leads.steps("2026-05-01T10:00:00+08:00", []) == {"lead": date(2026, 5, 1), "contacted": None,
-                                                            "opportunity": None, "won": None}
-
-
 def test_first_touch_clock_restarts_at_assignment() -> None:
     events = [{"at": "2026-03-01T10:00:00+08:00", "kind": "call"},
               {"at": "2026-03-05T10:00:00+08:00", "kind": "lead.assign", "owner": "A", "rule": "rule 1 (any lead)"}]
     start, touched = leads.first_touch_start("2026-02-01T10:00:00+08:00", events)
     assert start is not None and start.day == 5 and touched is False
+
+
+def test_without_an_assignment_any_interaction_is_a_touch() -> None:
+    imported = [{"at": "2025-01-01T10:00:00+08:00", "kind": "meeting"}]
+    assert leads.first_touch_start("2026-02-01T10:00:00+08:00", imported)[1] is True
+    assert leads.first_touch_start("2026-02-01T10:00:00+08:00", [])[1] is False
