@@ -8,6 +8,8 @@ import pytest
 
 from crmcli import yamlio
 from tests.conftest import Crm, commits, git
+from tests.test_sync import crm as sync_crm
+from tests.test_sync import team  # noqa: F401 - the fixture of two clones sharing a remote
 
 
 def ok(result) -> str:
@@ -168,3 +170,43 @@ def test_campaigns_report_matches_figures_computed_here(invoke, store_dir: Path)
     assert kinds["webinar"]["won_revenue"] == 12000 + 5000 + 4000
     only = json.loads(ok(invoke("report", "campaigns", "--kind", "email", "-f", "json")))
     assert [r["campaign"] for r in only["sections"][0]["rows"]] == ["mail-1"]
+
+
+def test_check_names_a_damaged_campaign_file_at_its_line(invoke, store_dir: Path) -> None:
+    ok(invoke("campaign", "add", "fair", "--kind", "trade-show", "--cost", "100"))
+    assert invoke("check").exit_code == 0
+    path = store_dir / "campaigns" / "fair.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("kind: trade-show", "kind: fax")
+                    .replace("cost: 100", "cost: -5"), encoding="utf-8")
+    result = invoke("check")
+    assert result.exit_code == 1
+    assert "campaigns/fair.yaml:2: kind 'fax' is not one of: email, event, webinar, trade-show, ads" in result.output
+    assert "campaigns/fair.yaml:3: cost -5 must be an amount of 0 or more" in result.output
+    (store_dir / "campaigns" / "other.yaml").write_text("name: fair\nkind: ads\n", encoding="utf-8")
+    assert "campaigns/other.yaml:1: name 'fair' differs from the file name" in invoke("check").output
+    result = invoke("campaign", "list")
+    assert result.exit_code == 4 and "campaigns/fair.yaml" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("mode", ["rebase", "merge"])
+def test_campaign_and_points_events_of_two_clones_merge_without_conflict(
+        team: tuple[Path, Path, Path], mode: str) -> None:  # noqa: F811 - team: the fixture imported above
+    _, alice, bob = team
+    flag = ["--merge"] if mode == "merge" else []
+    sync_crm(alice, "campaign", "add", "fair", "--kind", "trade-show")
+    sync_crm(alice, "campaign", "member", "fair", "acme")
+    sync_crm(alice, "sync", *flag)
+    sync_crm(bob, "sync", *flag)
+    sync_crm(alice, "campaign", "respond", "fair", "acme", "-r", "attended", now="2026-11-20T10:00:00+08:00")
+    sync_crm(alice, "points", "earn", "acme", "10", now="2026-11-20T10:00:00+08:00")
+    sync_crm(bob, "campaign", "respond", "fair", "acme", "-r", "replied", author="Bob <bob@example.com>",
+             now="2026-11-20T10:00:00+08:00")
+    sync_crm(bob, "points", "earn", "acme", "5", author="Bob <bob@example.com>", now="2026-11-20T10:00:00+08:00")
+    sync_crm(alice, "sync", *flag)
+    sync_crm(bob, "sync", *flag)
+    sync_crm(alice, "sync", *flag)
+    for clone in (alice, bob):
+        assert git(clone, "status", "--porcelain") == "" and sync_crm(clone, "check").returncode == 0
+        shown = json.loads(sync_crm(clone, "campaign", "show", "fair", "-f", "json").stdout)
+        assert sorted(shown["members"][0]["responses"].split(", ")) == ["attended", "replied"]
+        assert json.loads(sync_crm(clone, "points", "acme", "-f", "json").stdout)["balance"] == 15

@@ -2,6 +2,7 @@
 journal events, each command one commit."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from crmcli.domain import campaigns as domain
 from crmcli.domain import dates
 from crmcli.domain.campaigns import Campaign
 from crmcli.domain.text import first_line
-from crmcli.errors import CrmError, InvalidRecord, UsageError
+from crmcli.errors import CrmError, InvalidRecord, Problem, UsageError
 from crmcli.io.csvio import read_csv
 from crmcli.store import campaigns as files
 from crmcli.store.index import customer_index
@@ -170,3 +171,20 @@ def parse_day(text: str | None, what: str) -> date | None:
         return dates.parse_date(text)
     except dates.DateError as exc:
         raise InvalidRecord(f"{what}: {exc}") from None
+
+
+def check_campaign_files(store: Store, results: Any = None) -> Iterator[Problem]:
+    """``crm check``: every ``campaigns/*.yaml`` readable and valid, its name matching its file name."""
+    for path in files.files(store):
+        rel = store.rel(path)
+        try:
+            text = store.read_text(path)
+            data = yamlio.loads(text, rel)
+        except CrmError as exc:
+            yield Problem(rel, None, str(exc).removeprefix(f"{rel}: "))
+            continue
+        for keys, message in domain.validate(data):
+            yield Problem(rel, yamlio.key_line(text, keys) if keys else None, message)
+        if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"] != path.stem:
+            yield Problem(rel, yamlio.key_line(text, ("name",)), f"name {data['name']!r} differs from the file "
+                          f"name; rename the file to {data['name']}.yaml or fix the name")
