@@ -77,6 +77,9 @@ def test_the_points_ledger_earn_redeem_expire_adjust(crm: Crm, invoke, store_dir
                                                      "points.expire", "points.adjust"]
     assert shown["tier"] == "silver"
     assert "points redeem 30: Mug" in ok(invoke("timeline", cid))
+    metrics = json.loads(ok(invoke("show", cid, "-f", "json")))["metrics"]
+    assert (metrics["points"], metrics["loyalty_tier"]) == (75, "silver")
+    assert "loyalty       75 points, tier silver" in ok(invoke("show", cid))
     assert invoke("check").exit_code == 0
 
 
