@@ -41,6 +41,20 @@ if has need; then
 fi
 if has ticket; then show crm ticket escalate --dry-run; fi
 if has report; then show crm report weekly --week 2026-W47; fi
+if has lead; then
+  show crm customer add "Lin Hua" --kind person --source wechat
+  show crm lead assign --dry-run
+  show crm report funnel --section steps
+fi
+if has campaign; then
+  show crm campaign list
+  show crm campaign show customer-dinner-2026
+  show crm report campaigns --section campaigns
+fi
+if has points; then
+  show crm points show globex
+  show crm report referrals --section referrers
+fi
 show crm history acme -n 3
 show crm check
 printf '\nThe demo store is %s (its own git repo: try git -C %s log --stat).\n' "$demo" "$demo"

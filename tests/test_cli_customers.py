@@ -424,8 +424,9 @@ BAD_EDITS = [
                                   "remove them"),
     (["--set", "name="], 4, "name cannot be cleared"),
     (["--set", "color=red"], 2, "--set color: unknown field; known: name, kind, industry, size, tier, stage, owner, "
-                                "source, tags, email, phone, website, address, birthday, touch_every (or extra.NAME "
-                                "for a free field)"),
+                                "source, campaign, referred_by, tags, email, phone, website, address, birthday, "
+                                "touch_every "
+                                "(or extra.NAME for a free field)"),
     (["--set", "contacts=Bob"], 2, "--set contacts: use crm contact add, or edit the YAML with crm customer edit"),
     (["--set", "created=2020-01-01"], 2, "--set created: use crm contact add, or edit the YAML with crm customer "
                                          "edit"),

@@ -66,6 +66,7 @@ SEEDS: dict[str, str] = {
     "Sales: deals, the pipeline, orders and contracts": "sample",
     "Service: tickets, SLA, complaints and surveys": "sample",
     "Overview, health and search": "sample",
+    "Growth: leads, the funnel, campaigns and mail": "sample",
     "Reports": "sample",
     "Web view: a static site and `crm serve`": "sample",
     "Import and export": "sample",
@@ -74,6 +75,11 @@ SEEDS: dict[str, str] = {
 
 # Files a section's examples assume the user has, written into the store before they run.
 FILES: dict[str, dict[str, bytes]] = {
+    "Growth: leads, the funnel, campaigns and mail": {  # the template `crm mail --template invite.txt` reads
+        "invite.txt": (b"Subject: {{ campaign.title }}: an invitation for {{ customer.name }}\n\n"
+                       b"Dear {{ contact.name }},\n\nWe would be glad to see you at our {{ campaign.title }} on "
+                       b"{{ campaign.start }}.\n\n{{ sender }}\n"),
+    },
     "Import and export": {  # the spreadsheet `crm import 客户.csv` reads, as its dry-run output describes
         "客户.csv": ("客户名称,联系人,邮箱,电话,行业,负责人\n"
                    "杭州云栖数据有限公司,赵敏,zhao.min@yunqi.example.cn,0571 8888 1234,软件,王芳\n"

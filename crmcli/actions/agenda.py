@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from crmcli.actions.care import agenda_entries as care_agenda
+from crmcli.actions.lead import first_touch_items
 from crmcli.analysis.journals import journal_dicts
 from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates, durations
@@ -34,7 +35,7 @@ class AgendaItem:
                 "owner": self.owner}
 
 
-_KIND_ORDER = {"task": 0, "touch": 1, "renewal": 2, "birthday": 3}
+_KIND_ORDER = {"task": 0, "lead": 1, "touch": 1, "renewal": 2, "birthday": 3}
 
 
 def _anniversary(born: date, start: date, end: date) -> date | None:
@@ -128,5 +129,6 @@ def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | 
                 items.append(item)
         items += _birthdays(c, start, end)
     items += [AgendaItem(**fields) for fields in care_agenda(store, start, end, owner)]  # crm.yaml care rules
+    items += [AgendaItem(**item) for item in first_touch_items(store, profiles, owner, now, end)]
     items.sort(key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))
     return items

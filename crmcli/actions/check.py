@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import __version__, yamlio
+from crmcli.actions.campaign import check_campaign_files
 from crmcli.actions.kb import check_articles
 from crmcli.config import CONFIG_NAME
 from crmcli.domain import ids
@@ -226,7 +227,8 @@ def check_duplicate_emails(store: Store, results: dict[str, CustomerResult]) -> 
 
 
 STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem]]] = [check_duplicate_emails,
-                                                                                         check_articles]
+                                                                                         check_articles,
+                                                                                         check_campaign_files]
 
 
 # -- the folders, their signatures and the cache -------------------------------------------------------------------

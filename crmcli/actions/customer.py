@@ -26,6 +26,7 @@ from crmcli.domain.customer import (
     validate_customer,
 )
 from crmcli.errors import InvalidRecord, UsageError, quote
+from crmcli.store import campaigns as campaign_files
 from crmcli.store.index import open_index
 from crmcli.store.lookup import name_order
 from crmcli.store.store import Store
@@ -54,6 +55,10 @@ def new_customer(store: Store, name: str, *, fields: dict[str, Any] | None = Non
         if value not in (None, "", [], ()):
             data[key] = list(value) if isinstance(value, tuple) else value
     data["created"] = _now_iso()
+    if data.get("campaign"):  # the campaign the customer came from must exist (campaigns/NAME.yaml)
+        data["campaign"] = campaign_files.load(store, str(data["campaign"])).name
+    if data.get("referred_by"):  # who referred the customer: an existing customer, kept by id
+        data["referred_by"] = store.resolve(str(data["referred_by"]))
     customer = Customer("", data)
     for contact in contacts:
         _raise_first(validate_contact(contact.to_dict()))
@@ -159,6 +164,8 @@ def edit_customer(store: Store, ref: str, assignments: list[tuple[str, str]]) ->
     cid = store.resolve(ref)
     before = store.load_customer(cid, validate=False)
     after = apply_assignments(before, assignments, store.config.get("sensitive_fields") or ())
+    if after.get("referred_by") and after.get("referred_by") != before.get("referred_by"):
+        after.data["referred_by"] = store.resolve(str(after.get("referred_by")))  # an existing customer
     return before, save_customer(store, after, before.data, keep_layout=True)
 
 

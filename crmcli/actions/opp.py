@@ -30,6 +30,7 @@ from crmcli.domain.journal import entity_events, new_entry
 from crmcli.domain.money import format_money, parse_amount, parse_currency
 from crmcli.domain.text import check_text
 from crmcli.errors import InvalidRecord, UsageError
+from crmcli.store import campaigns as campaign_files
 from crmcli.store.refs import new_local_id, remember, resolve_entity
 from crmcli.store.store import Entry, Store
 
@@ -90,8 +91,9 @@ def load_opportunity(store: Store, ref: str) -> tuple[str, Customer, Opportunity
 # -- commands ----------------------------------------------------------------------------------------
 def add_opportunity(store: Store, customer_ref: str, title: str, *, amount: Any, currency: str | None = None,
                     close: str | None = None, stage: str | None = None, owner: str | None = None,
-                    source: str | None = None, product: str | None = None) -> Outcome:
+                    source: str | None = None, product: str | None = None, campaign: str | None = None) -> Outcome:
     config = store.config
+    campaign = campaign_files.load(store, campaign).name if campaign else ""  # the campaign it came from
     title = check_text(title, "title")
     code = parse_currency(currency, config)
     value = parse_amount(amount, currency=code)
@@ -103,7 +105,7 @@ def add_opportunity(store: Store, customer_ref: str, title: str, *, amount: Any,
     oid = new_local_id(entity_events(journal, "opp"), "opp")
     new = event(store, "opp.open", id=oid, title=title, amount=value, currency=code, stage=stage,
                 close=close_day, owner=(owner or "").strip() or store.user(), source=(source or "").strip(),
-                product=(product or "").strip())
+                product=(product or "").strip(), campaign=campaign)
     opp = Opportunity.from_events([new], cid)
     assert opp is not None
     message = f"Open opportunity {oid} for {customer.name}: {title} ({format_money(value, code)})"

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from crmcli.config import Config
-from crmcli.domain import dates, deals, health
+from crmcli.domain import dates, deals, health, loyalty
 from crmcli.domain import tickets as service
 from crmcli.domain.contracts import customer_contracts
 from crmcli.domain.customer import Customer
@@ -31,7 +31,8 @@ from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
 from crmcli.domain.text import first_line
 from crmcli.store.store import Store
 
-CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags"]
+CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "campaign", "referred_by",
+               "tags"]
 
 
 def _moment(today: date | datetime | None) -> datetime:
@@ -221,6 +222,9 @@ def _metrics(config: Config, g: Gathered, h: health.Health, currency: str) -> di
         "health": h.score,
         "at_risk": h.at_risk,
     }
+    book = loyalty.ledger(e.data for e in g.journal)
+    if book.history:  # a loyalty member: points balance and tier (crmcli.domain.loyalty)
+        out.update(points=book.balance, loyalty_tier=book.tier)
     if others:
         out["revenue_other_currencies"] = {code: _sum(v) for code, v in sorted(others.items())}
     skipped = sorted({o.currency for o in open_opps if (o.currency or currency) != currency})

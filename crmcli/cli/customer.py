@@ -55,6 +55,8 @@ def customer() -> None:
 @click.option("--stage", help="Lifecycle stage (default: lead).")
 @click.option("--owner", help="Who looks after the customer.")
 @click.option("--source", help="Where the lead came from.")
+@click.option("--campaign", help="The campaign the customer came from (see crm campaign list).")
+@click.option("--referred-by", "referred_by", metavar="CUSTOMER", help="The customer who referred this one.")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
 @click.option("--website")
 @click.option("--address")
@@ -69,7 +71,8 @@ def customer() -> None:
 @format_option(["text", "json", "yaml"], default="text")
 @store_options(result_format=False)
 def customer_add(name: str, kind: str | None, industry: str | None, size: str | None, tier: str | None,
-                 stage: str | None, owner: str | None, source: str | None, tags: tuple[str, ...],
+                 stage: str | None, owner: str | None, source: str | None, campaign: str | None,
+                 referred_by: str | None, tags: tuple[str, ...],
                  website: str | None, address: str | None, birthday: str | None, touch_every: str | None,
                  email: str | None, phone: str | None, contacts: tuple[str, ...], extra: tuple[str, ...],
                  force: bool, fmt: str) -> None:
@@ -86,7 +89,8 @@ def customer_add(name: str, kind: str | None, industry: str | None, size: str | 
     people = [lib.parse_contact_option(c) for c in contacts]
     fields: dict[str, Any] = {
         "kind": kind, "industry": industry, "size": size, "tier": tier, "stage": stage, "owner": owner,
-        "source": source, "tags": list(tags) or None, "website": website, "address": address,
+        "source": source, "campaign": campaign, "referred_by": referred_by, "tags": list(tags) or None,
+        "website": website, "address": address,
         "birthday": _date(birthday), "touch_every": touch_every, "email": email, "phone": phone,
     }
     if extra:

@@ -79,10 +79,12 @@ def opp() -> None:
 @click.option("--owner", help="Who works the deal (default: you).")
 @click.option("--source", help="Where the deal came from.")
 @click.option("--product", help="What is being sold.")
+@click.option("--campaign", help="The campaign the deal came from (default: its customer's).")
 @format_option(["text", "json", "yaml"], default="text")
 @store_options(result_format=False)
 def opp_add(customer_ref: str, title: str, amount: str, currency: str | None, close: str | None,
-            stage: str | None, owner: str | None, source: str | None, product: str | None, fmt: str) -> None:
+            stage: str | None, owner: str | None, source: str | None, product: str | None, campaign: str | None,
+            fmt: str) -> None:
     """Open a deal for a customer; prints the new id.
 
     Opening a deal makes a lead a prospect.
@@ -95,7 +97,8 @@ def opp_add(customer_ref: str, title: str, amount: str, currency: str | None, cl
     store = get_app().store()
     with option_words():
         out = actions.add_opportunity(store, customer_ref, title, amount=amount, currency=currency, close=close,
-                                      stage=stage, owner=owner, source=source, product=product)
+                                      stage=stage, owner=owner, source=source, product=product,
+                                      campaign=campaign)
     assert out.opp is not None
     if fmt == "text":
         echo(out.opp.id)

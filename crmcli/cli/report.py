@@ -1,4 +1,5 @@
-"""`crm report`: weekly, pipeline, service, customers and needs reports (pandas; loaded only here)."""
+"""`crm report`: weekly, pipeline, service, customers, needs, funnel, campaigns, referrals and loyalty reports
+(pandas; loaded only here)."""
 from __future__ import annotations
 
 import sys
@@ -283,4 +284,113 @@ def customers_cmd(owner: str | None, fmt: str | None, output: str | None, sectio
     rep = customers.build(data, now=now, currency=str(store.config.get("currency", "CNY")),
                           lifecycle=store.config.lifecycle_stages, tiers=[str(t) for t in store.config.tiers],
                           owner=owner, health_settings=settings)
+    _emit(rep, fmt, output, sections)
+
+
+def _growth_rows(store: Any) -> dict:
+    """Rows of the funnel and campaign reports (crmcli.analysis.growth); unreadable customers: see --skip-invalid."""
+    from crmcli.analysis import growth
+
+    problems: list[str] = []
+    data = growth.load(store, problems=problems)
+    ctx = click.get_current_context()
+    report_skipped(problems, bool(ctx.meta.get("crm.skip_invalid")), "no report made")
+    ctx.meta["crm.skipped"] = len(problems)
+    return data
+
+
+@report.command("funnel")
+@click.option("--since", metavar="WHEN", help="Only customers who became leads since then (e.g. 90d, 2026-01-01).")
+@click.option("--until", metavar="WHEN", help="... and before then (a bare day includes that day).")
+@click.option("--period", type=click.Choice(["week", "month", "quarter", "year"]), default="month",
+              show_default=True, help="The periods of the by-period section.")
+@click.option("--owner", metavar="NAME", help="Only this person's customers.")
+@_common
+def funnel_cmd(since: str | None, until: str | None, period: str, owner: str | None, fmt: str | None,
+               output: str | None, sections: tuple[str, ...]) -> None:
+    """Lead -> contacted -> opportunity -> won: counts, conversion and median days, by source, campaign, owner, period.
+
+    \b
+    Examples:
+      crm report funnel
+      crm report funnel --since 2026-01-01 --period quarter
+      crm report funnel --owner alice --section by_source -f csv
+    """
+    from crmcli.analysis.reports import funnel
+
+    fmt = _format(fmt, output)
+    now = dates.now()
+    start = _when(since, "--since").date() if since else None
+    end = (_when(until, "--until", end_of_day=True).date() + timedelta(days=1)) if until else None
+    store = get_app().store()
+    rows = _growth_rows(store)["funnel"]
+    label = " ".join(p for p in (f"from {start}" if start else "", f"to {end - timedelta(days=1)}" if end else "") if p)
+    rep = funnel.build(rows, since=start, until=end, period=period, owner=owner, label=label or "all leads",
+                       now=now.isoformat())
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("campaigns")
+@click.option("--kind", type=click.Choice(["email", "event", "webinar", "trade-show", "ads"]),
+              help="Only campaigns of this kind.")
+@_common
+def campaigns_cmd(kind: str | None, fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """Per campaign and per kind: members, responses, leads, deals, won revenue, cost per lead, ROI.
+
+    \b
+    Examples:
+      crm report campaigns
+      crm report campaigns --kind event -o events.xlsx
+    """
+    from crmcli.analysis.reports import campaigns
+    from crmcli.store import campaigns as campaign_files
+
+    fmt = _format(fmt, output)
+    store = get_app().store()
+    defs = [c.to_dict() for c in campaign_files.all_campaigns(store)]
+    rep = campaigns.build(_growth_rows(store), defs, currency=str(store.config.get("currency", "CNY")),
+                          now=dates.now().isoformat(), kind=kind)
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("referrals")
+@_common
+def referrals_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """Who referred whom, the revenue of referred customers, and the rewards due.
+
+    \b
+    Examples:
+      crm report referrals
+      crm report referrals --section referrers -f csv
+    """
+    from crmcli.analysis.reports import loyalty as report_loyalty
+    from crmcli.domain import loyalty
+
+    fmt = _format(fmt, output)
+    store = get_app().store()
+    rules = loyalty.Settings.from_config(store.config.get("loyalty"), store.config.get("referrals"))
+    rep = report_loyalty.referrals(_growth_rows(store)["members"], reward=rules.referral_reward,
+                                   currency=str(store.config.get("currency", "CNY")), now=dates.now().isoformat())
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("loyalty")
+@_common
+def loyalty_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """Members per tier, points outstanding (a liability), redemption rate, repeat purchases of members.
+
+    \b
+    Examples:
+      crm report loyalty
+      crm report loyalty -o loyalty.xlsx
+    """
+    from crmcli.analysis.reports import loyalty as report_loyalty
+    from crmcli.domain import loyalty
+
+    fmt = _format(fmt, output)
+    store = get_app().store()
+    rules = loyalty.Settings.from_config(store.config.get("loyalty"), store.config.get("referrals"))
+    rep = report_loyalty.loyalty(_growth_rows(store)["members"], tiers=[t.name for t in rules.tiers],
+                                 point_value=rules.point_value, currency=str(store.config.get("currency", "CNY")),
+                                 now=dates.now().isoformat())
     _emit(rep, fmt, output, sections)

@@ -20,7 +20,7 @@ from crmcli.domain.text import LINE_CONTROL
 from crmcli.errors import quote
 
 CUSTOMER_FIELDS = [
-    "name", "kind", "industry", "size", "tier", "stage", "owner", "source", "tags",
+    "name", "kind", "industry", "size", "tier", "stage", "owner", "source", "campaign", "referred_by", "tags",
     "email", "phone", "website", "address", "birthday", "touch_every", "contacts", "extra", "created",
 ]
 CONTACT_FIELDS = ["name", "title", "email", "phone", "handles", "primary", "birthday", "note"]

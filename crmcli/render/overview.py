@@ -61,6 +61,9 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
                   + ("  (overdue)" if task["overdue"] else "") if task else "none"))
     end = m["contract_end"]
     pairs.append(("contract end", f"{end}{' (ended)' if m['contract_ended'] else ''}" if end else "no contract"))
+    if m.get("points") is not None:
+        pairs.append(("loyalty", f"{m['points']} points" + (f", tier {m['loyalty_tier']}" if m.get("loyalty_tier")
+                                                             else "")))
     h = data["health"]
     pairs.append(("health", f"{h['score']}/100" + (f" (at risk: below {h['at_risk_below']:g})" if h["at_risk"]
                                                     else "")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-NAMES = ["weekly", "pipeline", "service", "customers", "needs"]
+NAMES = ["weekly", "pipeline", "service", "customers", "needs", "funnel", "campaigns", "referrals", "loyalty"]
 
 # column formats understood by the renderers
 MONEY, INT, PCT, NUM, DATE, TIME, HOURS, DAYS = "money", "int", "pct", "num", "date", "time", "hours", "days"
