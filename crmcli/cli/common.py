@@ -32,6 +32,9 @@ class App:
 
             self._store = open_store(self.records, author=self.author,
                                      autocommit=False if self.no_commit else None, guard=guard)
+            from crmcli.render.labels import set_store_language
+
+            set_store_language(self._store.config.get("language"))
         return self._store
 
 

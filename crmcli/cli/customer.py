@@ -170,7 +170,11 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
         for row in data:
             h = scores[row["id"]]
             row.update(health=h.score, at_risk=h.at_risk, warnings=[w["kind"] for w in h.warnings])
-    render(data, fmt, columns=columns, empty="No customers match.")
+    if fmt == "table" and scores:
+        for row in data:
+            h = scores[row["id"]]
+            row["_fg_health"] = "red" if h.at_risk else "yellow" if h.score < 70 else "green"
+    render(data, fmt, columns=columns, empty="No customers match.", drop=["tags", "industry", "kind", "owner"])
     exit_partial(len(problems), "unreadable customer", "the others were listed")
 
 

@@ -67,8 +67,11 @@ class LazyGroup(click.Group):
               help="Who is acting, for commits (default: $CRM_AUTHOR, else the git user).")
 @click.option("--no-commit", is_flag=True, help="Change the files but make no git commit.")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour: auto (on a terminal, unless NO_COLOR is set), always (for less -R), never.")
 @click.pass_context
-def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool) -> None:
+def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool,
+        color: str) -> None:
     """crm: a CRM that lives in the terminal and in git.
 
     Every customer is a folder of YAML files; every change is a git commit.
@@ -80,6 +83,9 @@ def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: 
       crm customer list --tier A
       crm history acme
     """
+    from crmcli.render.fit import set_color_mode
+
+    set_color_mode(color)
     ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug)
 
 
@@ -88,8 +94,14 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
     try:
         code = cli.main(args=args, prog_name="crm", standalone_mode=False)
+        sys.stdout.flush()  # a reader that went away (crm show acme | head -2) is seen here, not at exit
         sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
+        sys.stdout.flush()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        _suggest_command(exc, args)
+        exc.show()
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("crm: aborted; nothing changed", err=True)
@@ -111,6 +123,12 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _silence_broken_pipe()
         sys.exit(0)
+    except SystemExit as exc:
+        # click turns a closed pipe (EPIPE) into exit 1 behind a PacifyFlushWrapper; the reader just stopped
+        if exc.code == 1 and type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+            _silence_broken_pipe()
+            sys.exit(0)
+        raise
     except Exception as exc:  # noqa: BLE001 - last resort: one line unless --debug
         if debug:
             raise
@@ -122,6 +140,21 @@ def main(argv: list[str] | None = None) -> None:
 def _as_option(name: Input) -> str:
     """The option that gives a library input: ``follow_up`` -> ``--follow-up``."""
     return f"--{name.name.replace('_', '-')}" + (f" {name.metavar}" if name.metavar else "")
+
+
+def _suggest_command(exc: click.UsageError, args: list[str]) -> None:
+    """``crm custmer`` -> ``No such command 'custmer'. Did you mean 'customer'?``."""
+    import difflib
+
+    message = exc.format_message()
+    if not message.startswith("No such command") or "Did you mean" in message:
+        return
+    group: Any = exc.ctx.command if exc.ctx is not None else cli
+    name = message.split("'")[1] if "'" in message else ""
+    commands = group.list_commands(exc.ctx) if exc.ctx is not None and isinstance(group, click.Group) else []
+    near = difflib.get_close_matches(name, commands, n=2, cutoff=0.6)
+    if near:
+        exc.message = f"{message.rstrip('.')}. Did you mean {' or '.join(repr(n) for n in near)}?"
 
 
 def _silence_broken_pipe() -> None:

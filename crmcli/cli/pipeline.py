@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import time
 
+import sys
+
 import click
 
 from crmcli.actions.pipeline import pipeline_board
@@ -43,4 +45,6 @@ def pipeline_cmd(owner: str | None, currency: str | None, as_of: str | None, fmt
         rows = [dict(r, currency=board.currency) for r in board]
         render(rows, fmt, columns=["stage", "probability", "category", "count", "total", "weighted", "currency"])
         return
-    echo(board_text(board, owner, when))
+    from crmcli.render.fit import fit_lines, screen_width
+
+    echo("\n".join(fit_lines(board_text(board, owner, when).splitlines(), screen_width(sys.stdout))))

@@ -130,12 +130,16 @@ def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
     if fmt != "text":
         render_data([c.to_dict() for c in changes], fmt)
         return
+    from crmcli.domain import dates
+    from crmcli.render.fit import fit_line, screen_width
+
     out = sys.stdout
+    width = screen_width(out)
     for c in changes:
-        when = c.date.replace("T", " ")[:16]
-        echo(f"{style(c.commit[:8], out, fg='yellow')}  {when}  {c.author}  {c.subject}")
+        when = dates.format_local(dates.parse_iso(c.date))
+        echo(fit_line(f"{style(c.commit[:8], out, fg='yellow')}  {when}  {c.author}  {c.subject}", width))
         for line in c.details:
-            echo(f"    {line}")
+            echo(fit_line(f"    {line}", width))
     if not changes:
         click.echo("No commits touch this customer yet.", err=True)
 

@@ -6,7 +6,8 @@ Timezone policy
   e.g. ``2026-11-20T14:30:00+08:00`` (UTC is written ``+00:00``, never ``Z``).
   An offset rather than a zone name keeps files unambiguous on every machine.
 * Input without an offset is local time.  "Local" is the IANA zone named by
-  ``CRM_TZ`` (e.g. ``Asia/Shanghai``) when set, else the system zone
+  ``CRM_TZ`` (e.g. ``Asia/Shanghai``) when set, else the store's ``timezone``
+  in crm.yaml (``set_store_zone``), else the system zone
   (``datetime.now().astimezone().tzinfo``).  With the system zone, conversions
   go through the OS rules so DST is still honoured for other dates.
 * Display is in local time.  ``CRM_NOW`` (ISO, offset optional => local) pins
@@ -76,14 +77,36 @@ _DAY = 86400
 
 
 
+_store_zone: str | None = None
+
+
+def set_store_zone(name: str | None) -> None:
+    """The store's ``timezone`` in crm.yaml (set when the store is opened); ``CRM_TZ`` still wins."""
+    global _store_zone
+    _store_zone = str(name).strip() if name else None
+
+
+def zone_problem(name: str) -> str | None:
+    """Why ``name`` is no IANA time zone, or None."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai or Europe/Berlin"
+    return None
+
+
 def _crm_zone() -> ZoneInfo | None:
+    """CRM_TZ, else the store's ``timezone``, else None (the system zone)."""
     name = os.environ.get("CRM_TZ", "").strip()
+    where = "CRM_TZ"
+    if not name:
+        name, where = (_store_zone or ""), "crm.yaml timezone"
     if not name:
         return None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise DateError(f"unknown time zone in CRM_TZ: {name!r}") from None
+        raise DateError(f"unknown time zone in {where}: {name!r}") from None
 
 
 def local_tz() -> tzinfo:

@@ -11,12 +11,15 @@ import html
 import io
 import json
 import math
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
 from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, TIME, Report, Section
 from crmcli.domain.money import format_money
+from crmcli.render.fit import screen_width, wrap
+from crmcli.render.labels import translate
+from crmcli.render.tables import style, table
 
 FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
 BAR_WIDTH = 24
@@ -55,8 +58,7 @@ def show(v: Any, fmt: str | None, currency: str = "") -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if fmt == MONEY and isinstance(v, (int, float)) or (fmt == MONEY and hasattr(v, "item")):
-        x = float(v)
-        return format_money(int(x) if x.is_integer() else round(x, 2), currency)
+        return format_money(int(round(float(v))), currency)  # one money style: whole units
     if fmt == PCT:
         return f"{float(v):.1f}%"
     if fmt in (INT, DAYS) and isinstance(v, (int, float)) or (fmt in (INT, DAYS) and hasattr(v, "item")):
@@ -97,14 +99,14 @@ def _bars(s: Section) -> list[str] | None:
 
 # -- text formats ---------------------------------------------------------------------------------------
 
-def to_table(report: Report) -> str:
-    from tabulate import tabulate
-
-    out = [f"{report.title}: {report.period}"]
-    out += [f"({n})" for n in report.notes]
+def to_table(report: Report, stream: TextIO | None = None) -> str:
+    """The report for a terminal; with ``stream`` a terminal (or COLUMNS set), every line fits its width."""
+    width = screen_width(stream)
+    out = wrap_note(f"{translate(report.title)}: {report.period}", width)
+    out += [line for n in report.notes for line in wrap_note(f"({n})", width)]
     for s in report.sections:
         out.append("")
-        out.append(s.title)
+        out.append(style(translate(s.title), stream, bold=True) if stream is not None else translate(s.title))
         cols, rows = _text_rows(s, report.currency)
         if not rows:
             out.append("  (none)")
@@ -113,12 +115,17 @@ def to_table(report: Report) -> str:
         if bars is not None:
             cols = cols + [""]
             rows = [r + [b] for r, b in zip(rows, bars, strict=True)]
-        numeric = {c for c in cols if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS)}
-        align = ["right" if c in numeric else "left" for c in cols]
-        out.append(tabulate(rows, headers=cols, tablefmt="simple", disable_numparse=True, colalign=align))
+        numeric = [c for c in cols if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS)]
+        drop = [c for c in cols if c.endswith("_p90_h")] + (["customer"] if "name" in cols else [])
+        out.append(table([dict(zip(cols, r, strict=True)) for r in rows], cols, width=width, drop=drop,
+                         right=numeric, out=stream))
         if s.note:
-            out.append(f"  {s.note}")
+            out += wrap_note(f"  {s.note}", width)
     return "\n".join(out) + "\n"
+
+
+def wrap_note(text: str, width: int | None) -> list[str]:
+    return [text] if width is None else ["  " + line for line in wrap(text.strip(), width - 2)]
 
 
 def to_markdown(report: Report) -> str:

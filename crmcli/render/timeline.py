@@ -29,7 +29,7 @@ def render_timeline(rows: list[dict], fmt: str, *, feed: bool = False) -> None:
         columns = ["when", "name", "what", "who", "summary"] if feed else ["when", "what", "who", "summary"]
         rows = [dict(r, summary=first_line(r["summary"], 80)) for r in rows]
         headers = ["when", "customer", "what", "who", "summary"] if feed else None
-        render(rows, fmt, columns=columns, headers=headers, empty="No events match.")
+        render(rows, fmt, columns=columns, headers=headers, empty="No events match.", drop=["who"])
     else:
         columns = ["at", "customer", "name", "kind", "who", "what", "summary"]
         render(rows, fmt, columns=columns + (["event"] if fmt in ("json", "yaml") else []))
