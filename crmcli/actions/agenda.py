@@ -10,8 +10,8 @@ from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates, durations
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
-from crmcli.domain.tasks import due_day, fold_tasks, read_due
 from crmcli.domain.money import format_money
+from crmcli.domain.tasks import due_day, fold_tasks, read_due
 from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 

@@ -1,9 +1,8 @@
 """`crm pipeline`: the open deals at a glance, per stage."""
 from __future__ import annotations
 
-from datetime import time
-
 import sys
+from datetime import time
 
 import click
 

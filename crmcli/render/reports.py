@@ -6,7 +6,6 @@ terminal, rows in a fixed order.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import html
 import io
 import json
@@ -15,7 +14,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, TIME, Report, Section
+from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, Report, Section
 from crmcli.domain.money import format_money
 from crmcli.render.fit import screen_width, wrap
 from crmcli.render.labels import translate
@@ -261,96 +260,12 @@ def to_html(report: Report) -> str:
     return "\n".join(x for x in out if x) + "\n"
 
 
-# -- Excel -----------------------------------------------------------------------------------------------
-
-_XL_FORMATS = {MONEY: "#,##0.00", INT: "#,##0", PCT: '0.0"%"', NUM: "0.00", HOURS: "0.0", DAYS: "0",
-               DATE: "yyyy-mm-dd", TIME: "yyyy-mm-dd hh:mm"}
-
-
-def _sheet_name(title: str, used: set[str]) -> str:
-    base = "".join(ch for ch in title if ch not in '[]:*?/\\')[:31] or "Sheet"
-    name, n = base, 2
-    while name.lower() in used:
-        suffix = f" ({n})"
-        name, n = base[:31 - len(suffix)] + suffix, n + 1
-    used.add(name.lower())
-    return name
-
-
-def _xl_value(v: Any) -> Any:
-    if _missing(v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return (v.tz_localize(None) if v.tzinfo is not None else v).to_pydatetime()
-    if isinstance(v, (list, tuple)):
-        return ", ".join(map(str, v))
-    if hasattr(v, "item"):
-        return v.item()
-    return v
-
+# -- Excel: crmcli.render.report_xlsx ---------------------------------------------------------------------
 
 def to_xlsx(report: Report) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, LineChart, Reference
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from crmcli.render.report_xlsx import to_xlsx as write
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    used: set[str] = set()
-    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
-    for s in report.sections:
-        ws = wb.create_sheet(_sheet_name(s.title, used))
-        cols = [str(c) for c in s.frame.columns]
-        ws.append(cols)
-        for cell in ws[1]:
-            cell.font, cell.fill = head_font, head_fill
-            cell.alignment = Alignment(vertical="center")
-        for row in s.frame.itertuples(index=False, name=None):
-            ws.append([_xl_value(v) for v in row])
-        ws.freeze_panes = "B2" if len(cols) > 1 else "A2"
-        for j, c in enumerate(cols, 1):
-            fmt = s.formats.get(c)
-            letter = get_column_letter(j)
-            if fmt in _XL_FORMATS:
-                for cell in ws[letter][1:]:
-                    cell.number_format = _XL_FORMATS[fmt]
-            elif len(s.frame) and pd.api.types.is_datetime64_any_dtype(s.frame[c]):
-                for cell in ws[letter][1:]:
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-            width = max([len(c)] + [len(str(x.value)) for x in ws[letter][1:200] if x.value is not None])
-            ws.column_dimensions[letter].width = min(60, max(8, width + 2))
-        if s.note:
-            ws.cell(row=len(s.frame) + 3, column=1, value=s.note).font = Font(italic=True, color="666666")
-        n = len(s.frame)
-        if s.chart is not None and n and s.chart.label in cols:
-            data_rows = n - int((s.frame[s.chart.label].astype(str) == "total").sum())
-            label_col = cols.index(s.chart.label) + 1
-            chart: Any = LineChart() if s.chart.kind == "line" else BarChart()
-            if s.chart.kind != "line":
-                chart.type = "bar" if s.chart.kind == "funnel" else "col"
-                if s.chart.kind == "funnel":
-                    chart.x_axis.scaling.orientation = "maxMin"
-            chart.title = s.chart.title or s.title
-            chart.height, chart.width = 7.5, 16
-            for v in s.chart.values:
-                if v in cols:
-                    j = cols.index(v) + 1
-                    chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=data_rows + 1), titles_from_data=True)
-            chart.set_categories(Reference(ws, min_col=label_col, min_row=2, max_row=data_rows + 1))
-            ws.add_chart(chart, f"{get_column_letter(len(cols) + 2)}2")
-    if not wb.sheetnames:
-        wb.create_sheet("Report")
-    try:
-        stamp = dt.datetime.fromisoformat(report.generated).replace(tzinfo=None)
-    except ValueError:
-        stamp = dt.datetime(2000, 1, 1)
-    wb.properties.created = wb.properties.modified = stamp
-    wb.properties.title = f"{report.title}: {report.period}"
-    wb.properties.creator = "crmcli"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return write(report)
 
 
 def render(report: Report, fmt: str) -> str | bytes:
