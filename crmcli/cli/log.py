@@ -44,7 +44,7 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
     Examples:
       crm log acme call Discussed the renewal, they want a quote
       crm log acme meeting -m "Kick-off" --at "yesterday 15:00" --duration 1h30m
-      crm log 基石 call 确认续约意向 --contact 李娜 --direction out --follow-up friday
+      crm log 深圳市基石协作科技有限公司 call 确认续约意向 --contact 李娜 --direction out --follow-up friday
       git log -1 --format=%B | crm log acme note -
       crm log --eml message.eml
     """

@@ -102,6 +102,8 @@ def reindex_cmd() -> None:
     """
 
     store = get_app().store()
+    if sys.stderr.isatty():
+        click.echo("Reading every customer's files and writing the index...", err=True)
     r = reindex(store)
     unreadable = f", {r.unreadable} unreadable (see crm check)" if r.unreadable else ""
     echo(f"Indexed {r.customers} customer{'s' if r.customers != 1 else ''} and {r.contacts} "
