@@ -85,7 +85,8 @@ def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> C
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
-    click.echo(text, err=err, nl=nl)
+    # colour codes are only ever in ``text`` when crmcli.render.fit.use_color said so: keep them
+    click.echo(text, err=err, nl=nl, color=True)
 
 
 def done(message: str, store: Any = None) -> None:

@@ -85,7 +85,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        click.echo(data, nl=False)
+        click.echo(data, nl=False, color=True)
     exit_partial(int(click.get_current_context().meta.get("crm.skipped", 0)), "unreadable customer",
                  "the report leaves them out")
 
