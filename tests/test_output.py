@@ -24,7 +24,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 SCREENS = [
     ["report", "customers"], ["report", "service"], ["report", "weekly", "--week", "2026-W47"],
     ["report", "pipeline"], ["ticket", "list"], ["agenda"], ["timeline", "--all"], ["show", "acme"],
-    ["show", "globex"], ["show", "深圳市基石协作科技有限公司"], ["customer", "list"], ["customer", "list", "--sort", "health"],
+    ["show", "globex"], ["show", "深圳市基石协作科技有限公司"], ["customer", "list"],
+    ["customer", "list", "--sort", "health"],
     ["opp", "list"], ["task", "list"], ["pipeline"], ["search", "数据"], ["contract", "list"], ["order", "list"],
     ["history", "acme"], ["ticket", "show", "tkt-tvt5"], ["opp", "show", "opp-kpdw"], ["customer", "show", "acme"],
 ]

@@ -100,9 +100,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
         sys.exit(exc.exit_code)
     except click.UsageError as exc:
-        _suggest_command(exc, args)
-        exc.show()
-        sys.exit(exc.exit_code)
+        usage = _suggest_command(exc)
+        usage.show()
+        sys.exit(usage.exit_code)
     except click.Abort:
         click.echo("crm: aborted; nothing changed", err=True)
         sys.exit(EXIT_ABORTED)
@@ -142,19 +142,20 @@ def _as_option(name: Input) -> str:
     return f"--{name.name.replace('_', '-')}" + (f" {name.metavar}" if name.metavar else "")
 
 
-def _suggest_command(exc: click.UsageError, args: list[str]) -> None:
-    """``crm custmer`` -> ``No such command 'custmer'. Did you mean 'customer'?``."""
+def _suggest_command(exc: click.UsageError) -> click.UsageError:
+    """``crm custmer`` -> ``No such command 'custmer'. Did you mean 'customer'?`` (else the error as it was)."""
     import difflib
 
     message = exc.format_message()
-    if not message.startswith("No such command") or "Did you mean" in message:
-        return
-    group: Any = exc.ctx.command if exc.ctx is not None else cli
+    if not message.startswith("No such command") or "Did you mean" in message or exc.ctx is None:
+        return exc
+    group = exc.ctx.command
     name = message.split("'")[1] if "'" in message else ""
-    commands = group.list_commands(exc.ctx) if exc.ctx is not None and isinstance(group, click.Group) else []
+    commands = group.list_commands(exc.ctx) if isinstance(group, click.Group) else []
     near = difflib.get_close_matches(name, commands, n=2, cutoff=0.6)
-    if near:
-        exc.message = f"{message.rstrip('.')}. Did you mean {' or '.join(repr(n) for n in near)}?"
+    if not near:
+        return exc
+    return click.UsageError(f"{message.rstrip('.')}. Did you mean {' or '.join(repr(n) for n in near)}?", exc.ctx)
 
 
 def _silence_broken_pipe() -> None:

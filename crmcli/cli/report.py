@@ -70,7 +70,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
         report.sections = [s for s in report.sections if s.key in sections]
     to_file = bool(output and output != "-")
     data = out.to_table(report, sys.stdout) if fmt == "table" and not to_file else out.render(report, fmt)
-    if to_file:
+    if output and to_file:
         path = Path(output)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -78,7 +78,7 @@ def _key_values(pairs: list[tuple[str, str]], out: Any) -> None:
 def print_overview(data: dict, out: Any) -> None:
     h = data["health"]
     colour = _score_colour(h["score"], h["at_risk_below"])
-    title = [(data["name"], {"bold": True}), (data["id"], {"dim": True}),
+    title: list[tuple[str, dict[str, Any]]] = [(data["name"], {"bold": True}), (data["id"], {"dim": True}),
              (f"{translate('health')} {h['score']}/100", {"fg": colour, "bold": True})]
     room = screen_width(out)
     if room is not None and sum(dwidth(t) + 2 for t, _ in title) > room:

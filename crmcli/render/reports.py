@@ -101,8 +101,8 @@ def _bars(s: Section) -> list[str] | None:
 def to_table(report: Report, stream: TextIO | None = None) -> str:
     """The report for a terminal; with ``stream`` a terminal (or COLUMNS set), every line fits its width."""
     width = screen_width(stream)
-    out = wrap_note(f"{translate(report.title)}: {report.period}", width)
-    out += [line for n in report.notes for line in wrap_note(f"({n})", width)]
+    out = wrap_note(f"{translate(report.title)}: {report.period}", width, indent="")
+    out += [line for n in report.notes for line in wrap_note(f"({n})", width, indent="")]
     for s in report.sections:
         out.append("")
         out.append(style(translate(s.title), stream, bold=True) if stream is not None else translate(s.title))
@@ -123,8 +123,11 @@ def to_table(report: Report, stream: TextIO | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def wrap_note(text: str, width: int | None) -> list[str]:
-    return [text] if width is None else ["  " + line for line in wrap(text.strip(), width - 2)]
+def wrap_note(text: str, width: int | None, indent: str = "  ") -> list[str]:
+    """``text`` as it was (no width), or wrapped to the width under ``indent``."""
+    if width is None:
+        return [text]
+    return [indent + line for line in wrap(text.strip(), width - len(indent))]
 
 
 def to_markdown(report: Report) -> str:
