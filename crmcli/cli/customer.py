@@ -26,6 +26,7 @@ from crmcli.cli.common import (
 )
 from crmcli.domain import dates
 from crmcli.errors import CrmError, InvalidRecord, UsageError
+from crmcli.render.labels import label, translate
 from crmcli.render.tables import key_values, render, render_data
 
 LIST_COLUMNS = ["id", "name", "kind", "tier", "stage", "owner", "industry", "tags"]
@@ -188,6 +189,14 @@ def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) ->
     return rows, scores
 
 
+def _shown_time(value: Any) -> Any:
+    """A stored ISO time as every screen shows it (``2026-11-23 10:00``, local)."""
+    try:
+        return dates.format_local(dates.parse_iso(str(value)))
+    except dates.DateError:
+        return value
+
+
 @customer.command("show")
 @click.argument("customer_ref", metavar="CUSTOMER")
 @format_option(["text", "json", "yaml"], default="text")
@@ -209,10 +218,10 @@ def customer_show(customer_ref: str, fmt: str) -> None:
     if fmt != "text":
         render_data({"id": c.id, **c.to_dict()}, fmt)
         return
-    key_values(profile_rows(c))
+    key_values([(label(k), _shown_time(v) if k == "created" else v) for k, v in profile_rows(c)])
     if c.contacts:
         echo("")
-        echo("Contacts")
+        echo(translate("Contacts"))
         rows = [dict(c2, primary="*" if c2.get("primary") else "") for c2 in c.contacts if isinstance(c2, dict)]
         render(rows, "table", columns=["primary", "name", "title", "email", "phone"],
                headers=["", "name", "title", "email", "phone"])

@@ -50,7 +50,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "moved_on": ("moved on", "推进"), "conversion": ("conversion", "转化率"), "won": ("won", "赢单"),
     "lost": ("lost", "输单"), "win_rate": ("win rate", "赢率"), "avg_cycle_days": ("avg cycle (days)", "平均周期(天)"),
     "movement": ("movement", "变动"), "call": ("call", "电话"), "meeting": ("meeting", "会议"),
-    "email_": ("email", "邮件"),
+    "touch_every": ("contact every", "联系周期"), "size": ("size", "规模"), "website": ("website", "网站"),
+    "address": ("address", "地址"), "birthday": ("birthday", "生日"), "primary": ("", ""),
 }
 
 HEADINGS: dict[str, str] = {

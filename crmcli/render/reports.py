@@ -116,11 +116,31 @@ def to_table(report: Report, stream: TextIO | None = None) -> str:
             rows = [r + [b] for r, b in zip(rows, bars, strict=True)]
         numeric = [c for c in cols if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS)]
         drop = [c for c in cols if c.endswith("_p90_h")] + (["customer"] if "name" in cols else [])
-        out.append(table([dict(zip(cols, r, strict=True)) for r in rows], cols, width=width, drop=drop,
+        out.append(table([colours(dict(zip(cols, r, strict=True))) for r in rows], cols, width=width, drop=drop,
                          right=numeric, out=stream))
         if s.note:
             out += wrap_note(f"  {s.note}", width)
     return "\n".join(out) + "\n"
+
+
+def colours(row: dict) -> dict:
+    """What a report row's colours say: health bands, breaches, won and lost, overdue."""
+    def number(text: Any) -> float | None:
+        try:
+            return float(str(text).replace(",", "").rstrip("%"))
+        except ValueError:
+            return None
+
+    health = number(row.get("health", ""))
+    if health is not None:
+        row["_fg_health"] = "red" if health < 50 else "yellow" if health < 70 else "green"
+    if (number(row.get("breached", "")) or 0) > 0:
+        row["_fg_breached"] = "red"
+    word = str(row.get("event") or row.get("state") or row.get("movement") or "")
+    fg = {"won": "green", "lost": "red", "overdue": "red", "breached": "red"}.get(word)
+    if fg:
+        row["_fg"] = fg
+    return row
 
 
 def wrap_note(text: str, width: int | None, indent: str = "  ") -> list[str]:
