@@ -67,20 +67,30 @@ def dwidth(text: str) -> int:
 
 
 def truncate(text: str, width: int) -> str:
-    """``text`` cut to ``width`` columns with "…" at the end; never splits a wide character."""
-    text = ANSI.sub("", text)
+    """``text`` cut to ``width`` columns with "…" at the end; never splits a wide character.
+
+    Colour codes in ``text`` are kept (they take no columns), and reset after the cut.
+    """
     if dwidth(text) <= width:
         return text
     if width <= 0:
         return ""
-    out, used = [], 0
-    for ch in text:
-        w = char_width(ch)
-        if used + w > width - 1:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out).rstrip() + ELLIPSIS
+    out, used, coloured = [], 0, False
+    for part in re.split(f"({ANSI.pattern})", text):
+        if ANSI.fullmatch(part):
+            out.append(part)
+            coloured = True
+            continue
+        for ch in part:
+            w = char_width(ch)
+            if used + w > width - 1:
+                break
+            out.append(ch)
+            used += w
+        else:
+            continue
+        break
+    return "".join(out).rstrip() + ELLIPSIS + ("\x1b[0m" if coloured else "")
 
 
 def wrap(text: str, width: int) -> list[str]:
