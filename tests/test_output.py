@@ -337,3 +337,75 @@ def test_libreoffice_converts_a_report_workbook_to_pdf(sample: Path, tmp_path: P
     assert pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 0 < pages <= len(__import__("openpyxl").load_workbook(book).sheetnames) + 2
+
+
+# -- on a real terminal -----------------------------------------------------------------------------------------
+def _pty(cols: int) -> tuple[int, int]:
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
+    return master, slave
+
+
+def _read_all(master: int) -> str:
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode("utf-8")
+
+
+def _terminal_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
+    return {**env, "TERM": "xterm", **extra}
+
+
+def test_a_terminal_without_columns_uses_its_own_width(sample: Path) -> None:
+    master, slave = _pty(60)
+    try:
+        p = subprocess.run([sys.executable, "-m", "crmcli", "ticket", "list"], cwd=sample, stdin=subprocess.DEVNULL,
+                           stdout=slave, stderr=subprocess.PIPE, env=_terminal_env(), timeout=120)
+        assert p.returncode == 0, p.stderr
+        os.close(slave)
+        slave = -1
+        out = _read_all(master)
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    lines = [ANSI.sub("", line) for line in out.splitlines()]
+    assert lines and max(wcswidth(line) for line in lines) <= 60
+    assert "\x1b[31m" in out  # on a terminal: breached in red
+
+
+def test_import_names_its_phases_with_counts_on_a_terminal_only(sample: Path) -> None:
+    leads = sample.parent / "leads.csv"
+    leads.write_text("name,email\n" + "".join(f"Lead {i},lead{i}@example.com\n" for i in range(30)), encoding="utf-8")
+    env = _terminal_env(CRM_AUTHOR="Alice <alice@example.com>")
+    master, slave = _pty(100)
+    try:
+        p = subprocess.run([sys.executable, "-m", "crmcli", "import", str(leads)], cwd=sample,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=120)
+        os.close(slave)
+        slave = -1
+        err = _read_all(master)
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    assert p.returncode == 0, err
+    for phase in ("Reading and checking leads.csv...", "Checked leads.csv: customers: 30 created",
+                  "Writing", "30/30", "Committing to git..."):
+        assert phase in err, (phase, err)
+    leads.write_text("name,email\nLead X,leadx@example.com\n", encoding="utf-8")
+    quiet = subprocess.run([sys.executable, "-m", "crmcli", "import", str(leads)], cwd=sample, capture_output=True,
+                           text=True, env=env, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr.count("\n") == 1  # no terminal: only the line saying what changed

@@ -45,6 +45,8 @@ def _progress(label: str, then: str | None = None) -> Iterator[Callable[[int, in
     state: dict[str, Any] = {}
 
     def update(n: int, total: int) -> None:
+        if state.get("then"):
+            return  # the bar is done; the next phase is named
         bar = state.get("bar")
         if bar is None:
             bar = state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
