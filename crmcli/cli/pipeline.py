@@ -46,4 +46,4 @@ def pipeline_cmd(owner: str | None, currency: str | None, as_of: str | None, fmt
         return
     from crmcli.render.fit import fit_lines, screen_width
 
-    echo("\n".join(fit_lines(board_text(board, owner, when).splitlines(), screen_width(sys.stdout))))
+    echo("\n".join(fit_lines(board_text(board, owner, when, sys.stdout).splitlines(), screen_width(sys.stdout))))

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import unicodedata
 from collections.abc import Sequence
 from typing import TextIO
-
-from wcwidth import wcwidth
 
 ELLIPSIS = "…"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -47,11 +44,17 @@ def screen_width(stream: TextIO | None) -> int | None:
         return max(20, int(raw))
     isatty = getattr(stream, "isatty", None)
     if isatty and isatty():
+        import shutil
+
         return max(20, shutil.get_terminal_size().columns)
     return None
 
 
 def char_width(ch: str) -> int:
+    from wcwidth import wcwidth  # 30 ms of tables: only once text is not plain ASCII (crm log never pays)
+
+    if ch.isascii():
+        return 1 if ch.isprintable() else 0
     w = wcwidth(ch)
     if w < 0:
         return 0 if unicodedata.category(ch) in ("Cc", "Cf") else 1
