@@ -153,6 +153,7 @@ def test_human_labels_on_the_terminal_and_stable_keys_in_data(sample: Path) -> N
 
 
 def test_chinese_labels_from_crm_yaml_or_crm_lang(sample: Path) -> None:
+    assert run("report", "service", env={"CRM_LANG": "zh"}).stdout.startswith("服务报告")
     out = run("ticket", "list", env={"CRM_LANG": "zh"}).stdout
     assert out.splitlines()[0].split()[:3] == ["编号", "客户", "标题"]
     with open(sample / "crm.yaml", "a", encoding="utf-8") as f:
@@ -409,3 +410,26 @@ def test_import_names_its_phases_with_counts_on_a_terminal_only(sample: Path) ->
     quiet = subprocess.run([sys.executable, "-m", "crmcli", "import", str(leads)], cwd=sample, capture_output=True,
                            text=True, env=env, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr.count("\n") == 1  # no terminal: only the line saying what changed
+
+
+def test_a_chart_under_a_long_table_starts_its_own_page(tmp_path: Path) -> None:
+    import io as _io
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from crmcli.analysis.reports import MONEY, Chart, Report
+    from crmcli.render.report_xlsx import PAGE_ROWS, to_xlsx
+
+    report = Report("x", "Test report", "now", "2026-11-23T10:00:00+08:00", currency="CNY")
+    short = pd.DataFrame({"day": [f"2026-11-{d:02d}" for d in range(1, 6)], "amount": [1.0] * 5})
+    long = pd.DataFrame({"day": [f"2026-10-{d:02d}" for d in range(1, 31)] * 2, "amount": [2.0] * 60})
+    report.add("short", "Short", short, Chart("line", "day", ["amount"]), amount=MONEY)
+    report.add("long", "Long", long, Chart("line", "day", ["amount"]), amount=MONEY)
+    wb = load_workbook(_io.BytesIO(to_xlsx(report)))
+    assert [b.id for b in wb["Short"].row_breaks.brk] == []
+    breaks = [b.id for b in wb["Long"].row_breaks.brk]
+    assert breaks and breaks[0] >= 61 and breaks[0] > PAGE_ROWS  # after the 60 rows and the header
+    chart = wb["Long"]._charts[0]
+    assert chart.anchor._from.row >= breaks[0]  # the chart is on the page after the break
+    assert wb["Long"]["B2"].number_format == "¥#,##0" and isinstance(wb["Long"]["A2"].value, dt.datetime)

@@ -21,7 +21,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "task": ("task", "任务"), "text": ("text", "内容"), "amount": ("amount", "金额"), "close": ("close", "成交日"),
     "when": ("when", "时间"), "what": ("what", "事项"), "who": ("who", "人员"), "summary": ("summary", "摘要"),
     "type": ("type", "类型"), "field": ("field", "字段"), "found": ("found", "匹配"), "date": ("date", "日期"),
-    "value": ("value", "金额"), "start": ("start", "开始"), "end": ("end", "结束"),
+    "value": ("value", "数值"), "start": ("start", "开始"), "end": ("end", "结束"),
     "renew_from": ("renew from", "续约起"), "file": ("file", "文件"), "product": ("product", "产品"),
     "opp": ("deal", "商机"), "weighted": ("weighted", "加权"), "probability": ("probability", "概率"),
     "email": ("email", "邮箱"), "phone": ("phone", "电话"), "health": ("health", "健康度"),
@@ -60,6 +60,22 @@ HEADINGS: dict[str, str] = {
     "Latest events": "最近动态", "Warnings": "警告", "Monday": "星期一", "Tuesday": "星期二",
     "Wednesday": "星期三", "Thursday": "星期四", "Friday": "星期五", "Saturday": "星期六", "Sunday": "星期日",
     "Pipeline: open deals in": "销售漏斗：未结商机，币种", "none": "无",
+    # reports and their sections
+    "Customers report": "客户报告", "Service report": "服务报告", "Weekly report": "周报",
+    "Pipeline and forecast": "销售漏斗与预测", "Revenue segments (ABC)": "收入分层 (ABC)",
+    "Open tickets past their SLA": "超出 SLA 的未结工单", "Customers by industry": "按行业的客户",
+    "Customers by lifecycle stage": "按生命周期的客户", "Customers by lead source": "按线索来源的客户",
+    "Open deals by stage": "按阶段的未结商机", "Customers by tier": "按级别的客户", "Churn risk": "流失风险",
+    "Stage-to-stage conversion": "阶段转化", "Deals": "商机", "Deal moves": "商机变动",
+    "Forecast by category": "按类别的预测", "Forecast by close month": "按成交月份的预测",
+    "Interactions by day": "每日互动", "Interactions by owner": "按负责人的互动",
+    "Interactions by type": "按类型的互动",
+    "Lifecycle moves": "生命周期变化", "Customers losing touch": "疏于联系的客户", "Deals that moved": "有变动的商机",
+    "New customers": "新客户", "Open tickets by priority and age": "按优先级和时长的未结工单",
+    "Open deals": "未结商机", "Summary": "概要", "Tasks done and overdue": "已完成和逾期的任务",
+    "Tickets opened, closed and breached": "新开、关闭和超时的工单", "Lifetime value and RFM": "终身价值与 RFM",
+    "Win rate and sales cycle": "赢率与销售周期", "Won revenue by lead source": "按线索来源的赢单收入",
+    "By category": "按类别", "By channel": "按渠道", "By assignee": "按处理人",
 }
 
 

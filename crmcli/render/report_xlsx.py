@@ -3,7 +3,8 @@
 Dates are dates (``2026-11-16 Mon`` too, shown with its weekday), percentages are fractions shown ``0.0%``,
 money carries the store's currency format (``¥#,##0``), widths come from the content's display width
 (CJK counts double). Every table has a frozen header and an autofilter and prints landscape, one page wide,
-with its chart placed under it (never beside it, where it would add pages).
+with its chart placed under it (never beside it, where it would add pages), on a page of its own when the
+table leaves no room for it.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ FORMATS = {INT: "#,##0", PCT: "0.0%", NUM: "0.00", HOURS: "0.0", DAYS: "0", DATE
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})( [A-Z][a-z]{2})?$")
 _DANGLING = {"and", "or", "of", "by", "the", "to", "in", "a", "per", "with", "their", "its"}
 CHART_ROWS = 16  # rows a chart of height 7.5 cm covers
+PAGE_ROWS = 34  # rows of the default height on a landscape A4 page
 
 
 def sheet_name(title: str, used: set[str]) -> str:
@@ -85,6 +87,7 @@ def to_xlsx(report: Report) -> bytes:
     from openpyxl.chart import BarChart, LineChart, Reference
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -133,6 +136,8 @@ def to_xlsx(report: Report) -> bytes:
                     j = cols.index(v) + 1
                     chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=data_rows + 1), titles_from_data=True)
             chart.set_categories(Reference(ws, min_col=label_col, min_row=2, max_row=data_rows + 1))
+            if below > PAGE_ROWS - CHART_ROWS:  # no room under the table on its page: the chart starts a new one
+                ws.row_breaks.append(Break(id=below - 1))
             ws.add_chart(chart, f"A{below}")
             ws.print_area = f"A1:{get_column_letter(max(len(cols), 8))}{below + CHART_ROWS}"
     if not wb.sheetnames:
