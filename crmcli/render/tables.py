@@ -89,6 +89,7 @@ def table(rows: Sequence[dict], columns: Sequence[str], headers: Sequence[str] |
     return "\n".join([text, *(style(n, out, dim=True) if out is not None else n for n in notes)])
 
 
+NEVER_CUT = {"id"}  # an id cut short is no id: people copy it into the next command
 _TOKEN = re.compile(r"[\x21-\x7e]{1,16}|\d{4}-\d\d-\d\d \d\d:\d\d|")
 
 
@@ -102,7 +103,7 @@ def _fit(cols: list[str], heads: list[str], data: list[list[str]], width: int, d
 
     def floor(j: int) -> int:
         word = max((dwidth(w) for w in heads[j].split()), default=0) + 2  # headers wrap between words
-        if all(_TOKEN.fullmatch(_ANSI_RE.sub("", row[j])) for row in data):
+        if cols[j] in NEVER_CUT or all(_TOKEN.fullmatch(_ANSI_RE.sub("", row[j])) for row in data):
             return max(word, *(dwidth(row[j]) for row in data)) if data else word
         return min(natural(j), max(word, 6))
 
