@@ -52,7 +52,10 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
         from crmcli.io import eml as mail  # the email parser (45 ms of imports) only for --eml
 
         planned = mail.log_eml(get_app().store(), Path(eml), customer_ref=customer_ref)
-        echo(event_line(planned.cid, planned.entry["at"][:16].replace("T", " "), "email", planned.entry["summary"]))
+        from crmcli.domain import dates
+
+        when = dates.format_local(dates.parse_iso(planned.entry["at"]))  # the one date-time style, local
+        echo(event_line(planned.cid, when, "email", planned.entry["summary"]))
         done(f"Logged email with {planned.name} ({planned.cid})", get_app().store())
         return
     if not customer_ref or not kind:
