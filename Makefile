@@ -5,13 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= build/demo-records
 
-.PHONY: help install test lint bench bench-quick demo clean
+.PHONY: help install test test-browser lint bench bench-quick bench-import demo clean
 
 help:
 	@echo "make demo   - install, then run crm on a copy of the bundled records/ sample"
 	@echo "make test   - install into $(VENV) and run the test suite"
+	@echo "make test-browser - only the headless Chromium tests (web site and HTML reports)"
 	@echo "make lint   - ruff, mypy on the library, and the import contracts (import-linter)"
 	@echo "make bench  - benchmark at 100, 10,000 and 100,000 customers (long; BENCH_SIZES to choose)"
+	@echo "make bench-import - time crm import: 10,000 deals with full history, 100,000 interactions"
 	@echo "make clean  - remove the venv, caches and build output"
 
 $(STAMP): setup.cfg pyproject.toml
@@ -26,6 +28,9 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2}
 
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m browser
+
 lint: $(STAMP)
 	$(BIN)/ruff check crmcli tests bench
 	$(BIN)/mypy crmcli
@@ -33,6 +38,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-import: $(STAMP)
+	$(BIN)/python -m bench.import_dated $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run --sizes 100,1000 --repeat 3

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import crypto, yamlio
-from crmcli.domain import dates, durations
+from crmcli.domain import durations, zones
 from crmcli.errors import InvalidRecord, StoreError
 
 FORMAT_VERSION = 1
@@ -101,9 +101,11 @@ class Config:
         return list(self["interaction_types"])
 
 
-def default_config_text(name: str = "crm", *, private: bool = False) -> str:
+def default_config_text(name: str = "crm", *, private: bool = False, currency: str | None = None) -> str:
     data = copy.deepcopy(DEFAULTS)
     data["name"] = name
+    if currency:
+        data["currency"] = currency
     if private:  # right after autocommit, where a reader of crm.yaml looks for store-wide switches
         data = {k: v for key, value in data.items()
                 for k, v in ([(key, value), ("private", True)] if key == "autocommit" else [(key, value)])}
@@ -143,7 +145,7 @@ def _validate(data: dict, text: str, rel: str) -> None:
             fail(key, f"{key} must be a non-empty list")
     zone = data.get("timezone")
     if zone is not None:
-        problem = dates.zone_problem(str(zone)) if isinstance(zone, str) and zone.strip() else "empty"
+        problem = zones.zone_problem(str(zone)) if isinstance(zone, str) and zone.strip() else "empty"
         if problem:
             fail("timezone", f"timezone: {problem if problem != 'empty' else 'give an IANA name'} "
                              "(e.g. Asia/Shanghai); CRM_TZ overrides it")

@@ -191,3 +191,83 @@ def key_line(text: str, keys: tuple[Any, ...]) -> int | None:
             best = found.start_mark.line + 1
         node = found
     return best
+
+
+# -- hand edits stay the user's: a change applied to the text as written ----------------------------------------
+
+def update_text(original: str, new: dict, order: list[str] | tuple[str, ...] = ()) -> str | None:
+    """``original`` (a mapping document as a person left it) changed to hold ``new``: comments, key order, quoting
+    and blank lines kept, only what differs rewritten (ruamel.yaml's round-trip mode; imported only here).
+
+    A key ``new`` adds goes after the nearest key before it in ``order`` (else at the end). Returns None when
+    the result would not read back as exactly ``new``, so the caller writes the canonical form instead."""
+    try:
+        old = loads(original)
+    except InvalidRecord:
+        return None
+    if not isinstance(old, dict):
+        return None
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=2, offset=0)
+    rt.allow_unicode = True
+    try:
+        doc = rt.load(original)
+        _merge(doc, old, new, list(order))
+        out = StringIO()
+        rt.dump(doc, out)
+    except (YAMLError, TypeError, ValueError, KeyError, IndexError):
+        return None
+    text = out.getvalue()
+    try:
+        return text if loads(text) == new else None
+    except InvalidRecord:
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """A new value as ruamel should write it: multi-line text as a ``|`` block, as ``dumps`` does."""
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    if isinstance(value, str) and "\n" in value and not _TRAILING_SPACE.search(value):
+        return LiteralScalarString(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _merge(doc: Any, old: Any, new: Any, order: list[str]) -> None:
+    """Make the round-trip node ``doc`` (read as ``old``) hold ``new``, touching only what differs."""
+    for key in [k for k in old if k not in new]:
+        del doc[key]
+    for key, value in new.items():
+        if key in old:
+            if old[key] == value:
+                continue
+            if isinstance(value, dict) and isinstance(old[key], dict) and hasattr(doc[key], "insert"):
+                _merge(doc[key], old[key], value, [])
+            elif (isinstance(value, list) and isinstance(old[key], list) and len(value) == len(old[key])
+                  and all(isinstance(a, dict) and isinstance(b, dict) for a, b in zip(value, old[key], strict=True))):
+                for i, (a, b) in enumerate(zip(old[key], value, strict=True)):
+                    if a != b:
+                        _merge(doc[key][i], a, b, [])
+            else:
+                doc[key] = _plain(value)
+            continue
+        doc.insert(_position(list(doc), key, order), key, _plain(value))
+
+
+def _position(keys: list[Any], key: str, order: list[str]) -> int:
+    if key not in order:
+        return len(keys)
+    before = order[:order.index(key)]
+    places = [i for i, k in enumerate(keys) if k in before]
+    return places[-1] + 1 if places else 0

@@ -44,6 +44,14 @@ if has pipeline; then show crm pipeline; fi
 if has opp; then show crm opp list --open; fi
 if has ticket; then show crm ticket list --open; fi
 if has show; then show crm show acme; fi
+if has kb; then show crm kb list; show crm kb search 排课; show crm ticket show tkt-q7hz; fi
+if has care; then show crm care; fi
+if has need; then
+  show crm need add acme "Export straight to PDF" --product Analytics --tag pdf-export
+  show crm feedback add acme "Export crashes on very large plants" --type problem --ticket --priority high
+  show crm report needs --section top_needs
+fi
+if has ticket; then show crm ticket escalate --dry-run; fi
 if has report; then show crm report weekly --week 2026-W47; fi
 show crm history acme -n 3
 show crm check

@@ -232,3 +232,29 @@ def test_no_color_is_respected_on_a_terminal(invoke, store_dir: Path) -> None:
     plain = _on_a_terminal(store_dir, ["history", cid], {**env, "NO_COLOR": "1"})
     assert "\x1b[" not in plain
     assert plain.splitlines()[1] == "    created"
+
+
+def _leaf_commands(cmd, path):  # noqa: ANN001, ANN202 - click objects
+    import click
+
+    if isinstance(cmd, click.Group):
+        ctx = click.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            yield from _leaf_commands(cmd.get_command(ctx, name), [*path, name])
+    else:
+        yield " ".join(path), cmd
+
+
+def test_no_command_declares_an_option_twice():
+    """Shared decorators (store_options adds --format) must not clash with a command's own options."""
+    from crmcli.cli.main import cli
+
+    clashes = []
+    for name, cmd in _leaf_commands(cli, ["crm"]):
+        seen: set[str] = set()
+        for param in cmd.params:
+            for opt in [*getattr(param, "opts", []), *getattr(param, "secondary_opts", [])]:
+                if opt in seen:
+                    clashes.append(f"{name} {opt}")
+                seen.add(opt)
+    assert clashes == []

@@ -69,6 +69,7 @@ SEEDS: dict[str, str] = {
     "Overview, health and search": "sample",
     "Screens, colour and languages": "sample",
     "Reports": "sample",
+    "Web view: a static site and `crm serve`": "sample",
     "Import and export": "sample",
     "Working as a team": "sample",
 }

@@ -150,10 +150,10 @@ def test_unknown_fields_survive_a_cli_edit_in_place(invoke, store_dir: Path, mon
     assert path.read_text() == (
         "name: Acme Corp\nkind: company\ntier: A\nstage: lead\ncontacts:\n- name: Jane\n  email: jane@acme.example\n"
         "  primary: true\n  wechat: jane_w\ncreated: 2026-11-20T14:30:00+08:00\nlegacy_id: 12\nlegacy:\n"
-        "  crm: salesforce\n  ids:\n  - 1\n  - 2\n")
+        "  crm: salesforce\n  ids: [1, 2]\n")  # issue 18: --set changes only the line that differs
     diff = git(store_dir, "diff", "-U0", "HEAD~1").splitlines()
     assert [line for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")] == [
-        "-tier: B", "+tier: A", "-  ids: [1, 2]", "+  ids:", "+  - 1", "+  - 2"]
+        "-tier: B", "+tier: A"]
     r = invoke("customer", "edit", cid, "--set", "legacy_id=13")
     assert r.exit_code == 0, r.output
     assert "legacy_id: '13'\n" in path.read_text()

@@ -1,10 +1,11 @@
-"""`crm agenda`: overdue and coming tasks, lapsing contact cadences, renewals and birthdays, by day."""
+"""`crm agenda`: overdue and coming tasks, lapsing contact cadences, renewals, birthdays and care items, by day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from crmcli.actions.care import agenda_entries as care_agenda
 from crmcli.analysis.journals import journal_dicts
 from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates, durations
@@ -128,5 +129,6 @@ def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | 
             if item is not None:
                 items.append(item)
         items += _birthdays(c, start, end)
+    items += [AgendaItem(**fields) for fields in care_agenda(store, start, end, owner)]  # crm.yaml care rules
     items.sort(key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))
     return items

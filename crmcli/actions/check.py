@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import __version__, yamlio
+from crmcli.actions.kb import check_articles
 from crmcli.config import CONFIG_NAME
 from crmcli.domain import ids
 from crmcli.domain.customer import check_timestamp, oversized, validate_customer
@@ -224,7 +225,8 @@ def check_duplicate_emails(store: Store, results: dict[str, CustomerResult]) -> 
                               f"duplicate email {email} (also in {holder[1]}); keep it on one customer")
 
 
-STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem]]] = [check_duplicate_emails]
+STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem]]] = [check_duplicate_emails,
+                                                                                         check_articles]
 
 
 # -- the folders, their signatures and the cache -------------------------------------------------------------------

@@ -140,15 +140,17 @@ def change_lines(store: Store, old: dict, new: dict) -> list[str]:
     return describe_changes(old, new)
 
 
-def save_customer(store: Store, customer: Customer, old: dict, *, action: str = "customer.edit") -> Customer | None:
-    """Validate and commit ``customer``; None when nothing changed."""
+def save_customer(store: Store, customer: Customer, old: dict, *, action: str = "customer.edit",
+                  keep_layout: bool = False) -> Customer | None:
+    """Validate and commit ``customer``; None when nothing changed. ``keep_layout``: change only what differs in
+    the file as it is (comments, key order), as ``customer edit --set`` does."""
     _raise_first(validate_customer(customer.data, store.config), store.rel(store.customer_file(customer.id)))
     if customer.to_dict() == Customer(customer.id, old).to_dict():
         return None
     summary = "; ".join(change_lines(store, old, customer.data)) or "no change"
     with store.transaction(f"Edit customer {customer.name} ({customer.id}): {summary}",
                            action=action, customer=customer.id) as tx:
-        tx.write_customer(customer)
+        tx.write_customer(customer, keep_layout=keep_layout)
     return customer
 
 
@@ -156,7 +158,7 @@ def edit_customer(store: Store, ref: str, assignments: list[tuple[str, str]]) ->
     cid = store.resolve(ref)
     before = store.load_customer(cid, validate=False)
     after = apply_assignments(before, assignments, store.config.get("sensitive_fields") or ())
-    return before, save_customer(store, after, before.data)
+    return before, save_customer(store, after, before.data, keep_layout=True)
 
 
 def edit_customer_text(store: Store, cid: str, text: str, *, source: str | None = None) -> Customer | None:

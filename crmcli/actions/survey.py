@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from crmcli.actions.complaints import survey_done
 from crmcli.actions.ticket import customer_name
 from crmcli.domain import dates
 from crmcli.domain.surveys import ScoreNeeded, answer, parse_csat, parse_nps, scores_text
@@ -45,4 +46,6 @@ def record_survey(store: Store, customer_ref: str, *, csat: Any = None, nps: Any
     with store.transaction(f"Record survey from {name} ({scores_text(csat_, nps_)})", action="survey.answer",
                            customer=cid) as tx:
         tx.append_entry(cid, entry)
+        for done in survey_done(store, cid, tid, dates.now()) if tid else []:  # a complaint's follow-up task
+            tx.append_entry(cid, done)
     return SurveyRecorded(cid, name, entry)

@@ -23,6 +23,10 @@ from crmcli.store.paths import CUSTOMERS
 from crmcli.store.store import Store
 
 
+class NoRemote(GitError):
+    """The repository has no remote: there is nothing to sync with (offline work is fine)."""
+
+
 class SyncConflict(GitError):
     """Two people changed the same thing; nothing was changed locally."""
 
@@ -63,7 +67,7 @@ def _upstream(top: Path) -> tuple[str, str]:
         return remote, merge.removeprefix("refs/heads/")
     remotes = [r for r in _out(top, "remote").splitlines() if r]
     if not remotes:
-        raise GitError("no git remote to sync with; offline work is fine, share it later after "
+        raise NoRemote("no git remote to sync with; offline work is fine, share it later after "
                        "git remote add origin URL")
     return ("origin" if "origin" in remotes else remotes[0]), branch
 

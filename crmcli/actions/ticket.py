@@ -6,10 +6,12 @@ returns the ticket as it is after the change. Nothing here prints.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from crmcli.actions import complaints
+from crmcli.actions import kb as kb_actions
 from crmcli.domain import dates, tickets
 from crmcli.domain.journal import Entry, entity_events
 from crmcli.domain.surveys import parse_csat
@@ -36,14 +38,23 @@ def _ticket_of(store: Store, cid: str, tid: str) -> tuple[Ticket, list[dict]]:
     return Ticket.from_events(data, cid), data
 
 
-def _change(store: Store, ref: str, verb: str, action: str, build: Any, suffix: str = "") -> Ticket:
-    """Resolve ``ref``, then under the lock fold it, let ``build`` check and make the event, append it."""
+def _change(store: Store, ref: str, verb: str, action: str, build: Any, suffix: str = "",
+            extras: Any = None) -> Ticket:
+    """Resolve ``ref``, then under the lock fold it, let ``build`` check and make the event, append it.
+
+    ``extras(cid, ticket)``, when given, returns more events of the same commit (a complaint's survey task).
+    """
     cid, tid, _ = entities.resolve_entity(store, ref, "tkt")
     name = customer_name(store, cid)
     with store.transaction(f"{verb} {tid} of {name}{suffix}", action=action, customer=cid) as tx:
         ticket, evts = _ticket_of(store, cid, tid)
         entry = build(ticket)
-        tx.append_entry(cid, entry)
+        more = extras(cid, ticket) if extras else []
+        for event in (entry, *more):
+            tx.append_entry(cid, event)
+    for event in more:
+        if event.get("kind") == "task.add":
+            entities.remember(store, cid, str(event["id"]))
     after = Ticket.from_events([*evts, entry], cid)
     after.customer_name = name
     return after
@@ -51,10 +62,15 @@ def _change(store: Store, ref: str, verb: str, action: str, build: Any, suffix: 
 
 def open_ticket(store: Store, customer_ref: str, title: str, *, priority: str | None = None,
                 category: str | None = None, channel: str | None = None, assignee: str | None = None,
-                contact: str | None = None, text: str | None = None) -> Ticket:
+                contact: str | None = None, text: str | None = None, product: str | None = None,
+                tags: tuple[str, ...] = ()) -> Ticket:
+    """Open a ticket; without an assignee, the routing rules of crm.yaml pick one."""
     new = tickets.NewTicket.check(store.config, title, priority=priority, category=category, channel=channel,
-                          assignee=assignee, text=text)
+                          assignee=assignee, text=text, product=product, tags=tags)
     cid = store.resolve(customer_ref)
+    if new.assignee is None:
+        routed = complaints.route(store, cid, category=new.category, product=new.product)
+        new = replace(new, assignee=routed) if routed else new
     customer = store.load_customer(cid, validate=False)
     given = checked_text(contact, "contact", required=False, one_line=True)
     contact_ = tickets.contact_name(customer.contacts, given)
@@ -69,10 +85,15 @@ def open_ticket(store: Store, customer_ref: str, title: str, *, priority: str | 
     return ticket
 
 
-def comment(store: Store, ref: str, text: str, *, internal: bool = False) -> Ticket:
+def comment(store: Store, ref: str, text: str | None, *, internal: bool = False, kb: str | None = None) -> Ticket:
+    """Comment on a ticket; with ``kb``, link a knowledge-base article (the text then defaults to its title)."""
+    article = kb_actions.article_for_comment(store, kb, internal=internal) if kb else None
+    if article is not None and not (text or "").strip():
+        text = f"Knowledge base: {article.title}"
     body = str(checked_text(text, "comment"))
     return _change(store, ref, "Comment on", "ticket.comment",
-                   lambda t: t.comment(dates.now(), store.user(), body, internal=internal))
+                   lambda t: t.comment(dates.now(), store.user(), body, internal=internal,
+                                       kb=article.slug if article else None))
 
 
 def assign(store: Store, ref: str, user: str) -> Ticket:
@@ -94,8 +115,10 @@ def close(store: Store, ref: str, resolution: str | None, *, csat: Any = None) -
         raise tickets.ResolutionNeeded(by_status=False)
     text = str(checked_text(resolution, "resolution"))
     score = parse_csat(csat)
-    return _change(store, ref, "Close", "ticket.close", lambda t: t.close(dates.now(), store.user(), text, score),
-                   f": {first_line(text, 60, mark='...')}")
+    now = dates.now()
+    return _change(store, ref, "Close", "ticket.close", lambda t: t.close(now, store.user(), text, score),
+                   f": {first_line(text, 60, mark='...')}",
+                   extras=lambda cid, t: complaints.close_extras(store, cid, t, now))
 
 
 def reopen(store: Store, ref: str) -> Ticket:

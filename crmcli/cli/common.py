@@ -25,6 +25,9 @@ class App:
     author: str | None = None
     no_commit: bool = False
     debug: bool = False
+    quiet: bool = False
+    fmt: str = "text"  # a writer's --format: text (lines for people) or json (one document on stdout)
+    result: dict[str, Any] = field(default_factory=dict)
     _store: Any = field(default=None, repr=False)
 
     def store(self, *, guard: bool = True) -> Any:
@@ -60,8 +63,25 @@ def records_option(fn: Callable) -> Callable:
     return wrapper
 
 
-def store_options(fn: Callable) -> Callable:
-    """``--records``, ``--author`` and ``--no-commit``, accepted after the command too: for commands that write."""
+def quiet_option(fn: Callable) -> Callable:
+    """``-q/--quiet``: nothing on success but the data asked for; errors still on stderr with a non-zero exit."""
+
+    @click.option("--quiet", "-q", "quiet_", is_flag=True, default=False,
+                  help="Say nothing on success (for cron); errors still go to stderr with a non-zero exit.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, quiet_: bool, **kwargs: Any) -> Any:
+        if quiet_:
+            get_app().quiet = True
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def store_options(fn: Callable | None = None, *, result_format: bool = True) -> Any:
+    """``--records``, ``--author``, ``--no-commit`` and ``-q``, accepted after the command too: for commands that
+    write; and ``--format text|json`` (one JSON document of what changed) unless the command has its own."""
+    if fn is None:
+        return functools.partial(store_options, result_format=result_format)
 
     @click.option("--author", "author_", metavar="'NAME <EMAIL>'", default=None,
                   help="Who is acting (default: $CRM_AUTHOR, else the git user).")
@@ -74,9 +94,47 @@ def store_options(fn: Callable) -> Callable:
             app.author = author_
         if no_commit_:
             app.no_commit = True
-        return fn(*args, **kwargs)
+        fmt = kwargs.pop("result_fmt_", None)
+        if fmt == "json":
+            app.fmt = "json"
+        try:
+            value = fn(*args, **kwargs)
+        except Partial:
+            print_result()  # the rest was done: say what, then exit 9
+            raise
+        print_result()
+        return value
 
-    return records_option(wrapper)
+    if result_format:
+        wrapper = click.option("--format", "-f", "result_fmt_", type=click.Choice(["text", "json"]),
+                               default="text", show_default=True,
+                               help="json: one JSON document on stdout of what was created or changed "
+                                    "(ids, counts, commit) instead of the lines for people.")(wrapper)
+    return records_option(quiet_option(wrapper))
+
+
+def json_mode() -> bool:
+    return get_app().fmt == "json"
+
+
+def note_result(**data: Any) -> None:
+    """Add facts (ids, counts) to the JSON document a writer prints with --format json."""
+    get_app().result.update({k: v for k, v in data.items() if v is not None})
+
+
+def print_result() -> None:
+    """With --format json: the one document of what was done, on stdout."""
+    app = get_app()
+    if app.fmt != "json" or app.result.get("_printed"):
+        return
+    import json
+
+    store = app._store
+    commit = getattr(store, "last_commit", None)
+    doc = {"ok": True, "commit": commit, **app.result}
+    app.result["_printed"] = True
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2,
+                          default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o)))
 
 
 def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> Callable:
@@ -89,8 +147,41 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     click.echo(text, err=err, nl=nl, color=True)
 
 
-def done(message: str, store: Any = None) -> None:
-    """One line on stderr saying what changed and where it was committed."""
+def say(text: str) -> None:
+    """A line on stdout that confirms what was done (``crm log``'s logged line): not with -q or --format json."""
+    app = get_app()
+    if not app.quiet and app.fmt != "json":
+        click.echo(text)
+
+
+def result_line(text: str) -> None:
+    """The result a script reads from a writer's text output (a new id): not with --format json."""
+    if get_app().fmt != "json":
+        click.echo(text)
+
+
+def summary(message: str, store: Any = None) -> None:
+    """A bulk command's closing summary (``Exported ...``, ``Imported ...``): on stderr only on a terminal
+    (so cron mails nothing on success), never with -q; in --format json its words go into the document."""
+    app = get_app()
+    if app.fmt == "json":
+        app.result.setdefault("message", message)
+        return
+    if app.quiet or not sys.stderr.isatty():
+        return
+    done(message, store)
+
+
+def done(message: str, store: Any = None, **data: Any) -> None:
+    """One line on stderr saying what changed and where it was committed (not with -q); with --format json, the
+    message and ``data`` (ids, counts) go into the JSON document instead."""
+    app = get_app()
+    if app.fmt == "json":
+        app.result.setdefault("message", message)
+        note_result(**data)
+        return
+    if app.quiet:
+        return
     suffix = ""
     commit = getattr(store, "last_commit", None)
     if commit:

@@ -21,6 +21,7 @@ from crmcli.cli.common import (
     get_app,
     records_option,
     report_skipped,
+    say,
     skip_invalid_option,
     store_options,
 )
@@ -66,7 +67,7 @@ def customer() -> None:
 @click.option("--set", "extra", multiple=True, metavar="FIELD=VALUE", help="A free field kept under extra.")
 @click.option("--force", is_flag=True, help="Add even if a customer of that name exists.")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@store_options(result_format=False)
 def customer_add(name: str, kind: str | None, industry: str | None, size: str | None, tier: str | None,
                  stage: str | None, owner: str | None, source: str | None, tags: tuple[str, ...],
                  website: str | None, address: str | None, birthday: str | None, touch_every: str | None,
@@ -299,9 +300,11 @@ def _report_edit(store: Any, before: Any, after: Any) -> None:
         done("No change.")
         return
 
-    for line in change_lines(store, before.data, after.data):
-        echo(line)
-    done(f"Updated {after.name} ({after.id})", store)
+    lines = change_lines(store, before.data, after.data)
+    for line in lines:
+        say(line)
+    changed = sorted(k for k in set(before.data) | set(after.data) if before.data.get(k) != after.data.get(k))
+    done(f"Updated {after.name} ({after.id})", store, customer=after.id, changed=changed, changes=lines)
 
 
 @customer.command("rm")
@@ -321,4 +324,4 @@ def customer_rm(customer_ref: str, yes: bool) -> None:
     name = store.load_customer(cid, validate=False).name
     confirm(f"Remove {name} ({cid}) and all its records?", yes)
     lib.remove_customer(store, cid)
-    done(f"Removed {name} ({cid})", store)
+    done(f"Removed {name} ({cid})", store, customer=cid, removed=True)

@@ -7,7 +7,7 @@ import click
 
 from crmcli import crypto
 from crmcli.actions import keys as keys_lib
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, records_option, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, quiet_option, records_option, store_options
 from crmcli.errors import StoreError
 from crmcli.store.location import find_root
 
@@ -31,6 +31,7 @@ def key() -> None:
 
 @key.command("gen")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@quiet_option
 def key_gen(path: Path | None) -> None:
     """Create an age identity file outside the store and print its public key.
 
@@ -51,7 +52,8 @@ def key_gen(path: Path | None) -> None:
     target = path or crypto.identity_path()
     public = crypto.generate_identity(target, root)
     echo(public)
-    click.echo(f"Wrote the identity to {target}; give the public key above to crm key add", err=True)
+    if not app.quiet:
+        click.echo(f"Wrote the identity to {target}; give the public key above to crm key add", err=True)
 
 
 @key.command("list")
@@ -83,7 +85,8 @@ def key_add(recipient: str) -> None:
 
     store = get_app().store()
     n = keys_lib.add_recipient(store, recipient)
-    done(f"Added recipient {recipient.strip()}; re-encrypted {n:,} customers", store)
+    done(f"Added recipient {recipient.strip()}; re-encrypted {n:,} customers", store, recipient=recipient.strip(),
+         reencrypted=n)
 
 
 @key.command("rm")
@@ -102,4 +105,5 @@ def key_rm(recipient: str) -> None:
 
     store = get_app().store()
     n = keys_lib.remove_recipient(store, recipient)
-    done(f"Removed recipient {recipient.strip()}; re-encrypted {n:,} customers", store)
+    done(f"Removed recipient {recipient.strip()}; re-encrypted {n:,} customers", store,
+         recipient=recipient.strip(), reencrypted=n)

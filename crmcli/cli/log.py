@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from crmcli.actions import log as action
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, get_app, is_interactive, store_options
+from crmcli.cli.common import CONTEXT_SETTINGS, done, get_app, is_interactive, say, store_options
 from crmcli.errors import Aborted, UsageError
 from crmcli.render.timeline import event_line, logged_lines
 
@@ -55,8 +55,9 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
         from crmcli.domain import dates
 
         when = dates.format_local(dates.parse_iso(planned.entry["at"]))  # the one date-time style, local
-        echo(event_line(planned.cid, when, "email", planned.entry["summary"]))
-        done(f"Logged email with {planned.name} ({planned.cid})", get_app().store())
+        say(event_line(planned.cid, when, "email", planned.entry["summary"]))
+        done(f"Logged email with {planned.name} ({planned.cid})", get_app().store(), customer=planned.cid,
+             logged=[{"kind": "email", "at": planned.entry["at"], "summary": planned.entry["summary"]}])
         return
     if not customer_ref or not kind:
         raise click.UsageError(f"Missing argument '{'CUSTOMER' if not customer_ref else 'TYPE'}'.")
@@ -68,9 +69,13 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
     logged = action.commit_interaction(store, draft, summary)
     for line in logged_lines(logged.cid, logged.at, logged.entry["kind"], logged.entry["summary"], logged.task,
                              logged.due):
-        echo(line)
+        say(line)
     follow = f"; follow-up {logged.task['id']}" if logged.task is not None else ""
-    done(f"Logged {logged.entry['kind']} with {logged.customer.name} ({logged.cid}){follow}", store)
+    task = None if logged.task is None else {"id": logged.task["id"], "ref": f"{logged.cid}/{logged.task['id']}",
+                                             "due": logged.task.get("due"), "text": logged.task.get("text")}
+    done(f"Logged {logged.entry['kind']} with {logged.customer.name} ({logged.cid}){follow}", store,
+         customer=logged.cid, logged=[{"kind": logged.entry["kind"], "at": logged.entry["at"],
+                                       "summary": logged.entry["summary"]}], task=task)
 
 
 def _summary(words: tuple[str, ...], message: str | None, what: str) -> str | None:

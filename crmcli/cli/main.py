@@ -27,8 +27,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "timeline": ("crmcli.cli.timeline", "timeline_cmd"),
     "task": ("crmcli.cli.task", "task"),
     "agenda": ("crmcli.cli.agenda", "agenda_cmd"),
+    "care": ("crmcli.cli.care", "care_cmd"),
     "ticket": ("crmcli.cli.ticket", "ticket"),
     "survey": ("crmcli.cli.survey", "survey"),
+    "kb": ("crmcli.cli.kb", "kb"),
+    "need": ("crmcli.cli.needs", "need"),
+    "feedback": ("crmcli.cli.needs", "feedback"),
     "opp": ("crmcli.cli.opp", "opp"),
     "pipeline": ("crmcli.cli.pipeline", "pipeline_cmd"),
     "order": ("crmcli.cli.order", "order"),
@@ -42,8 +46,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reindex": ("crmcli.cli.store", "reindex_cmd"),
     "undo": ("crmcli.cli.store", "undo_cmd"),
     "report": ("crmcli.cli.report", "report"),
+    "site": ("crmcli.cli.site", "site"),
+    "serve": ("crmcli.cli.site", "serve_cmd"),
     "key": ("crmcli.cli.key", "key"),
     "completion": ("crmcli.cli.store", "completion_cmd"),
+    "help": ("crmcli.cli.manpage", "help_cmd"),
 }
 
 
@@ -56,7 +63,12 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module = importlib.import_module(target[0])
-        return getattr(module, target[1])
+        command: click.Command = getattr(module, target[1])
+        if os.environ.get("_CRM_COMPLETE"):  # a shell asks for completions: teach the parameters our values
+            from crmcli.cli.complete import attach
+
+            attach(command)
+        return command
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
@@ -67,11 +79,13 @@ class LazyGroup(click.Group):
               help="Who is acting, for commits (default: $CRM_AUTHOR, else the git user).")
 @click.option("--no-commit", is_flag=True, help="Change the files but make no git commit.")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Say nothing on success (for cron); errors still go to stderr with a non-zero exit.")
 @click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour: auto (on a terminal, unless NO_COLOR is set), always (for less -R), never.")
 @click.pass_context
 def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool,
-        color: str) -> None:
+        quiet: bool, color: str) -> None:
     """crm: a CRM that lives in the terminal and in git.
 
     Every customer is a folder of YAML files; every change is a git commit.
@@ -86,7 +100,7 @@ def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: 
     from crmcli.render.fit import set_color_mode
 
     set_color_mode(color)
-    ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug)
+    ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug, quiet=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

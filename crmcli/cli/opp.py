@@ -9,7 +9,16 @@ import click
 
 from crmcli.actions import opp as actions
 from crmcli.actions.opp import Outcome
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    done,
+    echo,
+    format_option,
+    get_app,
+    json_mode,
+    records_option,
+    store_options,
+)
 from crmcli.domain.deals import Opportunity
 from crmcli.domain.money import format_money
 from crmcli.errors import FieldError, InvalidRecord
@@ -35,8 +44,11 @@ def report(outcome: Outcome, store: Any, message: str) -> None:
     """Say what a sales command changed: the lifecycle move, if any, then the commit line."""
     if outcome.lifecycle:
         old, new = outcome.lifecycle
-        echo(f"{outcome.name} is now a {new} (was {old})", err=True)
-    done(message, store)
+        if not get_app().quiet and not json_mode():
+            echo(f"{outcome.name} is now a {new} (was {old})", err=True)
+    ids = [e.get("id") or e.get("opp") for e in outcome.events if isinstance(e, dict)]
+    done(message, store, customer=outcome.cid, ids=[i for i in dict.fromkeys(ids) if i] or None,
+         lifecycle=None if not outcome.lifecycle else dict(zip(("from", "to"), outcome.lifecycle, strict=True)))
 
 
 # -- opportunities ---------------------------------------------------------------------------------------
@@ -68,7 +80,7 @@ def opp() -> None:
 @click.option("--source", help="Where the deal came from.")
 @click.option("--product", help="What is being sold.")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@store_options(result_format=False)
 def opp_add(customer_ref: str, title: str, amount: str, currency: str | None, close: str | None,
             stage: str | None, owner: str | None, source: str | None, product: str | None, fmt: str) -> None:
     """Open a deal for a customer; prints the new id.

@@ -1,4 +1,4 @@
-"""`crm report`: weekly, pipeline, service and customers reports (pandas; loaded only here)."""
+"""`crm report`: weekly, pipeline, service, customers and needs reports (pandas; loaded only here)."""
 from __future__ import annotations
 
 import sys
@@ -10,9 +10,22 @@ from typing import Any
 import click
 
 from crmcli.analysis import frames
+from crmcli.analysis import kb as kb_links
+from crmcli.analysis.complaints import complaint_rows
+from crmcli.analysis.needs import item_rows
+from crmcli.analysis.reports import complaints as report_complaints
 from crmcli.analysis.reports import customers, pipeline, weekly
+from crmcli.analysis.reports import kb as report_kb
+from crmcli.analysis.reports import needs as report_needs
 from crmcli.analysis.reports import service as report_service
-from crmcli.cli.common import CONTEXT_SETTINGS, exit_partial, get_app, records_option, report_skipped
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    exit_partial,
+    get_app,
+    quiet_option,
+    records_option,
+    report_skipped,
+)
 from crmcli.domain import dates, health
 from crmcli.domain import tickets as service
 from crmcli.domain.interactions import parse_until
@@ -37,7 +50,7 @@ def _common(fn: Callable) -> Callable:
                            "format (.md .csv .json .html .xlsx .txt).")(fn)
     fn = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
                       help="Output format (default: from --output's extension, else table).")(fn)
-    return records_option(fn)
+    return records_option(quiet_option(fn))
 
 
 def _format(fmt: str | None, output: str | None) -> str:
@@ -77,7 +90,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
             atomic_write(path, data if isinstance(data, bytes) else data.encode("utf-8"), sync=False)
         except OSError as exc:
             raise UsageError(f"--output {output}: cannot write ({exc.strerror}); check the folder exists") from None
-        if sys.stderr.isatty():  # without a terminal (cron), success is silent: cron mails only failures
+        if sys.stderr.isatty() and not get_app().quiet:  # no terminal (cron) or -q: success is silent
             click.echo(f"Wrote {report.title.lower()} to {output}", err=True)
     elif isinstance(data, bytes):
         if sys.stdout.isatty():
@@ -101,7 +114,7 @@ def _frames(store: Any, kinds: list[str]) -> dict:
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 def report() -> None:
-    """Reports for people, spreadsheets and cron: weekly, pipeline, service, customers.
+    """Reports for people, spreadsheets and cron: weekly, pipeline, service, customers, needs.
 
     Terminal tables by default; --format or --output FILE (by extension) for md, csv, json,
     html (one self-contained page with charts) and xlsx (a sheet per section, with charts).
@@ -200,7 +213,7 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
 @_common
 def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output: str | None,
                 sections: tuple[str, ...]) -> None:
-    """Open tickets by priority and age, response and resolution times, SLA, CSAT and NPS.
+    """Open tickets by priority and age, response and resolution times, SLA, CSAT, NPS, complaints, articles used.
 
     \b
     Examples:
@@ -220,6 +233,27 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
     data = _frames(store, ["customers", "tickets", "surveys"])
     rep = report_service.build(data, now=now, since=start, priorities=list(service.priorities(store.config)),
                                owner=assignee)
+    report_kb.add_sections(rep, data, kb_links.ticket_links(store), kb_links.article_titles(store), now=now,
+                           since=start, owner=assignee)
+    report_complaints.add_sections(rep, complaint_rows(store), now=now, since=start, owner=assignee)
+    _emit(rep, fmt, output, sections)
+
+
+@report.command("needs")
+@_common
+def needs_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]) -> None:
+    """The most requested needs across customers, weighted by customer value; by product, by tier; feedback.
+
+    \b
+    Examples:
+      crm report needs
+      crm report needs --section top_needs --format md
+    """
+
+    fmt = _format(fmt, output)
+    store = get_app().store()
+    data = _frames(store, ["customers", "orders", "opps"])
+    rep = report_needs.build(data, item_rows(store), now=dates.now(), currency=str(store.config.get("currency", "CNY")))
     _emit(rep, fmt, output, sections)
 
 

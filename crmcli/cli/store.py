@@ -1,6 +1,7 @@
 """`crm init`, `crm check`, `crm reindex`, `crm history`, `crm undo`, `crm completion`."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -17,11 +18,16 @@ from crmcli.cli.common import (
     echo,
     format_option,
     get_app,
+    note_result,
+    print_result,
+    quiet_option,
     records_option,
+    result_line,
+    say,
     store_options,
 )
 from crmcli.cli.main import cli
-from crmcli.errors import EXIT_PROBLEMS
+from crmcli.errors import EXIT_PROBLEMS, UsageError
 from crmcli.render.tables import render_data
 from crmcli.store.location import init_store
 
@@ -33,7 +39,13 @@ from crmcli.store.location import init_store
 @click.option("--no-commit", "no_commit_", is_flag=True, help="Create the files but make no git commit.")
 @click.option("--private", is_flag=True,
               help="Owner-only permissions (0700 folders, 0600 files), kept by 'private: true' in crm.yaml.")
-def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: bool, private: bool) -> None:
+@click.option("--currency", metavar="CODE",
+              help="The store's currency, a three-letter code (default: CNY); amounts without one are in it.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON document on stdout (root, commit) instead of the lines for people.")
+@quiet_option
+def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: bool, private: bool,
+             currency: str | None, fmt: str) -> None:
     """Create a records store (and a git repository when not inside one).
 
     --private makes the store readable by you alone on this machine: the
@@ -45,13 +57,21 @@ def init_cmd(directory: str, name: str | None, author_: str | None, no_commit_: 
       crm init ~/crm
       crm init ~/crm --private
       crm init . --name "Acme sales"
+      crm init ~/crm-us --currency USD
     """
 
     app = get_app()
+    app.fmt = fmt
+    if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency.strip()):
+        raise UsageError(f"--currency {currency!r}: give a three-letter code (like USD, EUR, CNY)")
     store = init_store(Path(directory), name=name, author=author_ or app.author,
-                       commit=not (no_commit_ or app.no_commit), private=private)
-    echo(str(store.root))
-    done(f"Created records store in {store.rel(store.root)}; next: crm customer add NAME", store)
+                       commit=not (no_commit_ or app.no_commit), private=private,
+                       currency=currency.strip().upper() if currency else None)
+    app._store = store
+    result_line(str(store.root))
+    done(f"Created records store in {store.rel(store.root)}; next: crm customer add NAME", store,
+         root=str(store.root))
+    print_result()
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
@@ -106,7 +126,8 @@ def reindex_cmd() -> None:
         click.echo("Reading every customer's files and writing the index...", err=True)
     r = reindex(store)
     unreadable = f", {r.unreadable} unreadable (see crm check)" if r.unreadable else ""
-    echo(f"Indexed {r.customers} customer{'s' if r.customers != 1 else ''} and {r.contacts} "
+    note_result(customers=r.customers, contacts=r.contacts, unreadable=r.unreadable)
+    say(f"Indexed {r.customers} customer{'s' if r.customers != 1 else ''} and {r.contacts} "
          f"contact{'s' if r.contacts != 1 else ''}{unreadable} in {r.seconds:.1f}s "
          f"(search: FTS5 {r.tokenizer}) into {store.rel(r.path)}")
 
@@ -167,7 +188,7 @@ def undo_cmd(yes: bool) -> None:
         _, subject = undo_target(store)
         confirm(f'Undo "{subject}"?', yes)
     result = undo_last(store)
-    done(f'Undid "{result.subject}" ({result.commit[:8]})', store)
+    done(f'Undid "{result.subject}" ({result.commit[:8]})', store, undone=result.commit)
 
 
 @click.command("completion", context_settings=CONTEXT_SETTINGS)

@@ -32,4 +32,5 @@ def survey(customer_ref: str, csat: str | None, nps: str | None, ticket_ref: str
         result = actions.record_survey(store, customer_ref, csat=csat, nps=nps, ticket=ticket_ref, comment=comment)
     except ScoreNeeded:
         raise UsageError("give --csat 1-5 or --nps 0-10 (or both)") from None
-    done(f"Recorded survey from {result.customer_name} ({result.scores})", store)
+    done(f"Recorded survey from {result.customer_name} ({result.scores})", store, customer=customer_ref,
+         scores=result.scores)

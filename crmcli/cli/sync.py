@@ -3,8 +3,18 @@ from __future__ import annotations
 
 import click
 
-from crmcli.actions.sync import resolve_base, store_diff, sync
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option, store_options
+from crmcli.actions.sync import NoRemote, resolve_base, store_diff, sync
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    echo,
+    format_option,
+    get_app,
+    json_mode,
+    note_result,
+    records_option,
+    say,
+    store_options,
+)
 from crmcli.errors import UsageError
 from crmcli.render.tables import render_data
 
@@ -19,7 +29,8 @@ def sync_cmd(merge: bool, no_push: bool) -> None:
     Fetches, rebases local commits onto the remote branch (--merge to merge),
     and pushes. Commits nothing: uncommitted record changes stop it. A real
     conflict (two people changed the same field) is aborted and named, so the
-    store is never left half-merged.
+    store is never left half-merged. With no git remote there is nothing to
+    sync: one note on stderr (none with -q) and exit 0, so cron can run it.
 
     \b
     Examples:
@@ -29,9 +40,17 @@ def sync_cmd(merge: bool, no_push: bool) -> None:
     """
 
     store = get_app().store()
-    result = sync(store, merge=merge, push=not no_push)
-    echo(result.summary())
-    if result.incoming_customers:
+    try:
+        result = sync(store, merge=merge, push=not no_push)
+    except NoRemote as exc:
+        note_result(synced=False, remote=None, note=str(exc))
+        if not get_app().quiet and not json_mode():
+            click.echo(f"crm: note: {exc}; nothing to sync", err=True)
+        return
+    note_result(synced=True, remote=result.remote, branch=result.branch, incoming=result.incoming,
+                outgoing=result.outgoing, pushed=result.pushed, changed_customers=result.incoming_customers)
+    say(result.summary())
+    if result.incoming_customers and not get_app().quiet and not json_mode():
         shown = ", ".join(result.incoming_customers[:5])
         more = f" and {len(result.incoming_customers) - 5} more" if len(result.incoming_customers) > 5 else ""
         click.echo(f"Changed by others: {shown}{more}", err=True)

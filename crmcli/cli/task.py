@@ -5,7 +5,15 @@ import click
 
 from crmcli.actions import task as action
 from crmcli.analysis.journals import TaskFilter, list_tasks
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    done,
+    format_option,
+    get_app,
+    records_option,
+    result_line,
+    store_options,
+)
 from crmcli.domain import dates
 from crmcli.domain.tasks import show_due
 from crmcli.domain.text import first_line
@@ -40,16 +48,18 @@ def task_add(customer_ref: str, words: tuple[str, ...], due: str | None, owner: 
     """
     store = get_app().store()
     t = action.add_task(store, customer_ref, " ".join(words), due=due, owner=owner)
-    echo(t.ref)
+    result_line(t.ref)
     due_part = f" due {show_due(t.due)}" if t.due else ""
-    done(f"Added task {t.id} for {t.name}{due_part}: {first_line(t.text, 60)}", store)
+    done(f"Added task {t.id} for {t.name}{due_part}: {first_line(t.text, 60)}", store, task=t.id, ref=t.ref,
+         due=t.due)
 
 
 def _task_change(ref: str, reopen: bool) -> None:
     store = get_app().store()
     t = action.reopen_task(store, ref) if reopen else action.complete_task(store, ref)
-    echo(t.ref)
-    done(f"{'Reopened' if reopen else 'Completed'} task {t.id} of {t.name}: {first_line(t.text, 60)}", store)
+    result_line(t.ref)
+    done(f"{'Reopened' if reopen else 'Completed'} task {t.id} of {t.name}: {first_line(t.text, 60)}", store,
+         task=t.id, ref=t.ref)
 
 
 @task.command("done")

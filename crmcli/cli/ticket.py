@@ -5,11 +5,22 @@ from typing import Any
 
 import click
 
+from crmcli.actions import kb as kb_actions
 from crmcli.actions import ticket as actions
-from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    done,
+    echo,
+    format_option,
+    get_app,
+    records_option,
+    store_options,
+)
+from crmcli.cli.complaints import ticket_escalate
 from crmcli.domain import dates
 from crmcli.domain.tickets import ResolutionNeeded, Ticket
 from crmcli.errors import UsageError
+from crmcli.render import kb as kb_screens
 from crmcli.render import tickets as screens
 from crmcli.render.tables import render, render_data
 
@@ -41,14 +52,16 @@ def _ref_arg(fn: Any) -> Any:
 @click.option("--priority", "-p", help="low, normal (default), high or urgent (ticket_priorities in crm.yaml).")
 @click.option("--category", "-c", help="question (default), request, bug or complaint (ticket_categories).")
 @click.option("--channel", help="How it came in: phone, email, chat, web or visit (ticket_channels).")
-@click.option("--assignee", "-a", help="Who works on it (default: nobody yet).")
+@click.option("--assignee", "-a", help="Who works on it (default: from ticket_routing in crm.yaml, else nobody).")
 @click.option("--contact", help="The customer's person who raised it (name or email).")
+@click.option("--product", help="The product it is about (routing rules may use it).")
+@click.option("--tag", "-t", "tags", multiple=True, metavar="TAG", help="A tag, e.g. the cause (repeatable).")
 @click.option("--message", "-m", "text", help="What the customer reported.")
 @format_option(["text", "json", "yaml"], default="text")
-@store_options
+@store_options(result_format=False)
 def ticket_open(customer_ref: str, title: str, priority: str | None, category: str | None,
-                channel: str | None, assignee: str | None, contact: str | None, text: str | None,
-                fmt: str) -> None:
+                channel: str | None, assignee: str | None, contact: str | None, product: str | None,
+                tags: tuple[str, ...], text: str | None, fmt: str) -> None:
     """Open a ticket for a customer; prints the new ticket id.
 
     \b
@@ -59,12 +72,14 @@ def ticket_open(customer_ref: str, title: str, priority: str | None, category: s
     """
     store = get_app().store()
     t = actions.open_ticket(store, customer_ref, title, priority=priority, category=category, channel=channel,
-                            assignee=assignee, contact=contact, text=text)
+                            assignee=assignee, contact=contact, text=text, product=product,
+                            tags=tuple(x for given in tags for x in given.split(",")))
     _print_ticket(store, t, fmt)
     sla = t.sla(store.config)
     due = (f"; first response due {screens.at_text(sla.first_response.due)}, "
            f"resolution due {screens.at_text(sla.resolution.due)}") if sla.resolution.due else ""
-    done(f"Opened ticket {t.id} for {t.customer_name} ({t.customer}){due}", store)
+    routed = f"; assigned to {t.assignee}" if t.assignee and not assignee else ""
+    done(f"Opened ticket {t.id} for {t.customer_name} ({t.customer}){due}{routed}", store)
 
 
 def _print_ticket(store: Any, t: Ticket, fmt: str) -> None:
@@ -76,11 +91,13 @@ def _print_ticket(store: Any, t: Ticket, fmt: str) -> None:
 
 @ticket.command("comment")
 @_ref_arg
-@click.argument("text")
+@click.argument("text", required=False)
 @click.option("--internal", is_flag=True, help="A note for the team; it is not a response to the customer.")
+@click.option("--kb", "article", metavar="ARTICLE",
+              help="Link a knowledge-base article (TEXT then defaults to its title); internal ones only --internal.")
 @store_options
-def ticket_comment(ref: str, text: str, internal: bool) -> None:
-    """Add a comment (or an internal note) to a ticket.
+def ticket_comment(ref: str, text: str | None, internal: bool, article: str | None) -> None:
+    """Add a comment (or an internal note) to a ticket, optionally linking an article.
 
     A comment that is not --internal counts as the first response for the SLA.
 
@@ -88,10 +105,13 @@ def ticket_comment(ref: str, text: str, internal: bool) -> None:
     Examples:
       crm ticket comment tkt-3f9a "Reproduced; a fix ships tonight"
       crm ticket comment acme/tkt-3f9a "Customer runs 2.4.1" --internal
+      crm ticket comment tkt-3f9a --kb reset-sso
     """
     store = get_app().store()
-    t = actions.comment(store, ref, text, internal=internal)
-    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}", store)
+    t = actions.comment(store, ref, text, internal=internal, kb=article)
+    linked = f" (linked kb/{t.comments[-1]['kb']}.md)" if article and t.comments else ""
+    done(f"{'Noted on' if internal else 'Commented on'} {t.id} of {t.customer_name}{linked}", store, ticket=t.id,
+         customer=t.customer)
 
 
 @ticket.command("assign")
@@ -107,7 +127,8 @@ def ticket_assign(ref: str, user: str) -> None:
     """
     store = get_app().store()
     t = actions.assign(store, ref, user)
-    done(f"Assigned {t.id} of {t.customer_name} to {t.assignee}", store)
+    done(f"Assigned {t.id} of {t.customer_name} to {t.assignee}", store, ticket=t.id, customer=t.customer,
+         assignee=t.assignee)
 
 
 @ticket.command("status")
@@ -131,7 +152,7 @@ def ticket_status(ref: str, status: str) -> None:
         t = actions.set_status(store, ref, status)
     except ResolutionNeeded:
         raise UsageError(f"close a ticket with: crm ticket close {ref} --resolution TEXT") from None
-    done(f"{t.id} of {t.customer_name} is now {t.status}", store)
+    done(f"{t.id} of {t.customer_name} is now {t.status}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("close")
@@ -154,7 +175,7 @@ def ticket_close(ref: str, resolution: str | None, csat: str | None) -> None:
         raise UsageError(f"say how it was resolved: crm ticket close {ref} --resolution TEXT") from None
     met = "" if not t.sla(store.config).breached else " (SLA breached: " + \
         ", ".join(t.sla(store.config).breaches()) + ")"
-    done(f"Closed {t.id} of {t.customer_name}{met}", store)
+    done(f"Closed {t.id} of {t.customer_name}{met}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("reopen")
@@ -169,7 +190,7 @@ def ticket_reopen(ref: str) -> None:
     """
     store = get_app().store()
     t = actions.reopen(store, ref)
-    done(f"Reopened {t.id} of {t.customer_name}", store)
+    done(f"Reopened {t.id} of {t.customer_name}", store, ticket=t.id, customer=t.customer, status=t.status)
 
 
 @ticket.command("list")
@@ -209,7 +230,7 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
 @format_option(["text", "json", "yaml"], default="text")
 @records_option
 def ticket_show(ref: str, fmt: str) -> None:
-    """Show a ticket: its fields, SLA targets, comments and every change.
+    """Show a ticket: its fields, SLA targets, comments, every change, and articles that may help.
 
     \b
     Examples:
@@ -219,7 +240,12 @@ def ticket_show(ref: str, fmt: str) -> None:
     store = get_app().store()
     t = actions.show_ticket(store, ref)
     now = dates.now()
+    suggested = kb_actions.suggest_for_ticket(store, t)
     if fmt != "text":
-        render_data(screens.ticket_data(t, store.config, now), fmt)
+        render_data({**screens.ticket_data(t, store.config, now), **kb_screens.ticket_articles(t, suggested)}, fmt)
         return
     screens.show(t, store.config, now)
+    kb_screens.suggestions(suggested)
+
+
+ticket.add_command(ticket_escalate)

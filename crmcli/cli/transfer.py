@@ -16,12 +16,18 @@ from crmcli.cli.common import (
     echo,
     exit_partial,
     get_app,
+    json_mode,
+    note_result,
+    quiet_option,
     records_option,
     skip_invalid_option,
     store_options,
+    summary,
 )
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import eml, exporter, importer
+from crmcli.io.import_checks import detected_mapping
+from crmcli.io.mapping_file import MappingSpec, add_value_options, load_spec
 from crmcli.render.tables import render
 
 MAX_SHOWN = 50
@@ -29,7 +35,7 @@ MAX_SHOWN = 50
 
 def phase(text: str) -> None:
     """What happens now (reading, checking, writing, committing), one line on stderr, only on a terminal."""
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and not get_app().quiet:
         click.echo(text, err=True)
 
 
@@ -39,7 +45,7 @@ def _progress(label: str, then: str | None = None) -> Iterator[Callable[[int, in
 
     ``then``: the phase that follows the last item (``Committing to git...``), named as soon as the bar is full.
     """
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or get_app().quiet:
         yield None
         return
     state: dict[str, Any] = {}
@@ -89,7 +95,16 @@ def _stdin_file(fmt: str | None, kind: str | None) -> Iterator[Path]:
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx file (default: the first).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
               help="Column to field, when the header is not recognized; COLUMN=- ignores it. Repeatable.")
-@click.option("--encoding", metavar="ENC", help="Text encoding of a CSV (default: detected: utf-8, gb18030, latin-1).")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path), metavar="MAP.yaml",
+              help="A mapping file written once for a source: columns, value maps, constants, date formats, kind.")
+@click.option("--map-value", "map_values", multiple=True, metavar="COLUMN:FROM=TO",
+              help="A word of the file to a word of the store, in one column (like 'Priority:Medium=normal'). "
+                   "Repeatable.")
+@click.option("--write-mapping", type=click.Path(dir_okay=False, path_type=Path), metavar="MAP.yaml",
+              help="With --dry-run: write the detected mapping (with guesses for unknown words) to edit and reuse.")
+@click.option("--encoding", metavar="ENC",
+              help="Text encoding of a CSV (default: UTF-8, else detected: gb18030, cp1252, big5, shift_jis...; "
+                   "refused when unsure).")
 @click.option("--match", type=click.Choice(["email", "name", "external-id"]),
               help="What makes two records the same (default: external id, then email, then name).")
 @click.option("--on-duplicate", type=click.Choice(["skip", "update", "error"]), default="skip", show_default=True,
@@ -100,6 +115,7 @@ def _stdin_file(fmt: str | None, kind: str | None) -> Iterator[Path]:
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and leave out the bad ones.")
 @store_options
 def import_cmd(file: Path, input_format: str | None, kind: str | None, sheet: str | None, maps: tuple[str, ...],
+               mapping_file: Path | None, map_values: tuple[str, ...], write_mapping: Path | None,
                encoding: str | None, match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None,
                skip_invalid: bool) -> None:
     """Import customers, contacts, deals... from CSV, Excel, JSON, vCard or a mailbox.
@@ -122,19 +138,30 @@ def import_cmd(file: Path, input_format: str | None, kind: str | None, sheet: st
       crm import mailbox.mbox                     # emails with known customers, as interactions
       crm import big.csv --errors-out fix-me.csv  # then fix fix-me.csv and: crm import fix-me.csv
       some-tool | crm import - --kind contacts    # standard input (csv unless --input-format)
+      crm import deals.csv --kind opps --dry-run --write-mapping deals.map.yaml
+      crm import deals.csv --mapping deals.map.yaml   # every month, the same mapping
+      crm import tickets.csv --kind tickets --map-value "Priority:Medium=normal"
     """
     if input_format and str(file) != "-":
         raise UsageError("--input-format is for standard input (crm import - ...); a file's extension tells its "
                          "format")
+    if write_mapping is not None and not dry_run:
+        raise UsageError("--write-mapping goes with --dry-run (crm import FILE --dry-run --write-mapping map.yaml)")
+    spec = add_value_options(load_spec(mapping_file), map_values)
+    kind = kind or spec.kind
+    options: dict[str, Any] = dict(sheet=sheet, maps=maps, encoding=encoding, match=match, on_duplicate=on_duplicate,
+                   dry_run=dry_run, errors_out=errors_out, skip_invalid=skip_invalid, spec=spec,
+                   write_mapping=write_mapping)
     if str(file) == "-":
         with _stdin_file(input_format, kind) as path:
-            _import(path, kind, sheet, maps, encoding, match, on_duplicate, dry_run, errors_out, skip_invalid)
+            _import(path, kind, **options)
         return
-    _import(file, kind, sheet, maps, encoding, match, on_duplicate, dry_run, errors_out, skip_invalid)
+    _import(file, kind, **options)
 
 
-def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ...], encoding: str | None,
-            match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None, skip_invalid: bool) -> None:
+def _import(file: Path, kind: str | None, *, sheet: str | None, maps: tuple[str, ...], encoding: str | None,
+            match: str | None, on_duplicate: str, dry_run: bool, errors_out: Path | None, skip_invalid: bool,
+            spec: MappingSpec, write_mapping: Path | None) -> None:
     store = get_app().store()
     if file.suffix.lower() in (".mbox", ".eml"):
         _import_mail(store, file, dry_run)
@@ -142,11 +169,18 @@ def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ..
 
     phase(f"Reading and checking {file.name}...")
     plan = importer.plan_import(store, file, kind=kind, sheet=sheet, maps=maps, encoding=encoding, match=match,
-                                on_duplicate=on_duplicate, skip_invalid=skip_invalid)
+                                on_duplicate=on_duplicate, skip_invalid=skip_invalid, spec=spec)
     phase(f"Checked {file.name}: {plan.summary()}")
-    if dry_run:
+    if dry_run and not json_mode():
         _show_dry_run(plan)
-    for line in plan.skipped[:MAX_SHOWN if dry_run else 0]:
+    if write_mapping is not None:
+        if len(plan.sources) != 1:
+            raise UsageError(f"--write-mapping: {file.name} has {len(plan.sources)} sheets; pick one with --sheet")
+        write_mapping.parent.mkdir(parents=True, exist_ok=True)
+        write_mapping.write_text(detected_mapping(plan.sources[0], store.config), encoding="utf-8")
+        echo(f"Wrote the mapping to {write_mapping}: edit it, then crm import {file} --mapping {write_mapping}",
+             err=True)
+    for line in plan.skipped[:MAX_SHOWN if dry_run and not json_mode() else 0]:
         echo(line, err=True)
     if plan.problems:
         for p in plan.problems[:MAX_SHOWN]:
@@ -162,11 +196,13 @@ def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ..
                                 "rows out)")
     dropped = len(plan.problems)
     if dry_run:
-        echo(f"Dry run, nothing written: {plan.summary()}")
+        _note_plan(plan, file, dry_run=True)
+        done(f"Dry run, nothing written: {plan.summary()}")
         exit_partial(dropped, "bad row", "the others would be imported")
         return
     with _progress("Writing", then="Committing to git...") as progress:
         importer.apply_plan(store, plan, progress)
+    _note_plan(plan, file, dry_run=False)
     if plan.commit is None and not plan.has_changes:
         done(f"Nothing to import from {file.name}: {plan.summary()}")
     else:
@@ -174,10 +210,28 @@ def _import(file: Path, kind: str | None, sheet: str | None, maps: tuple[str, ..
     exit_partial(dropped, "bad row", "the others were imported")
 
 
+def _note_plan(plan: Any, file: Path, *, dry_run: bool) -> None:
+    """What the import creates or changes, for --format json: the same document on a dry run and a real run."""
+    if not json_mode():
+        return
+    events = [{"customer": cid, "kind": e.get("kind"), **({"id": e["id"]} if e.get("id") else {})}
+              for cid, e in plan.events]
+    note_result(file=file.name, dry_run=dry_run,
+                counts={k: {"created": c.created, "updated": c.updated, "skipped": c.skipped, "invalid": c.invalid}
+                        for k, c in plan.counts.items()},
+                customers={"created": sorted(plan.new_customers), "updated": sorted(plan.updates())},
+                events=events, problems=[str(p) for p in plan.problems], skipped=list(plan.skipped),
+                sources=[{"source": s.label, "kind": s.kind, "rows": len(s.table.rows), "encoding": s.table.encoding,
+                          "confidence": getattr(s.table, "confidence", None),
+                          "mapping": dict(s.mapping.pairs())} for s in plan.sources])
+
+
 def _show_dry_run(plan: Any) -> None:
     for source in plan.sources:
         t = source.table
-        detected = ", ".join(x for x in (t.encoding and f"encoding {t.encoding}",
+        confidence = getattr(t, "confidence", None)
+        sure = f" (detected, confidence {confidence:.0%})" if confidence is not None else ""
+        detected = ", ".join(x for x in (t.encoding and f"encoding {t.encoding}{sure}",
                                          t.delimiter and f"delimiter {t.delimiter!r}") if x)
         echo(f"{source.label}: {len(t.rows):,} rows of {source.kind}" + (f" ({detected})" if detected else ""))
         echo("Mapping:")
@@ -194,7 +248,8 @@ def _show_dry_run(plan: Any) -> None:
 def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
     if file.suffix.lower() == ".eml":
         planned = eml.log_eml(store, file)
-        done(f"Logged email with {planned.name} ({planned.cid})", store)
+        done(f"Logged email with {planned.name} ({planned.cid})", store, customer=planned.cid,
+             counts={"interactions": {"created": 1}})
         return
     phase(f"Reading {file.name}...")
     with _progress("Writing", then=None if dry_run else "Committing to git...") as progress:
@@ -202,8 +257,10 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
     for line in result.skipped[:MAX_SHOWN]:
         echo(line, err=True)
     n = len(result.logged)
+    note_result(file=file.name, dry_run=dry_run,
+                counts={"interactions": {"created": n, "skipped": len(result.skipped)}}, skipped=list(result.skipped))
     if dry_run:
-        echo(f"Dry run, nothing written: {n:,} emails would be logged, {len(result.skipped):,} skipped")
+        done(f"Dry run, nothing written: {n:,} emails would be logged, {len(result.skipped):,} skipped")
     elif n:
         done(f"Imported {n:,} emails from {file.name} ({len(result.skipped):,} skipped)", store)
     else:
@@ -225,6 +282,7 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
               help="Also export the encrypted sensitive fields, decrypted (needs your identity, $CRM_IDENTITY).")
 @skip_invalid_option
 @records_option
+@quiet_option
 def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sensitive: bool,
                skip_invalid: bool) -> None:
     """Export records to Excel, CSV, JSON, vCard or an iCalendar agenda.
@@ -239,7 +297,9 @@ def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sen
     A customer whose files cannot be read is named on stderr (path:line)
     and nothing is written (exit 4), unless --skip-invalid exports the
     others (then exit 9). -o - writes to standard output (give --format;
-    xlsx only when standard output is not a terminal).
+    xlsx only when standard output is not a terminal). The closing
+    "Exported ..." line shows only on a terminal (cron mails nothing), and
+    never with -q.
 
     \b
     Examples:
@@ -276,5 +336,5 @@ def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sen
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     what = ", ".join(f"{n:,} {k}" for k, n in counts.items())
-    done(f"Exported {what} to {'standard output' if to_stdout else output}")
+    summary(f"Exported {what} to {'standard output' if to_stdout else output}")  # on a terminal, unless -q
     exit_partial(len(problems), "unreadable customer", "the others were exported")

@@ -26,12 +26,17 @@ The WHEN language (``parse_when``), case-insensitive
   Wednesday ``next friday`` is two days away); ``last X`` = most recent X
   strictly before today; ``this X`` = the X of the current Monday-Sunday week
   (may be today or already past).
+* ``Dec 5``, ``5 December``, ``Dec 5 2026`` (without a year: the Dec 5 nearest today, or the next/last one
+  as prefer says); ``next week``/``last week``/``this week`` (that week's Monday); ``下周五``/``本周五``/
+  ``上周五`` (Friday of next/this/last Monday-Sunday week; ``下周`` alone is its Monday); ``月底``/``月初``,
+  ``下月底``, ``end of month``.  ``12/05/2026`` is refused with the reason (day and month order differ
+  between countries) and the YYYY-MM-DD spellings to type.
 * Relative: ``in 3 days``, ``in 1h30m``, ``2h ago``, ``+3d``, ``-2h``.  Days and
   weeks are calendar (wall-clock) offsets: ``in 1 day`` across a DST change
   keeps the clock time.  Hours, minutes and seconds are elapsed time.
 * Times: ``15:00``, ``15:00:30``, ``9am``, ``9 am``, ``9:30pm``, ``12am`` (00:00),
-  ``12pm`` (12:00), ``下午3点``; a day form may be followed by one (``at``
-  optional).  A bare time means today at that time.
+  ``12pm`` (12:00), ``noon``, ``midnight``, ``中午``, ``下午3点``; a day form may be followed by one (``at``
+  optional) or come after it (``3pm yesterday``).  A bare time means today at that time.
 * A day without a time means the start of that day (00:00) unless the caller
   passes ``date_only_time``; ``now`` and relative forms keep base's time.
 * The result is aware with microsecond=0: in the input's offset when one was
@@ -46,8 +51,8 @@ import os
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crmcli.domain import zones
 from crmcli.domain.durations import (
     CLOCK_UNITS,
     PERIOD_UNITS,
@@ -62,51 +67,16 @@ from crmcli.errors import DateError, quote
 __all__ = ["ACCEPTED_FORMS", "DateError", "format_local", "iso", "iso_week_range", "local_tz", "now", "parse_date",
            "parse_iso", "parse_since", "parse_when", "to_local"]
 
-
-
-
 ACCEPTED_FORMS = (
     "2026-11-20 [14:30], 2026/11/20, 2026年11月20日, ISO with +08:00 or Z, now, "
     "today/tomorrow/yesterday (今天/明天/昨天/后天/前天), mon..sun, next/last/this friday, "
-    "in 3 days, in 2h, 2h ago, +3d, -2h; a day may be followed by a time "
-    "(15:00, 9am, 9:30pm); a bare time (15:00, 3pm) means today"
+    "Dec 5, next week, 下周五, 本周五, 月底, in 3 days, in 2h, 2h ago, +3d, -2h; a day may be followed by a time "
+    "(15:00, 9am, 9:30pm, noon) or follow one (3pm yesterday); a bare time (15:00, 3pm, noon) means today"
 )
 
 _PREFS = ("past", "future", "nearest")
 _DAY = 86400
-
-
-
-_store_zone: str | None = None
-
-
-def set_store_zone(name: str | None) -> None:
-    """The store's ``timezone`` in crm.yaml (set when the store is opened); ``CRM_TZ`` still wins."""
-    global _store_zone
-    _store_zone = str(name).strip() if name else None
-
-
-def zone_problem(name: str) -> str | None:
-    """Why ``name`` is no IANA time zone, or None."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai or Europe/Berlin"
-    return None
-
-
-def _crm_zone() -> ZoneInfo | None:
-    """CRM_TZ, else the store's ``timezone``, else None (the system zone)."""
-    name = os.environ.get("CRM_TZ", "").strip()
-    where = "CRM_TZ"
-    if not name:
-        name, where = (_store_zone or ""), "crm.yaml timezone"
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise DateError(f"unknown time zone in {where}: {name!r}") from None
+_crm_zone = zones.crm_zone
 
 
 def local_tz() -> tzinfo:
@@ -246,10 +216,25 @@ _CN_TIME_RE = re.compile(
 _REL_RE = re.compile(r"(?:(?P<in>in)\s+|(?P<sign>[+-])\s*)?(?P<amt>.+?)(?:\s+(?P<ago>ago))?",
                      re.ASCII)
 _LEAD_RE = re.compile(r"^(?:at\s+|@\s*|,\s*)")
+_TIME_WORDS = {"noon": time(12), "midday": time(12), "中午": time(12), "midnight": time(0)}
+_MONTHS = {name: i + 1 for i, names in enumerate(
+    ("jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
+     "sep sept september", "oct october", "nov november", "dec december")) for name in names.split()}
+_MON_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MORE_DAY_RE = re.compile(
+    rf"(?P<mon>{_MON_ALT})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(?P<my>\d{{4}})(?![\d:]))?"
+    rf"|(?P<dm>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon2>{_MON_ALT})\.?(?![a-z])(?:,?\s+(?P<my2>\d{{4}})(?![\d:]))?"
+    r"|(?P<wkmod>next|last|this)\s+week(?![a-z])"
+    r"|(?P<cwk>下|上|本|这)个?(?:周|星期|礼拜)(?P<cwkd>[一二三四五六日天])?"
+    r"|(?P<mrel>本|这个|下个?|上个?)?月(?P<edge>底|末|初)"
+    r"|end\s+of\s+(?:the\s+)?(?P<eom>next\s+)?month", re.ASCII)
+_SLASHED_RE = re.compile(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2}|\d{4}))?(?:\s.*)?", re.ASCII)
 
 
 def _time_of_day(s: str, text: str) -> tuple[time, str | None] | None:
     """Read a clock time (and optional offset); None if s is not shaped like one."""
+    if s in _TIME_WORDS:
+        return _TIME_WORDS[s], None
     m = _TIME_RE.fullmatch(s)
     if m and (m["m"] or m["ap"]):
         h, mi, sec = int(m["h"]), int(m["m"] or 0), int(m["s"] or 0)
@@ -303,6 +288,69 @@ def _day(m: re.Match[str], base: datetime, prefer: str, text: str) -> date:
     return today + timedelta(days=wd - today.weekday())
 
 
+def _month_day(month: int, day: int, year: str | None, today: date, prefer: str, text: str) -> date:
+    if year:
+        return _mkdate(int(year), month, day, text)
+    years = [y for y in (today.year - 1, today.year, today.year + 1) if month != 2 or day != 29 or y % 4 == 0]
+    days = [_mkdate(y, month, day, text) for y in years or [today.year]]
+    if prefer == "past":
+        return max(d for d in days if d <= today)
+    if prefer == "future":
+        return min(d for d in days if d >= today)
+    return min(days, key=lambda d: (abs((d - today).days), d < today))
+
+
+def _more_day(m: re.Match[str], base: datetime, prefer: str, text: str) -> date:
+    """Month names, weeks and month ends (see the module docstring)."""
+    today = base.date()
+    monday = today - timedelta(days=today.weekday())
+    if m["mon"] or m["mon2"]:
+        month = _MONTHS[m["mon"] or m["mon2"]]
+        return _month_day(month, int(m["md"] or m["dm"]), m["my"] or m["my2"], today, prefer, text)
+    if m["wkmod"]:
+        return monday + timedelta(days={"next": 7, "last": -7, "this": 0}[m["wkmod"]])
+    if m["cwk"]:
+        week = monday + timedelta(days={"下": 7, "上": -7}.get(m["cwk"], 0))
+        return week + timedelta(days=_CN_WEEKDAYS[m["cwkd"]] if m["cwkd"] else 0)
+    ahead = 1 if m["eom"] or (m["mrel"] or "").startswith("下") else -1 if (m["mrel"] or "").startswith("上") else 0
+    first = date(today.year + (today.month - 1 + ahead) // 12, (today.month - 1 + ahead) % 12 + 1, 1)
+    if m["edge"] == "初":
+        return first
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _time_first(s: str, base: datetime, prefer: str, text: str) -> datetime | None:
+    """``3pm yesterday``, ``noon tomorrow``: a time, then a day."""
+    words = s.split(" ")
+    for k in (1, 2):
+        if len(words) <= k:
+            break
+        clock = _time_of_day(" ".join(words[:k]), text)
+        if clock is None:
+            continue
+        rest = " ".join(words[k:])
+        m = _DAY_RE.match(rest) or _MORE_DAY_RE.match(rest)
+        if m and m.end() == len(rest):
+            day = _day(m, base, prefer, text) if m.re is _DAY_RE else _more_day(m, base, prefer, text)
+            return _attach(datetime.combine(day, clock[0]), clock[1], text)
+    return None
+
+
+def _slashed(s: str, text: str) -> None:
+    """``12/05/2026``: refuse with the reason and the spellings to type."""
+    m = _SLASHED_RE.fullmatch(s)
+    if not m:
+        return
+    a, b, y = int(m[1]), int(m[2]), m[3] or "YYYY"
+    if y != "YYYY" and len(y) == 2:
+        y = "20" + y
+    options = [f"{y}-{mo:02d}-{d:02d}" for mo, d in ((b, a), (a, b)) if 1 <= mo <= 12 and 1 <= d <= 31]
+    spell = " or ".join(dict.fromkeys(options)) or "YYYY-MM-DD"
+    raise DateError(f"cannot read date {text!r}: day/month order differs between countries, so "
+                    f"{m[1]}/{m[2]} is not guessed; write {spell} (YYYY-MM-DD), or Dec 5 style with the month's "
+                    f"name; use one of: {ACCEPTED_FORMS}")
+
+
 def _parse(s: str, base: datetime, prefer: str, date_only_time: time | None,
            text: str) -> datetime | None:
     if s in ("now", "现在"):
@@ -313,12 +361,13 @@ def _parse(s: str, base: datetime, prefer: str, date_only_time: time | None,
     bare = _time_of_day(s, text)
     if bare is not None:
         return _attach(datetime.combine(base.date(), bare[0]), bare[1], text)
-    m = _DAY_RE.match(s)
-    if not m:
-        return None
-    day = _day(m, base, prefer, text)
+    m = _DAY_RE.match(s) or _MORE_DAY_RE.match(s)
+    if m is None:
+        _slashed(s, text)
+        return _time_first(s, base, prefer, text)
+    day = _day(m, base, prefer, text) if m.re is _DAY_RE else _more_day(m, base, prefer, text)
     rest = s[m.end():]
-    if m["y"] and rest[:1] == "t":
+    if m.re is _DAY_RE and m["y"] and rest[:1] == "t":
         rest = rest[1:]
     rest = _LEAD_RE.sub("", rest.strip(), count=1) if rest.strip() else ""
     if not rest:

@@ -296,7 +296,7 @@ def _validate_open(e: dict, config: Config) -> Issues:
     check_opp_ref(e, "id", issues)
     if not isinstance(e.get("title"), str) or not e["title"].strip():
         issues.append((("title",), "title is missing"))
-    check_amount(e, "amount", issues)
+    check_amount(e, "amount", issues, required=False)  # an open deal may have no amount yet
     _check_stage_field(e, "stage", config, issues)
     if e.get("close") is not None and (msg := check_date(e["close"], "close")):
         issues.append((("close",), msg))

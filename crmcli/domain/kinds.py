@@ -10,13 +10,13 @@ import contextlib
 from collections.abc import Iterable
 
 from crmcli.config import Config
-from crmcli.domain import contracts, deals, orders, surveys, tasks, tickets
+from crmcli.domain import contracts, deals, escalation, needs, orders, surveys, tasks, tickets
 from crmcli.domain.interactions import TEXT_KEYS
 from crmcli.domain.journal import EventKind
 from crmcli.domain.text import first_line
 from crmcli.errors import Input, InputError
 
-MODULES = (tasks, deals, orders, contracts, tickets, surveys)
+MODULES = (tasks, deals, orders, contracts, tickets, surveys, escalation, needs)
 KINDS: dict[str, EventKind] = {k.kind: k for module in MODULES for k in module.EVENT_KINDS}
 
 

@@ -2,8 +2,8 @@
 
 A ticket lives in its customer's journal as events (see docs/architecture.md)::
 
-    ticket.open     id, by, title, priority, category, channel, assignee, contact, text
-    ticket.comment  ticket, by, internal (only when true), text
+    ticket.open     id, by, title, priority, category, channel, assignee, contact, product, tags, text
+    ticket.comment  ticket, by, internal (only when true), text, kb (an article's name, optional)
     ticket.status   ticket, by, from, to
     ticket.assign   ticket, by, from, to
     ticket.close    ticket, by, csat, resolution
@@ -12,18 +12,18 @@ A ticket lives in its customer's journal as events (see docs/architecture.md)::
 
 Its state is the fold of those events in time order (``Ticket.from_events``):
 
-* ``first_response_at``: the first event after opening that the customer sees
-  as an answer: a comment that is not ``internal``, a status change, or the
-  close. Assigning and internal notes do not count.
+* ``first_response_at``: the first reply to the customer after opening: a
+  comment that is not ``internal``, or a move to in-progress or waiting.
+  Assigning, internal notes, resolving and closing do not count: a ticket
+  resolved or closed without any reply has no first response.
 * ``resolved_at``: the first move to ``resolved``, else the close. Reopening
   (or a status change back to open, in-progress or waiting) clears it, so the
   ticket must be resolved again within its original deadline.
 * ``csat``: from the close, replaced by a later survey answer for the ticket.
 
-SLA targets are elapsed hours per priority (``ticket_priorities`` in
-crm.yaml): due = opened + hours; a target is breached when (the time it was
-met, or now while it is not) is later than due. Met exactly on the deadline
-is met, not breached.
+SLA targets are elapsed hours per priority (``ticket_priorities`` in crm.yaml): due = opened + hours; a
+target is breached when (the time it was met, or now while it is not) is later than due; met exactly on the
+deadline is met. A ticket resolved or closed with no reply stops its response clock there.
 
 Pure: functions take a Config and values and return events, tickets and problems.
 """
@@ -37,6 +37,7 @@ from typing import Any
 from crmcli.config import DEFAULTS, Config
 from crmcli.domain import dates, surveys
 from crmcli.domain.customer import normalize_name
+from crmcli.domain.escalation import complaint_sla
 from crmcli.domain.journal import EventKind, entity_events, new_entry
 from crmcli.domain.surveys import CSAT_RANGE, NPS_RANGE, valid_score
 from crmcli.domain.text import checked_text, first_line
@@ -119,10 +120,13 @@ class NewTicket:
     channel: str | None = None
     assignee: str | None = None
     text: str | None = None
+    product: str | None = None
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def check(cls, config: Config, title: str, *, priority: str | None = None, category: str | None = None,
-              channel: str | None = None, assignee: str | None = None, text: str | None = None) -> NewTicket:
+              channel: str | None = None, assignee: str | None = None, text: str | None = None,
+              product: str | None = None, tags: Iterable[str] = ()) -> NewTicket:
         prios = list(priorities(config))
         title_ = checked_text(title, "ticket title", one_line=True)
         priority_ = choice(priority, prios, "priority", "ticket_priorities in crm.yaml") if priority else (
@@ -132,12 +136,17 @@ class NewTicket:
         channel_ = choice(channel, channels(config), "channel", "ticket_channels in crm.yaml") if channel else None
         return cls(str(title_), priority_, category_, channel_,
                    checked_text(assignee, "assignee", required=False, one_line=True),
-                   checked_text(text, "ticket text", required=False))
+                   checked_text(text, "ticket text", required=False),
+                   checked_text(product, "product", required=False, one_line=True), _tags(tags))
 
     def event(self, tid: str, at: datetime, by: str, contact: str | None) -> dict:
         return new_entry("ticket.open", dates.iso(at), by, id=tid, title=self.title, priority=self.priority,
                      category=self.category, channel=self.channel, assignee=self.assignee, contact=contact,
-                     text=self.text)
+                     product=self.product, tags=list(self.tags) or None, text=self.text)
+
+
+def _tags(tags: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(checked_text(t, "tag", one_line=True)) for t in tags if str(t).strip()))
 
 
 def status_choice(status: str) -> str:
@@ -181,11 +190,13 @@ class Sla:
                                           ("resolution", self.resolution)) if clock.breached]
 
 
-def _clock(opened: datetime | None, hours: Any, met: datetime | None, now: datetime) -> SlaClock:
+def _clock(opened: datetime | None, hours: Any, met: datetime | None, now: datetime,
+           stop: datetime | None = None) -> SlaClock:
+    """``stop``: when the clock stops unmet (a ticket resolved or closed without any reply)."""
     if opened is None or isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
         return SlaClock(None, met, False)
     due = opened + timedelta(hours=hours)
-    return SlaClock(due, met, (met or now) > due)
+    return SlaClock(due, met, (met or stop or now) > due)
 
 
 @dataclass
@@ -199,6 +210,8 @@ class Ticket:
     assignee: str | None = None
     contact: str | None = None
     text: str | None = None
+    product: str | None = None
+    tags: list[str] = field(default_factory=list)
     status: str = "open"
     opened_by: str | None = None
     opened_at: datetime | None = None
@@ -250,12 +263,14 @@ class Ticket:
             self.title = str(d.get("title") or "")
             self.priority = str(d.get("priority") or "")
             self.category = str(d.get("category") or "")
-            for key in ("channel", "assignee", "contact", "text"):
+            for key in ("channel", "assignee", "contact", "text", "product"):
                 if d.get(key) is not None:
                     setattr(self, key, str(d[key]))
+            self.tags = [str(t) for t in d["tags"]] if isinstance(d.get("tags"), list) else []
         elif kind == "ticket.comment":
             internal = d.get("internal") is True
-            self.comments.append({"at": at, "by": by, "internal": internal, "text": str(d.get("text") or "")})
+            self.comments.append({"at": at, "by": by, "internal": internal, "text": str(d.get("text") or ""),
+                                  "kb": str(d["kb"]) if d.get("kb") else None})
             if not internal:
                 self._respond(at)
         elif kind == "ticket.status":
@@ -263,7 +278,8 @@ class Ticket:
             if to not in STATUSES:
                 return
             self.status = str(to)
-            self._respond(at)
+            if to in ("in-progress", "waiting"):
+                self._respond(at)
             if to == "resolved":
                 self.resolved_at = self.resolved_at or at
             elif to == "closed":
@@ -274,7 +290,6 @@ class Ticket:
             self.assignee = str(d["to"]) if d.get("to") else None
         elif kind == "ticket.close":
             self.status = "closed"
-            self._respond(at)
             self.closed_at, self.resolved_at = at, self.resolved_at or at
             self.resolution = str(d.get("resolution") or "") or None
             csat = valid_score(d.get("csat"), CSAT_RANGE)
@@ -291,9 +306,9 @@ class Ticket:
 
     # -- the next event, checked against the state ----------------------------------------
 
-    def comment(self, at: datetime, by: str, text: str, *, internal: bool = False) -> dict:
+    def comment(self, at: datetime, by: str, text: str, *, internal: bool = False, kb: str | None = None) -> dict:
         return new_entry("ticket.comment", dates.iso(at), by, ticket=self.id, internal=True if internal else None,
-                         text=text)
+                         text=text, kb=kb)
 
     def assign(self, at: datetime, by: str, who: str) -> dict:
         if self.assignee == who:
@@ -323,7 +338,10 @@ class Ticket:
         now = now or dates.now()
         target = priorities(config).get(self.priority)
         target = target if isinstance(target, dict) else {}
-        return Sla(_clock(self.opened_at, target.get("first_response_hours"), self.first_response_at, now),
+        if self.category == "complaint":  # a complaint's own SLA (complaints in crm.yaml) wins
+            target = {**target, **complaint_sla(config)}
+        return Sla(_clock(self.opened_at, target.get("first_response_hours"), self.first_response_at, now,
+                          self.resolved_at or self.closed_at),
                    _clock(self.opened_at, target.get("resolution_hours"), self.resolved_at, now))
 
 
@@ -389,8 +407,8 @@ def describe(d: dict) -> str:
 # kind -> {field: required}; vocabularies and scores are checked by name, the rest must be text
 _RULES: dict[str, dict[str, bool]] = {
     "ticket.open": {"title": True, "priority": True, "category": True, "channel": False, "assignee": False,
-                    "contact": False, "text": False},
-    "ticket.comment": {"text": True},
+                    "contact": False, "product": False, "text": False},
+    "ticket.comment": {"text": True, "kb": False},
     "ticket.status": {"to": True, "from": False},
     "ticket.assign": {"to": True, "from": False},
     "ticket.close": {"resolution": True, "csat": False},

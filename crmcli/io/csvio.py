@@ -1,4 +1,9 @@
-"""CSV in and out: encoding and delimiter detection on read, formula neutralizing and BOM on write."""
+"""CSV in and out: encoding and delimiter detection on read, formula neutralizing and BOM on write.
+
+Encodings: a BOM or valid UTF-8 is taken as such; anything else goes to charset-normalizer, and a guess is
+taken only when one common encoding fits clearly (GB18030 wins ties when the bytes are GB2312 pairs, as the
+GBK files of our users are); otherwise the import is refused with an ``--encoding`` hint.
+"""
 from __future__ import annotations
 
 import csv
@@ -11,7 +16,20 @@ from typing import Any
 from crmcli.errors import InvalidRecord, UsageError
 
 DELIMITERS = ",;\t|"
-ENCODINGS = ("utf-8-sig", "gb18030", "latin-1")
+# Common encodings, most preferred first, with the codec names charset-normalizer may give for the same text.
+FAMILIES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("gb18030", frozenset({"gb18030", "gbk", "gb2312", "hz"})),
+    ("cp1252", frozenset({"cp1252", "latin_1", "iso8859_15"})),
+    ("big5", frozenset({"big5", "cp950", "big5hkscs"})),
+    ("shift_jis", frozenset({"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213"})),
+    ("euc_kr", frozenset({"cp949", "euc_kr"})),
+    ("euc_jp", frozenset({"euc_jp", "euc_jis_2004", "euc_jisx0213"})),
+    ("cp1251", frozenset({"cp1251", "koi8_r", "iso8859_5"})),
+    ("cp1250", frozenset({"cp1250", "iso8859_2"})),
+)
+CODEC = {"shift_jis": "cp932", "euc_kr": "cp949"}  # the Windows supersets decode what the plain codecs would
+TIE = 0.05  # mess ratios this close fit equally well
+UNSURE = 0.2  # a best fit messier than this is no fit
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -24,26 +42,91 @@ class Table:
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    confidence: float | None = None  # when the encoding was detected (not UTF-8, not given): 0..1
 
 
 def decode(data: bytes, encoding: str | None = None, what: str = "") -> tuple[str, str]:
-    """Text of the file and the encoding used: the given one, else utf-8-sig, gb18030, latin-1 (strictly)."""
+    """Text of the file and the encoding used (see ``detect``)."""
+    text, used, _ = decode_detected(data, encoding, what)
+    return text, used
+
+
+def decode_detected(data: bytes, encoding: str | None = None, what: str = "") -> tuple[str, str, float | None]:
+    """Text, encoding and, when it was guessed, the confidence: the given encoding, else a BOM, else UTF-8,
+    else what ``detect`` finds."""
     if encoding:
         enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         try:
-            return data.decode(enc), enc
+            return data.decode(enc), enc, None
         except LookupError:
-            raise UsageError(f"--encoding {encoding!r}: unknown encoding (try utf-8, gb18030, latin-1)") from None
+            raise UsageError(f"--encoding {encoding!r}: unknown encoding (try utf-8, gb18030, cp1252, big5, "
+                             "shift_jis)") from None
         except UnicodeDecodeError as exc:
             raise InvalidRecord(f"{what}: not {encoding} text (byte {exc.start}); try another --encoding") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    for enc in ENCODINGS:
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
+        return data.decode("utf-16"), "utf-16", None
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig", None
+    except UnicodeDecodeError:
+        pass
+    enc, confidence = detect(data, what)
+    return data.decode(CODEC.get(enc, enc)), enc, confidence
+
+
+def _family(names: list[str]) -> str | None:
+    found = {n.lower() for n in names}
+    return next((family for family, codecs in FAMILIES if found & codecs), None)
+
+
+def _gb2312_pairs(data: bytes) -> bool:
+    """Every byte above ASCII is half of a GB2312 pair (both bytes A1-FE), as in simplified Chinese GBK text."""
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        if b < 0x80:
+            i += 1
             continue
-    raise AssertionError("latin-1 decodes anything")  # pragma: no cover
+        if not (0xA1 <= b <= 0xFE and i + 1 < n and 0xA1 <= data[i + 1] <= 0xFE):
+            return False
+        i += 2
+    return True
+
+
+def detect(data: bytes, what: str = "") -> tuple[str, float]:
+    """The encoding of text that is not UTF-8, with a confidence (1 - charset-normalizer's mess ratio).
+
+    Refuses (exit 4, with the ``--encoding`` to pass) when no common encoding fits or two fit equally."""
+    from charset_normalizer import from_bytes  # only for files that are not UTF-8
+
+    matches = [m for m in from_bytes(data)
+               if b"\x00" in data or not m.encoding.startswith(("utf_16", "utf_32"))]
+    hint = "pass --encoding (e.g. --encoding gb18030, cp1252, big5 or shift_jis)"
+    if not matches:
+        raise InvalidRecord(f"{what}: cannot tell the text encoding (not UTF-8, and no common encoding fits); "
+                            f"{hint}, or save the file as UTF-8")
+    best = min(m.chaos for m in matches)
+    fits: dict[str, float] = {}
+    for m in matches:
+        family = _family(m.could_be_from_charset)
+        if m.chaos <= best + TIE and family is not None:
+            fits[family] = min(fits.get(family, 1.0), m.chaos)
+    if "gb18030" in fits and _gb2312_pairs(data):
+        chosen = "gb18030"  # GBK files are everyday input here; GB2312 pairs decode the same in EUC-KR/EUC-JP
+    elif len(fits) == 1:
+        chosen = next(iter(fits))
+    elif not fits:
+        raise InvalidRecord(f"{what}: cannot tell the text encoding (closest: {matches[0].encoding}, which is "
+                            f"rarely used); {hint}, or save the file as UTF-8")
+    else:
+        names = [family for family, _ in FAMILIES if family in fits]  # most common first
+        raise InvalidRecord(f"{what}: cannot tell the text encoding: {', '.join(names[:-1])} or {names[-1]} fit "
+                            f"equally well (too little text to tell); pass --encoding {names[0]} (or another of "
+                            "them) and check the preview with --dry-run, or save the file as UTF-8")
+    confidence = round(1.0 - fits[chosen], 2)
+    if fits[chosen] > UNSURE:
+        raise InvalidRecord(f"{what}: unsure of the text encoding (best guess {chosen}, confidence "
+                            f"{confidence:.0%}); {hint}, or save the file as UTF-8")
+    return chosen, confidence
 
 
 def sniff_delimiter(text: str) -> str:
@@ -75,10 +158,10 @@ def read_csv(path: Path, encoding: str | None = None) -> Table:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    text, used = decode(data, encoding, str(path))
+    text, used, confidence = decode_detected(data, encoding, path.name)
     delim = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    table = Table(path.name, [], encoding=used, delimiter=delim)
+    table = Table(path.name, [], encoding=used, delimiter=delim, confidence=confidence)
     # Row numbers as a spreadsheet shows them: one per record, blank rows included (a quoted
     # cell spanning lines is still one row), so an error names the row the user sees.
     row = 0

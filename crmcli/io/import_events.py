@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from crmcli.domain import contracts, dates, deals, durations, interactions, tickets
+from crmcli.domain import contracts, dates, durations, interactions
 from crmcli.domain.customer import PERIOD_RE
-from crmcli.errors import CrmError, InvalidRecord
+from crmcli.errors import CrmError
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
 from crmcli.io.import_values import (
@@ -61,41 +61,6 @@ class EventRows(PlannerBase):
         return "created"
 
 
-    def row_opps(self, v: dict[str, Any], source: Source, number: int) -> str:
-        cid = self._customer_ref(v)
-        title = text_cell(v.get("title"))
-        if not title:
-            raise BadValue("title", "no title; name the deal")
-        currency = self._currency(v.get("currency"))
-        amount = self._amount("amount", v.get("amount"), currency=currency)
-        try:  # the stage rule of `crm opp add`, closing stages allowed: the deal is closed right after
-            stage = deals.check_stage(self.store.config, text_cell(v.get("stage"))
-                                      or deals.open_stages(self.store.config)[0])
-        except InvalidRecord as exc:
-            raise BadValue("stage", str(exc)) from None
-        wanted = (text_cell(v.get("id")) or "").lower() or None
-        if wanted and (cid, wanted) in self.from_history:
-            return "counted"  # made from its events by the history sheet of this file
-        if wanted and wanted in self._ids(cid, "opp"):
-            return self._duplicate(f"deal {wanted} is already at {cid}")
-        if self._seen(cid, ("opp.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
-                      {"id": wanted, "title": title}):
-            return self._duplicate(f"deal {wanted or title!r} is already at {cid}")
-        oid = self._local_id(cid, "opp", wanted)
-        open_stage = stage if stage not in deals.CLOSED else deals.open_stages(self.store.config)[0]
-        new = [self._event("opp.open", id=oid, title=title, amount=amount, currency=currency, stage=open_stage,
-                           close=day_cell("close", v.get("close")), owner=text_cell(v.get("owner")) or self.user,
-                           source=text_cell(v.get("source")), product=text_cell(v.get("product")))]
-        if stage == "won":
-            new.append(self._event("opp.won", opp=oid, amount=amount, currency=currency, title=title))
-        elif stage == "lost":
-            new.append(self._event("opp.lost", opp=oid, title=title,
-                                   reason=text_cell(v.get("lost_reason")) or "lost before the import"))
-        for e in new:
-            self._validate_event(e)
-        self.plan.events += [(cid, e) for e in new]
-        return "created"
-
     def row_orders(self, v: dict[str, Any], source: Source, number: int) -> str:
         cid = self._customer_ref(v)
         currency = self._currency(v.get("currency"))
@@ -114,8 +79,8 @@ class EventRows(PlannerBase):
 
     def row_contracts(self, v: dict[str, Any], source: Source, number: int) -> str:
         cid = self._customer_ref(v)
-        value = self._amount("value", v.get("value"))
         currency = self._currency(v.get("currency"))
+        value = self._amount("value", v.get("value"), currency=currency)
         start, end = day_cell("start", v.get("start")), day_cell("end", v.get("end"))
         if start is None or end is None:
             raise BadValue("start" if start is None else "end", "no date; a contract has a start and an end day")
@@ -147,7 +112,7 @@ class EventRows(PlannerBase):
         else:
             due = moment_cell("due", raw_due)
         created = moment_cell("created", v.get("created"))
-        status = (text_cell(v.get("status")) or "open").lower()
+        status = (text_cell(v.get("status")) or ("done" if v.get("done_at") is not None else "open")).lower()
         if status not in ("open", "done"):
             raise BadValue("status", f"{status!r} is not a task status; use open or done")
         done_at = moment_cell("done_at", v.get("done_at"))
@@ -155,7 +120,7 @@ class EventRows(PlannerBase):
             raise BadValue("done_at", "a done task needs the moment it was done")
         wanted = (text_cell(v.get("id")) or "").lower() or None
         if self._seen(cid, ("task.add",), lambda e: (e.get("id") if wanted else None, e.get("text")),
-                      {"id": wanted, "text": text}):
+                      {"id": wanted, "text": text}, "id" if wanted else ""):
             return self._duplicate(f"task {wanted or text!r} is already at {cid}")
         tid = self._local_id(cid, "task", wanted)
         new = [self._event("task.add", at=created, id=tid, owner=text_cell(v.get("owner")), due=due,
@@ -192,47 +157,4 @@ class EventRows(PlannerBase):
             return self._duplicate(f"a survey answer at {at[:16]} is already in {cid}'s journal")
         self._validate_event(entry)
         self.plan.events.append((cid, entry))
-        return "created"
-
-    def row_tickets(self, v: dict[str, Any], source: Source, number: int) -> str:
-        cid = self._customer_ref(v)
-        title = text_cell(v.get("title"))
-        if not title:
-            raise BadValue("title", "no title; say what the ticket is about")
-        config = self.store.config
-
-        def choice(fld: str, allowed: list[str], default: str | None) -> str | None:
-            text = text_cell(v.get(fld))
-            if text is None:
-                return default
-            hits = [a for a in allowed if a.casefold() == text.casefold()]
-            if not hits:
-                raise BadValue(fld, f"{text!r} is not one of: {', '.join(allowed)}")
-            return hits[0]
-
-        prios = list(tickets.priorities(config))
-        priority = choice("priority", prios, "normal" if "normal" in prios else prios[0])
-        category = choice("category", tickets.categories(config), tickets.categories(config)[0])
-        channel = choice("channel", tickets.channels(config), None)
-        status = choice("status", tickets.STATUSES, "open")
-        wanted = (text_cell(v.get("id")) or "").lower() or None
-        if wanted and (cid, wanted) in self.from_history:
-            return "counted"  # made from its events by the history sheet of this file
-        if wanted and wanted in self._ids(cid, "tkt"):
-            return self._duplicate(f"ticket {wanted} is already at {cid}")
-        if self._seen(cid, ("ticket.open",), lambda e: (e.get("id") if wanted else None, e.get("title")),
-                      {"id": wanted, "title": title}):
-            return self._duplicate(f"ticket {wanted or title!r} is already at {cid}")
-        tid = self._local_id(cid, "tkt", wanted)
-        at = moment_cell("opened_at", v.get("opened_at"))
-        new = [self._event("ticket.open", at=at, id=tid, title=title, priority=priority, category=category,
-                           channel=channel, assignee=text_cell(v.get("assignee")), contact=text_cell(v.get("contact")),
-                           text=text_cell(v.get("text")))]
-        if status == "closed":
-            new.append(self._event("ticket.close", at=at, ticket=tid, resolution="closed before the import"))
-        elif status != "open":
-            new.append(self._event("ticket.status", at=at, ticket=tid, **{"from": "open", "to": status}))
-        for e in new:
-            self._validate_event(e)
-        self.plan.events += [(cid, e) for e in new]
         return "created"

@@ -28,6 +28,8 @@ class Problem:
     unit: str = "row"
 
     def __str__(self) -> str:
+        if not self.row:
+            return f"{self.source}: {self.message}"
         col = f", column {self.column}" if self.column else ""
         return f"{self.source}:{self.unit} {self.row}{col}: {self.message}"
 
@@ -39,6 +41,7 @@ class Source:
     table: Table
     mapping: Mapping
     unit: str = "row"
+    problem: str | None = None  # a field the kind needs that no column gives (crmcli.io.import_checks)
 
 
 @dataclass
@@ -126,14 +129,14 @@ class Pool:
             self.by_ext.setdefault(str(extra["external_id"]), c.id)
 
     def find(self, ref: str) -> str | None:
-        """A customer by id, exact name, or email."""
+        """A customer by id, exact name, email, or external id (from an earlier import)."""
         ref = ref.strip()
         if ref.lower() in self.customers:
             return ref.lower()
         hits = self.by_name.get(normalize_name(ref), [])
         if len(hits) == 1:
             return hits[0]
-        return self.by_email.get(ref.lower())
+        return self.by_email.get(ref.lower()) or self.by_ext.get(ref)
 
     def journal(self, cid: str) -> list[Entry]:
         if cid not in self.journals:

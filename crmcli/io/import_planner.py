@@ -16,11 +16,13 @@ from crmcli.io.import_values import (
     CRM_ID,
     LOCAL_ID,
     BadValue,
+    amount_message,
     clean_cell,
     in_time_order,
-    strip_field,
+    money_text,
     text_cell,
 )
+from crmcli.io.mapping_file import convert
 from crmcli.store.refs import new_local_id
 from crmcli.store.store import Store
 
@@ -43,6 +45,13 @@ class PlannerBase:
         self.from_history: set[tuple[str, str]] = set()  # (customer, deal/ticket id) opened by a history row
         self.history_index: dict[str, Counter[tuple[str, str]]] = {}  # deal and ticket events in the store
         self.history_used: dict[tuple[str, tuple[str, str]], int] = {}  # of those, matched by rows of the file
+        self._signatures: dict[tuple, tuple[set, list[int]]] = {}  # duplicate check, see _seen
+        self._planned: dict[str, list[dict]] = {}  # planned events by customer
+        self._tracked = 0
+
+    def row_problems(self, source: Source, values: dict[str, Any]) -> list[tuple[str, str]]:
+        """Every problem of one row's fields (``CheckedRows``); none here."""
+        return []
 
     # working copies ------------------------------------------------------------------------------
     def editable(self, cid: str) -> Customer:
@@ -78,8 +87,15 @@ class PlannerBase:
                 v = clean_cell(cells[i], guarded) if i < len(cells) else None
                 if v is not None:
                     values[fld] = v
+            problems = convert(mapping, values)
             if len(self.plan.preview.setdefault(source.label, [])) < 5:
                 self.plan.preview[source.label].append(dict(values))
+            problems += self.row_problems(source, values)
+            if problems:
+                for fld, message in problems:
+                    self._bad(source, number, cells, mapping.column_of(fld) if mapping.has(fld) else None, message)
+                counts.invalid += 1
+                continue
             try:
                 outcome = handler(values, source, number)
             except BadValue as exc:
@@ -128,12 +144,30 @@ class PlannerBase:
             raise BadValue("customer", f"no customer {ref!r} in the store or this file; import the customers first")
         return cid
 
-    def _seen(self, cid: str, kinds: tuple[str, ...], signature: Callable[[dict], Any], new: dict) -> bool:
-        wanted = signature(new)
-        for e in self.pool.journal(cid):
-            if e.kind in kinds and signature(e.data) == wanted:
-                return True
-        return any(c == cid and e.get("kind") in kinds and signature(e) == wanted for c, e in self.plan.events)
+    def _seen(self, cid: str, kinds: tuple[str, ...], signature: Callable[[dict], Any], new: dict,
+              tag: str = "") -> bool:
+        """True when ``cid``'s journal, or an event planned so far, has ``new``'s signature: one set per
+        (customer, kinds, tag), filled once from the store and kept up to date with the planned events."""
+        self._track()
+        key = (cid, kinds, tag)
+        held = self._signatures.get(key)
+        if held is None:
+            held = self._signatures[key] = (
+                {signature(e.data) for e in self.pool.journal(cid) if e.kind in kinds}, [0])
+        sigs, done = held
+        planned = self._planned.get(cid, [])
+        for e in planned[done[0]:]:
+            if e.get("kind") in kinds:
+                sigs.add(signature(e))
+        done[0] = len(planned)
+        return signature(new) in sigs
+
+    def _track(self) -> None:
+        """Index the events planned since the last call by customer (for ``_seen``)."""
+        events = self.plan.events
+        for cid, e in events[self._tracked:]:
+            self._planned.setdefault(cid, []).append(e)
+        self._tracked = len(events)
 
     def _validate_event(self, entry: dict, origin: dict[str, str] | None = None) -> None:
         registered = KINDS.get(entry["kind"])
@@ -165,10 +199,11 @@ class PlannerBase:
             if required:
                 raise BadValue(fld, f"no {fld}; give a number (like 120000)")
             return None
+        currency = currency or str(self.store.config.get("currency", "CNY"))
         try:
-            return money.parse_amount(value, fld, currency=currency)
+            return money.parse_amount(money_text(fld, value, currency), fld, currency=currency)
         except CrmError as exc:
-            raise BadValue(fld, strip_field(str(exc), fld)) from None
+            raise BadValue(fld, amount_message(fld, value, str(exc), currency)) from None
 
     def _currency(self, value: Any) -> str:
         try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from typing import Any
 
@@ -28,7 +29,7 @@ class BadValue(Exception):
 def clean_cell(value: Any, guarded: bool = True) -> Any:
     """A cell's value; ``guarded`` cells (csv, xlsx) lose the ' that export put before formula text."""
     if isinstance(value, str):
-        value = value.replace("\r\n", "\n").strip()
+        value = value.strip()  # a CRLF inside a quoted cell is kept as it is (issue 18)
         if guarded:
             value = unneutralize(value)
         return value or None
@@ -74,9 +75,28 @@ def is_day_cell(value: Any) -> bool:
     return isinstance(value, _dt.date) or (isinstance(value, str) and len(value.strip()) <= 10)
 
 
+_parse_iso = functools.lru_cache(maxsize=1 << 16)(dates.parse_iso)  # a file repeats its times: read each once
+_MOMENTS: dict[str, str] = {}  # cell text -> stored moment, for the texts read already
+
+
+def reset_caches() -> None:
+    """Forget the times read: naive and relative texts depend on CRM_TZ and "now" (one import = one reading)."""
+    _parse_iso.cache_clear()
+    _MOMENTS.clear()
+
+
 def moment_cell(fld: str, value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str) and value in _MOMENTS:
+        return _MOMENTS[value]
+    moment = _moment_cell(fld, value)
+    if isinstance(value, str) and moment is not None and len(_MOMENTS) < 1 << 17:
+        _MOMENTS[value] = moment
+    return moment
+
+
+def _moment_cell(fld: str, value: Any) -> str | None:
     if isinstance(value, _dt.datetime):
         return dates.iso(value if value.tzinfo else value)  # naive: local time
     if isinstance(value, _dt.date):
@@ -93,6 +113,34 @@ def moment_cell(fld: str, value: Any) -> str | None:
         return dates.iso(dates.parse_when(text))
     except dates.DateError:
         raise BadValue(fld, f"{text!r} is not a date and time (like 2026-11-20 14:30)") from None
+
+
+_CODED = re.compile(r"^\s*(?:([A-Za-z]{3})\s+(?=[\d.,\s]+$)(.+)|([\d.,\s]+?)\s*([A-Za-z]{3}))\s*$")
+
+
+def money_text(fld: str, value: Any, currency: str) -> Any:
+    """An amount cell without its currency code (``1,000 USD``, ``USD 1000``); a code or symbol other than the
+    row's currency is refused, never relabelled."""
+    if not isinstance(value, str):
+        return value
+    m = _CODED.match(value)
+    if m is None:
+        return value
+    code = (m[1] or m[4]).upper()
+    if code != currency:
+        raise BadValue(fld, currency_message(value, code, currency))
+    return (m[2] or m[3]).strip()
+
+
+def currency_message(value: Any, code: str, currency: str) -> str:
+    return (f"{value!r} is in {code}, the row's currency is {currency}; give a currency column, or put "
+            f"currency: {code} under constants in the mapping file (amounts are never relabelled)")
+
+
+def amount_message(fld: str, value: Any, message: str, currency: str) -> str:
+    """The money error of the domain, with the import's way out for an amount in another currency."""
+    m = re.search(r"means ([A-Z]{3}) but", message)
+    return currency_message(value, m[1], currency) if m else strip_field(message, fld)
 
 
 def phone_cell(value: Any) -> str | None:
@@ -131,9 +179,17 @@ def strip_field(message: str, *names: str) -> str:
 def dates_key(value: Any) -> str:
     """A stored time compared by its instant (``+08:00`` and ``Z`` spellings of one moment are equal)."""
     try:
-        return dates.parse_iso(str(value)).astimezone(_dt.UTC).isoformat()
+        return _parse_iso(str(value)).astimezone(_dt.UTC).isoformat()
     except dates.DateError:
         return str(value)
+
+
+def instant(value: Any) -> float:
+    """A stored time as seconds since the epoch, for ordering (an unreadable one sorts first)."""
+    try:
+        return _parse_iso(str(value)).timestamp()
+    except dates.DateError:
+        return float("-inf")
 
 
 def in_time_order(rows: list[tuple[int, list[Any]]], mapping: Mapping) -> list[tuple[int, list[Any]]]:

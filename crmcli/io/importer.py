@@ -16,11 +16,15 @@ from crmcli import yamlio
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import vcard, xlsxio
 from crmcli.io.csvio import Table, read_csv, write_csv
+from crmcli.io.import_checks import CheckedRows, column_problem, other_kind_problem
 from crmcli.io.import_customers import CustomerRows
+from crmcli.io.import_dated import DatedRows
 from crmcli.io.import_events import EventRows
 from crmcli.io.import_history import HistoryRows
-from crmcli.io.import_plan import Options, Plan, Source
-from crmcli.io.mapping import IMPORT_KINDS, auto_map, parse_map_options
+from crmcli.io.import_plan import Options, Plan, Problem, Source
+from crmcli.io.import_values import instant, reset_caches
+from crmcli.io.mapping import IMPORT_KINDS, auto_map, known_fields, parse_map_options
+from crmcli.io.mapping_file import MappingSpec, attach
 from crmcli.store.store import Store
 
 # order in which the sheets of one workbook are imported (customers before what refers to them)
@@ -40,8 +44,12 @@ def _kind_of_sheet(name: str) -> str | None:
 
 
 def read_sources(path: Path, *, kind: str | None = None, sheet: str | None = None, maps: Iterable[str] = (),
-                 encoding: str | None = None) -> list[Source]:
-    """The tables of a file, each with its kind and column mapping."""
+                 encoding: str | None = None, spec: MappingSpec | None = None) -> list[Source]:
+    """The tables of a file, each with its kind and column mapping (``spec``: the mapping file and
+    ``--map-value``; ``maps`` win over its columns)."""
+    spec = spec or MappingSpec()
+    kind = kind or spec.kind
+    maps = [*spec.map_options(), *maps]
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     if kind is not None and kind not in IMPORT_KINDS:
@@ -76,8 +84,12 @@ def read_sources(path: Path, *, kind: str | None = None, sheet: str | None = Non
         if not table.headers:
             raise InvalidRecord(f"{path.name}: no header row found; the first row must name the columns")
         label = path.name if len(tables) == 1 else f"{path.name}:{table.name}"
-        sources.append(Source(label, k, table, auto_map(table.headers, k, parse_map_options(tuple(maps), k)),
-                              unit))
+        mapping = auto_map(table.headers, k, parse_map_options(tuple(maps), k))
+        attach(mapping, spec, known_fields(k))
+        problem = column_problem(mapping)
+        if problem is None and kind is None and k == "customers" and unit == "row":
+            problem = other_kind_problem(mapping)  # the default kind, for a file that says otherwise
+        sources.append(Source(label, k, table, mapping, unit, problem))
     return sources
 
 
@@ -106,20 +118,25 @@ def _json_tables(path: Path, kind: str | None) -> list[tuple[Table, str]]:
     return out
 
 
-class Planner(CustomerRows, EventRows, HistoryRows):
+class Planner(CheckedRows, CustomerRows, EventRows, DatedRows, HistoryRows):
     """Every kind of row; ``run`` dispatches each row to ``row_<kind>``."""
 
 
 def plan_import(store: Store, path: Path, *, kind: str | None = None, sheet: str | None = None,
                 maps: Iterable[str] = (), encoding: str | None = None, match: str | None = None,
                 on_duplicate: str = "skip", skip_invalid: bool = False,
-                sources: list[Source] | None = None) -> Plan:
+                sources: list[Source] | None = None, spec: MappingSpec | None = None) -> Plan:
     """Read, map, validate and match everything; write nothing."""
+    reset_caches()
     plan = Plan(path, skip_invalid=skip_invalid)
     plan.sources = sources if sources is not None else read_sources(path, kind=kind, sheet=sheet, maps=maps,
-                                                                     encoding=encoding)
+                                                                     encoding=encoding, spec=spec)
     planner = Planner(store, plan, Options(match, on_duplicate, skip_invalid))
     for source in plan.sources:
+        if source.problem:  # a field the kind needs has no column: one problem for the file, not one a row
+            plan.problems.append(Problem(source.label, 0, None, source.problem, source.unit))
+            plan.count(source.kind).invalid += len(source.table.rows)
+            continue
         planner.run(source)
     # counts in the order of the sheets, the history's own events (after their openings) last
     order = [k for k in dict.fromkeys(s.kind for s in plan.sources) if k != "history"]
@@ -136,7 +153,7 @@ def apply_plan(store: Store, plan: Plan, progress: Progress | None = None) -> Pl
     if not (plan.new_customers or updates or plan.events):
         return plan
     by_file: dict[tuple[str, str], list[str]] = {}
-    for cid, entry in plan.events:
+    for cid, entry in sorted(plan.events, key=lambda ce: instant(ce[1].get("at"))):  # stable: ties keep order
         year = str(entry.get("at", ""))[:4]
         by_file.setdefault((cid, year), []).append(yamlio.dump_entry(entry))
     total = len(plan.new_customers) + len(updates) + len(by_file)

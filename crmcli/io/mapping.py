@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from crmcli.errors import UsageError
 
@@ -84,11 +85,16 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "id": ["id", "opp", "opp id"],
         "title": ["title", "opportunity", "opportunity name", "deal", "deal name", "商机", "商机名称", "机会名称",
                   "项目"],
-        "amount": ["amount", "value", "deal value", "金额", "商机金额", "预计金额"],
+        "amount": ["amount", "value", "deal value", "deal amount", "deal size", "close value", "金额", "商机金额",
+                   "预计金额", "成交金额"],
         "currency": ["currency", "币种", "货币"],
         "stage": ["stage", "deal stage", "阶段", "销售阶段"],
-        "close": ["close", "close date", "expected close", "预计成交日期", "结单日期"],
-        "owner": ["owner", "deal owner", "负责人", "销售"],
+        "close": ["close", "close date", "expected close", "expected close date", "预计成交日期", "结单日期"],
+        "created": ["created", "created at", "create date", "created date", "engage date", "engaged",
+                    "engaged at", "engaged date", "opened", "创建时间", "创建日期"],
+        "closed_at": ["closed at", "closed date", "date closed", "won date", "lost date", "won lost date",
+                      "actual close date", "成交日期", "成交时间", "赢单日期", "输单日期", "关闭日期"],
+        "owner": ["owner", "deal owner", "sales agent", "负责人", "销售"],
         "source": ["source", "来源"],
         "product": ["product", "产品"],
         "lost_reason": ["lost_reason", "lost reason", "reason", "输单原因"],
@@ -122,8 +128,9 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
     },
     "surveys": {
         **_COMMON_CUSTOMER,
-        "at": ["at", "date", "time", "when", "日期", "时间"],
-        "csat": ["csat", "satisfaction", "满意度"],
+        "at": ["at", "date", "time", "when", "answered", "answered at", "submitted at", "日期", "时间", "回答时间",
+               "提交时间"],
+        "csat": ["csat", "satisfaction", "satisfaction score", "满意度"],
         "nps": ["nps"],
         "ticket": ["ticket", "ticket id", "工单"],
         "comment": ["comment", "feedback", "评价", "意见"],
@@ -139,7 +146,17 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "contact": ["contact", "联系人"],
         "text": ["text", "description", "details", "body", "描述", "内容"],
         "status": ["status", "状态"],
-        "opened_at": ["opened_at", "opened", "created", "created at", "创建时间"],
+        "opened_at": ["opened_at", "opened", "opened at", "open date", "created", "created at", "created date",
+                      "创建时间", "创建日期", "提交时间"],
+        "first_response_at": ["first_response_at", "first response", "first response at", "first response time",
+                              "first reply", "first reply at", "first replied at", "首次响应时间", "首次回复时间",
+                              "首次响应"],
+        "resolved_at": ["resolved_at", "resolved", "resolved at", "resolved date", "resolution date", "解决时间",
+                        "解决日期"],
+        "closed_at": ["closed_at", "closed", "closed at", "closed date", "close date", "关闭时间", "关闭日期"],
+        "csat": ["csat", "satisfaction", "satisfaction score", "customer satisfaction", "satisfaction rating",
+                 "满意度", "满意度评分", "客户满意度"],
+        "resolution": ["resolution", "solution", "解决方案", "处理结果"],
     },
     "history": {
         **_COMMON_CUSTOMER,
@@ -174,6 +191,9 @@ class Mapping:
     headers: list[str]
     fields: dict[int, str] = field(default_factory=dict)  # column index -> field
     ignored: list[str] = field(default_factory=list)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {the file's word, casefolded: value}
+    constants: dict[str, Any] = field(default_factory=dict)  # field -> value for rows that have none
+    date_formats: dict[str, str] = field(default_factory=dict)  # field or "*" -> strptime format
 
     def column_of(self, name: str) -> str:
         for i, f in self.fields.items():
@@ -189,8 +209,14 @@ class Mapping:
         return out + [(h, "(ignored)") for h in self.ignored]
 
 
+# fields named after a vocabulary word: the moment a deal reached a stage, a ticket a status
+DATED_PREFIX = {"opps": "stage_at.", "tickets": "status_at."}
+
+
 def _valid_target(kind: str, target: str) -> bool:
-    return target in SYNONYMS[kind] or (kind == "customers" and target.startswith("extra.") and len(target) > 6)
+    prefix = DATED_PREFIX.get(kind)
+    return (target in SYNONYMS[kind] or (kind == "customers" and target.startswith("extra.") and len(target) > 6)
+            or (prefix is not None and target.startswith(prefix) and len(target) > len(prefix)))
 
 
 def parse_map_options(options: tuple[str, ...] | list[str], kind: str) -> dict[str, str]:
@@ -202,7 +228,8 @@ def parse_map_options(options: tuple[str, ...] | list[str], kind: str) -> dict[s
         column, target = (part.strip() for part in text.rsplit("=", 1))
         target = target or IGNORE
         if target != IGNORE and not _valid_target(kind, target):
-            hint = ", ".join(known_fields(kind)) + (", extra.NAME" if kind == "customers" else "")
+            hint = ", ".join(known_fields(kind)) + (", extra.NAME" if kind == "customers" else "") + (
+                f", {DATED_PREFIX[kind]}NAME" if kind in DATED_PREFIX else "")
             raise UsageError(f"--map {text!r}: {target!r} is not a field of {kind}; use one of: {hint}, or - to "
                              "ignore the column")
         out[normalize_header(column)] = target

@@ -1,4 +1,9 @@
-"""vCard 3.0/4.0 in and out: FN, N, ORG, TITLE, EMAIL, TEL; escaping, folding at 75 octets, UTF-8, CRLF."""
+"""vCard 2.1/3.0/4.0 in, 3.0 out: FN, N, ORG, TITLE, EMAIL, TEL; escaping, folding at 75 octets, UTF-8, CRLF.
+
+Reads what phones and mail programs export: Android's 2.1 cards with quoted-printable values whose soft line
+breaks (a line ending in ``=``) continue on the next line, a CHARSET parameter, bare 2.1 parameters
+(``TEL;CELL;PREF``), iOS's ``item1.EMAIL`` groups, Outlook's ``N;LANGUAGE=en-us``, and folded photos.
+"""
 from __future__ import annotations
 
 import re
@@ -55,17 +60,49 @@ def _split(value: str, sep: str) -> list[str]:
     return [unescape(p) for p in re.split(rf"(?<!\\){re.escape(sep)}", value)]
 
 
-def parse(text: str) -> list[dict]:
-    """Cards as dicts: name, first_name, last_name, customer (ORG), title, email, phone."""
+def _unfold(text: str) -> list[str]:
+    """Content lines: folded lines (a leading space or tab) joined, and a quoted-printable value's soft line
+    breaks (``=`` at the end of a line) joined with the line after, whatever that line starts with."""
     lines: list[str] = []
+    soft = False
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if raw[:1] in (" ", "\t") and lines:
+        if soft and lines:
+            lines[-1] = lines[-1][:-1] + raw
+        elif raw[:1] in (" ", "\t") and lines:
             lines[-1] += raw[1:]
         elif raw.strip():
             lines.append(raw)
+        else:
+            soft = False
+            continue
+        last = lines[-1]
+        soft = last.endswith("=") and "QUOTED-PRINTABLE" in last.split(":", 1)[0].upper()
+    return lines
+
+
+def _charset(head: str) -> str:
+    for param in head.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().upper() == "CHARSET" and value.strip():
+            return value.strip().strip('"')
+    return "utf-8"
+
+
+def _quoted_printable(value: str, head: str) -> str:
+    import quopri
+
+    raw = quopri.decodestring(value.encode("ascii", "replace"))
+    try:
+        return raw.decode(_charset(head))
+    except (LookupError, UnicodeDecodeError):
+        return raw.decode("utf-8", "replace")
+
+
+def parse(text: str) -> list[dict]:
+    """Cards as dicts: name, first_name, last_name, customer (ORG), title, email, phone."""
     cards: list[dict] = []
     card: dict | None = None
-    for line in lines:
+    for line in _unfold(text):
         if ":" not in line:
             continue
         head, value = line.split(":", 1)
@@ -81,9 +118,7 @@ def parse(text: str) -> list[dict]:
             card = None
             continue
         if "QUOTED-PRINTABLE" in params:
-            import quopri
-
-            value = quopri.decodestring(value.encode("ascii", "replace")).decode("utf-8", "replace")
+            value = _quoted_printable(value, head)
         if name == "FN":
             card["name"] = unescape(value).strip()
         elif name == "N":

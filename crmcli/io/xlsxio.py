@@ -39,7 +39,34 @@ def read_xlsx(path: Path, sheet: str | None = None, *, all_sheets: bool = False)
             wanted = match[:1]
         else:
             wanted = names if all_sheets else names[:1]
-        return [_table(wb[n], n) for n in wanted]
+        tables = [_table(wb[n], n) for n in wanted]
+    finally:
+        wb.close()
+    _check_formulas(path, tables)
+    return tables
+
+
+def _check_formulas(path: Path, tables: list[Table]) -> None:
+    """A formula cell reads as the value Excel saved with it; one with no saved value is an error naming it."""
+    empty = {t.name: {n: [i for i, c in enumerate(cells) if c is None] for n, cells in t.rows if None in cells}
+             for t in tables}
+    if not any(empty.values()):
+        return
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for name, rows in empty.items():
+            if not rows:
+                continue
+            for number, row in enumerate(wb[name].iter_rows(values_only=True), start=1):
+                for i in rows.get(number, ()):
+                    formula = row[i] if i < len(row) else None
+                    if isinstance(formula, str) and formula.startswith("="):
+                        raise InvalidRecord(f"{path.name}: cell {name}!{get_column_letter(i + 1)}{number} is a "
+                                            f"formula ({formula[:40]}) with no saved value; open and save the "
+                                            "workbook in Excel or LibreOffice, or paste the values over it")
     finally:
         wb.close()
 

@@ -6,10 +6,8 @@ terminal, rows in a fixed order.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
-import math
 from typing import Any, TextIO
 
 import pandas as pd
@@ -187,6 +185,7 @@ def to_csv(report: Report) -> str:
 def to_json(report: Report) -> str:
     data = {"report": report.name, "title": report.title, "period": report.period, "generated": report.generated,
             "currency": report.currency, "notes": report.notes,
+            "headline": [{k: plain(v) for k, v in h.items()} for h in report.headline],
             "sections": [{"key": s.key, "title": s.title, "columns": [str(c) for c in s.frame.columns],
                           "rows": [{str(c): plain(v) for c, v in zip(s.frame.columns, row, strict=True)}
                                    for row in s.frame.itertuples(index=False, name=None)]}
@@ -194,93 +193,24 @@ def to_json(report: Report) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-# -- HTML with inline SVG ---------------------------------------------------------------------------------
+# -- HTML (crmcli.render.html_report) ---------------------------------------------------------------------
 
-_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC",sans-serif;
-margin:2rem;color:#1f2937}h1{margin-bottom:.2rem}p.period{color:#6b7280;margin-top:0}
-section{margin:2rem 0}table{border-collapse:collapse;font-size:.9rem}th,td{padding:.3rem .7rem;
-border-bottom:1px solid #e5e7eb;text-align:left}th{background:#f3f4f6}td.n{text-align:right;
-font-variant-numeric:tabular-nums}p.note{color:#6b7280;font-size:.85rem}svg{display:block;margin:.8rem 0}"""
+def to_html(report: Report, tr: Any = None, lang: str = "en") -> str:
+    """One self-contained page: headline numbers, charts with axes and legends, tables, print CSS."""
+    from crmcli.render import html_report
 
-
-def _svg(s: Section) -> str:
-    if s.chart is None or not len(s.frame):
-        return ""
-    ch = s.chart
-    df = s.frame[s.frame[ch.label].astype(str) != "total"]
-    labels = [str(x) for x in df[ch.label]]
-    series = [pd.to_numeric(df[v], errors="coerce").fillna(0).astype(float).tolist() for v in ch.values
-              if v in df.columns]
-    if not labels or not series:
-        return ""
-    top = max(max(v) for v in series) or 1.0
-    colors = ["#2563eb", "#93c5fd", "#f59e0b"]
-    title = html.escape(ch.title or s.title)
-    if ch.kind == "line":
-        w, h, pad = 640, 220, 40
-        step = (w - 2 * pad) / max(1, len(labels) - 1)
-        parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
-                 f'aria-label="{title}"><title>{title}</title>',
-                 f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#9ca3af"/>']
-        for k, vals in enumerate(series):
-            pts = " ".join(f"{pad + i * step:.1f},{h - pad - (h - 2 * pad) * v / top:.1f}" for i, v in enumerate(vals))
-            parts.append(f'<polyline fill="none" stroke="{colors[k % 3]}" stroke-width="2" points="{pts}"/>')
-            for i, v in enumerate(vals):
-                parts.append(f'<circle cx="{pad + i * step:.1f}" cy="{h - pad - (h - 2 * pad) * v / top:.1f}" '
-                             f'r="3" fill="{colors[k % 3]}"><title>{html.escape(labels[i])}: {v:g}</title></circle>')
-        for i, lab in enumerate(labels):
-            parts.append(f'<text x="{pad + i * step:.1f}" y="{h - pad + 16}" font-size="10" '
-                         f'text-anchor="middle">{html.escape(lab[:10])}</text>')
-        parts.append("</svg>")
-        return "".join(parts)
-    row_h, label_w, bar_w = 22, 160, 380
-    h = row_h * len(labels) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 120}" height="{h}" role="img" '
-             f'aria-label="{title}"><title>{title}</title>']
-    for i, lab in enumerate(labels):
-        y = 5 + i * row_h
-        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="12" text-anchor="end">'
-                     f'{html.escape(lab[:24])}</text>')
-        for k, vals in enumerate(series[:2]):
-            v = vals[i]
-            width = 0.0 if not math.isfinite(v) else bar_w * max(v, 0) / top
-            x = label_w + (bar_w - width) / 2 if ch.kind == "funnel" else label_w
-            parts.append(f'<rect x="{x:.1f}" y="{y + 2 + k * 4}" width="{width:.1f}" height="{16 - k * 8}" '
-                         f'fill="{colors[k]}"><title>{html.escape(lab)}: {v:g}</title></rect>')
-        parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 14}" font-size="11">{series[0][i]:,.0f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return html_report.document(report, _text_rows, tr or (lambda text: text), lang)
 
 
-def to_html(report: Report) -> str:
-    e = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           f"<title>{e(report.title)}: {e(report.period)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-           f"<h1>{e(report.title)}</h1>", f'<p class="period">{e(report.period)}</p>']
-    out += [f'<p class="note">{e(n)}</p>' for n in report.notes]
-    for s in report.sections:
-        out.append(f'<section id="{e(s.key)}">')
-        out.append(f"<h2>{e(s.title)}</h2>")
-        out.append(_svg(s))
-        cols, rows = _text_rows(s, report.currency)
-        if not rows:
-            out.append("<p>(none)</p>")
-        else:
-            num = [s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS) for c in cols]
-            out.append("<table>")
-            out.append("<thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in cols) + "</tr></thead>")
-            out.append("<tbody>")
-            for r in rows:
-                out.append("<tr>" + "".join(f'<td class="n">{e(v)}</td>' if n else f"<td>{e(v)}</td>"
-                                            for v, n in zip(r, num, strict=True)) + "</tr>")
-            out.append("</tbody>")
-            out.append("</table>")
-        if s.note:
-            out.append(f'<p class="note">{e(s.note)}</p>')
-        out.append("</section>")
-    out += [f'<footer><p class="note">crmcli {e(report.name)} report, as of {e(report.generated)}</p></footer>',
-            "</body>", "</html>"]
-    return "\n".join(x for x in out if x) + "\n"
+def html_body(report: Report, tr: Any = None, max_rows: int | None = None) -> str:
+    """The same report as the body of another page (the web site); tables cut at ``max_rows``."""
+    from crmcli.render import html_report
+
+    def rows_of(s: Section, currency: str) -> tuple[list[str], list[list[str]]]:
+        return _text_rows(s if max_rows is None or len(s.frame) <= max_rows else
+                          Section(s.key, s.title, s.frame.head(max_rows), s.chart, s.formats, s.note), currency)
+
+    return html_report.body(report, rows_of, tr or (lambda text: text), max_rows)
 
 
 # -- Excel: crmcli.render.report_xlsx ---------------------------------------------------------------------

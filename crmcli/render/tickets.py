@@ -102,7 +102,8 @@ def show(t: Ticket, config: Config, now: datetime, out: TextIO | None = None) ->
         for c in t.comments:
             note = "(internal) " if c["internal"] else ""
             text = c["text"].splitlines() or [""]
-            lines.append(f"  {at_text(c['at'])}  {c['by'] or '?'}: {note}{text[0]}")
+            link = f" [kb/{c['kb']}.md]" if c.get("kb") else ""
+            lines.append(f"  {at_text(c['at'])}  {c['by'] or '?'}: {note}{text[0]}{link}")
             lines += [f"      {more}" for more in text[1:]]
     lines += ["", "History"]
     lines += [f"  {at_text(h['at'])}  {h['by'] or '?'}: {h['what']}" for h in t.history]

@@ -47,7 +47,7 @@ def open_store(records: str | None = None, *, author: str | None = None,
 
 
 def init_store(path: Path, *, name: str | None = None, author: str | None = None,
-               commit: bool = True, private: bool = False) -> Store:
+               commit: bool = True, private: bool = False, currency: str | None = None) -> Store:
     """Create a store in ``path`` (git-initialised when not inside a repository).
 
     ``private``: the store folder is made 0700 and everything crm and git create in it
@@ -67,7 +67,7 @@ def init_store(path: Path, *, name: str | None = None, author: str | None = None
             restrict(path)
         if git.find_top(path) is None:
             git.init(path)
-        return _init_files(path, name, author, commit, private)
+        return _init_files(path, name, author, commit, private, currency)
     except BaseException:
         if created:
 
@@ -75,10 +75,11 @@ def init_store(path: Path, *, name: str | None = None, author: str | None = None
         raise
 
 
-def _init_files(path: Path, name: str | None, author: str | None, commit: bool, private: bool = False) -> Store:
+def _init_files(path: Path, name: str | None, author: str | None, commit: bool, private: bool = False,
+                currency: str | None = None) -> Store:
     store_name = name or path.resolve().name
     files = {
-        CONFIG_NAME: default_config_text(store_name, private=private),
+        CONFIG_NAME: default_config_text(store_name, private=private, currency=currency),
         ".gitignore": GITIGNORE,
         ".gitattributes": GITATTRIBUTES,
         f"{CUSTOMERS}/.gitkeep": "",

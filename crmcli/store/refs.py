@@ -120,6 +120,11 @@ def _rebuild_index(store: Store) -> dict[str, list[str]]:
     return index
 
 
+def known_ids(store: Store) -> dict[str, list[str]]:
+    """Every deal, ticket and task id with the customers that hold it (from the cache; built when missing)."""
+    return _load_index(store) if _index_path(store).exists() else _rebuild_index(store)
+
+
 def remember(store: Store, cid: str, local_id: str) -> None:
     """Add a newly minted id to the index (best effort; the index is derived)."""
     path = _index_path(store)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmcli import crypto, yamlio
-from crmcli.domain.customer import Customer, oversized
+from crmcli.domain.customer import CUSTOMER_FIELDS, Customer, oversized
 from crmcli.errors import CrmError, GitError, InvalidRecord
 from crmcli.store import git
 from crmcli.store.files import atomic_write
@@ -120,13 +120,22 @@ class Transaction:
         self._dirs.clear()  # pruning may have removed folders we knew
         _prune_empty(path.parent, self.store.root / CUSTOMERS)
 
-    def write_customer(self, customer: Customer) -> None:
+    def write_customer(self, customer: Customer, *, keep_layout: bool = False) -> None:
+        """Write the profile; ``keep_layout`` changes the file as the person left it (comments, key order) and
+        rewrites only what differs, instead of writing the canonical form."""
+        path = self.store.customer_file(customer.id)
         data = customer.to_dict()
-        _refuse_oversized(data, self.store.rel(self.store.customer_file(customer.id)))
+        _refuse_oversized(data, self.store.rel(path))
         if self.store.config.get("sensitive_fields"):  # encrypt before anything touches the disk
 
             data = crypto.seal_customer(self.store.config, data)
-        self.write(self.store.customer_file(customer.id), yamlio.dumps(data))
+        text = None
+        if keep_layout:
+            self._remember(path)
+            original = self.originals.get(path)
+            if original:
+                text = yamlio.update_text(original.decode("utf-8"), data, CUSTOMER_FIELDS)
+        self.write(path, text if text is not None else yamlio.dumps(data))
 
     def append_entry(self, cid: str, entry: dict) -> None:
         _refuse_oversized(entry, "the new event")

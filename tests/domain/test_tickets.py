@@ -54,7 +54,8 @@ def test_fold_close_survey_reopen() -> None:
         OPENED,
     ], "acme")
     assert (t.status, t.csat, t.resolution, t.ref) == ("closed", 2, "Fixed", "acme/tkt-abcd")
-    assert t.first_response_at == t.resolved_at == t.closed_at == T0 + timedelta(minutes=60)
+    assert t.resolved_at == t.closed_at == T0 + timedelta(minutes=60)
+    assert t.first_response_at is None  # closed without any reply: no first response
     assert [h["what"] for h in t.history] == ["opened (high, bug): Login fails", "closed (CSAT 5): Fixed",
                                               "survey CSAT 2 (tkt-abcd)"]
     again = tickets.Ticket.from_events([OPENED, ev(60, "ticket.close", resolution="Fixed"), ev(70, "ticket.reopen")])

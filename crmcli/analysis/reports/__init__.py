@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-NAMES = ["weekly", "pipeline", "service", "customers"]
+NAMES = ["weekly", "pipeline", "service", "customers", "needs"]
 
 # column formats understood by the renderers
 MONEY, INT, PCT, NUM, DATE, TIME, HOURS, DAYS = "money", "int", "pct", "num", "date", "time", "hours", "days"
@@ -44,12 +44,18 @@ class Report:
     sections: list[Section] = field(default_factory=list)
     currency: str = ""
     notes: list[str] = field(default_factory=list)
+    # headline numbers shown first: {"key", "label", "value", "format", "previous"} (previous: the period before)
+    headline: list[dict] = field(default_factory=list)
 
     def section(self, key: str) -> Section:
         for s in self.sections:
             if s.key == key:
                 return s
         raise KeyError(key)
+
+    def lead(self, key: str, label: str, value: Any, fmt: str, previous: Any = None) -> None:
+        """Add a headline number (``previous``: the same number for the period before, when there is one)."""
+        self.headline.append({"key": key, "label": label, "value": value, "format": fmt, "previous": previous})
 
     def add(self, key: str, title: str, frame: Any, chart: Chart | None = None, note: str = "",
             **formats: str) -> Section:

@@ -105,6 +105,8 @@ def build(frames: dict[str, pd.DataFrame], *, now: Any, currency: str, lifecycle
     by_src = won.groupby("source").agg(won_deals=("amount", "size"), won_amount=("amount", "sum")).reset_index()
     wtotal = float(by_src["won_amount"].sum())
     by_src["share"] = [pct(float(v), wtotal) for v in by_src["won_amount"]]
+    report.lead("customers", "customers", len(cust), INT)
+    report.lead("won_revenue", "won revenue", wtotal, MONEY)
     by_src = by_src.sort_values(["won_amount", "source"], ascending=[False, True], kind="stable")
     report.add("won_by_source", "Won revenue by lead source", by_src, Chart("bar", "source", ["won_amount"]),
                won_deals=INT, won_amount=MONEY, share=PCT,
@@ -160,7 +162,7 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
     except (ImportError, AttributeError, TypeError, KeyError):
         return None
     today = now.date()
-    last = _last_contacts(frames, now)
+    last = _last_contacts(frames, now).to_dict()  # a dict: a Series lookup per customer costs far more
     last_day = {cid: at.date() for cid, at in last.items()}
 
     def grouped(df: pd.DataFrame, cols: list[str]) -> dict[str, list[tuple]]:

@@ -84,6 +84,9 @@ def build(frames: dict[str, pd.DataFrame], *, pipeline: list[dict], as_of: Any, 
     report.add("by_stage", "Open deals by stage", pd.concat([by_stage, total], ignore_index=True),
                Chart("funnel", "stage", ["amount", "weighted"], "Pipeline by stage"),
                probability=PCT, deals=INT, amount=MONEY, weighted=MONEY)
+    report.lead("open_deals", "open deals", int(total["deals"].iloc[0]), INT)
+    report.lead("pipeline_amount", "pipeline amount", float(total["amount"].iloc[0]), MONEY)
+    report.lead("pipeline_weighted", "weighted pipeline", float(total["weighted"].iloc[0]), MONEY)
 
     month = live["close"].dt.strftime("%Y-%m").fillna("(no close date)")
     fm = live.assign(month=month)

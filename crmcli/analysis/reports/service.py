@@ -8,6 +8,10 @@ import pandas as pd
 from crmcli.analysis.reports import HOURS, INT, NUM, PCT, Chart, Report
 from crmcli.analysis.reports.common import between, pct, same, ts, tz_of
 
+SLA_NOTE = ("first response = the first reply to the customer (a public comment, or a move to in-progress or "
+            "waiting; resolving or closing without any reply is not a response); response SLA = replied within "
+            "the target, over the tickets replied to; resolution SLA = resolved within the target, over the "
+            "resolved tickets; open tickets past either target are counted apart as breached-open")
 AGES = [(0, 1, "<1d"), (1, 3, "1-3d"), (3, 7, "3-7d"), (7, 30, "7-30d"), (30, float("inf"), "30d+")]
 
 
@@ -18,8 +22,9 @@ def _hours(a: pd.Series, b: pd.Series) -> pd.Series:
 def _stats(d: pd.DataFrame) -> dict:
     frt = d["frt_h"].dropna()
     res = d["res_h"].dropna()
-    resp_known = d["response_breached"] | d["first_response_at"].notna()
-    res_known = d["resolution_breached"] | d["resolved_at"].notna()
+    # SLA met over the tickets that got a first reply / were resolved; open ones past due are breached-open
+    resp_known = d["first_response_at"].notna()
+    res_known = d["resolved_at"].notna()
     return {
         "tickets": len(d), "open": int(d["is_open"].sum()),
         "first_response_median_h": round(float(frt.median()), 1) if len(frt) else None,
@@ -29,6 +34,8 @@ def _stats(d: pd.DataFrame) -> dict:
         "response_sla": pct(int((resp_known & ~d["response_breached"]).sum()), int(resp_known.sum())),
         "resolution_sla": pct(int((res_known & ~d["resolution_breached"]).sum()), int(res_known.sum())),
         "csat": round(float(d["csat"].mean()), 2) if d["csat"].notna().any() else None,
+        "breached_open": int((d["is_open"] & (d["response_breached"] | d["resolution_breached"])).sum()),
+        "no_reply": int((~d["is_open"] & d["first_response_at"].isna()).sum()),
     }
 
 
@@ -69,12 +76,19 @@ def build(frames: dict[str, pd.DataFrame], *, now: Any, since: Any = None, prior
         ("resolution, p90 (h)", s["resolution_p90_h"], HOURS),
         ("first response within SLA (%)", s["response_sla"], PCT),
         ("resolution within SLA (%)", s["resolution_sla"], PCT),
+        ("open past SLA (breached-open)", s["breached_open"], INT),
+        ("resolved or closed without any reply", s["no_reply"], INT),
         ("CSAT (1-5)", round(float(all_csat.mean()), 2) if len(all_csat) else None, NUM),
         ("CSAT answers", len(all_csat), INT),
         ("NPS", nps_score, NUM), ("NPS answers", len(nps), INT),
         ("promoters (9-10)", promoters, INT), ("detractors (0-6)", detractors, INT),
     ]
-    report.add("summary", "Summary", pd.DataFrame([(a, b) for a, b, _ in summary], columns=["what", "value"]))
+    report.add("summary", "Summary", pd.DataFrame([(a, b) for a, b, _ in summary], columns=["what", "value"]),
+               note=SLA_NOTE)
+    for what, value, kind in summary:
+        if what in ("open tickets", "first response within SLA (%)", "resolution within SLA (%)", "CSAT (1-5)",
+                    "NPS"):
+            report.lead(what, what, value, kind)
 
     live = t[t["is_open"]]
     order = list(priorities or []) + sorted(set(live["priority"].dropna()) - set(priorities or []))
@@ -92,7 +106,7 @@ def build(frames: dict[str, pd.DataFrame], *, now: Any, since: Any = None, prior
 
     fmt = {"tickets": INT, "open": INT, "first_response_median_h": HOURS, "first_response_p90_h": HOURS,
            "resolution_median_h": HOURS, "resolution_p90_h": HOURS, "response_sla": PCT, "resolution_sla": PCT,
-           "csat": NUM}
+           "csat": NUM, "breached_open": INT, "no_reply": INT}
     for key, col, title in (("by_category", "category", "By category"), ("by_channel", "channel", "By channel"),
                             ("by_assignee", "assignee", "By assignee")):
         rows = []

@@ -62,7 +62,12 @@ def lifecycle_moves(frames: dict[str, pd.DataFrame], tz: Any) -> pd.DataFrame:
 
 
 def build(frames: dict[str, pd.DataFrame], *, start: Any, end: Any, now: Any, stages: list[str],
-          owner: str | None = None, label: str = "", currency: str = "") -> Report:
+          owner: str | None = None, label: str = "", currency: str = "", previous: bool = True,
+          headline_only: bool = False) -> Report:
+    """The report of [start, end); with ``previous``, headline numbers compared with the window just before.
+
+    ``headline_only`` skips what the headline does not need (lifecycle moves, customers losing touch: empty).
+    """
     tz = tz_of(frames)
     start, end, now = ts(start, tz), ts(end, tz), ts(now, tz)
     as_of = min(end, now)
@@ -103,7 +108,8 @@ def build(frames: dict[str, pd.DataFrame], *, start: Any, end: Any, now: Any, st
         new = new[new["id"].isin(owned)]
     new_tbl = pd.DataFrame({"customer": new["id"], "name": new["name"], "created": new["created"],
                             "owner": new["owner"], "source": new["source"], "stage": new["stage"]})
-    moves = lifecycle_moves(frames, tz)
+    moves = lifecycle_moves(frames, tz) if not headline_only else pd.DataFrame(columns=["customer", "at", "from",
+                                                                                        "to"])
     moves = moves[between(moves["at"], start, end)] if len(moves) else moves
     if owned is not None:
         moves = moves[moves["customer"].isin(owned)]
@@ -153,7 +159,7 @@ def build(frames: dict[str, pd.DataFrame], *, start: Any, end: Any, now: Any, st
     ], ignore_index=True)
 
     # -- losing touch (as of the end of the window)
-    touch = losing_touch(frames, as_of, owned)
+    touch = losing_touch(frames, as_of, owned) if not headline_only else losing_touch(frames, as_of, set())
 
     summary = [
         ("interactions", len(ix), None),
@@ -174,6 +180,19 @@ def build(frames: dict[str, pd.DataFrame], *, start: Any, end: Any, now: Any, st
     ]
     report.add("summary", "Summary", pd.DataFrame(summary, columns=["what", "count", "amount"]),
                count=INT, amount=MONEY)
+    before: dict[str, tuple] = {}
+    if previous:
+        prior = build(frames, start=start - (end - start), end=start, now=now, stages=stages, owner=owner,
+                      label="previous", currency=currency, previous=False, headline_only=True)
+        before = {r[0]: r[1:] for r in prior.section("summary").frame.itertuples(index=False, name=None)}
+    this = {r[0]: r[1:] for r in summary}
+    for key, what, col, fmt in (("interactions", "interactions", 0, INT), ("new_customers", "new customers", 0, INT),
+                                ("deals_won", "deals won", 0, INT), ("won_value", "deals won", 1, MONEY),
+                                ("tickets_opened", "tickets opened", 0, INT),
+                                ("tickets_closed", "tickets closed", 0, INT),
+                                ("tickets_breached", "tickets breached", 0, INT)):
+        label_ = "value of deals won" if key == "won_value" else what
+        report.lead(key, label_, this[what][col], fmt, before[what][col] if what in before else None)
     report.add("interactions_by_type", "Interactions by type", by_type,
                Chart("bar", "type", ["interactions"]), interactions=INT)
     report.add("interactions_by_day", "Interactions by day", by_day,
@@ -200,7 +219,7 @@ def losing_touch(frames: dict[str, pd.DataFrame], as_of: pd.Timestamp, owned: se
     if owned is not None:
         cust = cust[cust["id"].isin(owned)]
     ix = frames["interactions"]
-    last = ix[ix["at"] <= as_of].groupby("customer")["at"].max()
+    last = ix[ix["at"] <= as_of].groupby("customer")["at"].max().to_dict()
     rows = []
     for r in cust.itertuples(index=False):
         every = period_days(r.touch_every)

@@ -1,0 +1,193 @@
+"""`crm site build` on the bundled sample: every page there, every internal link resolving, numbers equal to
+`crm show --format json`, `crm pipeline`, `crm ticket list` and the reports' JSON; incremental rebuilds; labels."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from tests.websample import crm, crm_json, make_sample, read_page
+
+REPORTS = ["weekly", "pipeline", "service", "customers"]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_sample(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def site(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "public"
+    crm(sample, "site", "build", "-o", str(out))
+    return out
+
+
+def _customers(sample: Path) -> list[dict]:
+    return crm_json(sample, "customer", "list", "--format", "json")
+
+
+def test_every_customer_has_a_page_and_every_link_resolves(sample: Path, site: Path) -> None:
+    folders = sorted(p.name for p in (sample / "customers").glob("*/*") if (p / "customer.yaml").is_file())
+    assert len(folders) == 12
+    assert sorted(p.stem for p in (site / "customers").glob("*.html") if p.stem != "index") == folders
+    pages = sorted(site.rglob("*.html"))
+    assert {p.relative_to(site).as_posix() for p in pages} >= {
+        "index.html", "pipeline.html", "tickets.html", "customers/index.html",
+        *(f"reports/{r}.html" for r in REPORTS)}
+    checked = 0
+    for page in pages:
+        parsed = read_page(page)
+        assert parsed.meta.get("viewport", "").startswith("width=device-width"), page
+        assert re.search(r"Same in a terminal: crm \w+", parsed.words), page
+        for href in parsed.links:
+            url = urlsplit(href)
+            assert not url.scheme and not href.startswith("/"), (page, href)  # relative: works from disk
+            if url.path:
+                target = (page.parent / unquote(url.path)).resolve()
+                assert target.is_file(), (page, href)
+                checked += 1
+    assert checked > 100
+    listed = read_page(site / "customers" / "index.html")
+    for c in _customers(sample):
+        assert f"{c['id']}.html" in " ".join(listed.links)
+
+
+def test_customer_pages_show_what_crm_show_shows(sample: Path, site: Path) -> None:
+    keys = ["revenue_this_year", "revenue_lifetime", "open_deals", "pipeline_total", "pipeline_weighted",
+            "days_since_contact", "health"]
+    for c in _customers(sample):
+        data = crm_json(sample, "show", c["id"], "--format", "json")
+        page = read_page(site / "customers" / f"{c['id']}.html")
+        words = page.words
+        assert f"Customer id: {c['id']}" in words and f"crm show {c['id']}" in words
+        assert data["name"] in words
+        for key in keys:
+            want = data["metrics"][key]
+            got = page.data[key]
+            assert (got == "" if want is None else float(got) == float(want)), (c["id"], key, got, want)
+        for row in data["opportunities"] + data["tickets"] + data["tasks"]:
+            assert row["id"] in words, (c["id"], row["id"])
+        for w in data["warnings"]:
+            assert " ".join(w["reason"].split()) in words
+        for comp in data["health"]["components"]:
+            assert " ".join(comp["explanation"].split()) in words
+
+
+def test_report_pages_and_home_equal_the_commands(sample: Path, site: Path) -> None:
+    for name in REPORTS:
+        rep = crm_json(sample, "report", name, "--format", "json")
+        page = read_page(site / "reports" / f"{name}.html")
+        assert rep["headline"], name
+        for h in rep["headline"]:
+            if h["value"] is not None:
+                assert float(page.data[h["key"]]) == pytest.approx(float(h["value"])), (name, h)
+        for s in rep["sections"]:
+            assert s["title"] in page.words
+        assert f"crm report {name}" in page.words
+    home = read_page(site / "index.html")
+    pipe = crm_json(sample, "report", "pipeline", "--format", "json")
+    total = next(r for s in pipe["sections"] if s["key"] == "by_stage" for r in s["rows"] if r["stage"] == "total")
+    assert float(home.data["open_deals"]) == total["deals"]
+    assert float(home.data["pipeline_amount"]) == total["amount"]
+    assert float(home.data["pipeline_weighted"]) == total["weighted"]
+    assert int(home.data["customers"]) == len(_customers(sample))
+    open_tickets = crm_json(sample, "ticket", "list", "--open", "--format", "json")
+    assert int(home.data["open_tickets"]) == len(open_tickets)
+    board = read_page(site / "pipeline.html")
+    for row in crm_json(sample, "pipeline", "--format", "json"):
+        stage = board.stages[row["stage"]]
+        assert int(stage["data-count"]) == row["count"]
+        assert float(stage["data-amount"]) == float(row["total"])
+        assert float(stage["data-weighted"]) == float(row["weighted"])
+    queue = read_page(site / "tickets.html").words
+    for t in open_tickets:
+        assert t["id"] in queue
+
+
+def test_weekly_headline_compares_with_the_week_before(sample: Path) -> None:
+    def summary(week: str) -> dict:
+        rep = crm_json(sample, "report", "weekly", "--week", week, "--format", "json")
+        rows = next(s["rows"] for s in rep["sections"] if s["key"] == "summary")
+        return {r["what"]: r for r in rows} | {"_headline": {h["key"]: h for h in rep["headline"]}}
+
+    this, before = summary("2026-W47"), summary("2026-W46")
+    head = this["_headline"]
+    assert head["interactions"]["value"] == this["interactions"]["count"]
+    assert head["interactions"]["previous"] == before["interactions"]["count"]
+    assert head["won_value"]["value"] == this["deals won"]["amount"]
+    assert head["won_value"]["previous"] == before["deals won"]["amount"]
+    assert head["tickets_breached"]["previous"] == before["tickets breached"]["count"]
+    page = crm(sample, "report", "weekly", "--week", "2026-W47", "--format", "html").stdout
+    assert '<meta name="viewport"' in page and "vs previous week" in page and 'class="axis-label"' in page
+    assert "@media print" in page and 'class="scroll"' in page
+    assert "2026-11-23 10:00 (UTC+08:00)" in page  # the footer's local time
+
+
+def test_empty_store_report_says_so(tmp_path: Path) -> None:
+    root = tmp_path / "crm"
+    crm(tmp_path, "init", str(root))
+    for name in REPORTS:
+        page = crm(root, "report", name, "--format", "html").stdout
+        assert "No records for this report yet." in page, name
+    out = tmp_path / "site"
+    crm(root, "site", "build", "-o", str(out))
+    assert "No customers yet." in (out / "customers" / "index.html").read_text(encoding="utf-8")
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / ".crm-site.json").read_text(encoding="utf-8"))
+
+
+def test_a_rebuild_rewrites_only_the_changed_customer(tmp_path: Path) -> None:
+    root = make_sample(tmp_path)
+    out = tmp_path / "public"
+    first = crm(root, "site", "build", "-o", str(out)).stderr
+    assert "12 customer pages made" in first
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "customers").glob("*.html")}
+    again = crm(root, "site", "build", "-o", str(out)).stderr
+    assert "0 page(s) written (0 customer pages made), 20 unchanged" in again
+    cid = _customers(root)[0]["id"]
+    crm(root, "log", cid, "call", "talked about the web view", env={"CRM_NOW": "2026-11-23T09:00:00+08:00"})
+    third = crm(root, "site", "build", "-o", str(out)).stderr
+    assert "(1 customer pages made)" in third
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "customers").glob("*.html")}
+    changed = sorted(name for name in before if before[name] != after[name])
+    assert changed == ["index.html", f"{cid}.html"] or changed == [f"{cid}.html"]
+    assert "talked about the web view" in (out / "customers" / f"{cid}.html").read_text(encoding="utf-8")
+    assert cid in _manifest(out)["stamps"]
+    (out / "customers" / f"{cid}.html").unlink()  # a missing page is made again
+    assert "(1 customer pages made)" in crm(root, "site", "build", "-o", str(out)).stderr
+
+
+def test_chinese_labels_and_a_foreign_folder_refused(tmp_path: Path) -> None:
+    root = make_sample(tmp_path)
+    with open(root / "crm.yaml", "a", encoding="utf-8") as f:
+        f.write("language: zh\n")
+    out = tmp_path / "zh"
+    crm(root, "site", "build", "-o", str(out))
+    home = read_page(out / "index.html")
+    assert home.lang == "zh" and "首页" in home.words and "关键数字" in home.words
+    assert "周报" in read_page(out / "reports" / "weekly.html").words
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me", encoding="utf-8")
+    proc = crm(root, "site", "build", "-o", str(other), check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "not empty" in proc.stderr
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_an_unreadable_customer_is_named_and_the_rest_built(tmp_path: Path) -> None:
+    root = make_sample(tmp_path)
+    broken = sorted((root / "customers").glob("*/*/customer.yaml"))[0]
+    broken.write_text("name: [unclosed\n", encoding="utf-8")
+    out = tmp_path / "public"
+    proc = crm(root, "site", "build", "-o", str(out), check=False)
+    assert proc.returncode == 9, proc.stderr
+    assert f"{broken.parent.name}/customer.yaml:" in proc.stderr
+    assert "crm: partial: 1 unreadable customer" in proc.stderr
+    assert len(list((out / "customers").glob("*.html"))) == 12  # 11 customers and the list
+    assert not (out / "customers" / f"{broken.parent.name}.html").exists()
