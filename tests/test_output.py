@@ -28,6 +28,8 @@ SCREENS = [
     ["customer", "list", "--sort", "health"],
     ["opp", "list"], ["task", "list"], ["pipeline"], ["search", "数据"], ["contract", "list"], ["order", "list"],
     ["history", "acme"], ["ticket", "show", "tkt-tvt5"], ["opp", "show", "opp-kpdw"], ["customer", "show", "acme"],
+    ["care"], ["kb", "list"], ["need", "list"], ["feedback", "list"], ["report", "needs"],
+    ["diff", "--since", "2020-01-01"],
 ]
 
 
