@@ -151,7 +151,7 @@ def test_resolve(store_dir: Path) -> None:
     assert store.resolve("ACME INC") == inc
     assert store.resolve("深圳市基石协作科技有限公司") == jishi
     assert store.resolve("shen") == jishi
-    with pytest.raises(NotFound, match=r"ambiguous: .*Acme Corp.*Acme Inc.*; give more of the id$"):
+    with pytest.raises(NotFound, match=r"ambiguous: Acme Corp \(acme-c\), Acme Inc \(acme-i\); give more of the name"):
         store.resolve("acme")
     with pytest.raises(NotFound, match=r"^no customer 'acme-crop'; did you mean: "):
         store.resolve("acme-crop")
@@ -160,8 +160,9 @@ def test_resolve(store_dir: Path) -> None:
     twin = add_customer(store, "Acme Corp", force=True).id
     with pytest.raises(NotFound) as err:
         store.resolve("Acme Corp")
+    shortest = [c[:len(os.path.commonprefix([acme, twin])) + 1] for c in sorted([acme, twin])]
     assert str(err.value) == (f"several customers are named 'Acme Corp': "
-                              f"{', '.join(f'{c} (Acme Corp)' for c in sorted([acme, twin]))}; use the id")
+                              f"{', '.join(f'Acme Corp ({c})' for c in shortest)}; use the id in brackets")
     plain = add_customer(store, "Acme").id
     assert store.resolve("Acme") == plain  # an exact name wins over an ambiguous id prefix
     assert store.resolve("acme") == plain

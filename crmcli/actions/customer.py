@@ -14,7 +14,7 @@ from typing import Any
 
 from crmcli import crypto, yamlio
 from crmcli.actions.history import describe_changes
-from crmcli.domain import dates, ids
+from crmcli.domain import dates, ids, pinyin
 from crmcli.domain.customer import (
     CUSTOMER_FIELDS,
     Contact,
@@ -27,6 +27,7 @@ from crmcli.domain.customer import (
 )
 from crmcli.errors import InvalidRecord, UsageError, quote
 from crmcli.store.index import open_index
+from crmcli.store.lookup import name_order
 from crmcli.store.store import Store
 
 LIST_FIELDS = ["kind", "industry", "tier", "stage", "owner", "source"]
@@ -272,14 +273,18 @@ def list_customers(store: Store, flt: CustomerFilter, *, sort: str = "name",
         raise UsageError(f"--sort {sort!r}: sort by one of {', '.join(SORT_FIELDS)}")
     with open_index(store) as index:  # the simple filters in SQL, every filter again on the rows
         rows = [c for c in index.customers(problems=problems, fields=flt.fields) if flt.matches(c)]
+        order = name_order(index)  # names by pinyin: 阿里巴巴 (a li ba ba) before Acme, 北京 before 深圳
 
     def key(c: Customer) -> tuple:
+        named = order.get(c.id) or pinyin.sort_key(None, c.name)
+        if sort == "name":
+            return (0, "", named)
         value = c.id if sort == "id" else c.get(sort)
         if sort == "tier" and value is not None:
             tiers = store.config.tiers
             value = tiers.index(str(value)) if str(value) in tiers else len(tiers)
-            return (0, value, normalize_name(c.name))
-        return (value is None, str(value if value is not None else "").casefold(), normalize_name(c.name))
+            return (0, value, named)
+        return (value is None, str(value if value is not None else "").casefold(), named)
 
     return sorted(rows, key=key)
 

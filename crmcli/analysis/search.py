@@ -7,10 +7,11 @@ with a leading +86 / 0086 / +1 and a trunk 0 left out on both sides: ``138001380
 ``138 0013 8000`` and ``0755 8888 0000`` finds ``+86 755 8888 0000``.
 
 Profiles come from the derived index (``crmcli.store.index``), which names the customers whose profile text
-contains the query (FTS5 trigram, or a scan of the indexed text for 1-2 characters); only those are checked
-field by field. A journal file is parsed only when its normalized text contains the query. Each hit names
-its type (customer, contact, interaction, opp, ticket, task, survey), the customer, the field and a snippet
-around the match.
+contains the query (FTS5 trigram, or a scan of the indexed text for 1-2 characters) or whose name's pinyin
+or initials do (``jishi``, ``jsxz``: a "name (pinyin)" hit); only those are checked field by field. Hits come
+in the order of the customers' names by pinyin. A journal file is parsed only when its normalized text
+contains the query. Each hit names its type (customer, contact, interaction, opp, ticket, task, survey), the
+customer, the field and a snippet around the match.
 """
 from __future__ import annotations
 
@@ -23,13 +24,14 @@ from typing import Any
 
 from crmcli import yamlio
 from crmcli.crypto import is_sealed
-from crmcli.domain import dates
+from crmcli.domain import dates, pinyin
 from crmcli.domain.customer import Customer
 from crmcli.domain.text import fold, phone_key
 from crmcli.domain.text import fold_with_map as _folded_with_map
 from crmcli.errors import CrmError, UsageError
 from crmcli.store.index import open_index
 from crmcli.store.index_rows import CONTACT_FIELDS, CUSTOMER_FIELDS
+from crmcli.store.lookup import name_order, pinyin_matches
 from crmcli.store.store import Store
 
 TYPES = ("customer", "contact", "interaction", "opp", "ticket", "task", "survey")
@@ -81,9 +83,12 @@ def _hit(kind: str, customer: Customer, field: str, found: tuple[str, str], ref:
             "snippet": found[0], "match": found[1], "ref": ref or customer.id, "at": at, "when": when}
 
 
-def _profile_hits(customer: Customer, query: Query, types: set[str]) -> list[dict]:
+def _profile_hits(customer: Customer, query: Query, types: set[str], spoken: bool = False) -> list[dict]:
+    """Hits in a profile; ``spoken``: its name's pinyin or initials match the query (``jishi``, ``jsxz``)."""
     hits = []
     if "customer" in types:
+        if spoken and customer.name and not snippet(customer.name, query):
+            hits.append(_hit("customer", customer, "name (pinyin)", (customer.name, customer.name)))
         for key in CUSTOMER_FIELDS:
             value = customer.id if key == "id" else customer.get(key)
             if isinstance(value, list):
@@ -180,12 +185,15 @@ def search(store: Store, text: str, types: Iterable[str] = (), limit: int | None
     wanted = check_types(types)
     journals = bool(wanted - set(PROFILE_TYPES))
     hits: list[dict] = []
+    typed = pinyin.typed(query.text) if "customer" in wanted else None
     with open_index(store) as index:
         found = index.text_matches(query.folded, query.phone)
-        customers = index.customers() if journals else index.customers(only=found)
+        spoken = pinyin_matches(index, typed) if typed else set()
+        customers = index.customers() if journals else index.customers(only=found | spoken)
+        order = name_order(index)
     for customer in customers:
-        if customer.id in found:
-            hits += _profile_hits(customer, query, wanted)
+        if customer.id in found or customer.id in spoken:
+            hits += _profile_hits(customer, query, wanted, customer.id in spoken)
         if journals:
             hits += _journal_hits(store, customer, query, wanted)
     seen: set[tuple] = set()
@@ -196,7 +204,8 @@ def search(store: Store, text: str, types: Iterable[str] = (), limit: int | None
             seen.add(key)
             unique.append(h)
     rank = {t: i for i, t in enumerate(TYPES)}
-    unique.sort(key=lambda h: (fold(h["name"]), h["customer"], rank[h["type"]], _newest_first(h["at"])))
+    unique.sort(key=lambda h: (order.get(h["customer"]) or pinyin.sort_key(None, h["name"]), h["customer"],
+                               rank[h["type"]], _newest_first(h["at"])))
     return unique[:limit] if limit else unique
 
 

@@ -1,12 +1,13 @@
 """`crm agenda`: parse, call crmcli.actions.agenda, print (crmcli.render.agenda)."""
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import click
 
 from crmcli.actions.agenda import agenda
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option, shortened
 from crmcli.domain import dates
 from crmcli.render.agenda import agenda_lines
 from crmcli.render.tables import render
@@ -39,5 +40,7 @@ def agenda_cmd(owner: str | None, mine: bool, days: int, fmt: str) -> None:
     if not items:
         click.echo(f"Nothing on the agenda for the next {days} days.", err=True)
         return
+    refs = shortened(store, [{"ref": i.ref} for i in items], "ref")  # short customer ids, as in every table
+    items = [dataclasses.replace(i, ref=r["ref"]) for i, r in zip(items, refs, strict=True)]
     for line in agenda_lines(items, dates.now().date(), sys.stdout):
         echo(line)

@@ -226,3 +226,13 @@ def exit_partial(skipped: int, what: str, done_: str) -> None:
     """After the output is written: when --skip-invalid left ``skipped`` things out, say so and exit 9."""
     if skipped:
         raise Partial(f"{skipped:,} {what}{'s' if skipped != 1 else ''} left out (--skip-invalid); {done_}")
+
+
+def shortened(store: Any, rows: Sequence[dict], *keys: str) -> list[dict]:
+    """Rows for a table, with each customer id (or ``CUSTOMER/ID`` reference) under ``keys`` as its short id
+    (``crmcli.store.lookup``; every command accepts it). Machine formats keep the full ids."""
+    from crmcli.store.lookup import short_ids, short_ref  # the index module: only for commands showing tables
+
+    cids = {str(r[k]).partition("/")[0] for r in rows for k in keys if r.get(k)}
+    short = short_ids(store, sorted(cids))
+    return [{**r, **{k: short_ref(str(r[k]), short) for k in keys if r.get(k)}} for r in rows]

@@ -22,6 +22,7 @@ from crmcli.cli.common import (
     records_option,
     report_skipped,
     say,
+    shortened,
     skip_invalid_option,
     store_options,
 )
@@ -172,10 +173,12 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
         for row in data:
             h = scores[row["id"]]
             row.update(health=h.score, at_risk=h.at_risk, warnings=[w["kind"] for w in h.warnings])
-    if fmt == "table" and scores:
+    if fmt == "table":
         for row in data:
-            h = scores[row["id"]]
-            row["_fg_health"] = "red" if h.at_risk else "yellow" if h.score < 70 else "green"
+            h = scores.get(row["id"])
+            if h is not None:
+                row["_fg_health"] = "red" if h.at_risk else "yellow" if h.score < 70 else "green"
+        data = shortened(store, data, "id")
     render(data, fmt, columns=columns, empty="No customers match.", drop=["tags", "industry", "kind", "owner"])
     exit_partial(len(problems), "unreadable customer", "the others were listed")
 
@@ -205,14 +208,16 @@ def _shown_time(value: Any) -> Any:
 def customer_show(customer_ref: str, fmt: str) -> None:
     """Show a customer's profile and contacts.
 
-    CUSTOMER is an id, a unique id prefix, or the exact name. Sensitive
-    fields show decrypted when your identity ($CRM_IDENTITY) can read them,
-    else as ••••.
+    CUSTOMER is an id, a unique id prefix (the short id tables show), the
+    id's last 4 characters, the name or part of it (北京), its pinyin
+    (jishi) or initials (jsxz). Sensitive fields show decrypted when your
+    identity ($CRM_IDENTITY) can read them, else as ••••.
 
     \b
     Examples:
       crm customer show acme
       crm customer show 深圳市基石协作科技有限公司 --format yaml
+      crm customer show jsxz
     """
 
     c = show_customer(get_app().store(), customer_ref)

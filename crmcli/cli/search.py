@@ -6,7 +6,7 @@ import sys
 import click
 
 from crmcli.analysis.search import search
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option
+from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option, shortened
 from crmcli.render.tables import render, style, use_color
 
 SEARCH_TYPES = ["customer", "contact", "interaction", "opp", "ticket", "task", "survey"]
@@ -41,7 +41,7 @@ def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None
         return
     colour = use_color(sys.stdout)
     shown = []
-    for r in rows:
+    for r in shortened(store, rows, "ref"):  # a customer's short id; a record's own id
         text = r["snippet"]
         if colour and r["match"] and r["match"] in text:
             text = text.replace(r["match"], style(r["match"], sys.stdout, fg="yellow", bold=True), 1)

@@ -24,12 +24,15 @@ def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
     contract end, health), contacts, open deals, open tickets with their SLA,
     open tasks, the latest timeline entries, then warnings (each with its
     reason) and how the health score was made (weights in crm.yaml, health:).
-    Reads only that customer's folder.
+    Reads only that customer's folder (a name is looked up in the index).
+    CUSTOMER is an id or its prefix, or the name, part of it, its pinyin
+    or initials (crm show 北京, crm show jsxz).
 
     \b
     Examples:
       crm show acme
       crm show 深圳市基石协作科技有限公司 --events 20
+      crm show 基石
       crm show acme --format json | jq '.warnings'
     """
     store = get_app().store()

@@ -12,6 +12,7 @@ from crmcli.cli.common import (
     get_app,
     records_option,
     result_line,
+    shortened,
     store_options,
 )
 from crmcli.domain import dates
@@ -118,7 +119,7 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
     if fmt == "table":
         now = dates.now()
         rows = [dict(r, text=first_line(r["text"], 60), _fg_due_local="red" if t.is_overdue(now) else None)
-                for r, t in zip(rows, tasks, strict=True)]
+                for r, t in zip(shortened(store, rows, "ref"), tasks, strict=True)]
         columns = ["due_local", "ref", "name", "owner", "text"] + (["status"] if flt.status == "all" else [])
         render(rows, fmt, columns=columns, headers=["due", "task", "customer", "owner", "text", "status"],
                empty="No tasks match.", drop=["owner", "ref"])

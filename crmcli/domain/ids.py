@@ -9,6 +9,8 @@ without any counter shared between clones. Records that belong to a customer
 """
 from __future__ import annotations
 
+import bisect
+import os
 import re
 import secrets
 import unicodedata
@@ -26,6 +28,11 @@ LOCAL_ID_RE = re.compile(r"^(opp|tkt|task)-[0-9a-z]{4,}$")
 
 def random_suffix(length: int = SUFFIX_LEN) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def is_cjk(text: str) -> bool:
+    """Whether ``text`` holds a Chinese character."""
+    return bool(_CJK.search(text))
 
 
 def _romanize(text: str) -> str:
@@ -72,3 +79,19 @@ def shard_of(customer_id: str) -> str:
 
 def is_valid_customer_id(value: str) -> bool:
     return bool(ID_RE.match(value)) and len(value) <= 80
+
+
+def short_id(cid: str, neighbours: list[str]) -> str:
+    """The shortest prefix of ``cid`` that no other id starts with: at least its first word and two characters,
+    never ending in a hyphen (``shen-zhen-shi-ji-shi-xie-zuo-ke-945d`` -> ``shen``).
+
+    ``neighbours`` are the sorted ids sharing its first two characters (its shard); ids elsewhere differ
+    within two characters, so they never need more.
+    """
+    others = [n for n in neighbours if n != cid]
+    pos = bisect.bisect_left(others, cid)
+    common = max((len(os.path.commonprefix([cid, n])) for n in others[max(pos - 1, 0):pos + 1]), default=0)
+    size = max(common + 1, len(cid.split("-", 1)[0]), 2)
+    while size < len(cid) and cid[size - 1] == "-":
+        size += 1
+    return cid[:size]

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmcli import yamlio
 from crmcli.domain.customer import Customer, normalize_name
+from crmcli.domain.pinyin import name_keys
 from crmcli.errors import CrmError
 from crmcli.store import git
 from crmcli.store.index_rows import COLUMNS, flat, folded, phones, profile_json, search_values
@@ -36,7 +37,7 @@ from crmcli.store.paths import CUSTOMERS
 if TYPE_CHECKING:
     from crmcli.store.store import Store
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: name_pinyin, name_initials (crmcli.store.lookup)
 # A file changed this recently may change again within the same mtime tick at the same size (git's
 # "racily clean" case): its stat data is stored as unknown, so the next read parses it again.
 _RACY_NS = 2_000_000_000
@@ -48,8 +49,9 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE customers (
     n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, st_mtime INTEGER, st_size INTEGER,
     problem TEXT, profile TEXT, name TEXT, name_key TEXT, tags TEXT,
-    {", ".join(f"{c} TEXT" for c in COLUMNS)}, phones TEXT);
+    {", ".join(f"{c} TEXT" for c in COLUMNS)}, phones TEXT, name_pinyin TEXT, name_initials TEXT);
 CREATE INDEX customers_tier ON customers (tier);
+CREATE INDEX customers_names ON customers (name_key, name_pinyin, name_initials, id);  -- name lookups scan this
 CREATE INDEX customers_owner ON customers (owner);
 CREATE TABLE contacts (customer TEXT NOT NULL, pos INTEGER, name TEXT, title TEXT, email TEXT, phone TEXT);
 CREATE INDEX contacts_customer ON contacts (customer);
@@ -164,19 +166,24 @@ class Index:
             self.db.execute("DELETE FROM contacts WHERE customer = ?", (cid,))
 
     def _put(self, cid: str, stamp: tuple[int, int], data: Any = None, problem: str | None = None) -> None:
+        spoken = None  # the name's pinyin and initials, kept when the name did not change (no pypinyin import)
         if not self.fresh:
+            spoken = self.db.execute("SELECT name, name_pinyin, name_initials FROM customers WHERE id = ?",
+                                     (cid,)).fetchone()
             self._delete([cid])
         if problem is not None or not isinstance(data, dict):
             self.db.execute("INSERT INTO customers (id, st_mtime, st_size, problem) VALUES (?, ?, ?, ?)",
                             (cid, stamp[0], stamp[1], problem))
             return
         customer = Customer(cid, data)
+        keys = spoken[1:] if spoken and spoken[0] == customer.name and spoken[1] is not None else \
+            name_keys(customer.name)
         values = [str(data.get(c, "")).casefold() for c in COLUMNS]  # as ``customer list --tier`` compares
         cur = self.db.execute(
             f"INSERT INTO customers (id, st_mtime, st_size, profile, name, name_key, tags, {', '.join(COLUMNS)}, "
-            f"phones) VALUES ({', '.join('?' * (len(COLUMNS) + 8))})",
+            f"phones, name_pinyin, name_initials) VALUES ({', '.join('?' * (len(COLUMNS) + 10))})",
             (cid, stamp[0], stamp[1], profile_json(data), customer.name, normalize_name(customer.name),
-             "\n".join(customer.tags), *values, phones(data)))
+             "\n".join(customer.tags), *values, phones(data), *keys))
         text = "\n".join(folded(flat(v)) for v in search_values(data, cid))
         self.db.execute("INSERT INTO texts (rowid, folded) VALUES (?, ?)", (cur.lastrowid, text))
         for pos, person in enumerate(customer.contacts):
