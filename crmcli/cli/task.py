@@ -122,7 +122,7 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
                 for r, t in zip(shortened(store, rows, "ref"), tasks, strict=True)]
         columns = ["due_local", "ref", "name", "owner", "text"] + (["status"] if flt.status == "all" else [])
         render(rows, fmt, columns=columns, headers=["due", "task", "customer", "owner", "text", "status"],
-               empty="No tasks match.", drop=["owner", "ref"])
+               empty="No tasks match.", drop=["owner"])
     else:
         render(rows, fmt, columns=["ref", "id", "customer", "name", "due", "owner", "text", "status",
                                    "created", "by", "done_at"])

@@ -89,7 +89,7 @@ def table(rows: Sequence[dict], columns: Sequence[str], headers: Sequence[str] |
     return "\n".join([text, *(style(n, out, dim=True) if out is not None else n for n in notes)])
 
 
-NEVER_CUT = {"id"}  # an id cut short is no id: people copy it into the next command
+NEVER_CUT = {"id", "ref"}  # an id cut short is no id: people copy it into the next command
 _TOKEN = re.compile(r"[\x21-\x7e]{1,16}|\d{4}-\d\d-\d\d \d\d:\d\d|")
 
 
