@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import crypto, yamlio
-from crmcli.domain import durations
+from crmcli.domain import durations, zones
 from crmcli.errors import InvalidRecord, StoreError
 
 FORMAT_VERSION = 1
@@ -143,6 +143,15 @@ def _validate(data: dict, text: str, rel: str) -> None:
         value = data.get(key)
         if value is not None and (not isinstance(value, list) or not value):
             fail(key, f"{key} must be a non-empty list")
+    zone = data.get("timezone")
+    if zone is not None:
+        problem = zones.zone_problem(str(zone)) if isinstance(zone, str) and zone.strip() else "empty"
+        if problem:
+            fail("timezone", f"timezone: {problem if problem != 'empty' else 'give an IANA name'} "
+                             "(e.g. Asia/Shanghai); CRM_TZ overrides it")
+    lang = data.get("language")
+    if lang is not None and str(lang).lower() not in ("en", "zh", "zh-cn", "zh_cn"):
+        fail("language", f"language {lang!r} must be en or zh")
     if "private" in data and not isinstance(data["private"], bool):
         fail("private", "private must be true or false (true: the store's files are readable by their owner only)")
     for kind in data.get("interaction_types") or []:

@@ -20,7 +20,19 @@ git -C "$demo" add -A
 git -C "$demo" commit -q -m "Sample records"
 
 if [ -t 1 ] && [ -z "${NO_COLOR+x}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
-show() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
+# the command as it can be pasted back: an argument with spaces or shell characters in single quotes
+quote() {
+  local a out=()
+  for a in "$@"; do
+    if [[ -z $a || $a == *[[:space:]\'\"\$\`\\\!\*\?\(\)\<\>\|\&\;\#\~\[\]\{\}]* ]]; then
+      out+=("'${a//\'/\'\\\'\'}'")
+    else
+      out+=("$a")
+    fi
+  done
+  printf '%s' "${out[*]}"
+}
+show() { printf '\n%s$ %s%s\n' "$bold" "$(quote "$@")" "$plain"; "$@"; }
 has() { crm "$1" --help >/dev/null 2>&1; }
 
 show crm customer list

@@ -28,7 +28,8 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", AUTHOR[1])
     monkeypatch.setenv("CRM_TZ", "Asia/Shanghai")
     monkeypatch.setenv("NO_COLOR", "1")
-    for var in ("CRM_RECORDS", "CRM_AUTHOR", "CRM_NOW", "CRM_DEBUG", "CRM_IDENTITY", "EDITOR", "VISUAL"):
+    for var in ("CRM_RECORDS", "CRM_AUTHOR", "CRM_NOW", "CRM_DEBUG", "CRM_IDENTITY", "EDITOR", "VISUAL", "COLUMNS",
+                "FORCE_COLOR", "CRM_LANG"):
         monkeypatch.delenv(var, raising=False)
 
 

@@ -364,7 +364,7 @@ def test_agenda_groups_by_day(invoke, acme: str, store_dir: Path) -> None:  # no
     texts = [r["text"] for r in rows]
     assert texts[0] == "keep in touch: last contact 2026-10-01 (50 days ago; every 30d)"
     assert texts[4] == "birthday: Wang Fang of Beta Ltd (turns 36)" and texts[5] == "birthday: Beta Ltd (turns 46)"
-    assert texts[3] == "renewal: contract ends 2026-11-26 (100 CNY)"
+    assert texts[3] == "renewal: contract ends 2026-11-26 (¥100)"
     assert rows[2]["time"] == "10:00" and rows[2]["ref"].endswith(rows[2]["ref"].split("/")[1])
     bob = json.loads(ok(invoke("agenda", "--owner", "bob", "--days", "3", "-f", "json")).stdout)
     assert [(r["date"], r["kind"]) for r in bob] == [("2026-11-20", "task"), ("2026-11-21", "renewal"),

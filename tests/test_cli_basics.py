@@ -190,7 +190,9 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
     monkeypatch.setenv("TERM", "xterm")
     assert render.style("x", _Tty(), fg="yellow", bold=True) == "\x1b[1;33mx\x1b[0m"
     assert render.style("x", io.StringIO(), fg="yellow") == "x"
-    monkeypatch.setenv("NO_COLOR", "")
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: only a non-empty NO_COLOR turns colour off
+    assert render.style("x", _Tty(), fg="yellow") == "\x1b[33mx\x1b[0m"
+    monkeypatch.setenv("NO_COLOR", "1")
     assert render.style("x", _Tty(), fg="yellow") == "x"
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("TERM", "dumb")

@@ -315,7 +315,7 @@ def test_show_text_json_yaml(invoke, three: dict[str, str]) -> None:
                         "stage     lead\n"
                         "owner     王芳\n"
                         "tags      saas\n"
-                        f"created   {NOW}\n"
+                        "created   2026-11-20 14:30\n"  # the one date-time style of every screen
                         "\n"
                         "Contacts\n"
                         "    name    title    email             phone\n"

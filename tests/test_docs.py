@@ -16,7 +16,8 @@
    - In ``console`` blocks, lines starting with ``$ `` are commands and the others their output. Ids are
      random, so an id a command's shown output introduces (``opp-azs8``) is replaced in later lines by the
      id the run printed. Files an example assumes the user has (a spreadsheet to import) are in ``FILES``.
-   - A tiny shell: ``A && B``, ``cd DIR``, ``~``, ``> FILE`` and ``eval "$(crm ...)"`` (runs the crm part).
+   - A tiny shell: ``A && B``, ``cd DIR``, ``~``, ``> FILE``, ``eval "$(crm ...)"`` (runs the crm part) and
+     ``NAME=value crm ...`` (an environment variable for that command, e.g. ``COLUMNS=80``).
    - A line that cannot run in a test is skipped only by a rule in ``SKIP`` (pattern and reason); any other
      line that does not run crm fails the test, so nothing is skipped silently.
 """
@@ -67,6 +68,7 @@ SEEDS: dict[str, str] = {
     "Service: tickets, SLA, complaints and surveys": "sample",
     "Overview, health and search": "sample",
     "Growth: leads, the funnel, campaigns and mail": "sample",
+    "Screens, colour and languages": "sample",
     "Reports": "sample",
     "Web view: a static site and `crm serve`": "sample",
     "Import and export": "sample",
@@ -119,8 +121,8 @@ def resolve(words: list[str]) -> tuple[str, str | None]:
     """The command path `crm WORDS...` names, and an error when it names none."""
     path = ""
     group: click.Command = cli
-    while words and words[0] in ("--records", "--author", "--no-commit", "--debug"):  # global options
-        words = words[2:] if words[0] in ("--records", "--author") else words[1:]
+    while words and words[0] in ("--records", "--author", "--no-commit", "--debug", "--color"):  # global options
+        words = words[2:] if words[0] in ("--records", "--author", "--color") else words[1:]
     if not words or words[0] in ("...", "--version", "-h", "--help"):
         return "", None
     for word in words:
@@ -277,7 +279,7 @@ def sections() -> list[Section]:
         if fence == "yaml":
             current.snippets.append("\n".join(block))
         fence = None
-    return [s for s in out if any(re.search(r"(^|&& |\$\()crm ", ln.text) for ln in s.lines)]
+    return [s for s in out if any(re.search(r"(^|&& |\$\()([A-Z_]+=\S* )*crm ", ln.text) for ln in s.lines)]
 
 
 SECTIONS = sections()
@@ -300,9 +302,9 @@ class Shell:
             word = str(self.home) + word[1:]
         return ID.sub(lambda m: self.ids.get(m.group(0), m.group(0)), word)
 
-    def crm(self, args: list[str]) -> tuple[int, str]:
+    def crm(self, args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
         os.chdir(self.cwd)
-        result = CliRunner().invoke(_Main(), args)  # type: ignore[arg-type]
+        result = CliRunner().invoke(_Main(), args, env=env)  # type: ignore[arg-type]
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result.exit_code, result.output
@@ -325,13 +327,17 @@ class Shell:
             if command[0] == "eval" and command[1].startswith("$(crm "):
                 command = shlex.split(command[1][2:-1])
             command = [self.expand(w) for w in command]
+            env = {}
+            while command and re.fullmatch(r"[A-Z_]+=\S*", command[0]):  # COLUMNS=80 crm ...: for that command
+                name, _, value = command.pop(0).partition("=")
+                env[name] = value
             if command[0] == "cd":
                 self.cwd = self.cwd / command[1]
                 assert self.cwd.is_dir(), f"README.md:{line.lineno}: cd: no folder {self.cwd}"
                 continue
             assert command[0] == "crm", (
                 f"README.md:{line.lineno}: {line.text!r} is no crm command: run it or add a SKIP rule")
-            code, output = self.crm(command[1:])
+            code, output = self.crm(command[1:], env)
             if redirect:
                 (self.cwd / self.expand(redirect)).write_text(output, encoding="utf-8")
             if code:

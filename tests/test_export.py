@@ -76,7 +76,7 @@ def test_xlsx_streamed_keeps_header_style_frozen_row_formats_and_text_cells(stor
     named = next(r for r in rows.values() if r["name"].value == "#N/A")
     assert (named["name"].value, named["name"].data_type) == ("#N/A", "s")
     created = rows[cid]["created"]
-    assert isinstance(created.value, dt.datetime) and created.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert isinstance(created.value, dt.datetime) and created.number_format == "yyyy-mm-dd hh:mm"
     assert (rows[cid]["birthday"].value, rows[cid]["birthday"].number_format) == (dt.datetime(2001, 2, 3),
                                                                                   "yyyy-mm-dd")
     assert rows[cid]["tier"].value == "A" and rows[cid]["tier"].data_type == "s"

@@ -31,11 +31,16 @@ def cdir(root: Path, cid: str) -> Path:
 
 def headers(root: Path, cid: str) -> list[str]:
     """The header line `crm history` prints for each commit of the customer, newest first."""
+    import datetime as _dt
+    import os
+    from zoneinfo import ZoneInfo
+
     out = git(root, "log", "--format=%H%x1f%aI%x1f%an%x1f%s", "--", f"customers/{cid[:2]}/{cid}")
     lines = []
     for row in out.splitlines():
         sha, date, author, subject = row.split("\x1f")
-        lines.append(f"{sha[:8]}  {date.replace('T', ' ')[:16]}  {author}  {subject}")
+        local = _dt.datetime.fromisoformat(date).astimezone(ZoneInfo(os.environ["CRM_TZ"]))  # in crm's zone
+        lines.append(f"{sha[:8]}  {local:%Y-%m-%d %H:%M}  {author}  {subject}")
     return lines
 
 

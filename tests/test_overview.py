@@ -111,10 +111,32 @@ def test_combine_is_the_weighted_mean_of_counted_components() -> None:
     assert health.combine({"a": Component(50, 1, ""), "b": Component(51, 1, "")}) == 51  # 50.5 rounds up
 
 
-def test_a_customer_with_nothing_at_all_is_healthy() -> None:
+def test_a_customer_never_sold_to_is_not_at_risk_but_not_perfect_either() -> None:
     h = health.health_score(Facts(created=date(2026, 11, 1)), SETTINGS, TODAY)
-    assert h.score == 100 and not h.at_risk and h.warnings == []
-    assert h.components["satisfaction"].score is None and h.components["revenue"].score is None
+    assert h.score == 88 and not h.at_risk and h.warnings == []  # (100×30 + 100×25 + 50×20 + 100×10) / 85 = 88.2
+    assert h.components["satisfaction"].score is None
+    assert h.components["revenue"] == Component(50, 20, "never sold to yet: 50 until the first order")
+    assert health.revenue_component(0, 0, 20, ever_sold=True).score is None  # bought long ago: not counted
+
+
+def test_a_lead_never_sold_to_and_silent_for_44_days_is_not_100() -> None:
+    facts = Facts(created=date(2026, 10, 20), last_contact=date(2026, 10, 20))
+    h = health.health_score(facts, SETTINGS, date(2026, 12, 3))  # 44 days of silence, default cadence 90d
+    assert h.score < 100
+    assert h.score == round((100 * 30 + 100 * 25 + 50 * 20 + 100 * 10) / 85)
+
+
+def test_revenue_paused_while_a_contract_runs_is_no_warning() -> None:
+    base = {"created": date(2025, 1, 1), "last_contact": date(2026, 11, 20), "currency": "CNY",
+            "revenue": [(date(2025, 4, 15), 70000.0)]}  # paid up front, nothing in the last 365 days
+    contract = {"start": "2025-05-01", "end": "2027-06-30", "value": 70000, "currency": "CNY",
+                "renew_notice": "45d", "notice": "2027-05-16", "file": None, "at": "", "by": None}
+    kinds = [w["kind"] for w in health.health_score(Facts(**base, contracts=[contract]), SETTINGS, TODAY).warnings]
+    assert "revenue-falling" not in kinds
+    ended = dict(contract, end="2026-03-31", notice="2026-02-14")
+    h = health.health_score(Facts(**base, contracts=[ended]), SETTINGS, TODAY)
+    assert [w["reason"] for w in h.warnings] == [
+        "revenue fell 100%: ¥0 in the last 365d against ¥70,000 before"]
 
 
 def test_warnings_and_their_thresholds() -> None:
@@ -235,8 +257,8 @@ def test_show_numbers_and_warnings_of_a_hand_built_customer(invoke, built: str) 
     assert h["score"] == 32 and h["at_risk"] is True  # (690 + 375 + 750 + 600 + 750) / 100 = 31.65
     assert m["health"] == 32
     kinds = [w["kind"] for w in data["warnings"]]
-    assert kinds == ["no-contact", "complaints", "sla-breach", "contract-expiring", "revenue-falling",
-                     "overdue-tasks"]
+    assert kinds == ["no-contact", "complaints", "sla-breach", "contract-expiring", "overdue-tasks"]
+    # revenue fell 70% (30,000 against 100,000), but a contract runs until 2026-12-31: no revenue warning
     reasons = {w["kind"]: w["reason"] for w in data["warnings"]}
     assert reasons["no-contact"] == ("no contact beyond the cadence: last contact 2026-10-01, 53 days ago "
                                      "(cadence 30d)")
@@ -244,7 +266,6 @@ def test_show_numbers_and_warnings_of_a_hand_built_customer(invoke, built: str) 
     assert "Nobody answers" in reasons["sla-breach"] and "Invoice wrong" not in reasons["sla-breach"]
     assert reasons["contract-expiring"].startswith("contract ends 2026-12-31 (38 days), within its notice period "
                                                    "of 60d (from 2026-11-01)")
-    assert reasons["revenue-falling"] == "revenue fell 70%: ¥30,000 in the last 365d against ¥100,000 before"
     assert reasons["overdue-tasks"].endswith("Send the deck (due 2026-11-20)")
 
     assert yamlio.loads(ok(invoke("show", built, "--format", "yaml", "--events", "3"))) == data
@@ -256,7 +277,7 @@ def test_show_text_screen(invoke, built: str) -> None:
              "lifetime", "pipeline      2 open deals: ¥210,000, weighted ¥101,000",
              "last contact  2026-10-01 10:00 (call, 53 days ago)", "next task     2026-11-20  Send the deck  (overdue)",
              "contract end  2026-12-31", "health        32/100 (at risk: below 50)", "Contacts", "Open opportunities",
-             "Open tickets", "BREACHED response+resolution", "Next tasks", "Latest events (2)", "Warnings (6)",
+             "Open tickets", "BREACHED response+resolution", "Next tasks", "Latest events (2)", "Warnings (5)",
              "! no-contact", "! overdue-tasks", "Health 32/100: how it is made",
              "score = (23×30 + 15×25 + 50×15 + 30×20 + 75×10) / 100 = 32"]
     positions = [out.find(s) for s in order]
@@ -286,7 +307,7 @@ def test_a_new_customer_without_anything(invoke, monkeypatch: pytest.MonkeyPatch
     cid = ok(invoke("customer", "add", "Empty Ltd")).strip()
     monkeypatch.setenv("CRM_NOW", NOW)
     data = json.loads(ok(invoke("show", cid, "-f", "json")))
-    assert data["health"]["score"] == 100 and data["warnings"] == []
+    assert data["health"]["score"] == 88 and data["warnings"] == []  # never sold to: revenue 50 (see above)
     assert data["metrics"]["last_contact"] is None and data["metrics"]["revenue_lifetime"] == 0
     assert [e["kind"] for e in data["timeline"]] == ["customer.add"]
     out = ok(invoke("show", cid))
@@ -327,7 +348,7 @@ def test_customer_list_by_health(invoke, built: str, monkeypatch: pytest.MonkeyP
     fine = ok(invoke("customer", "add", "Fine Ltd")).strip()
     monkeypatch.setenv("CRM_NOW", NOW)
     rows = json.loads(ok(invoke("customer", "list", "--sort", "health", "-f", "json")))
-    assert [(r["id"], r["health"], r["at_risk"]) for r in rows] == [(built, 32, True), (fine, 100, False)]
+    assert [(r["id"], r["health"], r["at_risk"]) for r in rows] == [(built, 32, True), (fine, 88, False)]
     assert rows[0]["warnings"][0] == "no-contact"
     rows = json.loads(ok(invoke("customer", "list", "--at-risk", "-f", "json")))
     assert [r["id"] for r in rows] == [built]

@@ -238,7 +238,7 @@ def test_xlsx_has_sheets_styles_and_charts(sample: Path, tmp_path: Path) -> None
     run(sample, "report", "pipeline", "-o", str(pipe))
     wb2 = load_workbook(pipe)
     stage = wb2["Open deals by stage"]
-    assert len(stage._charts) == 1 and stage["E2"].number_format == "#,##0.00"
+    assert len(stage._charts) == 1 and stage["E2"].number_format == "¥#,##0"
 
 
 def test_output_is_deterministic_and_sections(sample: Path) -> None:

@@ -12,6 +12,7 @@ from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates, durations
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
+from crmcli.domain.money import format_money
 from crmcli.domain.tasks import due_day, fold_tasks, read_due
 from crmcli.store.index import customer_index
 from crmcli.store.store import Store
@@ -94,7 +95,8 @@ def _renewals(store: Store, start: date, end: date, owners: dict[str, Any], owne
         if not same_name(owners.get(r["customer"]), owner):
             continue
         notice, c = date.fromisoformat(r["notice"]), r["contract"]
-        value = " ".join(str(v) for v in (c.get("value"), c.get("currency")) if v not in (None, ""))
+        value = format_money(c["value"], c.get("currency") or store.config["currency"]) \
+            if isinstance(c.get("value"), (int, float)) else ""
         items.append(AgendaItem(notice, notice < start, "renewal", r["customer"], r["name"],
                                 f"renewal: contract ends {r['end']}" + (f" ({value})" if value else ""),
                                 owner=owners.get(r["customer"])))

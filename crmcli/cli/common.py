@@ -35,6 +35,9 @@ class App:
 
             self._store = open_store(self.records, author=self.author,
                                      autocommit=False if self.no_commit else None, guard=guard)
+            from crmcli.render.labels import set_store_language
+
+            set_store_language(self._store.config.get("language"))
         return self._store
 
 
@@ -140,7 +143,8 @@ def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> C
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
-    click.echo(text, err=err, nl=nl)
+    # colour codes are only ever in ``text`` when crmcli.render.fit.use_color said so: keep them
+    click.echo(text, err=err, nl=nl, color=True)
 
 
 def say(text: str) -> None:

@@ -85,7 +85,8 @@ def contract_list(customer_ref: str | None, active_on: str | None, renewing: str
     if fmt == "table":
         rows = [dict(r, value=format_money(r["value"], r["currency"])) for r in rows]
         render(rows, fmt, columns=["name", "value", "start", "end", "notice", "file"],
-               headers=["customer", "value", "start", "end", "renew from", "file"], empty="No contracts.")
+               headers=["customer", "value", "start", "end", "renew from", "file"], empty="No contracts.",
+               drop=["file", "notice"], right=["value"])
     else:
         render(rows, fmt, columns=["customer", "name", "value", "currency", "start", "end", "renew_notice",
                                    "notice", "file"])

@@ -28,6 +28,7 @@ from crmcli.cli.common import (
 )
 from crmcli.domain import dates
 from crmcli.errors import CrmError, InvalidRecord, UsageError
+from crmcli.render.labels import label, translate
 from crmcli.render.tables import key_values, render, render_data
 
 LIST_COLUMNS = ["id", "name", "kind", "tier", "stage", "owner", "industry", "tags"]
@@ -177,8 +178,12 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
             h = scores[row["id"]]
             row.update(health=h.score, at_risk=h.at_risk, warnings=[w["kind"] for w in h.warnings])
     if fmt == "table":
+        for row in data:
+            h = scores.get(row["id"])
+            if h is not None:
+                row["_fg_health"] = "red" if h.at_risk else "yellow" if h.score < 70 else "green"
         data = shortened(store, data, "id")
-    render(data, fmt, columns=columns, empty="No customers match.")
+    render(data, fmt, columns=columns, empty="No customers match.", drop=["tags", "industry", "kind", "owner"])
     exit_partial(len(problems), "unreadable customer", "the others were listed")
 
 
@@ -190,6 +195,14 @@ def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) ->
     if by_health:
         rows = sorted(rows, key=lambda c: scores[c.id].score)  # stable: by name within a score
     return rows, scores
+
+
+def _shown_time(value: Any) -> Any:
+    """A stored ISO time as every screen shows it (``2026-11-23 10:00``, local)."""
+    try:
+        return dates.format_local(dates.parse_iso(str(value)))
+    except dates.DateError:
+        return value
 
 
 @customer.command("show")
@@ -215,10 +228,10 @@ def customer_show(customer_ref: str, fmt: str) -> None:
     if fmt != "text":
         render_data({"id": c.id, **c.to_dict()}, fmt)
         return
-    key_values(profile_rows(c))
+    key_values([(label(k), _shown_time(v) if k == "created" else v) for k, v in profile_rows(c)])
     if c.contacts:
         echo("")
-        echo("Contacts")
+        echo(translate("Contacts"))
         rows = [dict(c2, primary="*" if c2.get("primary") else "") for c2 in c.contacts if isinstance(c2, dict)]
         render(rows, "table", columns=["primary", "name", "title", "email", "phone"],
                headers=["", "name", "title", "email", "phone"])

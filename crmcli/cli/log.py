@@ -44,7 +44,7 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
     Examples:
       crm log acme call Discussed the renewal, they want a quote
       crm log acme meeting -m "Kick-off" --at "yesterday 15:00" --duration 1h30m
-      crm log 基石 call 确认续约意向 --contact 李娜 --direction out --follow-up friday
+      crm log 深圳市基石协作科技有限公司 call 确认续约意向 --contact 李娜 --direction out --follow-up friday
       git log -1 --format=%B | crm log acme note -
       crm log --eml message.eml
     """
@@ -52,7 +52,10 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
         from crmcli.io import eml as mail  # the email parser (45 ms of imports) only for --eml
 
         planned = mail.log_eml(get_app().store(), Path(eml), customer_ref=customer_ref)
-        say(event_line(planned.cid, planned.entry["at"][:16].replace("T", " "), "email", planned.entry["summary"]))
+        from crmcli.domain import dates
+
+        when = dates.format_local(dates.parse_iso(planned.entry["at"]))  # the one date-time style, local
+        say(event_line(planned.cid, when, "email", planned.entry["summary"]))
         done(f"Logged email with {planned.name} ({planned.cid})", get_app().store(), customer=planned.cid,
              logged=[{"kind": "email", "at": planned.entry["at"], "summary": planned.entry["summary"]}])
         return

@@ -92,9 +92,11 @@ class LazyGroup(click.Group):
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 @click.option("--quiet", "-q", is_flag=True,
               help="Say nothing on success (for cron); errors still go to stderr with a non-zero exit.")
+@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour: auto (on a terminal, unless NO_COLOR is set), always (for less -R), never.")
 @click.pass_context
 def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: bool, debug: bool,
-        quiet: bool) -> None:
+        quiet: bool, color: str) -> None:
     """crm: a CRM that lives in the terminal and in git.
 
     Every customer is a folder of YAML files; every change is a git commit.
@@ -106,6 +108,9 @@ def cli(ctx: click.Context, records: str | None, author: str | None, no_commit: 
       crm customer list --tier A
       crm history acme
     """
+    from crmcli.render.fit import set_color_mode
+
+    set_color_mode(color)
     ctx.obj = App(records=records, author=author, no_commit=no_commit, debug=debug, quiet=quiet)
 
 
@@ -114,9 +119,15 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or bool(os.environ.get("CRM_DEBUG"))
     try:
         code = cli.main(args=args, prog_name="crm", standalone_mode=False)
+        sys.stdout.flush()  # a reader that went away (crm show acme | head -2) is seen here, not at exit
         sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
+        sys.stdout.flush()
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        usage = _suggest_command(exc)
+        usage.show()
+        sys.exit(usage.exit_code)
     except click.Abort:
         click.echo("crm: aborted; nothing changed", err=True)
         sys.exit(EXIT_ABORTED)
@@ -137,6 +148,12 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _silence_broken_pipe()
         sys.exit(0)
+    except SystemExit as exc:
+        # click turns a closed pipe (EPIPE) into exit 1 behind a PacifyFlushWrapper; the reader just stopped
+        if exc.code == 1 and type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+            _silence_broken_pipe()
+            sys.exit(0)
+        raise
     except Exception as exc:  # noqa: BLE001 - last resort: one line unless --debug
         if debug:
             raise
@@ -148,6 +165,22 @@ def main(argv: list[str] | None = None) -> None:
 def _as_option(name: Input) -> str:
     """The option that gives a library input: ``follow_up`` -> ``--follow-up``."""
     return f"--{name.name.replace('_', '-')}" + (f" {name.metavar}" if name.metavar else "")
+
+
+def _suggest_command(exc: click.UsageError) -> click.UsageError:
+    """``crm custmer`` -> ``No such command 'custmer'. Did you mean 'customer'?`` (else the error as it was)."""
+    import difflib
+
+    message = exc.format_message()
+    if not message.startswith("No such command") or "Did you mean" in message or exc.ctx is None:
+        return exc
+    group = exc.ctx.command
+    name = message.split("'")[1] if "'" in message else ""
+    commands = group.list_commands(exc.ctx) if isinstance(group, click.Group) else []
+    near = difflib.get_close_matches(name, commands, n=2, cutoff=0.6)
+    if not near:
+        return exc
+    return click.UsageError(f"{message.rstrip('.')}. Did you mean {' or '.join(repr(n) for n in near)}?", exc.ctx)
 
 
 def _silence_broken_pipe() -> None:

@@ -223,8 +223,10 @@ def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_befo
     with option_words():
         opps = actions.list_opportunities(store, flt)
     if fmt == "table":
-        rows = [dict(o.to_dict(store.config), amount=format_money(o.amount, o.currency)) for o in opps]
-        render(rows, fmt, columns=LIST_COLUMNS, headers=LIST_HEADERS, empty="No deals match.")
+        rows = [dict(o.to_dict(store.config), amount=format_money(o.amount, o.currency),
+                     _fg_stage={"won": "green", "lost": "red"}.get(o.stage)) for o in opps]
+        render(rows, fmt, columns=LIST_COLUMNS, headers=LIST_HEADERS, empty="No deals match.", drop=["owner"],
+               right=["amount"])
     else:
         render([o.to_dict(store.config) for o in opps], fmt, columns=DATA_COLUMNS)
 

@@ -65,6 +65,7 @@ def order_list(customer_ref: str | None, since: str | None, fmt: str) -> None:
     if fmt == "table":
         rows = [dict(r, amount=format_money(r["amount"], r["currency"])) for r in rows]
         render(rows, fmt, columns=["date", "name", "amount", "product", "opp"],
-               headers=["date", "customer", "amount", "product", "opp"], empty="No orders.")
+               headers=["date", "customer", "amount", "product", "deal"], empty="No orders.",
+               drop=["opp", "product"], right=["amount"])
     else:
         render(rows, fmt, columns=["date", "customer", "name", "amount", "currency", "product", "opp", "by"])

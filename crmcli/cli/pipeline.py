@@ -1,6 +1,7 @@
 """`crm pipeline`: the open deals at a glance, per stage."""
 from __future__ import annotations
 
+import sys
 from datetime import time
 
 import click
@@ -43,4 +44,6 @@ def pipeline_cmd(owner: str | None, currency: str | None, as_of: str | None, fmt
         rows = [dict(r, currency=board.currency) for r in board]
         render(rows, fmt, columns=["stage", "probability", "category", "count", "total", "weighted", "currency"])
         return
-    echo(board_text(board, owner, when))
+    from crmcli.render.fit import fit_lines, screen_width
+
+    echo("\n".join(fit_lines(board_text(board, owner, when, sys.stdout).splitlines(), screen_width(sys.stdout))))

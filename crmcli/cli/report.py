@@ -82,8 +82,9 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
         if unknown:
             raise UsageError(f"--section {unknown[0]}: no such section; sections: {', '.join(known)}")
         report.sections = [s for s in report.sections if s.key in sections]
-    data = out.render(report, fmt)
-    if output and output != "-":
+    to_file = bool(output and output != "-")
+    data = out.to_table(report, sys.stdout) if fmt == "table" and not to_file else out.render(report, fmt)
+    if output and to_file:
         path = Path(output)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +99,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        click.echo(data, nl=False)
+        click.echo(data, nl=False, color=True)
     exit_partial(int(click.get_current_context().meta.get("crm.skipped", 0)), "unreadable customer",
                  "the report leaves them out")
 

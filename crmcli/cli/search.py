@@ -51,4 +51,4 @@ def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None
         echo("Nothing found.", err=True)
         return
     render(shown, "table", columns=["type", "name", "field", "snippet", "ref", "when"],
-           headers=["type", "customer", "field", "found", "id", "date"])
+           headers=["type", "customer", "field", "found", "id", "date"], drop=["when", "field", "ref"])

@@ -122,6 +122,8 @@ def reindex_cmd() -> None:
     """
 
     store = get_app().store()
+    if sys.stderr.isatty():
+        click.echo("Reading every customer's files and writing the index...", err=True)
     r = reindex(store)
     unreadable = f", {r.unreadable} unreadable (see crm check)" if r.unreadable else ""
     note_result(customers=r.customers, contacts=r.contacts, unreadable=r.unreadable)
@@ -151,12 +153,16 @@ def history_cmd(customer_ref: str, limit: int | None, fmt: str) -> None:
     if fmt != "text":
         render_data([c.to_dict() for c in changes], fmt)
         return
+    from crmcli.domain import dates
+    from crmcli.render.fit import fit_line, screen_width
+
     out = sys.stdout
+    width = screen_width(out)
     for c in changes:
-        when = c.date.replace("T", " ")[:16]
-        echo(f"{style(c.commit[:8], out, fg='yellow')}  {when}  {c.author}  {c.subject}")
+        when = dates.format_local(dates.parse_iso(c.date))
+        echo(fit_line(f"{style(c.commit[:8], out, fg='yellow')}  {when}  {c.author}  {c.subject}", width))
         for line in c.details:
-            echo(f"    {line}")
+            echo(fit_line(f"    {line}", width))
     if not changes:
         click.echo("No commits touch this customer yet.", err=True)
 

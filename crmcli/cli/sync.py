@@ -1,6 +1,8 @@
 """`crm sync` and `crm diff`: team work over git."""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from crmcli.actions.sync import NoRemote, resolve_base, store_diff, sync
@@ -80,7 +82,10 @@ def diff_cmd(rev: str | None, since: str | None, fmt: str) -> None:
     if fmt != "text":
         render_data([d.to_dict() for d in diffs], fmt)
         return
+    from crmcli.render.fit import fit_line, screen_width
+
+    width = screen_width(sys.stdout)
     for d in diffs:
-        echo(f"{d.name} ({d.customer}): {', '.join(d.changes) if d.changes else 'files changed'}")
+        echo(fit_line(f"{d.name} ({d.customer}): {', '.join(d.changes) if d.changes else 'files changed'}", width))
     if not diffs:
         click.echo("No changes.", err=True)

@@ -15,6 +15,7 @@ from crmcli.cli.common import (
     shortened,
     store_options,
 )
+from crmcli.domain import dates
 from crmcli.domain.tasks import show_due
 from crmcli.domain.text import first_line
 from crmcli.render.tables import render
@@ -113,12 +114,15 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
     store = get_app().store()
     flt = TaskFilter(customer=customer_ref, owner=store.user() if mine else owner, overdue=overdue,
                      due=due, status=status or "open")
-    rows = [t.row() for t in list_tasks(store, flt)]
+    tasks = list_tasks(store, flt)
+    rows = [t.row() for t in tasks]
     if fmt == "table":
-        rows = [dict(r, text=first_line(r["text"], 60)) for r in shortened(store, rows, "ref")]
+        now = dates.now()
+        rows = [dict(r, text=first_line(r["text"], 60), _fg_due_local="red" if t.is_overdue(now) else None)
+                for r, t in zip(shortened(store, rows, "ref"), tasks, strict=True)]
         columns = ["due_local", "ref", "name", "owner", "text"] + (["status"] if flt.status == "all" else [])
         render(rows, fmt, columns=columns, headers=["due", "task", "customer", "owner", "text", "status"],
-               empty="No tasks match.")
+               empty="No tasks match.", drop=["owner"])
     else:
         render(rows, fmt, columns=["ref", "id", "customer", "name", "due", "owner", "text", "status",
                                    "created", "by", "done_at"])

@@ -219,7 +219,8 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
                                category=category, breached=breached, customer=customer_ref)
     rows = screens.list_rows(actions.list_tickets(store, flt, now=now), store.config, now, fmt)
     if fmt == "table":
-        render(rows, fmt, columns=screens.LIST_COLUMNS, headers=screens.LIST_HEADERS, empty="No tickets match.")
+        render(rows, fmt, columns=screens.LIST_COLUMNS, headers=screens.LIST_HEADERS, empty="No tickets match.",
+               drop=screens.LIST_DROP)
     else:
         render(rows, fmt, columns=screens.DATA_COLUMNS)
 

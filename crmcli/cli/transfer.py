@@ -33,25 +33,40 @@ from crmcli.render.tables import render
 MAX_SHOWN = 50
 
 
+def phase(text: str) -> None:
+    """What happens now (reading, checking, writing, committing), one line on stderr, only on a terminal."""
+    if sys.stderr.isatty() and not get_app().quiet:
+        click.echo(text, err=True)
+
+
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr, only when stderr is a terminal; yields the library's callback."""
+def _progress(label: str, then: str | None = None) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar with counts on stderr, only when stderr is a terminal; yields the library's callback.
+
+    ``then``: the phase that follows the last item (``Committing to git...``), named as soon as the bar is full.
+    """
     if not sys.stderr.isatty() or get_app().quiet:
         yield None
         return
     state: dict[str, Any] = {}
 
     def update(n: int, total: int) -> None:
+        if state.get("then"):
+            return  # the bar is done; the next phase is named
         bar = state.get("bar")
         if bar is None:
-            bar = state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar = state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
             bar.__enter__()
         bar.update(n - bar.pos)
+        if then and n >= total and not state.get("then"):
+            bar.__exit__(None, None, None)
+            state["bar"], state["then"] = False, True
+            phase(then)
 
     try:
         yield update
     finally:
-        if state.get("bar") is not None:
+        if state.get("bar"):
             state["bar"].__exit__(None, None, None)
 
 
@@ -152,8 +167,10 @@ def _import(file: Path, kind: str | None, *, sheet: str | None, maps: tuple[str,
         _import_mail(store, file, dry_run)
         return
 
+    phase(f"Reading and checking {file.name}...")
     plan = importer.plan_import(store, file, kind=kind, sheet=sheet, maps=maps, encoding=encoding, match=match,
                                 on_duplicate=on_duplicate, skip_invalid=skip_invalid, spec=spec)
+    phase(f"Checked {file.name}: {plan.summary()}")
     if dry_run and not json_mode():
         _show_dry_run(plan)
     if write_mapping is not None:
@@ -183,7 +200,7 @@ def _import(file: Path, kind: str | None, *, sheet: str | None, maps: tuple[str,
         done(f"Dry run, nothing written: {plan.summary()}")
         exit_partial(dropped, "bad row", "the others would be imported")
         return
-    with _progress("Importing") as progress:
+    with _progress("Writing", then="Committing to git...") as progress:
         importer.apply_plan(store, plan, progress)
     _note_plan(plan, file, dry_run=False)
     if plan.commit is None and not plan.has_changes:
@@ -234,7 +251,8 @@ def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
         done(f"Logged email with {planned.name} ({planned.cid})", store, customer=planned.cid,
              counts={"interactions": {"created": 1}})
         return
-    with _progress("Importing") as progress:
+    phase(f"Reading {file.name}...")
+    with _progress("Writing", then=None if dry_run else "Committing to git...") as progress:
         result = eml.import_mbox(store, file, dry_run=dry_run, progress=progress)
     for line in result.skipped[:MAX_SHOWN]:
         echo(line, err=True)
@@ -269,9 +287,11 @@ def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sen
                skip_invalid: bool) -> None:
     """Export records to Excel, CSV, JSON, vCard or an iCalendar agenda.
 
-    xlsx has a sheet per kind with typed cells (numbers, dates); csv holds
-    one kind; json holds every kind. Text a spreadsheet would run as a
-    formula (starting with = + - @) gets a leading '. An export imports
+    xlsx has a sheet per kind with typed cells (numbers, dates, money in
+    its currency), a filter and a frozen header; csv holds one kind; json
+    holds every kind. In csv, text a spreadsheet would run as a formula
+    (starting with = + - @) gets a leading '; in xlsx such text is a text
+    cell (only = still gets the '). An export imports
     back with crm import. Sensitive fields (crm.yaml sensitive_fields) are
     left out unless --include-sensitive is given and your key can read them.
     A customer whose files cannot be read is named on stderr (path:line)
@@ -304,6 +324,7 @@ def export_cmd(kind: str, output: str, fmt: str | None, excel: bool, include_sen
             options: dict[str, Any] = dict(
                 kind=kind, excel=excel, include_sensitive=include_sensitive, skip_invalid=skip_invalid,
                 problems=problems, progress=(lambda n: progress(n, max(n, 1))) if progress else None)
+            phase(f"Reading the store, then writing {'standard output' if to_stdout else output}...")
             if to_stdout:
                 data, counts = exporter.export_bytes(store, fmt, **options)
             else:

@@ -6,7 +6,8 @@ Timezone policy
   e.g. ``2026-11-20T14:30:00+08:00`` (UTC is written ``+00:00``, never ``Z``).
   An offset rather than a zone name keeps files unambiguous on every machine.
 * Input without an offset is local time.  "Local" is the IANA zone named by
-  ``CRM_TZ`` (e.g. ``Asia/Shanghai``) when set, else the system zone
+  ``CRM_TZ`` (e.g. ``Asia/Shanghai``) when set, else the store's ``timezone``
+  in crm.yaml (``set_store_zone``), else the system zone
   (``datetime.now().astimezone().tzinfo``).  With the system zone, conversions
   go through the OS rules so DST is still honoured for other dates.
 * Display is in local time.  ``CRM_NOW`` (ISO, offset optional => local) pins
@@ -50,8 +51,8 @@ import os
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crmcli.domain import zones
 from crmcli.domain.durations import (
     CLOCK_UNITS,
     PERIOD_UNITS,
@@ -75,16 +76,7 @@ ACCEPTED_FORMS = (
 
 _PREFS = ("past", "future", "nearest")
 _DAY = 86400
-
-
-def _crm_zone() -> ZoneInfo | None:
-    name = os.environ.get("CRM_TZ", "").strip()
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise DateError(f"unknown time zone in CRM_TZ: {name!r}") from None
+_crm_zone = zones.crm_zone
 
 
 def local_tz() -> tzinfo:

@@ -15,7 +15,8 @@ Components (settings in the ``health:`` block of crm.yaml, defaults in ``crmcli.
 * satisfaction: the mean of the last 3 ratings (CSAT 1-5 and NPS 0-10, both scaled to 0-100; a
   survey with both counts their mean); the explanation compares it with the 3 before.
 * revenue: revenue of the last ``revenue_period`` against the one before: 100 when it did not fall,
-  else 100 x current / previous; 100 when there was none before; left out when there is none at all.
+  else 100 x current / previous; 100 when there was none before; left out when there is none in either
+  period; 50 for a customer never sold to (a lead that went quiet is not a perfectly healthy customer).
 * tasks: 100 - 25 per overdue task.
 """
 from __future__ import annotations
@@ -142,10 +143,16 @@ def satisfaction_component(ratings: list[float], weight: float) -> Component:
     return Component(score, weight, text)
 
 
+NEVER_SOLD_SCORE = 50
+
+
 def revenue_component(current: float, previous: float, weight: float, period: str = "365d",
-                      money: Any = None) -> Component:
-    """100 when revenue did not fall, else 100 x current / previous; left out when both are 0."""
+                      money: Any = None, *, ever_sold: bool = True) -> Component:
+    """100 when revenue did not fall, else 100 x current / previous; left out when both are 0;
+    50 when the customer was never sold anything (``ever_sold`` False)."""
     show = money or (lambda v: f"{v:,.0f}")
+    if not ever_sold:
+        return Component(NEVER_SOLD_SCORE, weight, f"never sold to yet: {NEVER_SOLD_SCORE} until the first order")
     if current <= 0 and previous <= 0:
         return Component(None, 0, f"no revenue in the last two periods of {period}: not counted")
     if previous <= 0:
@@ -231,6 +238,13 @@ def renewal_due(contracts: list[dict], today: date) -> dict | None:
     return min(due, key=lambda c: c["end"]) if due else None
 
 
+def running_contract(contracts: list[dict], today: date) -> dict | None:
+    """A contract that runs today (start <= today <= end): revenue paid up front is expected to pause."""
+    day = today.isoformat()
+    running = [c for c in contracts if str(c.get("start") or "") <= day <= str(c.get("end") or "")]
+    return max(running, key=lambda c: c["end"]) if running else None
+
+
 def health_score(facts: Facts, settings: Settings, today: date) -> Health:
     w = settings.weights
     cadence_days, cadence_label = cadence_of(facts, settings)
@@ -247,7 +261,8 @@ def health_score(facts: Facts, settings: Settings, today: date) -> Health:
         "service": service_component(len(facts.open_tickets), len(recent_complaints), len(facts.breaches),
                                      w["service"], settings.complaint_window),
         "satisfaction": satisfaction_component(ratings, w["satisfaction"]),
-        "revenue": revenue_component(current, previous, w["revenue"], settings.revenue_period, money),
+        "revenue": revenue_component(current, previous, w["revenue"], settings.revenue_period, money,
+                                     ever_sold=any(amount > 0 for _, amount in facts.revenue)),
         "tasks": tasks_component(len(facts.overdue_tasks), w["tasks"]),
     }
     score = combine(components)
@@ -276,7 +291,8 @@ def health_score(facts: Facts, settings: Settings, today: date) -> Health:
         warn("contract-expiring", f"contract ends {contract['end']} ({left} days), within its notice period of "
                                   f"{contract['renew_notice']} (from {contract['notice']}); not renewed yet")
     drop = (previous - current) / previous * 100 if previous > 0 else 0.0
-    if previous > 0 and drop > 0 and drop >= settings.revenue_drop:
+    running = running_contract(facts.contracts, today)
+    if previous > 0 and drop > 0 and drop >= settings.revenue_drop and running is None:
         warn("revenue-falling", f"revenue fell {round_half_up(drop)}%: {money(current)} in the last "
                                 f"{settings.revenue_period} against {money(previous)} before")
     if facts.overdue_tasks:

@@ -92,6 +92,12 @@ def _table(ws: Any, name: str) -> Table:
     return table
 
 
+def _quoted(text: str) -> str:
+    """Text as written to a cell: a formula (``=``) gets a leading ' as in CSV; ``+86 ...``, ``-1 Main St``
+    stay as they are (written as text cells, they are no formula: no apostrophe to see)."""
+    return neutralize(text) if text.lstrip("'").startswith("=") or text.startswith("'") else text
+
+
 def _typed(column: str, value: Any) -> Any:
     """Cell value: numbers stay numbers, days become dates, timestamps local date-times."""
     if value is None or isinstance(value, (bool, int, float)):
@@ -101,42 +107,114 @@ def _typed(column: str, value: Any) -> Any:
         try:
             return _dt.date.fromisoformat(text)
         except ValueError:
-            return neutralize(text)
+            return _quoted(text)
     if _STAMP.match(text):
 
         try:
             return dates.to_local(dates.parse_iso(text)).replace(tzinfo=None)
         except dates.DateError:
-            return neutralize(text)
-    return neutralize(text)
+            return _quoted(text)
+    return _quoted(text)
+
+
+# -- the look every workbook shares (crm export and the reports) -------------------------------------------
+HEADER_FONT = "Calibri"  # on every Excel and LibreOffice (Carlito); CJK falls back to the system's CJK font
+MAX_WIDTH = 60
+
+
+def money_format(currency: str | None) -> str:
+    """``¥#,##0`` for CNY, ``$#,##0`` for USD, ``#,##0 "CHF"`` for a code without a symbol."""
+    from crmcli.domain.money import SYMBOLS
+
+    code = str(currency or "").upper()
+    symbol = SYMBOLS.get(code)
+    if symbol:
+        return f'"{symbol}"#,##0' if any(ch.isalpha() for ch in symbol) else f"{symbol}#,##0"
+    return f'#,##0 "{code}"' if code else "#,##0"
+
+
+def text_width(value: Any) -> int:
+    """Columns a value takes in a cell: wide (CJK) characters count two; dates as they are shown."""
+    from wcwidth import wcswidth
+
+    if value is None:
+        return 0
+    if isinstance(value, _dt.datetime):
+        return 16
+    if isinstance(value, _dt.date):
+        return 10
+    if isinstance(value, float):
+        return len(f"{value:,.2f}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return len(f"{value:,}") + 1
+    text = str(value).split("\n")[0]
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def column_width(header: str, values: Any) -> float:
+    """A column's width from its header and content (display width), between 8 and MAX_WIDTH."""
+    widest = max([text_width(header) + 2, *(text_width(v) for v in values)])
+    return float(min(MAX_WIDTH, max(8, widest + 2)))
+
+
+def header_style() -> tuple[Any, Any, Any]:
+    """(font, fill, alignment) of a header row."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return (Font(name=HEADER_FONT, bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79"),
+            Alignment(vertical="center"))
+
+
+def finish_sheet(ws: Any, columns: int, rows: int) -> None:
+    """Frozen header, an autofilter over the table, and printing: landscape, fit to one page wide,
+    the header row repeated on every page. Works in write-only mode (call before the first row)."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.freeze_panes = "A2"
+    if columns:
+        ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 0) + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
 
 
 def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str], list[dict]]]) -> None:
-    """One sheet per entry, in order: a bold header row (frozen), then typed cells, streamed.
+    """One sheet per entry, in order: a styled header row (frozen, with an autofilter), then typed cells, streamed.
 
     openpyxl's write-only mode writes each row as it is appended instead of keeping a cell object
-    per value until the end: memory stays that of the rows, whatever the size of the workbook.
+    per value until the end: memory stays that of the rows, whatever the size of the workbook. Column
+    widths come from the first rows' display width; money columns (``amount``, ``value``) carry their
+    row's currency format; text stays text (a phone ``+86 ...`` is no formula and shows no apostrophe).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
-    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    bold = Font(bold=True)
+    font, fill, align = header_style()
 
     def header(value: str) -> Any:
         cell = WriteOnlyCell(ws, value)
-        cell.font = bold
+        cell.font, cell.fill, cell.alignment = font, fill, align
         return cell
 
-    def typed(value: Any) -> Any:
+    def typed(value: Any, money: str | None) -> Any:
         """A plain value where openpyxl's default is right, else a cell with its format or type."""
         if isinstance(value, _dt.date):
             cell = WriteOnlyCell(ws, value)
-            cell.number_format = "yyyy-mm-dd hh:mm:ss" if isinstance(value, _dt.datetime) else "yyyy-mm-dd"
+            cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, _dt.datetime) else "yyyy-mm-dd"
             return cell
-        if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+        if money is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            cell = WriteOnlyCell(ws, value)
+            cell.number_format = money_format(money)
+            return cell
+        if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES or value[:1] in "+-@"):
             cell = WriteOnlyCell(ws, value)
             cell.data_type = "s"  # never a formula, nor an error code
             return cell
@@ -144,8 +222,12 @@ def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str],
 
     for name, (columns, rows) in sheets.items():
         ws = wb.create_sheet(title=name[:31])
-        ws.freeze_panes = "A2"
+        sample = rows[:500]
+        for j, c in enumerate(columns, 1):
+            ws.column_dimensions[get_column_letter(j)].width = column_width(c, (_typed(c, r.get(c)) for r in sample))
+        finish_sheet(ws, len(columns), len(rows))
         ws.append([header(c) for c in columns])
+        money = {c for c in columns if c in ("amount", "value")} if "currency" in columns else set()
         for row in rows:
-            ws.append([typed(_typed(c, row.get(c))) for c in columns])
+            ws.append([typed(_typed(c, row.get(c)), row.get("currency") if c in money else None) for c in columns])
     wb.save(path)

@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Protocol, TextIO
 
-from tabulate import tabulate
-
-from crmcli.render.tables import style
+from crmcli.render.fit import screen_width
+from crmcli.render.labels import heading
+from crmcli.render.tables import style, table
 
 
 class Item(Protocol):
@@ -24,23 +24,33 @@ class Item(Protocol):
 
 
 def agenda_lines(items: Sequence[Item], today: date, stream: TextIO) -> list[str]:
-    """The agenda's lines; headings are coloured when ``stream`` is a terminal."""
+    """The agenda's lines: one table (one alignment for every day) under the day headings.
+
+    Headings are coloured when ``stream`` takes colour; the table fits the screen (``screen_width``).
+    """
     groups: dict[str, list[Item]] = {}
     for item in items:
         if item.overdue:
-            label = "Overdue"
+            label = heading("Overdue")
         else:
             word = {today: "Today", today + timedelta(days=1): "Tomorrow"}.get(item.day, item.day.strftime("%A"))
-            label = f"{word}, {item.day.isoformat()}"
+            label = f"{heading(word)}, {item.day.isoformat()}"
         groups.setdefault(label, []).append(item)
-    lines: list[str] = []
-    for label, group in groups.items():
-        if lines:
-            lines.append("")
-        lines.append(style(label, stream, bold=True, fg="red" if label == "Overdue" else None))
-        rows = [[" ".join(filter(None, [i.day.isoformat() if i.overdue else "", i.time or ""])),
-                 i.kind, i.name, i.text, i.ref or "", i.owner or ""] for i in group]
-        if not any(r[0] for r in rows):
-            rows = [r[1:] for r in rows]
-        lines += ["  " + line for line in tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines()]
+    ordered = [(label, i) for label, group in groups.items() for i in group]
+    rows = [{"when": " ".join(filter(None, [i.day.isoformat() if i.overdue else "", i.time or ""])),
+             "what": i.kind, "customer": i.name, "text": i.text, "ref": i.ref or "", "owner": i.owner or "",
+             "_fg_when": "red" if i.overdue else None} for _, i in ordered]
+    width = screen_width(stream)
+    text = table(rows, ["when", "what", "customer", "text", "ref", "owner"],
+                 ["when", "what", "customer", "what to do", "id", "owner"],
+                 width=None if width is None else width - 2, drop=["ref"], out=stream)
+    head, body = text.splitlines()[:2], text.splitlines()[2:]
+    lines = ["  " + line for line in head]
+    last = None
+    for (label, _), line in zip(ordered, body, strict=False):
+        if label != last:
+            lines += ["", style(label, stream, bold=True, fg="red" if label == heading("Overdue") else None)]
+            last = label
+        lines.append("  " + line)
+    lines += ["  " + line for line in body[len(ordered):]]  # a note on columns left out
     return lines

@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from wcwidth import wcswidth
 
 from crmcli.domain import dates
 from crmcli.domain.money import format_money
+from crmcli.render.tables import style
 
 BAR_WIDTH = 24
 
 
-def board_text(board: Any, owner: str | None, when: datetime | None) -> str:
+def board_text(board: Any, owner: str | None, when: datetime | None, stream: TextIO | None = None) -> str:
     """The board's text; ``board`` is ``crmcli.actions.pipeline.Board`` (rows, ``currency``, ``skipped``).
 
-    In the bars, █ is the weighted part of a stage's total and ░ the rest, scaled to the largest stage.
+    In the bars, █ is the weighted part of a stage's total and ░ the rest, scaled to the largest stage;
+    with ``stream`` taking colour, the weighted part is green and the title bold.
     """
     cur = board.currency
     rows = [(r["stage"], f"{r['probability']}%", str(r["count"]), format_money(r["total"], cur),
@@ -39,13 +41,15 @@ def board_text(board: Any, owner: str | None, when: datetime | None) -> str:
         title += f" of {owner}"
     if when is not None:
         title += f", as of {dates.format_local(when)}"
-    out = [title, "", line(head), "  ".join("-" * w for w in widths)]
+    out = [style(title, stream, bold=True) if stream is not None else title, "", line(head),
+           "  ".join("-" * w for w in widths)]
     for *c, r in rows:
         full = round(r["total"] / biggest * BAR_WIDTH)
         solid = min(full, round(r["weighted"] / biggest * BAR_WIDTH))
         if r["total"] and not full:
             full = 1
-        out.append(line(tuple(c), "█" * solid + "░" * (full - solid)))
+        weighted = style("█" * solid, stream, fg="green") if solid and stream is not None else "█" * solid
+        out.append(line(tuple(c), weighted + "░" * (full - solid)))
     out.append("  ".join("-" * w for w in widths))
     out.append(line(foot))
     if board.skipped:

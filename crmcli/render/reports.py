@@ -6,15 +6,17 @@ terminal, rows in a fixed order.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
-from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, TIME, Report, Section
+from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, Report, Section
 from crmcli.domain.money import format_money
+from crmcli.render.fit import screen_width, wrap
+from crmcli.render.labels import translate
+from crmcli.render.tables import style, table
 
 FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
 BAR_WIDTH = 24
@@ -53,8 +55,7 @@ def show(v: Any, fmt: str | None, currency: str = "") -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if fmt == MONEY and isinstance(v, (int, float)) or (fmt == MONEY and hasattr(v, "item")):
-        x = float(v)
-        return format_money(int(x) if x.is_integer() else round(x, 2), currency)
+        return format_money(int(round(float(v))), currency)  # one money style: whole units
     if fmt == PCT:
         return f"{float(v):.1f}%"
     if fmt in (INT, DAYS) and isinstance(v, (int, float)) or (fmt in (INT, DAYS) and hasattr(v, "item")):
@@ -95,14 +96,14 @@ def _bars(s: Section) -> list[str] | None:
 
 # -- text formats ---------------------------------------------------------------------------------------
 
-def to_table(report: Report) -> str:
-    from tabulate import tabulate
-
-    out = [f"{report.title}: {report.period}"]
-    out += [f"({n})" for n in report.notes]
+def to_table(report: Report, stream: TextIO | None = None) -> str:
+    """The report for a terminal; with ``stream`` a terminal (or COLUMNS set), every line fits its width."""
+    width = screen_width(stream)
+    out = wrap_note(f"{translate(report.title)}: {report.period}", width, indent="")
+    out += [line for n in report.notes for line in wrap_note(f"({n})", width, indent="")]
     for s in report.sections:
         out.append("")
-        out.append(s.title)
+        out.append(style(translate(s.title), stream, bold=True) if stream is not None else translate(s.title))
         cols, rows = _text_rows(s, report.currency)
         if not rows:
             out.append("  (none)")
@@ -111,12 +112,40 @@ def to_table(report: Report) -> str:
         if bars is not None:
             cols = cols + [""]
             rows = [r + [b] for r, b in zip(rows, bars, strict=True)]
-        numeric = {c for c in cols if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS)}
-        align = ["right" if c in numeric else "left" for c in cols]
-        out.append(tabulate(rows, headers=cols, tablefmt="simple", disable_numparse=True, colalign=align))
+        numeric = [c for c in cols if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS)]
+        drop = [c for c in cols if c.endswith("_p90_h")] + (["customer"] if "name" in cols else [])
+        out.append(table([colours(dict(zip(cols, r, strict=True))) for r in rows], cols, width=width, drop=drop,
+                         right=numeric, out=stream))
         if s.note:
-            out.append(f"  {s.note}")
+            out += wrap_note(f"  {s.note}", width)
     return "\n".join(out) + "\n"
+
+
+def colours(row: dict) -> dict:
+    """What a report row's colours say: health bands, breaches, won and lost, overdue."""
+    def number(text: Any) -> float | None:
+        try:
+            return float(str(text).replace(",", "").rstrip("%"))
+        except ValueError:
+            return None
+
+    health = number(row.get("health", ""))
+    if health is not None:
+        row["_fg_health"] = "red" if health < 50 else "yellow" if health < 70 else "green"
+    if (number(row.get("breached", "")) or 0) > 0:
+        row["_fg_breached"] = "red"
+    word = str(row.get("event") or row.get("state") or row.get("movement") or "")
+    fg = {"won": "green", "lost": "red", "overdue": "red", "breached": "red"}.get(word)
+    if fg:
+        row["_fg"] = fg
+    return row
+
+
+def wrap_note(text: str, width: int | None, indent: str = "  ") -> list[str]:
+    """``text`` as it was (no width), or wrapped to the width under ``indent``."""
+    if width is None:
+        return [text]
+    return [indent + line for line in wrap(text.strip(), width - len(indent))]
 
 
 def to_markdown(report: Report) -> str:
@@ -184,96 +213,12 @@ def html_body(report: Report, tr: Any = None, max_rows: int | None = None) -> st
     return html_report.body(report, rows_of, tr or (lambda text: text), max_rows)
 
 
-# -- Excel -----------------------------------------------------------------------------------------------
-
-_XL_FORMATS = {MONEY: "#,##0.00", INT: "#,##0", PCT: '0.0"%"', NUM: "0.00", HOURS: "0.0", DAYS: "0",
-               DATE: "yyyy-mm-dd", TIME: "yyyy-mm-dd hh:mm"}
-
-
-def _sheet_name(title: str, used: set[str]) -> str:
-    base = "".join(ch for ch in title if ch not in '[]:*?/\\')[:31] or "Sheet"
-    name, n = base, 2
-    while name.lower() in used:
-        suffix = f" ({n})"
-        name, n = base[:31 - len(suffix)] + suffix, n + 1
-    used.add(name.lower())
-    return name
-
-
-def _xl_value(v: Any) -> Any:
-    if _missing(v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        return (v.tz_localize(None) if v.tzinfo is not None else v).to_pydatetime()
-    if isinstance(v, (list, tuple)):
-        return ", ".join(map(str, v))
-    if hasattr(v, "item"):
-        return v.item()
-    return v
-
+# -- Excel: crmcli.render.report_xlsx ---------------------------------------------------------------------
 
 def to_xlsx(report: Report) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, LineChart, Reference
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from crmcli.render.report_xlsx import to_xlsx as write
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    used: set[str] = set()
-    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
-    for s in report.sections:
-        ws = wb.create_sheet(_sheet_name(s.title, used))
-        cols = [str(c) for c in s.frame.columns]
-        ws.append(cols)
-        for cell in ws[1]:
-            cell.font, cell.fill = head_font, head_fill
-            cell.alignment = Alignment(vertical="center")
-        for row in s.frame.itertuples(index=False, name=None):
-            ws.append([_xl_value(v) for v in row])
-        ws.freeze_panes = "B2" if len(cols) > 1 else "A2"
-        for j, c in enumerate(cols, 1):
-            fmt = s.formats.get(c)
-            letter = get_column_letter(j)
-            if fmt in _XL_FORMATS:
-                for cell in ws[letter][1:]:
-                    cell.number_format = _XL_FORMATS[fmt]
-            elif len(s.frame) and pd.api.types.is_datetime64_any_dtype(s.frame[c]):
-                for cell in ws[letter][1:]:
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-            width = max([len(c)] + [len(str(x.value)) for x in ws[letter][1:200] if x.value is not None])
-            ws.column_dimensions[letter].width = min(60, max(8, width + 2))
-        if s.note:
-            ws.cell(row=len(s.frame) + 3, column=1, value=s.note).font = Font(italic=True, color="666666")
-        n = len(s.frame)
-        if s.chart is not None and n and s.chart.label in cols:
-            data_rows = n - int((s.frame[s.chart.label].astype(str) == "total").sum())
-            label_col = cols.index(s.chart.label) + 1
-            chart: Any = LineChart() if s.chart.kind == "line" else BarChart()
-            if s.chart.kind != "line":
-                chart.type = "bar" if s.chart.kind == "funnel" else "col"
-                if s.chart.kind == "funnel":
-                    chart.x_axis.scaling.orientation = "maxMin"
-            chart.title = s.chart.title or s.title
-            chart.height, chart.width = 7.5, 16
-            for v in s.chart.values:
-                if v in cols:
-                    j = cols.index(v) + 1
-                    chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=data_rows + 1), titles_from_data=True)
-            chart.set_categories(Reference(ws, min_col=label_col, min_row=2, max_row=data_rows + 1))
-            ws.add_chart(chart, f"{get_column_letter(len(cols) + 2)}2")
-    if not wb.sheetnames:
-        wb.create_sheet("Report")
-    try:
-        stamp = dt.datetime.fromisoformat(report.generated).replace(tzinfo=None)
-    except ValueError:
-        stamp = dt.datetime(2000, 1, 1)
-    wb.properties.created = wb.properties.modified = stamp
-    wb.properties.title = f"{report.title}: {report.period}"
-    wb.properties.creator = "crmcli"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return write(report)
 
 
 def render(report: Report, fmt: str) -> str | bytes:

@@ -13,6 +13,7 @@ from crmcli.render.tables import key_values
 LIST_COLUMNS = ["id", "customer_name", "title", "priority", "category", "status", "assignee", "opened", "due",
                 "sla"]
 LIST_HEADERS = ["id", "customer", "title", "priority", "category", "status", "assignee", "opened", "due", "sla"]
+LIST_DROP = ["category", "opened", "assignee", "priority"]  # on a narrow screen, these go first
 DATA_COLUMNS = ["ref", "id", "customer", "customer_name", "title", "priority", "category", "channel", "status",
                 "assignee", "contact", "opened_at", "first_response_due", "first_response_at",
                 "first_response_breached", "resolution_due", "resolved_at", "resolution_breached", "closed_at",
@@ -54,7 +55,8 @@ def list_rows(tickets: list[Ticket], config: Config, now: datetime, fmt: str) ->
             rows.append({"id": t.id, "customer_name": t.customer_name, "title": t.title, "priority": t.priority,
                          "category": t.category, "status": t.status, "assignee": t.assignee,
                          "opened": at_text(t.opened_at), "due": at_text(sla.resolution.due) if t.is_open else "",
-                         "sla": sla_flag(sla)})
+                         "sla": sla_flag(sla), "_fg_sla": "red" if sla.breached else None,
+                         "_fg_due": "red" if sla.breached and t.is_open else None})
             continue
         data = ticket_data(t, config, now)
         data.update(ref=t.ref, first_response_due=data["sla"]["first_response"]["due"],

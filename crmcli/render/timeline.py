@@ -23,13 +23,17 @@ def logged_lines(cid: str, at: datetime, kind: str, summary: str, task: dict | N
     return lines
 
 
+_EVENT_COLOURS = {"opp.won": "green", "opp.lost": "red", "task.done": "green", "ticket.close": "green"}
+
+
 def render_timeline(rows: list[dict], fmt: str, *, feed: bool = False) -> None:
     """Timeline rows (analysis.timeline) as a table (one line each) or in a machine format (every field)."""
     if fmt == "table":
         columns = ["when", "name", "what", "who", "summary"] if feed else ["when", "what", "who", "summary"]
-        rows = [dict(r, summary=first_line(r["summary"], 80)) for r in rows]
+        rows = [dict(r, summary=first_line(r["summary"], 80), _fg_what=_EVENT_COLOURS.get(str(r.get("kind"))))
+                for r in rows]
         headers = ["when", "customer", "what", "who", "summary"] if feed else None
-        render(rows, fmt, columns=columns, headers=headers, empty="No events match.")
+        render(rows, fmt, columns=columns, headers=headers, empty="No events match.", drop=["who"])
     else:
         columns = ["at", "customer", "name", "kind", "who", "what", "summary"]
         render(rows, fmt, columns=columns + (["event"] if fmt in ("json", "yaml") else []))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from crmcli import yamlio
 from crmcli.config import Config, load_config
-from crmcli.domain import ids
+from crmcli.domain import ids, zones
 from crmcli.domain.customer import Customer, normalize_name, validate_customer
 from crmcli.domain.journal import Entry, instant_key
 from crmcli.errors import CrmError, GitError, InvalidRecord, LockTimeout, NotFound
@@ -41,6 +41,7 @@ class Store:
                  config: Config | None = None):
         self.root = root
         self.config = config if config is not None else load_config(root)
+        zones.set_store_zone(self.config.get("timezone"))
         if self.config.private:
             make_private()
             restrict(root)
