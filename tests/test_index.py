@@ -229,6 +229,9 @@ def _step(root: Path, step: tuple) -> None:
     if kind == "add":
         _run(root, "customer", "add", a, "--tier", b, "--force")
     elif kind == "edit" and ids:
+        if git(root, "status", "--porcelain"):  # crm refuses to write over a hand edit: the user commits it first
+            git(root, "add", "-A")
+            git(root, "-c", "user.name=Hand", "-c", "user.email=hand@example.com", "commit", "-qm", "by hand")
         _run(root, "customer", "edit", ids[a % len(ids)], "--set", f"tier={b}")
     elif kind == "hand" and ids:
         path = next((root / "customers").glob(f"*/{ids[a % len(ids)]}/customer.yaml"))

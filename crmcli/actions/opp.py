@@ -30,7 +30,7 @@ from crmcli.domain.journal import entity_events, new_entry
 from crmcli.domain.money import format_money, parse_amount, parse_currency
 from crmcli.domain.text import check_text
 from crmcli.errors import InvalidRecord, UsageError
-from crmcli.store.refs import new_local_id, remember, resolve_entity
+from crmcli.store.refs import new_local_id, resolve_entity
 from crmcli.store.store import Entry, Store
 
 
@@ -108,7 +108,6 @@ def add_opportunity(store: Store, customer_ref: str, title: str, *, amount: Any,
     assert opp is not None
     message = f"Open opportunity {oid} for {customer.name}: {title} ({format_money(value, code)})"
     outcome = commit_events(store, cid, customer, journal, [new], message, "opp.open", opp)
-    remember(store, cid, oid)
     return outcome
 
 

@@ -70,7 +70,6 @@ def open_ticket(store: Store, customer_ref: str, title: str, *, priority: str | 
     with store.transaction(f"Open ticket {tid} for {customer.name}: {new.title}", action="ticket.open",
                            customer=cid) as tx:
         tx.append_entry(cid, entry)
-    entities.remember(store, cid, tid)
     ticket = Ticket.from_events([entry], cid)
     ticket.customer_name = customer.name
     return ticket

@@ -344,8 +344,9 @@ class Index(JournalReads):
 
 
 @contextlib.contextmanager
-def open_index(store: Store) -> Iterator[Index]:
-    """The store's index, caught up with the files.
+def open_index(store: Store, *, catch_up: bool = True) -> Iterator[Index]:
+    """The store's index, caught up with the files (``catch_up=False``: as it is, for lookups that verify
+    every hit in the files and catch up on a miss).
 
     Rebuilt when it cannot be read; when it cannot be written either, this command builds one in memory.
     """
@@ -354,7 +355,8 @@ def open_index(store: Store) -> Iterator[Index]:
     for attempt in range(3):
         try:
             index = Index(store, _in_memory() if attempt == 2 else _open(path))
-            index.refresh()
+            if catch_up:
+                index.refresh()
             break
         except (sqlite3.Error, OSError):
             if index is not None:

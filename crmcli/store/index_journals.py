@@ -16,7 +16,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ CREATE TABLE journals (customer TEXT NOT NULL, name TEXT NOT NULL, st_mtime INTE
 CREATE TABLE events (customer TEXT NOT NULL, file TEXT, pos INTEGER, at TEXT, kind TEXT, entity TEXT, by TEXT);
 CREATE INDEX events_at ON events (at);
 CREATE INDEX events_customer ON events (customer);
+CREATE INDEX events_entity ON events (entity);
 CREATE TABLE opps (customer TEXT NOT NULL, id TEXT, stage TEXT, owner TEXT, open INTEGER, close TEXT,
     currency TEXT, amount REAL);
 CREATE INDEX opps_customer ON opps (customer);
@@ -112,6 +113,22 @@ def read_file(path: Path, name: str, st: os.stat_result, racy_after: int) -> Fil
     return row
 
 
+# The form crm writes ``at`` in; in these years its instant is what ``dates.parse_iso`` gives, read in C.
+_PLAIN_AT = re.compile(r"(19[0-9][0-9]|2[0-9]{3})-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-](?:[01]\d|2[0-3]):[0-5]\d|Z)",
+                       re.ASCII)
+
+
+def _instant_key(entry: Entry) -> tuple[float, str]:
+    """``instant_key``, without the strict reader for the plain form crm writes."""
+    at = entry.data.get("at")
+    if type(at) is str and _PLAIN_AT.fullmatch(at):
+        try:
+            return datetime.fromisoformat(at).timestamp(), ""
+        except ValueError:
+            pass
+    return instant_key(entry)
+
+
 def entries_of(paths: dict[str, str], rows: Iterable[tuple[str, Any]]) -> list[Entry]:
     """``Store.load_journal`` from stored rows (name, parsed data): by instant, then file order."""
     out = []
@@ -119,7 +136,7 @@ def entries_of(paths: dict[str, str], rows: Iterable[tuple[str, Any]]) -> list[E
         for i, item in enumerate(data or []):
             if isinstance(item, dict):
                 out.append(Entry(item, paths[name], i))
-    out.sort(key=instant_key)
+    out.sort(key=_instant_key)
     return out
 
 

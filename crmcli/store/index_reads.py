@@ -142,6 +142,13 @@ class JournalReads:
                                tuple(f'"{k}"' for k in keys))
         return {c for (c,) in rows}
 
+    def entity_ids(self, prefix: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """(customer, id) pairs of the events naming an id that starts with ``prefix`` (letters, digits and
+        dashes only), and the odd customers, whose files only can say."""
+        rows = self.db.execute("SELECT DISTINCT customer, entity FROM events WHERE entity GLOB ?", (prefix + "*",))
+        odd = self.db.execute("SELECT DISTINCT customer FROM journals WHERE odd ORDER BY customer")
+        return sorted(rows), [c for (c,) in odd]
+
     def name_of(self, cid: str) -> str | None:
         """``Store.load_customer(cid).name`` from the index; None when only the file can say (or raise)."""
         row = self.db.execute("SELECT name, problem FROM customers WHERE id = ?", (cid,)).fetchone()
