@@ -15,13 +15,6 @@ from crmcli.store.index import Index, open_index
 from crmcli.store.store import Store
 
 
-def customers_with(store: Store, marker: bytes) -> list[str]:
-    """Customers whose journal text mentions ``marker`` (``task.``, ``opp-``, ``tkt-``, ``contract.add``,
-    ``order.add``), in id order."""
-    with open_index(store) as index:
-        return index.marked(marker)
-
-
 @dataclass
 class Journal:
     """One customer's events (as ``Store.load_journal`` gives them), read through the index."""

@@ -79,7 +79,7 @@ class JournalReads:
         return "SELECT id FROM temp.wanted_j"
 
     def marked(self, marker: bytes, among: str | None = None, args: tuple = ()) -> list[str]:
-        """Customers whose journal text has ``marker`` (as ``customers_with`` finds them), in id order.
+        """Customers whose journal text has ``marker`` (as a scan of the files finds them), in id order.
 
         ``among``: SQL selecting the customers that can match (the others are left out); customers
         whose journal ``Store.load_journal`` refuses stay in (their error is the answer).
