@@ -14,6 +14,7 @@ fixed git identity, repeated ``--repeat`` times; the table shows the median
   store of size N, the cost the design avoids.
 * ``start`` (reads of one record): ``python -c "import click, yaml"``.
 * ``start+stat`` (warm list): start-up plus one ``stat`` of every customer.yaml.
+* ``start+sqlite`` (store-wide lists, warm): start-up, ``import click`` and opening the SQLite index.
 * ``parse`` (cold scans): start-up plus reading and parsing the same YAML once
   with ``yaml.CSafeLoader`` in one process.
 
@@ -242,6 +243,12 @@ for shard in os.scandir(sys.argv[1]):
             os.stat(os.path.join(c.path, "customer.yaml"))
 """
 
+SQLITE_SCRIPT = r"""
+import sqlite3, sys, click
+db = sqlite3.connect(sys.argv[1])
+db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+"""
+
 
 class Floors:
     """Floors measured once per size, lazily, in the same run as the scenarios."""
@@ -296,6 +303,13 @@ class Floors:
 
     def _start_stat(self) -> Timing:
         return self._py("-c", STAT_SCRIPT, str(self.store / "customers"))
+
+    def _start_sqlite(self) -> Timing:
+        """Start-up, import click, open the index's SQLite file (the floor of reads through the index)."""
+        path = self.store / ".git" / "crm" / "cache" / "index.sqlite"
+        if not path.exists():
+            subprocess.run([*crm_command(), "reindex"], cwd=self.store, env=self.env, capture_output=True)
+        return self._py("-c", SQLITE_SCRIPT, str(path))
 
     def _parse_profiles(self) -> Timing:
         return self._py("-c", PARSE_SCRIPT, str(self.store / "customers"), "profiles")
@@ -415,7 +429,9 @@ def _optional(ctx: Context, name: str, cmd: Any, cid: str, cname: str) -> Iterat
         yield Scenario("search.profiles", "start+stat", lambda i: ["search", word, "-t", "customer", "-t", "contact"],
                        ok=(0, 1), note=f"search {word!r} in profiles only: the SQLite index, warm")
     elif name in ("agenda", "pipeline"):
-        yield Scenario(name, "parse_all", lambda i: [name], ok=(0, 1))
+        yield from _store_wide(ctx, [[name]] + ([["task", "list"], ["opp", "list"], ["ticket", "list"],
+                                                 ["timeline", "--all", "--since", "7d"]] if name == "agenda" else
+                                                [["pipeline", "--as-of", "2026-06-30"]]))
     elif name == "report":
         import click
 
@@ -452,6 +468,21 @@ def _optional(ctx: Context, name: str, cmd: Any, cid: str, cname: str) -> Iterat
                 args += [str(target)]
             shown = " ".join(a if not a.startswith(str(ctx.scratch)) else f"FILE.{suffix}" for a in args)
             yield Scenario(label, floor, lambda i, a=args: a, note=shown)
+
+
+def _store_wide(ctx: Context, commands: list[list[str]]) -> Iterator[Scenario]:
+    """Store-wide lists read through the SQLite index: warm (floor: start + open the SQLite file), and cold
+    (the index deleted first: a full build, floor: parsing every file)."""
+    store = ctx.store
+
+    def drop_index(i: int) -> None:
+        shutil.rmtree(store / ".git" / "crm" / "cache", ignore_errors=True)
+
+    for args in commands:
+        label = ".".join(a.lstrip("-") for a in args if not a[0].isdigit())
+        yield Scenario(label, "start+sqlite", lambda i, a=args: a, ok=(0, 1), note="warm index")
+        yield Scenario(f"{label}.cold", "parse_all", lambda i, a=args: a, setup=drop_index, ok=(0, 1),
+                       note="index deleted first")
 
 
 def _import(ctx: Context, cmd: Any) -> Iterator[Scenario]:

@@ -7,14 +7,14 @@ from typing import Any
 
 from crmcli.actions.care import agenda_entries as care_agenda
 from crmcli.actions.lead import first_touch_items
-from crmcli.analysis.journals import journal_dicts
+from crmcli.analysis.journals import indexed_dicts
 from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates, durations
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
 from crmcli.domain.money import format_money
 from crmcli.domain.tasks import due_day, fold_tasks, read_due
-from crmcli.store.index import customer_index
+from crmcli.store.index import Index, open_index
 from crmcli.store.store import Store
 
 
@@ -88,10 +88,13 @@ def _touch(c: Customer, entries: list[dict], types: set[str], now: datetime, end
     return AgendaItem(due, due < now.date(), "touch", c.id, c.name, text, owner=c.get("owner"))
 
 
-def _renewals(store: Store, start: date, end: date, owners: dict[str, Any], owner: str | None) -> list[AgendaItem]:
+def _renewals(index: Index, start: date, end: date, owner: str | None) -> list[AgendaItem]:
     """Contracts in their renewal-notice period."""
+    store = index.store
     items = []
-    for r in renewals_due(store, start, end - timedelta(days=1)):
+    due = renewals_due(index.store, start, end - timedelta(days=1), index=index)
+    owners: dict[str, Any] = {c.id: c.get("owner") for c in index.customers(only={r["customer"] for r in due})}
+    for r in due:
         if not same_name(owners.get(r["customer"]), owner):
             continue
         notice, c = date.fromisoformat(r["notice"]), r["contract"]
@@ -110,11 +113,20 @@ def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | 
         now = dates.parse_when(today.isoformat())
     start, end = now.date(), now.date() + timedelta(days=max(days, 1))
     types = set(store.config.interaction_types)
-    profiles = customer_index(store)
-    items = _renewals(store, start, end, {c.id: c.get("owner") for c in profiles}, owner)
+    with open_index(store) as index:
+        return _agenda(index, owner, now, start, end, types)
+
+
+def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: date,
+            types: set[str]) -> list[AgendaItem]:
+    items = _renewals(index, start, end, owner)
+    # Only customers with an open task due soon, a contact cadence or a birthday can have an item.
+    profiles = index.customers(only=index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday"))
+    journals = index.journal_rows(c.id for c in profiles)
     for c in profiles:
         mine = same_name(c.get("owner"), owner)
-        entries = journal_dicts(store, c.id, () if mine and c.get("touch_every") else (b"task.",))
+        entries = indexed_dicts(index, c.id, journals.get(c.id, []),
+                                () if mine and c.get("touch_every") else (b"task.",))
         for t in fold_tasks(c.id, entries, c.name).values():
             if t.done or t.due is None or not same_name(t.owner, owner):
                 continue
@@ -130,7 +142,9 @@ def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | 
             if item is not None:
                 items.append(item)
         items += _birthdays(c, start, end)
+    store = index.store
     items += [AgendaItem(**fields) for fields in care_agenda(store, start, end, owner)]  # crm.yaml care rules
-    items += [AgendaItem(**item) for item in first_touch_items(store, profiles, owner, now, end)]
+    leads = index.customers(fields={"stage": "lead"})
+    items += [AgendaItem(**item) for item in first_touch_items(store, leads, owner, now, end)]
     items.sort(key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))
     return items

@@ -114,6 +114,4 @@ def escalate(store: Store, *, dry_run: bool = False, now: datetime | None = None
                                  "crm ticket escalate again")
             for entry in entries:
                 tx.append_entry(cid, entry)
-    for cid, entries in plans:
-        entities.remember(store, cid, str(entries[-1]["id"]))
     return out

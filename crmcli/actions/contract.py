@@ -5,11 +5,12 @@ for renewal across the store are in ``crmcli.analysis.renewals``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from crmcli.actions.opp import Outcome, commit_events, event
-from crmcli.analysis.renewals import customers_with
+from crmcli.analysis.renewals import Journal, journals_with
 from crmcli.domain.contracts import customer_contracts, parse_notice
 from crmcli.domain.deals import parse_day
 from crmcli.domain.money import parse_amount, parse_currency
@@ -49,12 +50,13 @@ def add_contract(store: Store, customer_ref: str, *, value: Any, start: str, end
 
 def list_contracts(store: Store, *, customer: str | None = None, active_on: str | None = None) -> list[dict]:
     day = parse_day(active_on, "active") if active_on else None
-    cids = [store.resolve(customer)] if customer else customers_with(store, b"contract.add")
+    journals: Iterable[Journal] = [Journal.of(store, store.resolve(customer))] if customer \
+        else journals_with(store, b"contract.add")
     rows = []
-    for cid in cids:
-        contracts = [c for c in customer_contracts(store.load_journal(cid))
+    for journal in journals:
+        contracts = [c for c in customer_contracts(journal.entries)
                      if not day or c["start"] <= day <= c["end"]]
         if contracts:
-            name = store.load_customer(cid, validate=False).name
-            rows += [{"customer": cid, "name": name, **c} for c in contracts]
+            name = journal.name
+            rows += [{"customer": journal.cid, "name": name, **c} for c in contracts]
     return sorted(rows, key=lambda r: (r["end"], r["name"].casefold()))

@@ -16,7 +16,6 @@ from crmcli.domain.customer import Customer, normalize_name
 from crmcli.domain.interactions import same_name
 from crmcli.domain.tasks import fold_tasks, read_due
 from crmcli.errors import UsageError
-from crmcli.store import refs
 from crmcli.store.index import customer_index
 from crmcli.store.store import Store
 
@@ -92,7 +91,6 @@ def assign_leads(store: Store, *, dry_run: bool = False) -> AssignResult:
             tx.append_entry(a.customer, leads.assign_entry(dates.iso(now), by, a.owner, a.rule))
             task = new_task(store, a.customer, f"First touch with new lead {a.name}", result.due, a.owner, now)
             tx.append_entry(a.customer, task)
-            refs.remember(store, a.customer, task["id"])
             result.tasks[a.customer] = task["id"]
     return result
 

@@ -25,7 +25,6 @@ from crmcli.domain.interactions import (
 from crmcli.domain.tasks import Due, parse_due
 from crmcli.domain.text import first_line
 from crmcli.errors import Input, MissingInput
-from crmcli.store import refs
 from crmcli.store.store import Store
 
 
@@ -99,7 +98,6 @@ def commit_interaction(store: Store, draft: Logged, summary: str | None) -> Logg
         tx.append_entry(cid, draft.entry)
         if draft.task is not None:
             tx.append_entry(cid, draft.task)
-            refs.remember(store, cid, draft.task["id"])
     draft.commit = store.last_commit
     return draft
 

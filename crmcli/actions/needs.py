@@ -70,8 +70,6 @@ def add_feedback(store: Store, customer_ref: str, kind: str, text: str, *, chann
     with store.transaction(what, action="feedback.add", customer=cid) as tx:
         for event in events:
             tx.append_entry(cid, event)
-    if tid:
-        entities.remember(store, cid, tid)
     item = needs.fold(cid, [entry])[entry["id"]]
     item.customer_name = name
     opened = Ticket.from_events(events[1:], cid) if tid else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmcli.actions.customer import parse_assignment
-from crmcli.analysis.renewals import customers_with
+from crmcli.analysis.renewals import Journal, journals_with
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
 from crmcli.domain.deals import (
@@ -31,7 +31,7 @@ from crmcli.domain.money import format_money, parse_amount, parse_currency
 from crmcli.domain.text import check_text
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.store import campaigns as campaign_files
-from crmcli.store.refs import new_local_id, remember, resolve_entity
+from crmcli.store.refs import new_local_id, resolve_entity
 from crmcli.store.store import Entry, Store
 
 
@@ -110,7 +110,6 @@ def add_opportunity(store: Store, customer_ref: str, title: str, *, amount: Any,
     assert opp is not None
     message = f"Open opportunity {oid} for {customer.name}: {title} ({format_money(value, code)})"
     outcome = commit_events(store, cid, customer, journal, [new], message, "opp.open", opp)
-    remember(store, cid, oid)
     return outcome
 
 
@@ -243,11 +242,19 @@ def list_opportunities(store: Store, flt: OppFilter | None = None) -> list[Oppor
     flt = flt or OppFilter()
     stage = check_stage(store.config, flt.stage) if flt.stage else None
     before = parse_day(flt.closing_before, "closing_before") if flt.closing_before else None
-    cids: Iterable[str] = [store.resolve(flt.customer)] if flt.customer else customers_with(store, b"opp-")
+    journals: Iterable[Journal]
+    if flt.customer:
+        journals = [Journal.of(store, store.resolve(flt.customer))]
+    else:  # SQL on the folded deals picks the customers that can match; the fold below decides
+        conditions = [c for c, on in (("stage = ?", stage), ("open = 1", flt.open_only), ("owner = ?", flt.owner))
+                      if on]
+        args = tuple(v for v in (stage, flt.owner.strip().casefold() if flt.owner else None) if v)
+        journals = journals_with(store, b"opp-", " WHERE ".join(["SELECT customer FROM opps", *conditions[:1]])
+                                 + "".join(f" AND {c}" for c in conditions[1:]), args)
     out = []
-    for cid in cids:
-        name = None
-        for opp in customer_opportunities(store.load_journal(cid), cid):
+    for journal in journals:
+        cid, name = journal.cid, None
+        for opp in customer_opportunities(journal.entries, cid):
             if stage and opp.stage != stage:
                 continue
             if flt.open_only and not opp.is_open:
@@ -257,7 +264,7 @@ def list_opportunities(store: Store, flt: OppFilter | None = None) -> list[Oppor
             if before and not (opp.close and opp.close <= before):
                 continue
             if name is None:
-                name = store.load_customer(cid, validate=False).name
+                name = journal.name
             opp.customer_name = name
             out.append(opp)
     return sorted(out, key=lambda o: (o.close is None, o.close or "", o.customer_name.casefold(), o.id))

@@ -5,10 +5,11 @@ customer's lifecycle forward, in the same commit.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from crmcli.actions.opp import Outcome, commit_events, event
-from crmcli.analysis.renewals import customers_with
+from crmcli.analysis.renewals import Journal, journals_with
 from crmcli.domain import dates
 from crmcli.domain.deals import parse_day
 from crmcli.domain.money import format_money, parse_amount, parse_currency
@@ -46,11 +47,12 @@ def add_order(store: Store, customer_ref: str, *, amount: Any, date: str | None 
 
 def list_orders(store: Store, *, customer: str | None = None, since: str | None = None) -> list[dict]:
     start = parse_day(since, "since") if since else None
-    cids = [store.resolve(customer)] if customer else customers_with(store, b"order.add")
+    journals: Iterable[Journal] = [Journal.of(store, store.resolve(customer))] if customer \
+        else journals_with(store, b"order.add")
     rows = []
-    for cid in cids:
-        orders = [o for o in customer_orders(store.load_journal(cid)) if not start or o["date"] >= start]
+    for journal in journals:
+        orders = [o for o in customer_orders(journal.entries) if not start or o["date"] >= start]
         if orders:
-            name = store.load_customer(cid, validate=False).name
-            rows += [{"customer": cid, "name": name, **o} for o in orders]
+            name = journal.name
+            rows += [{"customer": journal.cid, "name": name, **o} for o in orders]
     return sorted(rows, key=lambda r: (r["date"], r["name"].casefold()))

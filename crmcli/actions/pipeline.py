@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from crmcli.analysis.renewals import customers_with
+from crmcli.analysis.renewals import journals_with
 from crmcli.domain.deals import customer_opportunities, open_stages, stage_info
 from crmcli.domain.money import normalize_amount, parse_currency
 from crmcli.store.store import Store
@@ -30,8 +30,11 @@ def pipeline_board(store: Store, owner: str | None = None, *, currency: str | No
                 "total": Decimal(0), "weighted": Decimal(0)} for s in open_stages(config)}
     board = Board()
     board.currency, board.skipped = code, {}
-    for cid in customers_with(store, b"opp-"):
-        for opp in customer_opportunities(store.load_journal(cid), cid):
+    among = None  # as of a past day every deal may count; now only the open ones (SQL on the folded deals)
+    if as_of is None:
+        among = "SELECT customer FROM opps WHERE open = 1" + (" AND owner = ?" if owner else "")
+    for journal in journals_with(store, b"opp-", among, (owner.strip().casefold(),) if owner else ()):
+        for opp in customer_opportunities(journal.entries, journal.cid):
             state = opp.as_of(as_of) if as_of is not None else opp
             if state is None or not state.is_open or state.stage not in rows:
                 continue

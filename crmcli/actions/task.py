@@ -42,7 +42,6 @@ def add_task(store: Store, ref: str, text: str, *, due: str | Due | None = None,
     with store.transaction(f"Add task {entry['id']} for {customer.name}: {first_line(text, 60)}",
                            action="task.add", customer=cid) as tx:
         tx.append_entry(cid, entry)
-        refs.remember(store, cid, entry["id"])
     return fold_tasks(cid, [entry], customer.name)[entry["id"]]
 
 

@@ -6,12 +6,14 @@ returns the ticket as it is after the change. Nothing here prints.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from crmcli.actions import complaints
 from crmcli.actions import kb as kb_actions
+from crmcli.analysis.renewals import Journal, journals_with
 from crmcli.domain import dates, tickets
 from crmcli.domain.journal import Entry, entity_events
 from crmcli.domain.surveys import parse_csat
@@ -27,6 +29,11 @@ def customer_name(store: Store, cid: str) -> str:
         return store.load_customer(cid, validate=False).name or cid
     except NotFound:
         return cid
+
+
+def _name(journal: Journal) -> str:
+    name = journal.index.name_of(journal.cid) if journal.index is not None else None
+    return customer_name(journal.store, journal.cid) if name is None else name or journal.cid
 
 
 def _ticket_of(store: Store, cid: str, tid: str) -> tuple[Ticket, list[dict]]:
@@ -52,9 +59,6 @@ def _change(store: Store, ref: str, verb: str, action: str, build: Any, suffix: 
         more = extras(cid, ticket) if extras else []
         for event in (entry, *more):
             tx.append_entry(cid, event)
-    for event in more:
-        if event.get("kind") == "task.add":
-            entities.remember(store, cid, str(event["id"]))
     after = Ticket.from_events([*evts, entry], cid)
     after.customer_name = name
     return after
@@ -79,7 +83,6 @@ def open_ticket(store: Store, customer_ref: str, title: str, *, priority: str | 
     with store.transaction(f"Open ticket {tid} for {customer.name}: {new.title}", action="ticket.open",
                            customer=cid) as tx:
         tx.append_entry(cid, entry)
-    entities.remember(store, cid, tid)
     ticket = Ticket.from_events([entry], cid)
     ticket.customer_name = customer.name
     return ticket
@@ -170,20 +173,28 @@ def list_tickets(store: Store, filters: TicketFilter | dict | None = None, *,
     priority = tickets.choice(f.priority, list(tickets.priorities(config)), "priority") if f.priority else None
     category = tickets.choice(f.category, tickets.categories(config), "category") if f.category else None
     now = now or dates.now()
-    cids = [store.resolve(f.customer)] if f.customer else list(store.customer_ids())
+    journals: list[Journal] | Iterator[Journal]
+    if f.customer:
+        cid = store.resolve(f.customer)
+        journals = [Journal.of(store, cid)] if _has_tickets(store, cid) else []
+    else:  # SQL on the folded tickets picks the customers that can match; the fold below decides
+        wanted = {"open = 1": f.open, "status = ?": status, "priority = ?": priority, "category = ?": category,
+                  "assignee = ?": f.assignee.strip().casefold() if f.assignee else None}
+        conditions = [c for c, v in wanted.items() if v]
+        args = tuple(v for c, v in wanted.items() if v and "?" in c)
+        journals = journals_with(store, b"tkt-", "SELECT customer FROM tickets"
+                                 + "".join(f" {'AND' if i else 'WHERE'} {c}" for i, c in enumerate(conditions)), args)
     rows: list[tuple[Ticket, Sla]] = []
-    for cid in cids:
-        if not _has_tickets(store, cid):
-            continue
-        name = None
-        for t in customer_tickets(store, cid):
+    for journal in journals:
+        cid, name = journal.cid, None
+        for t in customer_tickets(store, cid, journal.entries):
             sla = t.sla(config, now)
             if ((f.open and not t.is_open) or (status and t.status != status)
                     or (priority and t.priority != priority) or (category and t.category != category)
                     or (f.assignee and (t.assignee or "").casefold() != f.assignee.strip().casefold())
                     or (f.breached and not sla.breached)):
                 continue
-            name = name or customer_name(store, cid)
+            name = name or _name(journal)
             t.customer_name = name
             rows.append((t, sla))
 

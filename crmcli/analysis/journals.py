@@ -1,7 +1,9 @@
 """Reading events across customers' journals quickly, and the task list built from them.
 
-Lists across customers (tasks, the feed, the agenda) scan journals, skipping files that cannot contain what they
-look for: a text test before any YAML is parsed.
+Lists across customers (tasks, the feed, the agenda) read the journals through the derived index
+(``crmcli.store.index``): SQL picks the customers that can match, the index gives their events as the
+files would, and the same folds decide. One customer's journal is read from its files, skipping files
+that cannot contain what they look for: a text test before any YAML is parsed.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from crmcli.domain import dates
 from crmcli.domain.interactions import same_name
 from crmcli.domain.tasks import Task, due_day, fold_tasks
 from crmcli.errors import CrmError
+from crmcli.store.index import Index, open_index
+from crmcli.store.index_reads import FileRow
 from crmcli.store.store import Store
 
 _AT_DAY = re.compile(rb"\bat: '?(\d{4}-\d{2}-\d{2})")
@@ -42,6 +46,27 @@ def journal_dicts(store: Store, cid: str, needles: tuple[bytes, ...] = (), since
     return out
 
 
+def indexed_dicts(index: Index, cid: str, rows: list[FileRow], needles: tuple[bytes, ...] = (),
+                  since: date | None = None) -> list[dict]:
+    """``journal_dicts`` through the index (from the files when the index cannot stand in for them)."""
+    found = index.dicts(rows, needles, since)
+    return journal_dicts(index.store, cid, needles, since) if found is None else found
+
+
+def customer_name(index: Index, cid: str) -> str:
+    """The customer's name, "" when its profile cannot be read."""
+    name = index.name_of(cid)
+    if name is None:
+        name = ""
+        with contextlib.suppress(CrmError):
+            name = index.store.load_customer(cid, validate=False).name
+    return name
+
+
+_TASKS_AMONG = {"open": "SELECT customer FROM tasks WHERE done = 0",
+                "done": "SELECT customer FROM tasks WHERE done = 1"}
+
+
 @dataclass
 class TaskFilter:
     customer: str | None = None
@@ -51,9 +76,19 @@ class TaskFilter:
     status: str = "open"  # open, done, all
 
 
-def all_tasks(store: Store, cids: Iterable[str] | None = None) -> list[Task]:
+def all_tasks(store: Store, cids: Iterable[str] | None = None, status: str = "all") -> list[Task]:
+    """Tasks of the customers ``cids`` (every customer: through the index; ``status`` narrows which)."""
     found: list[Task] = []
-    for cid in cids if cids is not None else store.customer_ids():
+    if cids is None:
+        with open_index(store) as index:
+            wanted = index.marked(b"task.", _TASKS_AMONG.get(status, "SELECT customer FROM tasks"))
+            rows = index.journal_rows(wanted)
+            for cid in wanted:
+                entries = indexed_dicts(index, cid, rows.get(cid, []), (b"task.",))
+                if entries:
+                    found += fold_tasks(cid, entries, customer_name(index, cid)).values()
+        return found
+    for cid in cids:
         entries = journal_dicts(store, cid, (b"task.",))
         if entries:
             name = ""
@@ -66,7 +101,7 @@ def all_tasks(store: Store, cids: Iterable[str] | None = None) -> list[Task]:
 def list_tasks(store: Store, flt: TaskFilter, *, now: datetime | None = None) -> list[Task]:
     now = now or dates.now()
     today = now.date()
-    tasks = all_tasks(store, [store.resolve(flt.customer)] if flt.customer else None)
+    tasks = all_tasks(store, [store.resolve(flt.customer)] if flt.customer else None, flt.status)
 
     def wanted(t: Task) -> bool:
         if flt.status != "all" and t.done != (flt.status == "done"):

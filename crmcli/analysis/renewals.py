@@ -1,28 +1,53 @@
 """Contracts coming up for renewal across the store (the agenda, ``crm contract list --renewing``, the
-iCalendar export), and ``customers_with``: the cheap scan that finds the customers whose journal mentions
-a kind of event before any YAML is parsed.
+iCalendar export), and ``journals_with``: the journals of the customers whose journal mentions a kind of
+event, found and read through the derived index (``crmcli.store.index``), never by parsing every file.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from crmcli.domain import dates
 from crmcli.domain.contracts import customer_contracts, due_for_renewal
+from crmcli.domain.journal import Entry
+from crmcli.store.index import Index, open_index
 from crmcli.store.store import Store
 
 
-def customers_with(store: Store, marker: bytes) -> Iterator[str]:
-    """Customers whose journal text mentions ``marker`` (a cheap pre-filter before parsing YAML)."""
-    for cid in store.customer_ids():
-        for path in store.journal_files(cid):
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            if marker in data:
-                yield cid
-                break
+@dataclass
+class Journal:
+    """One customer's events (as ``Store.load_journal`` gives them), read through the index."""
+
+    cid: str
+    entries: list[Entry]
+    store: Store
+    index: Index | None = None
+
+    @classmethod
+    def of(cls, store: Store, cid: str) -> Journal:
+        """One customer's journal, from its files."""
+        return cls(cid, store.load_journal(cid), store)
+
+    @property
+    def name(self) -> str:
+        """``Store.load_customer(cid).name``, raising as it does."""
+        name = self.index.name_of(self.cid) if self.index is not None else None
+        return self.store.load_customer(self.cid, validate=False).name if name is None else name
+
+
+def journals_with(store: Store, marker: bytes, among: str | None = None, args: tuple = (), *,
+                  index: Index | None = None) -> Iterator[Journal]:
+    """The journals of the customers whose journal text mentions ``marker``, in id order; ``among``: SQL
+    selecting the customers that can matter (see ``Index.marked``)."""
+    if index is None:
+        with open_index(store) as index:
+            yield from journals_with(store, marker, among, args, index=index)
+        return
+    cids = index.marked(marker, among, args)
+    rows = index.journal_rows(cids)
+    for cid in cids:
+        yield Journal(cid, index.entries(cid, rows.get(cid, [])), store, index)
 
 
 def _day(value: date | datetime | str) -> date:
@@ -33,7 +58,8 @@ def _day(value: date | datetime | str) -> date:
     return dates.parse_date(value)
 
 
-def renewals_due(store: Store, start_date: date | datetime | str, end_date: date | datetime | str) -> list[dict]:
+def renewals_due(store: Store, start_date: date | datetime | str, end_date: date | datetime | str, *,
+                 index: Index | None = None) -> list[dict]:
     """Contracts in their renewal-notice period at some day of [start_date, end_date], soonest first.
 
     A contract is due when its notice date (end minus renew_notice) is on or before ``end_date`` and
@@ -42,10 +68,10 @@ def renewals_due(store: Store, start_date: date | datetime | str, end_date: date
     """
     first, last = _day(start_date), _day(end_date)
     rows = []
-    for cid in customers_with(store, b"contract.add"):
-        due = due_for_renewal(customer_contracts(store.load_journal(cid)), first, last)
+    for journal in journals_with(store, b"contract.add", index=index):
+        due = due_for_renewal(customer_contracts(journal.entries), first, last)
         if not due:
             continue
-        name = store.load_customer(cid, validate=False).name
+        name, cid = journal.name, journal.cid
         rows += [{"customer": cid, "name": name, "contract": c, "end": c["end"], "notice": c["notice"]} for c in due]
     return sorted(rows, key=lambda r: (r["notice"], r["end"], r["name"].casefold()))

@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crmcli.analysis.journals import journal_dicts
+from crmcli.analysis.journals import indexed_dicts
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
 from crmcli.domain.kinds import event_parts, type_matches
 from crmcli.domain.text import first_line
-from crmcli.store.index import customer_index
+from crmcli.store.index import open_index
 from crmcli.store.store import Store
 
 
@@ -64,13 +64,21 @@ def timeline(store: Store, ref: str, flt: TimelineFilter | None = None) -> list[
 
 def team_feed(store: Store, since: datetime | None, until: datetime | None = None, owner: str | None = None,
               flt: TimelineFilter | None = None) -> list[dict]:
-    """Events of every customer in a window: the team's activity feed, newest first."""
+    """Events of every customer in a window: the team's activity feed, newest first.
+
+    Only customers the index says may have an event (or their creation) in the window are read.
+    """
     flt = flt or TimelineFilter()
     flt.since, flt.until = since, until
     rows: list[tuple[datetime, int, dict]] = []
-    for customer in customer_index(store):
-        if not same_name(customer.get("owner"), owner):
-            continue
-        entries = _created(customer) + journal_dicts(store, customer.id, since=since.date() if since else None)
-        rows += _rows(customer.id, customer.name, entries, flt)
+    with open_index(store) as index:
+        wanted = index.with_events(since, until) | index.created_between(since, until)
+        customers = index.customers(only=wanted)
+        journals = index.journal_rows(c.id for c in customers)
+        for customer in customers:
+            if not same_name(customer.get("owner"), owner):
+                continue
+            entries = _created(customer) + indexed_dicts(index, customer.id, journals.get(customer.id, []),
+                                                         since=since.date() if since else None)
+            rows += _rows(customer.id, customer.name, entries, flt)
     return _order(rows, flt)

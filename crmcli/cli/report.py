@@ -11,14 +11,9 @@ from typing import Any
 import click
 
 from crmcli.analysis import frames
-from crmcli.analysis import kb as kb_links
-from crmcli.analysis.complaints import complaint_rows
 from crmcli.analysis.needs import item_rows
-from crmcli.analysis.reports import complaints as report_complaints
-from crmcli.analysis.reports import customers, pipeline, weekly
-from crmcli.analysis.reports import kb as report_kb
+from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.analysis.reports import needs as report_needs
-from crmcli.analysis.reports import service as report_service
 from crmcli.cli.common import (
     CONTEXT_SETTINGS,
     exit_partial,
@@ -28,7 +23,6 @@ from crmcli.cli.common import (
     report_skipped,
 )
 from crmcli.domain import dates, health
-from crmcli.domain import tickets as service
 from crmcli.domain.interactions import parse_until
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.render import reports as out
@@ -232,11 +226,7 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
     store = get_app().store()
 
     data = _frames(store, ["customers", "tickets", "surveys"])
-    rep = report_service.build(data, now=now, since=start, priorities=list(service.priorities(store.config)),
-                               owner=assignee)
-    report_kb.add_sections(rep, data, kb_links.ticket_links(store), kb_links.article_titles(store), now=now,
-                           since=start, owner=assignee)
-    report_complaints.add_sections(rep, complaint_rows(store), now=now, since=start, owner=assignee)
+    rep = service_full.build(store, data, now=now, since=start, owner=assignee)
     _emit(rep, fmt, output, sections)
 
 

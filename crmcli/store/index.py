@@ -1,18 +1,18 @@
-"""The derived query index: one SQLite database of customer profiles, contacts and their searchable text.
+"""The derived query index: one SQLite database of profiles, contacts, journals, events, deals, tickets, tasks.
 
 The YAML files are the truth; the index only saves re-reading them. It lives in the store's local state
 folder (``<git-dir>/crm/cache/index.sqlite``, never in git) and can be deleted at any time: a missing,
 older-schema or corrupt database is rebuilt, never trusted.
 
 Every read first catches up:
-- when HEAD moved since the commit the index reflects, the customers named by
-  ``git diff --name-only <indexed> HEAD -- customers/`` are re-read whatever their stat data says;
-- every ``customer.yaml`` is ``lstat``-ed and re-read when its size or modification time differs from
+- when HEAD moved since the indexed commit, customers named by ``git diff --name-only <indexed> HEAD`` are re-read;
+- every ``customer.yaml`` and journal file is ``lstat``-ed and re-read when its size or modification time differs from
   what the index stored (as git's own index does; a file written within the last two seconds is stored
   as "re-read next time", git's "racily clean" rule), so a hand edit is seen by the next command;
+- a customer whose journal changed (a file added, removed or changed) has all its journal rows re-read
+  (``crmcli.store.index_journals``);
 - a customer folder that is gone loses its rows.
-Writes made by crm update the rows of the customers they touched right after their commit
-(``after_commit``); when that fails, the next read catches up.
+crm's writes update their customers' rows right after the commit (``after_commit``); else the next read does.
 """
 from __future__ import annotations
 
@@ -30,14 +30,15 @@ from crmcli import yamlio
 from crmcli.domain.customer import Customer, normalize_name
 from crmcli.domain.pinyin import name_keys
 from crmcli.errors import CrmError
-from crmcli.store import git
+from crmcli.store import git, index_journals
+from crmcli.store.index_reads import JournalReads
 from crmcli.store.index_rows import COLUMNS, flat, folded, phones, profile_json, search_values
 from crmcli.store.paths import CUSTOMERS
 
 if TYPE_CHECKING:
     from crmcli.store.store import Store
 
-SCHEMA_VERSION = 2  # 2: name_pinyin, name_initials (crmcli.store.lookup)
+SCHEMA_VERSION = 3  # 2: journals, events, deals/tickets/tasks; 3: name_pinyin, name_initials (crmcli.store.lookup)
 # A file changed this recently may change again within the same mtime tick at the same size (git's
 # "racily clean" case): its stat data is stored as unknown, so the next read parses it again.
 _RACY_NS = 2_000_000_000
@@ -87,7 +88,7 @@ def _connect(path: Path | str) -> sqlite3.Connection:
 def _make_schema(db: sqlite3.Connection) -> None:
     tokenize = "trigram" if _has_trigram(db) else "unicode61"
     db.execute("BEGIN")
-    for statement in _SCHEMA.split(";"):
+    for statement in (_SCHEMA + index_journals.SCHEMA).split(";"):
         if statement.strip():
             db.execute(statement)
     db.execute(f"CREATE VIRTUAL TABLE texts USING fts5(folded, tokenize='{tokenize}')")
@@ -139,7 +140,7 @@ def _open(path: Path) -> sqlite3.Connection:
     return _create(path)
 
 
-class Index:
+class Index(JournalReads):
     """An open, caught-up index of one store."""
 
     def __init__(self, store: Store, db: sqlite3.Connection):
@@ -221,6 +222,12 @@ class Index:
             return
         self._put(cid, stamp, data)
 
+    def _journal_folder(self, cid: str) -> str:
+        if len(cid) < 2:
+            return str(self.store.customer_dir(cid) / "journal")
+        return f"{self.base}/{cid[:2]}/{cid}/journal"
+
+
     # -- catching up -----------------------------------------------------------------------------------
     def _head(self) -> str | None:
         if self.store.top is None:
@@ -228,10 +235,10 @@ class Index:
         proc = git.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=self.store.top, check=False)
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
-    def _moved(self, old: str | None, new: str | None) -> set[str] | None:
-        """Customers whose files differ between two commits; None when every one must be re-read."""
+    def _moved(self, old: str | None, new: str | None) -> tuple[set[str], set[str]] | None:
+        """Customers whose profile, and whose journal, differ between two commits; None: re-read all."""
         if old == new:
-            return set()
+            return set(), set()
         if old is None or new is None or self.store.top is None:
             return None
         scope = os.path.relpath(self.base, self.store.top)
@@ -239,11 +246,13 @@ class Index:
                        check=False)
         if proc.returncode != 0:  # the old commit is gone (gc after a reset): re-read everything
             return None
-        moved = set()
+        moved: tuple[set[str], set[str]] = (set(), set())
         for name in proc.stdout.decode("utf-8", "replace").split("\0"):
             parts = Path(os.path.relpath(os.path.join(self.store.top, name), self.base)).parts
             if len(parts) == 3 and parts[2] == "customer.yaml":
-                moved.add(parts[1])
+                moved[0].add(parts[1])
+            elif len(parts) >= 4 and parts[2] == "journal":
+                moved[1].add(parts[1])
         return moved
 
     def refresh(self) -> None:
@@ -254,9 +263,12 @@ class Index:
         try:
             forced = self._moved(self._meta("head"), head)
             known = {cid: (m, s) for cid, m, s in self.db.execute("SELECT id, st_mtime, st_size FROM customers")}
+            journals = self._journal_stamps()
             dirty = self._meta("head") != head
             self.fresh = not known
             for cid in self.store.customer_ids():
+                if self._journal(cid, journals.pop(cid, None), forced is None or cid in forced[1], racy_after):
+                    dirty = True
                 stored = known.pop(cid, None)
                 try:
                     st = os.lstat(self._path(cid))
@@ -266,12 +278,15 @@ class Index:
                         dirty = True
                     continue
                 if stored is not None and stored[0] == st.st_mtime_ns and stored[1] == st.st_size \
-                        and stat.S_ISREG(st.st_mode) and forced is not None and cid not in forced:
+                        and stat.S_ISREG(st.st_mode) and forced is not None and cid not in forced[0]:
                     continue
                 self._read(cid, st, racy_after)
                 dirty = True
             if known:
                 self._delete(known)
+                dirty = True
+            if journals:
+                index_journals.delete(self.db, journals)
                 dirty = True
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('head', ?)", (head,))
             self.db.execute("COMMIT" if dirty else "ROLLBACK")
@@ -334,8 +349,9 @@ class Index:
 
 
 @contextlib.contextmanager
-def open_index(store: Store) -> Iterator[Index]:
-    """The store's index, caught up with the files.
+def open_index(store: Store, *, catch_up: bool = True) -> Iterator[Index]:
+    """The store's index, caught up with the files (``catch_up=False``: as it is, for lookups that verify
+    every hit in the files and catch up on a miss).
 
     Rebuilt when it cannot be read; when it cannot be written either, this command builds one in memory.
     """
@@ -344,7 +360,8 @@ def open_index(store: Store) -> Iterator[Index]:
     for attempt in range(3):
         try:
             index = Index(store, _in_memory() if attempt == 2 else _open(path))
-            index.refresh()
+            if catch_up:
+                index.refresh()
             break
         except (sqlite3.Error, OSError):
             if index is not None:
@@ -391,8 +408,10 @@ def after_commit(store: Store, commit: str | None, changed: Iterable[Path]) -> N
     next read catches up by itself.
     """
     path = index_path(store)
+    changed = list(changed)
     touched = {p.parent.name for p in changed if p.name == "customer.yaml"}
-    if commit is None or store.top is None or len(touched) > _HOOK_LIMIT or not path.exists():
+    journals = {p.parent.parent.name for p in changed if p.parent.name == "journal"}
+    if commit is None or store.top is None or len(touched | journals) > _HOOK_LIMIT or not path.exists():
         return
     try:
         db = _connect(path)
@@ -417,6 +436,8 @@ def after_commit(store: Store, commit: str | None, changed: Iterable[Path]) -> N
                     index._delete([cid])
                     continue
                 index._read(cid, st, racy_after)
+            for cid in journals:
+                index._journal(cid, (), True, racy_after)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('head', ?)", (commit,))
             db.execute("COMMIT")
         except BaseException:

@@ -7,21 +7,20 @@ so two clones changing the same customer only ever append, and git merges the
 journals without conflicts.
 
 A reference is ``CUSTOMER/ID`` (``acme/opp-9x2m``; both parts may be unique
-prefixes) or a bare ``ID``. Bare ids are found through a derived index in
-``.git/crm/cache/`` that is verified on every hit and rebuilt on a miss.
+prefixes) or a bare ``ID``. Bare ids are found through the derived index
+(``crmcli.store.index``, its events' entity ids): asked as it is first, every hit verified in the
+files, and caught up with the files on a miss.
 """
 from __future__ import annotations
 
 import contextlib
-import marshal
 import os
 import re
-from pathlib import Path
 
 from crmcli.domain import ids
 from crmcli.domain.journal import REF_KEYS, Entry, entity_events
 from crmcli.errors import NotFound
-from crmcli.store.files import atomic_write
+from crmcli.store.index import open_index
 from crmcli.store.paths import CUSTOMERS
 from crmcli.store.store import Store
 
@@ -64,8 +63,10 @@ def resolve_entity(store: Store, ref: str, prefix: str) -> tuple[str, str, list[
     if not re.fullmatch(r"[0-9a-z-]+", local):
         raise NotFound(f"{what} {ref!r} is not an id (like {prefix}-9x2m or CUSTOMER/{prefix}-9x2m)")
     for attempt in range(2):
-        index = _load_index(store) if attempt == 0 else _rebuild_index(store)
-        hits = sorted({(cid, lid) for lid, cids in index.items() if lid.startswith(local) for cid in cids})
+        with open_index(store, catch_up=attempt == 1) as index:
+            hits, odd = index.entity_ids(local)
+        hits = sorted(set(hits) | {(cid, lid) for cid in odd for lid in _ids_in_files(store, cid)
+                                   if lid.startswith(local)})
         verified = []
         for cid, lid in hits:
             with contextlib.suppress(NotFound):
@@ -82,56 +83,25 @@ def resolve_entity(store: Store, ref: str, prefix: str) -> tuple[str, str, list[
                    f"{'ticket' if prefix == 'tkt' else prefix} list)")
 
 
-def _index_path(store: Store) -> Path:
-    return store.state_dir / "cache" / "entities.marshal"
-
-
-def _load_index(store: Store) -> dict[str, list[str]]:
+def _ids_in_files(store: Store, cid: str) -> set[str]:
+    """Entity ids created in a customer's journal files, found in their text (not YAML)."""
+    found: set[str] = set()
+    folder = store.root / CUSTOMERS / ids.shard_of(cid) / cid / "journal"
     try:
-        with open(_index_path(store), "rb") as fh:
-            data = marshal.loads(fh.read())
-        return data if isinstance(data, dict) else {}
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
-
-
-def _save_index(store: Store, index: dict[str, list[str]]) -> None:
-    path = _index_path(store)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, marshal.dumps(index), sync=False)
-
-
-def _rebuild_index(store: Store) -> dict[str, list[str]]:
-    """Scan journal text (not YAML) for entity ids: fast enough for 100,000 customers."""
-    index: dict[str, list[str]] = {}
-    base = store.root / CUSTOMERS
-    for cid in store.customer_ids():
-        folder = base / ids.shard_of(cid) / cid / "journal"
-        try:
-            names = os.listdir(folder)
-        except OSError:
-            continue
-        for name in names:
-            with contextlib.suppress(OSError), open(folder / name, "rb") as fh:
-                for m in _ID_LINE.finditer(fh.read()):
-                    index.setdefault(m.group(1).decode(), []).append(cid)
-    _save_index(store, index)
-    return index
+        names = os.listdir(folder)
+    except OSError:
+        return found
+    for name in names:
+        with contextlib.suppress(OSError), open(folder / name, "rb") as fh:
+            found.update(m.group(1).decode() for m in _ID_LINE.finditer(fh.read()))
+    return found
 
 
 def known_ids(store: Store) -> dict[str, list[str]]:
-    """Every deal, ticket and task id with the customers that hold it (from the cache; built when missing)."""
-    return _load_index(store) if _index_path(store).exists() else _rebuild_index(store)
-
-
-def remember(store: Store, cid: str, local_id: str) -> None:
-    """Add a newly minted id to the index (best effort; the index is derived)."""
-    path = _index_path(store)
-    if not path.exists():
-        return
-    index = _load_index(store)
-    cids = index.setdefault(local_id, [])
-    if cid not in cids:
-        cids.append(cid)
-        _save_index(store, index)
+    """Every deal, ticket and task id with the customers that hold it, from the index (for shell completion)."""
+    known: dict[str, list[str]] = {}
+    with open_index(store) as index:
+        hits, _ = index.entity_ids("")
+    for cid, local_id in hits:
+        known.setdefault(local_id, []).append(cid)
+    return known

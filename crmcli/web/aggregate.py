@@ -13,9 +13,8 @@ from typing import Any
 import pandas as pd
 
 from crmcli.analysis import frames as frames_
-from crmcli.analysis.reports import customers, pipeline, service, weekly
+from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.domain import dates, health
-from crmcli.domain import tickets as tickets_
 from crmcli.domain.money import format_money
 from crmcli.render.html_page import esc
 from crmcli.render.reports import html_body
@@ -46,7 +45,7 @@ def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime
                               since=dates.parse_since("30d", base=now), now=now, currency=currency,
                               label=f"as of {now:%Y-%m-%d %H:%M}")
     if name == "service":
-        return service.build(data, now=now, since=None, priorities=list(tickets_.priorities(config)))
+        return service_full.build(store, data, now=now)
     try:
         settings = health.Settings.from_config(config)
     except Exception:  # noqa: BLE001 - as crm report customers: the report falls back without health
