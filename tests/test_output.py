@@ -174,6 +174,18 @@ def test_chinese_labels_from_crm_yaml_or_crm_lang(sample: Path) -> None:
 
 
 # -- time zone --------------------------------------------------------------------------------------------------
+def test_reports_read_their_dates_in_the_store_time_zone(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The week and "as of" of a report are the store's, even when the machine and CRM_TZ say otherwise."""
+    monkeypatch.delenv("CRM_TZ", raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    env = {"CRM_NOW": "2026-12-03T17:00:00Z"}  # already Friday 01:00 in Beijing
+    days = json.loads(run("report", "weekly", "--format", "json", env=env).stdout)
+    section = next(s for s in days["sections"] if s["key"] == "interactions_by_day")
+    shown = [row["day"][:10] for row in section["rows"]]
+    assert shown == [f"2026-11-{d}" for d in range(23, 30)]  # Monday to Sunday of 2026-W48, seven days
+    assert "as of 2026-12-04 01:00" in run("report", "pipeline", env=env).stdout
+
+
 def test_the_store_time_zone_is_used_by_every_command_and_crm_tz_overrides_it(sample: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CRM_TZ", raising=False)

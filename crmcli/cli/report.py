@@ -109,7 +109,8 @@ def _frames(store: Any, kinds: list[str]) -> dict:
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 def report() -> None:
-    """Reports for people, spreadsheets and cron: weekly, pipeline, service, customers, needs.
+    """Reports for people, spreadsheets and cron: weekly, pipeline, service, customers, needs, funnel,
+    campaigns, referrals, loyalty.
 
     Terminal tables by default; --format or --output FILE (by extension) for md, csv, json,
     html (one self-contained page with charts) and xlsx (a sheet per section, with charts).
@@ -142,6 +143,7 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
     """
 
     fmt = _format(fmt, output)
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     if week and (since or until):
         raise UsageError("give --week or --since/--until, not both")
     try:
@@ -161,7 +163,6 @@ def weekly_cmd(week: str | None, since: str | None, until: str | None, owner: st
         raise InvalidRecord(str(exc)) from None
     if end <= start:
         raise UsageError("the window is empty: --until must be after --since")
-    store = get_app().store()
 
     data = _frames(store, ["customers", "interactions", "opps", "orders", "tickets", "tasks"])
     rep = weekly.build(data, start=start, end=end, now=now, stages=store.config.stages, owner=owner, label=label,
@@ -187,13 +188,13 @@ def pipeline_cmd(as_of: str | None, since: str, owner: str | None, fmt: str | No
     """
 
     fmt = _format(fmt, output)
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     now = dates.now()
     cutoff = _when(as_of, "--as-of", end_of_day=True) if as_of else now
     try:
         start = dates.parse_since(since, base=cutoff)
     except dates.DateError as exc:
         raise InvalidRecord(f"--since: {exc}") from None
-    store = get_app().store()
 
     data = _frames(store, ["customers", "opps"])
     rep = pipeline.build(data, pipeline=[p for p in store.config["pipeline"] if isinstance(p, dict)], as_of=cutoff,
@@ -218,12 +219,12 @@ def service_cmd(since: str | None, assignee: str | None, fmt: str | None, output
     """
 
     fmt = _format(fmt, output)
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     now = dates.now()
     try:
         start = dates.parse_since(since) if since else None
     except dates.DateError as exc:
         raise InvalidRecord(f"--since: {exc}") from None
-    store = get_app().store()
 
     data = _frames(store, ["customers", "tickets", "surveys"])
     rep = service_full.build(store, data, now=now, since=start, owner=assignee)
@@ -242,7 +243,7 @@ def needs_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]) ->
     """
 
     fmt = _format(fmt, output)
-    store = get_app().store()
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     data = _frames(store, ["customers", "orders", "opps"])
     rep = report_needs.build(data, item_rows(store), now=dates.now(), currency=str(store.config.get("currency", "CNY")))
     _emit(rep, fmt, output, sections)
@@ -262,8 +263,8 @@ def customers_cmd(owner: str | None, fmt: str | None, output: str | None, sectio
     """
 
     fmt = _format(fmt, output)
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     now = dates.now()
-    store = get_app().store()
 
     settings = None
     try:
@@ -310,10 +311,10 @@ def funnel_cmd(since: str | None, until: str | None, period: str, owner: str | N
     from crmcli.analysis.reports import funnel
 
     fmt = _format(fmt, output)
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     now = dates.now()
     start = _when(since, "--since").date() if since else None
     end = (_when(until, "--until", end_of_day=True).date() + timedelta(days=1)) if until else None
-    store = get_app().store()
     rows = _growth_rows(store)["funnel"]
     label = " ".join(p for p in (f"from {start}" if start else "", f"to {end - timedelta(days=1)}" if end else "") if p)
     rep = funnel.build(rows, since=start, until=end, period=period, owner=owner, label=label or "all leads",
@@ -337,7 +338,7 @@ def campaigns_cmd(kind: str | None, fmt: str | None, output: str | None, section
     from crmcli.store import campaigns as campaign_files
 
     fmt = _format(fmt, output)
-    store = get_app().store()
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     defs = [c.to_dict() for c in campaign_files.all_campaigns(store)]
     rep = campaigns.build(_growth_rows(store), defs, currency=str(store.config.get("currency", "CNY")),
                           now=dates.now().isoformat(), kind=kind)
@@ -358,7 +359,7 @@ def referrals_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]
     from crmcli.domain import loyalty
 
     fmt = _format(fmt, output)
-    store = get_app().store()
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     rules = loyalty.Settings.from_config(store.config.get("loyalty"), store.config.get("referrals"))
     rep = report_loyalty.referrals(_growth_rows(store)["members"], reward=rules.referral_reward,
                                    currency=str(store.config.get("currency", "CNY")), now=dates.now().isoformat())
@@ -379,7 +380,7 @@ def loyalty_cmd(fmt: str | None, output: str | None, sections: tuple[str, ...]) 
     from crmcli.domain import loyalty
 
     fmt = _format(fmt, output)
-    store = get_app().store()
+    store = get_app().store()  # first: its crm.yaml sets the time zone of the dates below
     rules = loyalty.Settings.from_config(store.config.get("loyalty"), store.config.get("referrals"))
     rep = report_loyalty.loyalty(_growth_rows(store)["members"], tiers=[t.name for t in rules.tiers],
                                  point_value=rules.point_value, currency=str(store.config.get("currency", "CNY")),
