@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= build/demo-records
 
-.PHONY: help install test test-browser lint bench bench-quick bench-import demo clean
+.PHONY: help install browser-deps test test-browser lint bench bench-quick bench-import demo clean
 
 help:
 	@echo "make demo   - install, then run crm on a copy of the bundled records/ sample"
@@ -25,10 +25,17 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The browser tests need Chromium and a font with Chinese glyphs (Debian: chromium, fonts-wqy-microhei).
+# Installed here when missing and apt-get can (as root); otherwise those tests are skipped, saying why.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	  && apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; } \
+	  || echo "note: chromium is not installed; the browser tests will be skipped" >&2
+
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2}
 
-test-browser: $(STAMP)
+test-browser: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m browser
 
 lint: $(STAMP)

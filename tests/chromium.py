@@ -2,7 +2,7 @@
 
 ``Browser.look(url, width)`` loads a page in a phone-like (``mobile``) or desktop viewport of that width,
 evaluates a script and saves a screenshot. Used by the browser tests; the tests skip, saying why, when no
-Chromium is installed (``.ci/run`` installs Debian's ``chromium``).
+Chromium is installed (``make test`` installs Debian's ``chromium`` when it can).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Nothing may overflow the page sideways (tables scroll inside their own box), the phone viewport must be the
 device's width (the viewport meta works), and every chart must have its axis title and tick labels.
 Screenshots are saved under build/browser/ for a person to look at. `make test-browser` runs only these;
-`make test` runs them too. Skipped, saying why, only where no Chromium is installed (`.ci/run` installs it).
+`make test` runs them too. Skipped, saying why, only where no Chromium is installed (`make test` installs it as root).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.websample import ROOT, crm, make_sample
 
 EXE = chromium()
 pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(EXE is None, reason="no Chromium here: apt-get install chromium (.ci/run does)")]
+              pytest.mark.skipif(EXE is None, reason="no Chromium here: apt-get install chromium (make test does, as root)")]
 SHOTS = ROOT / "build" / "browser"
 WIDTHS = [390, 1280]
 PROBE = """(() => {
