@@ -16,7 +16,7 @@ from tests.websample import ROOT, crm, make_sample
 
 EXE = chromium()
 pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(EXE is None, reason="no Chromium here: apt-get install chromium (make test does, as root)")]
+              pytest.mark.skipif(EXE is None, reason="no Chromium: apt-get install chromium (make test does as root)")]
 SHOTS = ROOT / "build" / "browser"
 WIDTHS = [390, 1280]
 PROBE = """(() => {
