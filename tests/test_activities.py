@@ -274,7 +274,7 @@ def test_task_lifecycle(crm: Crm, invoke, acme: str, store_dir: Path) -> None:  
     assert commits(store_dir)[0] == f"Complete task {tid} of Acme Corp"
     assert "Crm-Action: task.done" in git(store_dir, "log", "-1", "--format=%B")
     r = crm("task", "done", ref)
-    assert r.returncode == 2 and "already done" in r.stderr
+    assert r.returncode == 4 and "already done" in r.stderr  # a state conflict, like closing a closed ticket
     assert ok(invoke("task", "list")).stdout.strip() == "No tasks match." or "No tasks" in invoke("task", "list").output
     ok(invoke("task", "reopen", f"acme/{tid[5:7]}"))
     assert commits(store_dir)[0] == f"Reopen task {tid} of Acme Corp"

@@ -17,7 +17,7 @@ from crmcli.domain.customer import check_date, check_timestamp
 from crmcli.domain.interactions import clean_text, dated, event_time, is_date_only, when
 from crmcli.domain.journal import EventKind
 from crmcli.domain.text import first_line
-from crmcli.errors import UsageError
+from crmcli.errors import InvalidRecord
 
 Due = date | datetime
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -126,10 +126,10 @@ def change_entry(task: Task, kind: str, *, by: str, now: datetime) -> dict:
     """A ``task.done`` or ``task.reopen`` event for ``task``, refused when the task is already so."""
     if kind == "task.done" and task.done:
         since = first_line(task.done_at)[:10]
-        raise UsageError(f"task {task.id} of {task.name} is already done (since {since}); "
+        raise InvalidRecord(f"task {task.id} of {task.name} is already done (since {since}); "
                          f"reopen it with: crm task reopen {task.ref}")
     if kind == "task.reopen" and not task.done:
-        raise UsageError(f"task {task.id} of {task.name} is open; nothing to reopen")
+        raise InvalidRecord(f"task {task.id} of {task.name} is open; nothing to reopen")
     return {"at": dates.iso(now), "kind": kind, "task": task.id, "by": by}
 
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 
 from crmcli.domain import kinds, tasks
-from crmcli.errors import Input, InputError, UsageError
+from crmcli.errors import Input, InputError, InvalidRecord
 
 NOW = datetime.fromisoformat("2026-11-20T14:30:00+08:00")  # a Friday
 
@@ -58,12 +58,12 @@ def test_tasks_sort_by_due_then_created_and_know_when_they_are_overdue() -> None
 def test_change_entry_refuses_what_is_already_so() -> None:
     [task] = tasks.fold_tasks("acme", [tasks.task_entry("task-9x2m", "Send", None, by="bob", owner=None,
                                                         now=NOW)], "Acme").values()
-    with pytest.raises(UsageError, match="is open; nothing to reopen"):
+    with pytest.raises(InvalidRecord, match="is open; nothing to reopen"):
         tasks.change_entry(task, "task.reopen", by="bob", now=NOW)
     entry = tasks.change_entry(task, "task.done", by="bob", now=NOW)
     assert entry == {"at": "2026-11-20T14:30:00+08:00", "kind": "task.done", "task": "task-9x2m", "by": "bob"}
     task.done, task.done_at = True, entry["at"]
-    with pytest.raises(UsageError, match=r"already done \(since 2026-11-20\); reopen it with: crm task reopen"):
+    with pytest.raises(InvalidRecord, match=r"already done \(since 2026-11-20\); reopen it with: crm task reopen"):
         tasks.change_entry(task, "task.done", by="bob", now=NOW)
 
 
