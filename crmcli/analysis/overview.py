@@ -72,23 +72,13 @@ class Gathered:
 
 def _ratings(journal: list[Entry]) -> list[tuple[date, float]]:
     """One rating per survey answer, and per ticket closed with a CSAT that no survey replaced."""
-    by_ticket: dict[str, tuple[date, float]] = {}
-    loose: list[tuple[date, float]] = []
+    answers = []
     for e in journal:
         kind, d = e.kind, e.data
-        if kind not in ("ticket.close", "survey.answer"):
-            continue
-        moment = event_time(d)
-        value = health.rating_value(d.get("csat"), d.get("nps") if kind == "survey.answer" else None)
-        if moment is None or value is None:
-            continue
-        rating = (_day(moment) or moment.date(), value)
-        ticket = d.get("ticket")
-        if isinstance(ticket, str) and ticket:
-            by_ticket[ticket] = rating  # a later survey about the ticket replaces its CSAT
-        else:
-            loose.append(rating)
-    return sorted(loose + list(by_ticket.values()), key=lambda r: r[0])
+        if kind in ("ticket.close", "survey.answer") and (moment := event_time(d)) is not None:
+            answers.append((_day(moment) or moment.date(), d.get("csat"),
+                            d.get("nps") if kind == "survey.answer" else None, d.get("ticket")))
+    return health.ratings_of(answers)
 
 
 def _revenue(config: Config, opps: list[deals.Opportunity], orders: list[dict]) -> list[tuple[date, str, Any]]:
@@ -131,12 +121,9 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
     today = now.date()
     breaches = []
     for t in g.tickets:
-        opened = _day(t.opened_at)
-        recent = opened is not None and (today - opened).days < window
-        if t.is_open or recent:
-            missed = t.sla(config, now).breaches()
-            if missed:
-                breaches.append({"id": t.id, "title": t.title, "what": " and ".join(missed)})
+        missed = t.sla(config, now).breaches()
+        if health.counts_as_breach(missed, t.is_open, _day(t.opened_at), today, window):
+            breaches.append({"id": t.id, "title": t.title, "what": health.breach_what(missed)})
     created = read_due(customer.get("created"))
     currency = str(config.get("currency", "CNY"))
     g.facts = health.Facts(

@@ -11,7 +11,9 @@ Components (settings in the ``health:`` block of crm.yaml, defaults in ``crmcli.
 * recency: days since the last interaction (or since the customer was added, when never contacted)
   against the cadence (``touch_every``, else ``default_cadence``): 100 within the cadence, then
   falling linearly to 0 at twice the cadence.
-* service: 100 - 15 per open ticket - 25 per complaint in ``complaint_window`` - 20 per SLA breach.
+* service: 100 - 15 per open ticket - 25 per complaint in ``complaint_window`` - 20 per SLA breach: a
+  ticket that missed its first-response or resolution target and is open, or was opened within
+  ``complaint_window`` (``counts_as_breach``; both ``crm show`` and ``crm report customers`` use it).
 * satisfaction: the mean of the last 3 ratings (CSAT 1-5 and NPS 0-10, both scaled to 0-100; a
   survey with both counts their mean); the explanation compares it with the 3 before.
 * revenue: revenue of the last ``revenue_period`` against the one before: 100 when it did not fall,
@@ -107,6 +109,19 @@ def recency_component(last_contact: date | None, created: date | None, cadence_d
     return Component(score, weight, f"{what}, {verdict} the cadence of {label}")
 
 
+def counts_as_breach(missed: list[str], is_open: bool, opened: date | None, today: date,
+                     window_days: int) -> bool:
+    """Whether a ticket's SLA breach counts against health: it missed a target (``missed``: "first
+    response", "resolution") and is still open, or was opened less than ``window_days`` before ``today``.
+    An old closed ticket stops counting once it is out of the window."""
+    recent = opened is not None and (today - opened).days < window_days
+    return bool(missed) and (is_open or recent)
+
+
+def breach_what(missed: list[str]) -> str:
+    return " and ".join(missed)
+
+
 def service_component(open_tickets: int, complaints: int, breaches: int, weight: float,
                       window: str = "30d") -> Component:
     """100 - 15 per open ticket - 25 per recent complaint - 20 per SLA breach."""
@@ -125,6 +140,22 @@ def rating_value(csat: Any = None, nps: Any = None) -> float | None:
     if isinstance(nps, (int, float)) and not isinstance(nps, bool) and 0 <= nps <= 10:
         values.append(nps * 10)
     return sum(values) / len(values) if values else None
+
+
+def ratings_of(answers: list[tuple[date, Any, Any, Any]]) -> list[tuple[date, float]]:
+    """The ratings the score counts from (day, csat, nps, ticket) answers in time order: a ticket's CSAT at
+    its close and each survey answer; a later answer about the same ticket replaces the earlier one."""
+    by_ticket: dict[str, tuple[date, float]] = {}
+    loose: list[tuple[date, float]] = []
+    for day, csat, nps, ticket in answers:
+        value = rating_value(csat, nps)
+        if value is None:
+            continue
+        if isinstance(ticket, str) and ticket:
+            by_ticket[ticket] = (day, value)
+        else:
+            loose.append((day, value))
+    return sorted(loose + list(by_ticket.values()), key=lambda r: r[0])
 
 
 def satisfaction_component(ratings: list[float], weight: float) -> Component:

@@ -158,7 +158,7 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
         health = importlib.import_module("crmcli.domain.health")
         Facts, score_of = health.Facts, health.health_score
         cfg = settings if settings is not None else health.Settings.from_config(None)
-        rating = health.rating_value
+        ratings_of = health.ratings_of
     except (ImportError, AttributeError, TypeError, KeyError):
         return None
     today = now.date()
@@ -175,9 +175,26 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
     t = t[t["opened_at"] <= now]
     live_t = grouped(t[t["status"].isin(["open", "in-progress", "waiting"])], ["id", "title"])
     comp_t = grouped(t[t["category"] == "complaint"], ["id", "title", "opened_at"])
-    br_t = grouped(t[t["response_breached"] | t["resolution_breached"]], ["id", "title"])
+    window = cfg.days("complaint_window")
+    is_open = t["status"].isin(["open", "in-progress", "waiting"])
+    br_t: dict[str, list[tuple]] = {}
+    for cid, i, x, live, opened, resp, res in zip(t["customer"], t["id"], t["title"], is_open, t["opened_at"],
+                                                  t["response_breached"], t["resolution_breached"], strict=True):
+        missed = [name for name, hit in (("first response", resp), ("resolution", res)) if hit]
+        day = opened.date() if pd.notna(opened) else None
+        if health.counts_as_breach(missed, bool(live), day, today, window):
+            br_t.setdefault(cid, []).append((i, x, health.breach_what(missed)))
     s = frames["surveys"]
-    by_s = grouped(s[s["at"] <= now], ["at", "csat", "nps"])
+    s = s[s["at"] <= now]
+    closed = t[t["closed_at"].notna() & (t["closed_at"] <= now)]
+    answers = sorted([(at, cid, c, None, i) for cid, at, c, i in zip(closed["customer"], closed["closed_at"],
+                                                                     closed["csat"], closed["id"], strict=True)]
+                     + list(zip(s["at"], s["customer"], s["csat"], s["nps"], s["ticket"], strict=True)),
+                     key=lambda a: a[0])
+    by_s: dict[str, list[tuple]] = {}
+    for at, cid, c, n, i in answers:
+        by_s.setdefault(cid, []).append((at.date(), None if pd.isna(c) else int(c),
+                                         None if n is None or pd.isna(n) else int(n), i))
     tk = frames["tasks"]
     by_task = grouped(tk[(tk["status"] == "open") & tk["due_at"].notna() & (tk["due_at"] <= now)],
                       ["id", "text", "due"])
@@ -191,11 +208,8 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
                           last_contact=last_day.get(cid), currency=currency)
             facts.open_tickets = [{"id": i, "title": x} for i, x in live_t.get(cid, [])]
             facts.complaints = [{"id": i, "title": x, "opened": o.date()} for i, x, o in comp_t.get(cid, [])]
-            facts.breaches = [{"id": i, "title": x, "what": "SLA"} for i, x in br_t.get(cid, [])]
-            for at, c, n in by_s.get(cid, []):
-                v = rating(None if pd.isna(c) else int(c), None if pd.isna(n) else int(n))
-                if v is not None:
-                    facts.ratings.append((at.date(), v))
+            facts.breaches = [{"id": i, "title": x, "what": w} for i, x, w in br_t.get(cid, [])]
+            facts.ratings = ratings_of(by_s.get(cid, []))
             facts.revenue = [(d.date(), float(a)) for d, a in by_buy.get(cid, [])]
             facts.overdue_tasks = [{"id": i, "text": x, "due": d} for i, x, d in by_task.get(cid, [])]
             h = score_of(facts, cfg, today)
