@@ -245,7 +245,7 @@ def test_missing_field_names_candidates_and_the_kind_it_looks_like(usd: Path, in
     r = invoke("import", "../deals.csv", "--mapping", "../m.yaml")
     assert r.exit_code == 0, r.output
     d = pd.read_csv(deals)
-    assert f"opps: {len(d)} created" in r.output
+    assert f"Import {len(d)} opps from deals.csv" in r.output
 
 
 def test_open_deal_without_amount_and_a_won_one_needs_one(usd: Path, invoke) -> None:

@@ -206,7 +206,8 @@ def _import(file: Path, kind: str | None, *, sheet: str | None, maps: tuple[str,
     if plan.commit is None and not plan.has_changes:
         done(f"Nothing to import from {file.name}: {plan.summary()}")
     else:
-        done(f"{plan.message()}: {plan.summary()}", store)
+        rest = plan.summary(notable=True)
+        done(f"{plan.message()}: {rest}" if rest else plan.message(), store)
     exit_partial(dropped, "bad row", "the others were imported")
 
 

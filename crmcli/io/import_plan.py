@@ -80,14 +80,18 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.new_customers or self.events or self.updates())
 
-    def summary(self) -> str:
+    def summary(self, *, notable: bool = False) -> str:
+        """Counts per kind; ``notable``: only kinds with something updated, skipped or invalid (the created are
+        in ``message()``), so the closing line of a clean import stays short."""
         parts = []
         for kind, c in self.counts.items():
+            if notable and not (c.updated or c.skipped or c.invalid):
+                continue
             bits = [f"{c.created:,} created", f"{c.updated:,} updated", f"{c.skipped:,} skipped"]
             if c.invalid:
                 bits.append(f"{c.invalid:,} invalid")
             parts.append(f"{kind}: " + ", ".join(bits))
-        return "; ".join(parts) or "nothing to import"
+        return "; ".join(parts) or ("" if notable else "nothing to import")
 
     def message(self) -> str:
         made = [f"{c.created:,} {kind}" for kind, c in self.counts.items() if c.created]
