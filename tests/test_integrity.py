@@ -194,6 +194,55 @@ def test_report_fails_on_an_unreadable_customer_unless_skip_invalid(crm, store_d
     json.loads(r.stdout)
 
 
+# agenda, the team feed, care and search read through the index: they too name an unreadable customer
+MONDAY = {"CRM_NOW": "2026-09-21T10:00:00"}  # a Monday
+DAILY = {
+    "agenda": (("agenda", "--format", "json"), "name"),
+    "timeline": (("timeline", "--all", "--format", "json"), "name"),
+    "care": (("care", "--format", "json"), "name"),
+    "search": (("search", "Corp", "--type", "customer", "--format", "json"), "name"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(DAILY))
+def test_daily_views_fail_on_an_unreadable_customer_unless_skip_invalid(crm, store_dir: Path, command: str) -> None:
+    names = ["Acme Corp", "Beta Corp", "Gamma Corp"]
+    ids = []
+    for name in names:  # each has a birthday this week and was added today: each shows in every view
+        p = crm("customer", "add", name, env=MONDAY)
+        assert p.returncode == 0, p.stderr
+        ids.append(p.stdout.strip())
+        assert crm("customer", "edit", ids[-1], "--set", "birthday=1980-09-23", env=MONDAY).returncode == 0
+    args, key = DAILY[command]
+    r = crm(*args, env=MONDAY)
+    assert r.returncode == 0, r.stderr
+    assert {row[key] for row in json.loads(r.stdout)} == set(names)
+    path = store_dir / "customers" / ids[2][:2] / ids[2] / "customer.yaml"
+    path.write_text("name: Gamma Corp\nkind: [unclosed\n", encoding="utf-8")
+    rel = path.relative_to(store_dir)
+    r = crm(*args, env=MONDAY)
+    assert r.returncode == 4, r.stderr
+    assert f"{rel}:3: unreadable YAML" in r.stderr
+    assert "crm: error: 1 customer could not be read" in r.stderr
+    assert "pass --skip-invalid to leave them out" in r.stderr
+    assert r.stdout == ""
+    r = crm(*args, "--skip-invalid", env=MONDAY)
+    assert r.returncode == 9, r.stderr  # partial
+    assert f"{rel}:3: unreadable YAML" in r.stderr
+    assert "1 unreadable customer left out (--skip-invalid)" in r.stderr
+    assert {row[key] for row in json.loads(r.stdout)} == set(names[:2])
+
+
+def test_search_names_an_unreadable_customer_instead_of_nothing_found(crm, store_dir: Path) -> None:
+    bad = _add(crm, "Gamma GmbH")
+    path = store_dir / "customers" / bad[:2] / bad / "customer.yaml"
+    path.write_text("name: Gamma GmbH\nkind: [unclosed\n", encoding="utf-8")
+    r = crm("search", "Gamma")
+    assert r.returncode == 4
+    assert f"{path.relative_to(store_dir)}:3: unreadable YAML" in r.stderr
+    assert "Nothing found." not in r.stderr
+
+
 def test_report_names_a_broken_journal(crm, store_dir: Path) -> None:
     cid = _add(crm, "Acme Corp")
     assert crm("log", cid, "call", "hello", "--at", "2026-11-02 10:00").returncode == 0

@@ -106,22 +106,27 @@ def _renewals(index: Index, start: date, end: date, owner: str | None) -> list[A
     return items
 
 
-def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | None = None) -> list[AgendaItem]:
-    """Overdue tasks, then each day's tasks, lapsing contact cadences, renewals and birthdays."""
+def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | None = None,
+           problems: list[str] | None = None) -> list[AgendaItem]:
+    """Overdue tasks, then each day's tasks, lapsing contact cadences, renewals and birthdays.
+
+    Each unreadable customer's problem (``path:line: problem``) is appended to ``problems``."""
     now = dates.now()
     if today is not None and today != now.date():
         now = dates.parse_when(today.isoformat())
     start, end = now.date(), now.date() + timedelta(days=max(days, 1))
     types = set(store.config.interaction_types)
     with open_index(store) as index:
-        return _agenda(index, owner, now, start, end, types)
+        return _agenda(index, owner, now, start, end, types, problems)
 
 
 def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: date,
-            types: set[str]) -> list[AgendaItem]:
+            types: set[str], problems: list[str] | None = None) -> list[AgendaItem]:
     items = _renewals(index, start, end, owner)
     # Only customers with an open task due soon, a contact cadence or a birthday can have an item.
-    profiles = index.customers(only=index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday"))
+    # A problem row comes back whatever the filter: this one call names every unreadable customer.
+    profiles = index.customers(problems=problems,
+                               only=index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday"))
     journals = index.journal_rows(c.id for c in profiles)
     for c in profiles:
         mine = same_name(c.get("owner"), owner)

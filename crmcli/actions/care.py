@@ -95,13 +95,13 @@ def _entries(store: Store, cid: str, types: set[str]) -> list[dict]:
 
 
 def _items(store: Store, rules: Rules, start: date, end: date, owner: str | None, *,
-           birthdays: bool) -> list[CareItem]:
+           birthdays: bool, problems: list[str] | None = None) -> list[CareItem]:
     """Care items of every customer (of ``owner``); a journal is parsed only when an item may come of it:
     the customer has orders or contracts, a check-in tier, or a birthday in the window."""
     types = set(store.config.interaction_types)
     tiers = {tier.casefold() for tier, _, _ in rules.checkins}
     out: list[CareItem] = []
-    for c in customer_index(store):
+    for c in customer_index(store, problems=problems):
         if not same_name(c.get("owner"), owner):
             continue
         bare = facts(c, [], types)
@@ -113,8 +113,9 @@ def _items(store: Store, rules: Rules, start: date, end: date, owner: str | None
 
 
 def due(store: Store, *, owner: str | None = None, today: date | None = None, days: int | None = None,
-        include_done: bool = False) -> tuple[list[CareItem], date, date]:
+        include_done: bool = False, problems: list[str] | None = None) -> tuple[list[CareItem], date, date]:
     """Care items of this week (Monday to Sunday, or ``days`` from today) and undone ones of the look-back.
+    Each unreadable customer's problem (``path:line: problem``) is appended to ``problems``.
 
     Returns (items by kind then day, first day, last day).
     """
@@ -123,7 +124,8 @@ def due(store: Store, *, owner: str | None = None, today: date | None = None, da
     first = today if days else today - timedelta(days=today.weekday())
     end = today + timedelta(days=days) if days else first + timedelta(days=7)
     start = min(first, today - timedelta(days=rules.lookback_days))
-    items = _items(store, rules, start, end, owner, birthdays=True) + care.holiday_items(rules, first, end)
+    items = _items(store, rules, start, end, owner, birthdays=True, problems=problems)
+    items += care.holiday_items(rules, first, end)
     keep = [i for i in items if (i.day >= first or not i.done) and (include_done or not i.done)]
     keep.sort(key=lambda i: (ORDER.get(i.kind, 9), i.day, i.name, i.text))
     return keep, first, end - timedelta(days=1)

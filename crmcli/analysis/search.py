@@ -178,8 +178,11 @@ def check_types(types: Iterable[str]) -> set[str]:
     return wanted or set(TYPES)
 
 
-def search(store: Store, text: str, types: Iterable[str] = (), limit: int | None = None) -> list[dict]:
-    """Hits for ``text``, by customer name, then type (customer first), then newest first."""
+def search(store: Store, text: str, types: Iterable[str] = (), limit: int | None = None,
+           problems: list[str] | None = None) -> list[dict]:
+    """Hits for ``text``, by customer name, then type (customer first), then newest first.
+
+    Each unreadable customer's problem (``path:line: problem``) is appended to ``problems``."""
 
     query = Query.parse(text)
     wanted = check_types(types)
@@ -189,7 +192,8 @@ def search(store: Store, text: str, types: Iterable[str] = (), limit: int | None
     with open_index(store) as index:
         found = index.text_matches(query.folded, query.phone)
         spoken = pinyin_matches(index, typed) if typed else set()
-        customers = index.customers() if journals else index.customers(only=found | spoken)
+        customers = index.customers(problems=problems) if journals else \
+            index.customers(problems=problems, only=found | spoken)
         order = name_order(index)
     for customer in customers:
         if customer.id in found or customer.id in spoken:

@@ -63,8 +63,9 @@ def timeline(store: Store, ref: str, flt: TimelineFilter | None = None) -> list[
 
 
 def team_feed(store: Store, since: datetime | None, until: datetime | None = None, owner: str | None = None,
-              flt: TimelineFilter | None = None) -> list[dict]:
+              flt: TimelineFilter | None = None, problems: list[str] | None = None) -> list[dict]:
     """Events of every customer in a window: the team's activity feed, newest first.
+    Each unreadable customer's problem (``path:line: problem``) is appended to ``problems``.
 
     Only customers the index says may have an event (or their creation) in the window are read.
     """
@@ -73,7 +74,7 @@ def team_feed(store: Store, since: datetime | None, until: datetime | None = Non
     rows: list[tuple[datetime, int, dict]] = []
     with open_index(store) as index:
         wanted = index.with_events(since, until) | index.created_between(since, until)
-        customers = index.customers(only=wanted)
+        customers = index.customers(problems=problems, only=wanted)
         journals = index.journal_rows(c.id for c in customers)
         for customer in customers:
             if not same_name(customer.get("owner"), owner):

@@ -3,11 +3,22 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from typing import Any
 
 import click
 
-from crmcli.actions.agenda import agenda
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option, shortened
+from crmcli.actions.agenda import AgendaItem, agenda
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    echo,
+    exit_partial,
+    format_option,
+    get_app,
+    records_option,
+    report_skipped,
+    shortened,
+    skip_invalid_option,
+)
 from crmcli.domain import dates
 from crmcli.render.agenda import agenda_lines
 from crmcli.render.tables import render
@@ -17,13 +28,16 @@ from crmcli.render.tables import render
 @click.option("--owner", metavar="NAME", help="Only this person's tasks and customers.")
 @click.option("--mine", is_flag=True, help="Only your tasks and customers.")
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead.")
+@skip_invalid_option
 @format_option()
 @records_option
-def agenda_cmd(owner: str | None, mine: bool, days: int, fmt: str) -> None:
+def agenda_cmd(owner: str | None, mine: bool, days: int, skip_invalid: bool, fmt: str) -> None:
     """What needs doing, by day: overdue tasks, today's, the coming days'.
 
     Also customers losing touch (touch_every in customer.yaml lapsed),
-    contract renewals, and birthdays of customers and contacts.
+    contract renewals, and birthdays of customers and contacts. A customer
+    whose files cannot be read is named on stderr and the command fails
+    (exit 4) unless --skip-invalid.
 
     \b
     Examples:
@@ -32,7 +46,14 @@ def agenda_cmd(owner: str | None, mine: bool, days: int, fmt: str) -> None:
       crm agenda --format json
     """
     store = get_app().store()
-    items = agenda(store, owner=store.user() if mine else owner, days=days)
+    problems: list[str] = []
+    items = agenda(store, owner=store.user() if mine else owner, days=days, problems=problems)
+    report_skipped(problems, skip_invalid, "no agenda shown")
+    _show(store, items, days, fmt)
+    exit_partial(len(problems), "unreadable customer", "the others' agenda was shown")
+
+
+def _show(store: Any, items: list[AgendaItem], days: int, fmt: str) -> None:
     if fmt != "table":
         render([i.row() for i in items], fmt, columns=["date", "overdue", "time", "kind", "customer", "name",
                                                        "text", "ref", "owner"])

@@ -2,11 +2,22 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from crmcli.analysis.search import search
-from crmcli.cli.common import CONTEXT_SETTINGS, echo, format_option, get_app, records_option, shortened
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    echo,
+    exit_partial,
+    format_option,
+    get_app,
+    records_option,
+    report_skipped,
+    shortened,
+    skip_invalid_option,
+)
 from crmcli.render.tables import render, style, use_color
 
 SEARCH_TYPES = ["customer", "contact", "interaction", "opp", "ticket", "task", "survey"]
@@ -17,15 +28,18 @@ SEARCH_TYPES = ["customer", "contact", "interaction", "opp", "ticket", "task", "
 @click.option("--type", "-t", "types", multiple=True, type=click.Choice(SEARCH_TYPES, case_sensitive=False),
               help="Only this kind of record; repeatable.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many results.")
+@skip_invalid_option
 @format_option(["table", "json", "csv", "yaml", "md"])
 @records_option
-def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None, fmt: str) -> None:
+def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None, skip_invalid: bool,
+               fmt: str) -> None:
     """Find text in customers, contacts, interactions, deals, tickets, tasks and surveys.
 
     Case does not matter, full-width characters match their plain forms,
     and phone numbers match without spaces, dashes or a +86/+1 prefix.
     Each result names the customer, where the text was found, and shows it
-    in context.
+    in context. A customer whose files cannot be read is named on stderr and
+    the command fails (exit 4) unless --skip-invalid.
 
     \b
     Examples:
@@ -35,7 +49,14 @@ def search_cmd(words: tuple[str, ...], types: tuple[str, ...], limit: int | None
       crm search "renewal" --format json --limit 20
     """
     store = get_app().store()
-    rows = search(store, " ".join(words), types, limit)
+    problems: list[str] = []
+    rows = search(store, " ".join(words), types, limit, problems=problems)
+    report_skipped(problems, skip_invalid, "nothing searched")
+    _show(store, rows, fmt)
+    exit_partial(len(problems), "unreadable customer", "the others were searched")
+
+
+def _show(store: Any, rows: list[dict], fmt: str) -> None:
     if fmt != "table":
         render(rows, fmt, columns=["type", "customer", "name", "field", "snippet", "ref", "at"])
         return

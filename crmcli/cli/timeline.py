@@ -4,7 +4,15 @@ from __future__ import annotations
 import click
 
 from crmcli.analysis import timeline as lib
-from crmcli.cli.common import CONTEXT_SETTINGS, format_option, get_app, records_option
+from crmcli.cli.common import (
+    CONTEXT_SETTINGS,
+    exit_partial,
+    format_option,
+    get_app,
+    records_option,
+    report_skipped,
+    skip_invalid_option,
+)
 from crmcli.domain.interactions import parse_since, parse_until
 from crmcli.domain.kinds import check_types
 from crmcli.errors import UsageError
@@ -22,15 +30,18 @@ from crmcli.render.timeline import render_timeline
 @click.option("--by", metavar="NAME", help="Only events by this person.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), help="Only the newest N events.")
 @click.option("--reverse", is_flag=True, help="Oldest first.")
+@skip_invalid_option
 @format_option()
 @records_option
 def timeline_cmd(customer_ref: str | None, all_: bool, since: str | None, until: str | None,
                  types: tuple[str, ...], owner: str | None, by: str | None, limit: int | None, reverse: bool,
-                 fmt: str) -> None:
+                 skip_invalid: bool, fmt: str) -> None:
     """A customer's story, newest first: interactions, tasks, deals, tickets...
 
     Each line: when (local time), what, who, and the summary. With --all,
-    the same for every customer (the team's feed).
+    the same for every customer (the team's feed); there a customer whose
+    files cannot be read is named on stderr and the command fails (exit 4)
+    unless --skip-invalid.
 
     \b
     Examples:
@@ -47,8 +58,11 @@ def timeline_cmd(customer_ref: str | None, all_: bool, since: str | None, until:
     flt = lib.TimelineFilter(types=check_types(store.config, types), by=by, limit=limit, reverse=reverse)
     flt.since = parse_since(since) if since else None
     flt.until = parse_until(until) if until else None
+    problems: list[str] = []
     if all_:
-        rows = lib.team_feed(store, flt.since or parse_since("7d"), flt.until, owner, flt)
+        rows = lib.team_feed(store, flt.since or parse_since("7d"), flt.until, owner, flt, problems=problems)
+        report_skipped(problems, skip_invalid, "no feed shown")
     else:
         rows = lib.timeline(store, customer_ref or "", flt)
     render_timeline(rows, fmt, feed=all_)
+    exit_partial(len(problems), "unreadable customer", "the others' events were shown")
