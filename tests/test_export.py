@@ -107,7 +107,7 @@ def test_json_export(store_dir: Path, invoke) -> None:
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert {r["id"] for r in doc["customers"]} >= {cid}
     assert doc["orders"] == [{"customer": cid, "date": "2026-10-01", "amount": 99.5, "currency": "CNY",
-                              "product": "Licence", "opp": None}]
+                              "product": "Licence", "opp": None, "by": "Alice Example"}]
     one = store_dir.parent / "opps.json"
     assert invoke("export", "--kind", "opps", "-o", str(one)).exit_code == 0
     assert json.loads(one.read_text(encoding="utf-8"))[0]["title"] == "ERP"
