@@ -107,7 +107,7 @@ def test_json_export(store_dir: Path, invoke) -> None:
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert {r["id"] for r in doc["customers"]} >= {cid}
     assert doc["orders"] == [{"customer": cid, "date": "2026-10-01", "amount": 99.5, "currency": "CNY",
-                              "product": "Licence", "opp": None}]
+                              "product": "Licence", "opp": None, "by": "Alice Example"}]
     one = store_dir.parent / "opps.json"
     assert invoke("export", "--kind", "opps", "-o", str(one)).exit_code == 0
     assert json.loads(one.read_text(encoding="utf-8"))[0]["title"] == "ERP"
@@ -188,3 +188,68 @@ def test_export_imports_no_openpyxl_for_csv(store_dir: Path, crm) -> None:
 
     r = subprocess.run([sys.executable, "-c", code], cwd=store_dir, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+JOURNAL_KINDS = ("interactions", "orders", "contracts", "tasks", "surveys", "history")
+
+
+def test_round_trip_xlsx_keeps_times_and_authors_across_time_zones(store_dir: Path, crm, tmp_path: Path) -> None:
+    # the exporting store is in Asia/Shanghai by its crm.yaml; the importing one is in UTC (by CRM_TZ)
+    with (store_dir / "crm.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("timezone: Asia/Shanghai\n")
+    here = {"CRM_TZ": "", "CRM_AUTHOR": "Alice <alice@example.invalid>", "CRM_NOW": "2026-11-20T18:30:00+08:00"}
+    there = {"CRM_TZ": "UTC", "CRM_AUTHOR": "Bob <bob@example.invalid>", "CRM_NOW": "2026-11-21T09:00:00+00:00"}
+
+    def ok(*args: str, env: dict, cwd: Path = store_dir) -> str:
+        r = crm(*args, env=env, cwd=cwd)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    cid = ok("customer", "add", "Acme", env=here).strip()
+    ok("log", cid, "call", "Talked renewal", "--at", "2026-11-02 10:00", env=here)
+    ok("log", cid, "meeting", "Midnight demo", "--at", "2026-11-03 00:00", env=here)
+    task = ok("task", "add", cid, "Send quote", "--due", "2026-11-25 09:30", env=here).strip()
+    ok("task", "done", task, env=here)
+    ok("task", "add", cid, "Call back", "--due", "2026-11-30", "--owner", "王芳", env=here)
+    ok("order", "add", cid, "--amount", "99.5", "--date", "2026-10-01", env=here)
+    ok("contract", "add", cid, "--value", "1000", "--start", "2026-01-01", "--end", "2026-12-31", env=here)
+    ok("survey", cid, "--csat", "4", env=here)
+    ok("opp", "add", cid, "ERP", "--amount", "120000", "--close", "2026-12-31", env=here)
+    ok("ticket", "open", cid, "Login fails", env=here)
+
+    out = tmp_path / "all.xlsx"
+    ok("export", "-o", str(out), env=here)
+    target = tmp_path / "fresh"
+    ok("init", str(target), env=there, cwd=tmp_path)
+    ok("import", str(out), env=there, cwd=target)
+
+    before = json.loads(ok("export", "--format", "json", "-o", "-", env=here))
+    after = json.loads(ok("export", "--format", "json", "-o", "-", env=there, cwd=target))
+    for kind in JOURNAL_KINDS:
+        assert after[kind] == before[kind], kind
+    # what the source store holds, independently of export: 10:00 Shanghai time, logged by Alice
+    call = next(r for r in before["interactions"] if r["summary"] == "Talked renewal")
+    assert (call["at"], call["by"]) == ("2026-11-02T10:00:00+08:00", "Alice")
+    assert {r["by"] for kind in JOURNAL_KINDS for r in before[kind]} == {"Alice"}
+    assert len(before["tasks"]) == 2 and len(before["surveys"]) == 1 and len(before["contracts"]) == 1
+
+
+def test_errors_out_xlsx_keeps_the_zone_of_the_rows_it_copies(store_dir: Path, crm, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    cid = crm("customer", "add", "Acme").stdout.strip()
+    assert crm("log", cid, "call", "Talked", "--at", "2026-11-02 10:00").returncode == 0
+    out = tmp_path / "all.xlsx"
+    assert crm("export", "-o", str(out)).returncode == 0  # CRM_TZ=Asia/Shanghai (conftest)
+    wb = load_workbook(out)
+    assert {p.name: p.value for p in wb.custom_doc_props}["crm.timezone"] == "Asia/Shanghai"
+    wb["interactions"].append([cid, dt.datetime(2026, 11, 3, 9, 15), "call", "Alice", None, None, None, None, None,
+                               None])  # no summary: a bad row
+    wb.save(out)
+    target, fix = tmp_path / "fresh", tmp_path / "fix.xlsx"
+    assert crm("init", str(target), cwd=tmp_path).returncode == 0
+    r = crm("import", str(out), "--errors-out", str(fix), cwd=target, env={"CRM_TZ": "UTC"})
+    assert r.returncode == 4, r.stderr
+    back = load_workbook(fix)
+    assert {p.name: p.value for p in back.custom_doc_props}["crm.timezone"] == "Asia/Shanghai"
+    assert back["interactions"]["B2"].value == dt.datetime(2026, 11, 3, 9, 15)

@@ -33,7 +33,7 @@ from crmcli.store.store import Store as _Store
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-_VERSION = (4, sys.version_info[:2])
+_VERSION = (5, sys.version_info[:2])
 _RACY_NS = 2_000_000_000
 _PARALLEL_MIN = 4000  # customers to (re)read before worker processes pay off
 CACHE_MIN = 200  # smaller stores parse in well under a second: no cache file is written for them

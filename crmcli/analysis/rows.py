@@ -36,13 +36,13 @@ COLUMNS: dict[str, list[str]] = {
                      "summary"],
     "opps": ["customer", "id", "title", "amount", "currency", "stage", "probability", "close", "owner", "source",
              "product", "created", "closed_at", "status", "lost_reason", "stage_history", "close_history"],
-    "orders": ["customer", "date", "amount", "currency", "product", "opp"],
-    "contracts": ["customer", "value", "currency", "start", "end", "renew_notice", "file"],
+    "orders": ["customer", "date", "amount", "currency", "product", "opp", "by"],
+    "contracts": ["customer", "value", "currency", "start", "end", "renew_notice", "file", "by"],
     "tickets": ["customer", "id", "title", "priority", "category", "channel", "assignee", "status", "opened_at",
                 "first_response_at", "resolved_at", "closed_at", "csat", "response_due", "resolution_due",
                 "response_breached", "resolution_breached"],
-    "tasks": ["customer", "id", "text", "owner", "due", "created", "done_at", "status"],
-    "surveys": ["customer", "at", "csat", "nps", "ticket", "comment"],
+    "tasks": ["customer", "id", "text", "owner", "due", "created", "done_at", "status", "by"],
+    "surveys": ["customer", "at", "csat", "nps", "ticket", "comment", "by"],
 }
 # Export-only kind (not in KINDS, so frames never build it): every event of every deal and ticket, the opening
 # included, one row each, oldest first per customer; ``fields`` is the rest of the event as JSON, exactly.
@@ -161,14 +161,15 @@ def _opp_rows(store: Store, cid: str, journal: list[Entry]) -> list[dict]:
 
 def _order_rows(cid: str, journal: list[Entry]) -> list[dict]:
     return [{"customer": cid, "date": o["date"] or None, "amount": _num(o["amount"]),
-             "currency": _text(o["currency"]), "product": _text(o["product"]), "opp": _text(o["opp"])}
+             "currency": _text(o["currency"]), "product": _text(o["product"]), "opp": _text(o["opp"]),
+             "by": _text(o["by"])}
             for o in customer_orders(journal)]
 
 
 def _contract_rows(cid: str, journal: list[Entry]) -> list[dict]:
     return [{"customer": cid, "value": _num(c["value"]), "currency": _text(c["currency"]),
              "start": c["start"] or None, "end": c["end"], "renew_notice": c["renew_notice"],
-             "file": _text(c["file"])}
+             "file": _text(c["file"]), "by": _text(c["by"])}
             for c in customer_contracts(journal)]
 
 
@@ -213,7 +214,7 @@ def _task_rows(cid: str, journal: list[Entry]) -> list[dict]:
     tasks = fold_tasks(cid, [e.data for e in journal])
     return [{"customer": cid, "id": t.id, "text": t.text, "owner": _text(t.owner),
              "due": due_text(t.due) if t.due is not None else None, "created": t.created,
-             "done_at": t.done_at, "status": "done" if t.done else "open"}
+             "done_at": t.done_at, "status": "done" if t.done else "open", "by": _text(t.by)}
             for t in sorted(tasks.values(), key=lambda t: (t.created, t.id))]
 
 
@@ -224,7 +225,7 @@ def _survey_rows(cid: str, journal: list[Entry]) -> list[dict]:
         if d.get("kind") == "survey.answer":
             out.append({"customer": cid, "at": _text(d.get("at")), "csat": _num(d.get("csat")),
                         "nps": _num(d.get("nps")), "ticket": _text(d.get("ticket")),
-                        "comment": _text(d.get("comment"))})
+                        "comment": _text(d.get("comment")), "by": _text(d.get("by"))})
     return out
 
 

@@ -43,6 +43,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     confidence: float | None = None  # when the encoding was detected (not UTF-8, not given): 0..1
+    zone: str | None = None  # a crm-written workbook: the zone its naive date-times are in
 
 
 def decode(data: bytes, encoding: str | None = None, what: str = "") -> tuple[str, str]:

@@ -70,7 +70,7 @@ class EventRows(PlannerBase):
         if opp and not LOCAL_ID["opp"].match(opp):
             raise BadValue("opp", f"{opp!r} is not a deal id (like opp-9x2m)")
         entry = self._event("order.add", opp=opp, date=day, amount=amount, currency=currency,
-                            product=text_cell(v.get("product")))
+                            product=text_cell(v.get("product")), by=text_cell(v.get("by")))
         if self._seen(cid, ("order.add",), lambda e: (str(e.get("date")), e.get("amount"), e.get("product")), entry):
             return self._duplicate(f"an order of {amount} on {day} is already at {cid}")
         self._validate_event(entry)
@@ -90,7 +90,7 @@ class EventRows(PlannerBase):
         if not PERIOD_RE.match(notice):
             raise BadValue("renew_notice", f"{notice!r}: write a number and a unit (30d, 6w, 3m, 1y)")
         entry = self._event("contract.add", value=value, currency=currency, start=start, end=end,
-                            renew_notice=notice, file=text_cell(v.get("file")))
+                            renew_notice=notice, file=text_cell(v.get("file")), by=text_cell(v.get("by")))
         if self._seen(cid, ("contract.add",), lambda e: (str(e.get("start")), str(e.get("end")), e.get("value")),
                       entry):
             return self._duplicate(f"a contract from {start} to {end} is already at {cid}")
@@ -124,7 +124,7 @@ class EventRows(PlannerBase):
             return self._duplicate(f"task {wanted or text!r} is already at {cid}")
         tid = self._local_id(cid, "task", wanted)
         new = [self._event("task.add", at=created, id=tid, owner=text_cell(v.get("owner")), due=due,
-                           text=interactions.clean_text(text, "task text"))]
+                           text=interactions.clean_text(text, "task text"), by=text_cell(v.get("by")))]
         if status == "done":
             new.append({"at": done_at, "kind": "task.done", "task": tid, "by": self.user})
         for e in new:
@@ -151,7 +151,8 @@ class EventRows(PlannerBase):
         ticket = (text_cell(v.get("ticket")) or "").lower() or None
         if ticket and not LOCAL_ID["tkt"].match(ticket):
             raise BadValue("ticket", f"{ticket!r} is not a ticket id (like tkt-9x2m)")
-        entry = self._event("survey.answer", at=at, ticket=ticket, **scores, comment=text_cell(v.get("comment")))
+        entry = self._event("survey.answer", at=at, ticket=ticket, **scores, comment=text_cell(v.get("comment")),
+                            by=text_cell(v.get("by")))
         if self._seen(cid, ("survey.answer",), lambda e: (dates_key(e.get("at")), e.get("csat"), e.get("nps")),
                       entry):
             return self._duplicate(f"a survey answer at {at[:16]} is already in {cid}'s journal")

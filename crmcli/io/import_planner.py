@@ -20,6 +20,7 @@ from crmcli.io.import_values import (
     clean_cell,
     in_time_order,
     money_text,
+    naive_times_in,
     text_cell,
 )
 from crmcli.io.mapping_file import convert
@@ -76,11 +77,15 @@ class PlannerBase:
     def run(self, source: Source) -> None:
         handler = getattr(self, f"row_{source.kind}")
         counts = self.plan.count(source.kind)
-        mapping = source.mapping
-        guarded = source.unit == "row"  # json and vcard are written without the formula guard
         rows = source.table.rows
         if source.kind == "history":
-            rows = in_time_order(rows, mapping)
+            rows = in_time_order(rows, source.mapping)
+        with naive_times_in(source.table.zone):
+            self._rows(source, rows, handler, counts)
+
+    def _rows(self, source: Source, rows: Any, handler: Any, counts: Any) -> None:
+        mapping = source.mapping
+        guarded = source.unit == "row"  # json and vcard are written without the formula guard
         for number, cells in rows:
             values: dict[str, Any] = {}
             for i, fld in mapping.fields.items():

@@ -1,10 +1,14 @@
 """Reading one spreadsheet cell as a value: text, day, moment, phone, tags, yes/no; a bad one raises BadValue."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as _dt
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crmcli.domain import dates
 from crmcli.io.csvio import cell_text, unneutralize
@@ -75,6 +79,19 @@ def is_day_cell(value: Any) -> bool:
     return isinstance(value, _dt.date) or (isinstance(value, str) and len(value.strip()) <= 10)
 
 
+_NAIVE_ZONE: contextvars.ContextVar[ZoneInfo | None] = contextvars.ContextVar("naive_zone", default=None)
+
+
+@contextlib.contextmanager
+def naive_times_in(zone: str | None) -> Iterator[None]:
+    """Read naive date-time cells in ``zone`` (a crm-written workbook's ``crm.timezone``); None: local time."""
+    token = _NAIVE_ZONE.set(ZoneInfo(zone) if zone else None)
+    try:
+        yield
+    finally:
+        _NAIVE_ZONE.reset(token)
+
+
 _parse_iso = functools.lru_cache(maxsize=1 << 16)(dates.parse_iso)  # a file repeats its times: read each once
 _MOMENTS: dict[str, str] = {}  # cell text -> stored moment, for the texts read already
 
@@ -98,7 +115,10 @@ def moment_cell(fld: str, value: Any) -> str | None:
 
 def _moment_cell(fld: str, value: Any) -> str | None:
     if isinstance(value, _dt.datetime):
-        return dates.iso(value if value.tzinfo else value)  # naive: local time
+        zone = _NAIVE_ZONE.get()
+        if value.tzinfo is None and zone is not None:  # a gap time moves on as dates.iso does for local
+            value = value.replace(tzinfo=zone).astimezone(_dt.UTC).astimezone(zone)
+        return dates.iso(value)  # naive: local time
     if isinstance(value, _dt.date):
         return dates.iso(_dt.datetime.combine(value, _dt.time(0)))
     text = str(value).strip()

@@ -179,10 +179,12 @@ def apply_plan(store: Store, plan: Plan, progress: Progress | None = None) -> Pl
 def write_errors(plan: Plan, out: Path) -> int:
     """The bad rows with an ``error`` column, as csv (or xlsx), to fix and import again; returns the count."""
     sheets: dict[str, tuple[list[str], list[dict]]] = {}
+    zone = None  # the zone of a crm-written workbook's naive date-times, kept for the rows copied from it
     for source in plan.sources:
         bad = plan.bad_rows.get(source.label, [])
         if not bad:
             continue
+        zone = zone or source.table.zone
         headers = [h for h in source.table.headers if h.strip().casefold() != "error"]
         keep = [i for i, h in enumerate(source.table.headers) if h.strip().casefold() != "error"]
         rows = []
@@ -194,7 +196,7 @@ def write_errors(plan: Plan, out: Path) -> int:
     count = sum(len(r) for _, r in sheets.values())
     if out.suffix.lower() == ".xlsx":
 
-        xlsxio.write_xlsx(out, sheets or {"errors": (["error"], [])})
+        xlsxio.write_xlsx(out, sheets or {"errors": (["error"], [])}, zone)
         return count
 
     if len(sheets) <= 1:

@@ -106,6 +106,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "currency": ["currency", "币种", "货币"],
         "product": ["product", "item", "产品", "商品"],
         "opp": ["opp", "opportunity", "deal", "商机"],
+        "by": ["by"],
     },
     "contracts": {
         **_COMMON_CUSTOMER,
@@ -115,6 +116,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "end": ["end", "end date", "结束日期", "到期日"],
         "renew_notice": ["renew_notice", "renew notice", "notice", "续约提醒"],
         "file": ["file", "document", "文件"],
+        "by": ["by"],
     },
     "tasks": {
         **_COMMON_CUSTOMER,
@@ -125,6 +127,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "created": ["created", "created at", "创建时间"],
         "done_at": ["done_at", "done", "completed", "完成时间"],
         "status": ["status", "状态"],
+        "by": ["by", "created by", "创建人"],
     },
     "surveys": {
         **_COMMON_CUSTOMER,
@@ -134,6 +137,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "nps": ["nps"],
         "ticket": ["ticket", "ticket id", "工单"],
         "comment": ["comment", "feedback", "评价", "意见"],
+        "by": ["by"],
     },
     "tickets": {
         **_COMMON_CUSTOMER,

@@ -12,6 +12,7 @@ from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io.csvio import Table, cell_text, neutralize
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ZONE_PROPERTY = "crm.timezone"  # custom document property: the zone the workbook's naive date-times are in
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?([+-]\d{2}:\d{2}|Z)?$")
 
 
@@ -39,7 +40,10 @@ def read_xlsx(path: Path, sheet: str | None = None, *, all_sheets: bool = False)
             wanted = match[:1]
         else:
             wanted = names if all_sheets else names[:1]
+        zone = _zone_of(wb)
         tables = [_table(wb[n], n) for n in wanted]
+        for t in tables:
+            t.zone = zone
     finally:
         wb.close()
     _check_formulas(path, tables)
@@ -71,6 +75,45 @@ def _check_formulas(path: Path, tables: list[Table]) -> None:
         wb.close()
 
 
+def _zone_of(wb: Any) -> str | None:
+    """The ``crm.timezone`` property of a workbook crm wrote (None for any other workbook, or a bad zone)."""
+    from zoneinfo import ZoneInfo
+
+    for prop in getattr(wb, "custom_doc_props", None) or ():
+        if prop.name == ZONE_PROPERTY and isinstance(prop.value, str):
+            try:
+                ZoneInfo(prop.value)
+            except (ValueError, KeyError, OSError):
+                return None
+            return prop.value
+    return None
+
+
+def export_zone() -> Any:
+    """The zone export writes date-times in: the store's (CRM_TZ, crm.yaml ``timezone``), else the machine's
+    when it has a name (TZ, /etc/localtime), else UTC, so that the ``crm.timezone`` property can name it."""
+    import os
+    from zoneinfo import ZoneInfo
+
+    from crmcli.domain import zones
+
+    zone = zones.crm_zone()
+    if zone is not None:
+        return zone
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(str(Path("/etc/localtime").resolve()).partition("zoneinfo/")[2])
+    except OSError:  # pragma: no cover
+        pass
+    for name in candidates:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ValueError, KeyError, OSError):
+                continue
+    return ZoneInfo("UTC")
+
+
 def sheet_names(path: Path) -> list[str]:
     wb = _open(path)
     try:
@@ -98,9 +141,14 @@ def _quoted(text: str) -> str:
     return neutralize(text) if text.lstrip("'").startswith("=") or text.startswith("'") else text
 
 
-def _typed(column: str, value: Any) -> Any:
-    """Cell value: numbers stay numbers, days become dates, timestamps local date-times."""
+def _typed(column: str, value: Any, zone: Any = None) -> Any:
+    """Cell value: numbers stay numbers, days become dates, timestamps date-times in ``zone`` (else local)."""
     if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, _dt.datetime):  # a cell copied from a workbook (--errors-out): a date-time again
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        return (value.astimezone(zone) if aware and zone is not None else value).replace(tzinfo=None)
+    if isinstance(value, _dt.date):
         return value
     text = cell_text(value)
     if _DAY.match(text):
@@ -111,7 +159,8 @@ def _typed(column: str, value: Any) -> Any:
     if _STAMP.match(text):
 
         try:
-            return dates.to_local(dates.parse_iso(text)).replace(tzinfo=None)
+            moment = dates.to_local(dates.parse_iso(text))
+            return (moment.astimezone(zone) if zone is not None else moment).replace(tzinfo=None)
         except dates.DateError:
             return _quoted(text)
     return _quoted(text)
@@ -183,20 +232,29 @@ def finish_sheet(ws: Any, columns: int, rows: int) -> None:
     ws.print_title_rows = "1:1"
 
 
-def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str], list[dict]]]) -> None:
+def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str], list[dict]]],
+               zone: str | None = None) -> None:
     """One sheet per entry, in order: a styled header row (frozen, with an autofilter), then typed cells, streamed.
 
     openpyxl's write-only mode writes each row as it is appended instead of keeping a cell object
     per value until the end: memory stays that of the rows, whatever the size of the workbook. Column
     widths come from the first rows' display width; money columns (``amount``, ``value``) carry their
     row's currency format; text stays text (a phone ``+86 ...`` is no formula and shows no apostrophe).
+    Date-times are naive (Excel has no zone) in ``export_zone()``, which the ``crm.timezone`` custom document
+    property names, so that import reads them back as the same moments; ``zone`` names another one (the
+    zone of the naive date-time cells of rows copied from a workbook, as ``--errors-out`` does).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
+    from openpyxl.packaging.custom import StringProperty
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone) if zone else export_zone()
+    wb.custom_doc_props.append(StringProperty(name=ZONE_PROPERTY, value=str(tz.key)))
     font, fill, align = header_style()
 
     def header(value: str) -> Any:
@@ -224,10 +282,11 @@ def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str],
         ws = wb.create_sheet(title=name[:31])
         sample = rows[:500]
         for j, c in enumerate(columns, 1):
-            ws.column_dimensions[get_column_letter(j)].width = column_width(c, (_typed(c, r.get(c)) for r in sample))
+            widths = (_typed(c, r.get(c), tz) for r in sample)
+            ws.column_dimensions[get_column_letter(j)].width = column_width(c, widths)
         finish_sheet(ws, len(columns), len(rows))
         ws.append([header(c) for c in columns])
         money = {c for c in columns if c in ("amount", "value")} if "currency" in columns else set()
         for row in rows:
-            ws.append([typed(_typed(c, row.get(c)), row.get("currency") if c in money else None) for c in columns])
+            ws.append([typed(_typed(c, row.get(c), tz), row.get("currency") if c in money else None) for c in columns])
     wb.save(path)
