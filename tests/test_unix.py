@@ -67,24 +67,7 @@ def test_export_dash_needs_a_format_and_format_overrides_the_extension(crm, stor
 
 def test_xlsx_to_a_terminal_is_refused(store_dir: Path) -> None:
     pytest.importorskip("pty")
-    code = textwrap.dedent("""
-        import os, pty, sys
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execvp(sys.executable, [sys.executable, "-m", "crmcli", *sys.argv[1:]])
-        out = b""
-        while True:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status))
-        print(out.decode())
-        """)
+    code = PTY_RUN
     for args in (["export", "-o", "-", "-f", "xlsx"], ["report", "pipeline", "-o", "-", "-f", "xlsx"]):
         r = subprocess.run([sys.executable, "-c", code, *args], cwd=store_dir, capture_output=True, text=True,
                            timeout=120)
