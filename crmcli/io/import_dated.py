@@ -55,15 +55,9 @@ class DatedRows(PlannerBase):
         if created and closed_at and instant(closed_at) < instant(created):
             raise BadValue("closed_at", f"{closed_at[:10]} is before the deal was created ({created[:10]})")
         wanted = self._wanted_id(v, "opp")
-        if wanted and (cid, wanted) in self.from_history:
-            return "counted"  # made from its events by the history sheet of this file
-        if wanted and wanted in self._ids(cid, "opp"):
-            return self._duplicate(f"deal {wanted} is already at {cid}")
-        tag = "id" if wanted else ("title+at" if created else "title")
-        if self._seen(cid, ("opp.open",), lambda e: (e.get("id") if wanted else None, e.get("title"),
-                                                    instant(str(e.get("at"))) if tag == "title+at" else None),
-                      {"id": wanted, "title": title, "at": created or dates.iso(dates.now())}, tag):
-            return self._duplicate(f"deal {wanted or title!r} is already at {cid}")
+        seen = self._known(cid, "opp", "deal", wanted, title, created, created or dates.iso(dates.now()))
+        if seen is not None:
+            return seen
         oid = self._local_id(cid, "opp", wanted)
         if steps:  # opened at the first stage, unless the first stage date is the opening itself
             open_stage = steps[0][1] if created and instant(steps[0][0]) <= instant(created) else open_stages[0]
@@ -128,15 +122,9 @@ class DatedRows(PlannerBase):
         if status is None:
             status = "closed" if closed else ("resolved" if resolved else "open")
         wanted = self._wanted_id(v, "tkt")
-        if wanted and (cid, wanted) in self.from_history:
-            return "counted"  # made from its events by the history sheet of this file
-        if wanted and wanted in self._ids(cid, "tkt"):
-            return self._duplicate(f"ticket {wanted} is already at {cid}")
-        tag = "id" if wanted else ("title+at" if opened else "title")
-        if self._seen(cid, ("ticket.open",), lambda e: (e.get("id") if wanted else None, e.get("title"),
-                                                       instant(str(e.get("at"))) if tag == "title+at" else None),
-                      {"id": wanted, "title": title, "at": opened or ""}, tag):
-            return self._duplicate(f"ticket {wanted or title!r} is already at {cid}")
+        seen = self._known(cid, "tkt", "ticket", wanted, title, opened, opened or "")
+        if seen is not None:
+            return seen
         tid = self._local_id(cid, "tkt", wanted)
         opened = opened or dates.iso(dates.now())
         timed: list[tuple[str, int, dict]] = []
@@ -172,6 +160,22 @@ class DatedRows(PlannerBase):
             self._validate_event(e)
         self.plan.events += [(cid, e) for e in new]
         return "created"
+
+    def _known(self, cid: str, prefix: str, what: str, wanted: str | None, title: str, at: str | None,
+               seen_at: str) -> str | None:
+        """Why a deal or ticket row adds nothing ("counted" by this file's history sheet, or a duplicate of one
+        the customer has), else None; by id when the row gives one, else by title (and opening time)."""
+        if wanted and (cid, wanted) in self.from_history:
+            return "counted"  # made from its events by the history sheet of this file
+        if wanted and wanted in self._ids(cid, prefix):
+            return self._duplicate(f"{what} {wanted} is already at {cid}")
+        tag = "id" if wanted else ("title+at" if at else "title")
+        if self._seen(cid, (f"{'ticket' if prefix == 'tkt' else prefix}.open",),
+                      lambda e: (e.get("id") if wanted else None, e.get("title"),
+                                 instant(str(e.get("at"))) if tag == "title+at" else None),
+                      {"id": wanted, "title": title, "at": seen_at}, tag):
+            return self._duplicate(f"{what} {wanted or title!r} is already at {cid}")
+        return None
 
     @staticmethod
     def _wanted_id(v: dict[str, Any], prefix: str) -> str | None:
