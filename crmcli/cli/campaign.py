@@ -125,14 +125,14 @@ def campaign_member(name: str, customers: tuple[str, ...], tags: tuple[str, ...]
                                 "kind": kind, "source": source}.items() if v}
     flt = CustomerFilter(tags=tags, query=query, fields=fields) if (fields or tags or query) else None
     result = action.add_members(store, name, customers, flt=flt, file=from_file, dry_run=dry_run)
-    rows = [{"customer": cid, "name": n, "status": "would join" if dry_run else "joined"}
-            for cid, n in result.customers]
+    rows: list[dict[str, str | None]] = [{"customer": cid, "name": n, "status": "would join" if dry_run
+                                          else "joined"} for cid, n in result.customers]
     rows += [{"customer": cid, "name": n, "status": "already a member"} for cid, n in result.skipped]
     columns = ["customer", "name", "status"]
     if result.responses:
         columns.append("response")
         for r in rows:
-            r["response"] = ", ".join(result.responses.get(r["customer"], [])) or None
+            r["response"] = ", ".join(result.responses.get(str(r["customer"]), [])) or None
     render(rows, fmt, columns=columns)
     n, k = len(result.customers), sum(len(v) for v in result.responses.values())
     answers = f", {k} response{'s' if k != 1 else ''}" if k else ""
