@@ -266,3 +266,22 @@ def test_a_members_file_with_a_response_column_records_each_response(invoke, sto
     bad = invoke("campaign", "member", "salon", "--from-file", "bad.csv")
     assert bad.exit_code == 4, bad.output
     assert "bad.csv:2: response 'maybe' is not one of: invited, sent" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_import_of_leads_with_a_campaign_column(invoke, store_dir: Path) -> None:
+    ok(invoke("campaign", "add", "Fair-2026", "--kind", "trade-show", "--cost", "1000"))
+    (store_dir / "leads.csv").write_text("客户名称,来源,市场活动\nAlpha Ltd,fair,fair-2026\nBeta Ltd,fair,\n",
+                                         encoding="utf-8")
+    (store_dir / "bad.csv").write_text("name,campaign\nGamma Ltd,no-such-fair\n", encoding="utf-8")
+    before = commits(store_dir)
+    bad = invoke("import", "bad.csv", "--kind", "customers")
+    assert bad.exit_code == 4 and commits(store_dir) == before
+    assert "bad.csv:row 2, column campaign: no campaign 'no-such-fair'" in bad.output
+    ok(invoke("import", "leads.csv", "--kind", "customers"))
+    rows = {c["name"]: c for c in json.loads(ok(invoke("customer", "list", "-f", "json")))}
+    alpha = yamlio.loads((store_dir / "customers" / rows["Alpha Ltd"]["id"][:2] / rows["Alpha Ltd"]["id"]
+                          / "customer.yaml").read_text(encoding="utf-8"))
+    assert (alpha["stage"], alpha["source"], alpha["campaign"]) == ("lead", "fair", "Fair-2026")  # stored spelling
+    report = json.loads(ok(invoke("report", "campaigns", "-f", "json")))
+    per = next(s["rows"] for s in report["sections"] if s["key"] == "campaigns")
+    assert [(r["campaign"], r["leads"]) for r in per] == [("Fair-2026", 1)]
