@@ -31,7 +31,7 @@ from crmcli.domain.money import normalize_amount
 from crmcli.domain.orders import customer_orders
 from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
 from crmcli.domain.text import first_line
-from crmcli.store.index import customer_index, open_index
+from crmcli.store.index import open_index
 from crmcli.store.store import Store
 
 CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "campaign", "referred_by",
@@ -104,32 +104,48 @@ def _revenue(config: Config, opps: list[deals.Opportunity], orders: list[dict]) 
 
 
 def referrals_of(store: Store, cid: str) -> list[tuple[date | None, str]]:
-    """(added, id) of every customer whose ``referred_by`` is ``cid``, through the index."""
-    with open_index(store) as index:
+    """(added, id) of every customer whose ``referred_by`` is ``cid``, through the index.
+
+    The index catches up only when HEAD moved since it was last brought up to date (a pull, a commit by hand):
+    the full walk of every file's stat data that catching up costs (over a second at 10,000 customers) is not
+    for one customer's screen; a profile edited by hand and not committed shows after the next listing."""
+    with open_index(store, catch_up=False) as index:
+        if index._meta("head") != index._head():
+            index.refresh()
         hits = [row[0] for row in index.db.execute(
             "SELECT id FROM customers WHERE problem IS NULL AND (profile IS NULL OR instr(profile, ?) > 0)", (cid,))]
         people = index.customers(only=hits) if hits else []
     return [(_created_day(c), c.id) for c in people if c.get("referred_by") == cid]
 
 
-def referral_map(store: Store) -> dict[str, list[tuple[date | None, str]]]:
+def referral_map(store: Store, customers: list[Customer] | None = None) -> dict[str, list[tuple[date | None, str]]]:
     """``referrals_of`` for every customer at once: referrer id -> (added, id) of the customers it referred."""
+    if customers is None:
+        with open_index(store) as index:
+            customers = index.customers(only=index.profiles_with("referred_by"))
     out: dict[str, list[tuple[date | None, str]]] = {}
-    for c in customer_index(store):
+    for c in customers:
         if isinstance(c.get("referred_by"), str) and c.get("referred_by"):
             out.setdefault(c.get("referred_by"), []).append((_created_day(c), c.id))
     return out
 
 
+LOYALTY_KINDS_SQL = ("SELECT customer FROM events WHERE kind LIKE 'points.%' OR kind = 'loyalty.tier' "
+                     "UNION SELECT customer FROM journals WHERE odd")
+
+
 def loyalty_map(store: Store) -> dict[str, health.LoyaltyFacts]:
     """``loyalty_facts`` of every loyalty member and referrer, for store-wide scores (``crm report customers``):
-    only journals holding points or tier events are parsed."""
-    refs = referral_map(store)
+    the index names the customers with points or tier events and those named in a ``referred_by``; only their
+    journals are read."""
+    with open_index(store) as index:
+        referred = index.customers(only=index.profiles_with("referred_by"))
+        members = {cid for (cid,) in index.db.execute(LOYALTY_KINDS_SQL)}
+    refs = referral_map(store, referred)
     out: dict[str, health.LoyaltyFacts] = {}
-    for c in customer_index(store):
-        events = journal_dicts(store, c.id, (b"points.", b"loyalty.tier"))
-        if events or c.id in refs:
-            out[c.id] = loyalty_facts(store.config, events, refs.get(c.id, []))
+    for cid in sorted(members | set(refs)):
+        events = journal_dicts(store, cid, (b"points.", b"loyalty.tier")) if cid in members else []
+        out[cid] = loyalty_facts(store.config, events, refs.get(cid, []))
     return out
 
 
