@@ -198,3 +198,7 @@ def test_tiers_points_and_referrals_show_on_crm_show_and_feed_one_health_score(i
     assert risk[loyal]["health"] == shown[loyal]["health"]["score"]
     assert risk[loyal]["why"] == "loyalty tier fell from silver to (none) on 2026-11-20"
     assert advocate not in risk and plain not in risk
+    ok(invoke("site", "build", "-o", str(store_dir.parent / "site")))  # the site's customer page: the same facts
+    page = (store_dir.parent / "site" / "customers" / f"{advocate}.html").read_text(encoding="utf-8")
+    assert 'data-key="points" data-value="50"' in page and friend in page
+    assert f'data-key="health" data-value="{shown[advocate]["health"]["score"]}"' in page

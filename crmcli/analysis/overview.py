@@ -1,12 +1,13 @@
 """The 360-degree overview of one customer (``crm show``), and its health score.
 
-Reads only that customer's folder (profile and journal) and the store's config, so its cost does not
-grow with the store. The journal is read once and handed to the domain libraries: deals
+Reads only that customer's folder (profile and journal), the store's config and one query of the index (the
+customers it referred), so its cost barely grows with the store. The journal is read once and handed to
+the domain libraries: deals
 (``crmcli.domain.deals``), tickets and SLA (``crmcli.domain.tickets``), tasks and the timeline's wording
 (``crmcli.domain.tasks``, ``crmcli.domain.interactions``), orders and contracts (``crmcli.domain.orders``,
 ``crmcli.domain.contracts``).
-``crmcli.domain.health`` scores it; its loyalty part also needs the customers this one referred
-(``referrals_of``, one query of the index).
+``crmcli.domain.health`` scores it, its loyalty part from points, tiers and referrals (``loyalty_facts``;
+``referral_map`` and ``loyalty_map`` give the same facts for a whole list or report).
 
 ``customer_overview`` returns plain data (dicts, lists, ISO strings, numbers) for both the text screen
 and ``--format json|yaml``.
