@@ -65,10 +65,11 @@ def _from_index(store: Store, wanted: list[str], problems: list[str] | None, now
     with open_index(store) as index:
         odd = facts.fallback_ids(index.db)
         disk = _from_files(store, odd, wanted, problems, now)
+        facts.skip(index.db, odd)
         for kind in wanted:
             names = tables.COLUMNS[kind]
             times = set(tables.TIME_COLUMNS.get(kind, []))
-            got = list(facts.scan(index.db, kind, [f"{c}__s" if c in times else c for c in names], odd))
+            got = list(facts.scan(index.db, kind, [f"{c}__s" if c in times else c for c in names]))
             if kind == "opps":
                 chance, stage = 2 + names.index("probability"), 2 + names.index("stage")
                 hist = [2 + i for i in _HIST]

@@ -86,8 +86,8 @@ def customer_tables(store: Store, cid: str, customer: Customer | None = None,
 
 
 def collect(store: Store, kinds: Iterable[str] | None = None, progress: Callable[[int], Any] | None = None,
-            *, problems: list[str] | None = None) -> dict[str, list[dict]]:
-    """Rows of every customer, per kind, in customer-id order.
+            *, problems: list[str] | None = None, cids: Iterable[str] | None = None) -> dict[str, list[dict]]:
+    """Rows of every customer (or of ``cids``), per kind, in customer-id order.
 
     ``progress(n)`` is called with the number of customers read so far (every 500, and at the end).
     Customers whose files cannot be read are left out; each one's problem (``path[:line]: ...``) is
@@ -97,7 +97,7 @@ def collect(store: Store, kinds: Iterable[str] | None = None, progress: Callable
     out: dict[str, list[dict]] = {k: [] for k in wanted}
     now = dates.now()
     n = 0
-    for cid in store.customer_ids():
+    for cid in store.customer_ids() if cids is None else cids:
         try:
             customer = store.load_customer(cid, validate=False)
             journal = None if all(k in ("customers", "contacts") for k in wanted) else store.load_journal(cid)

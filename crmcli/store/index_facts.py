@@ -138,17 +138,27 @@ def fallback_ids(db: sqlite3.Connection) -> list[str]:
     return [c for (c,) in rows]
 
 
-def scan(db: sqlite3.Connection, kind: str, wanted: list[str], skip: list[str]) -> Iterator[tuple]:
-    """(customer, seq, *wanted columns) of every row of ``kind``, in key order, of the customers indexed without a
-    problem and not in ``skip``."""
+def skip(db: sqlite3.Connection, cids: list[str]) -> None:
+    """Leave these customers out of the next ``scan`` and ``count`` (their rows are read from the files)."""
     db.execute("CREATE TEMP TABLE IF NOT EXISTS facts_skip (id TEXT PRIMARY KEY)")
     db.execute("DELETE FROM temp.facts_skip")
-    db.executemany("INSERT OR IGNORE INTO temp.facts_skip VALUES (?)", ((c,) for c in skip))
-    cols = ", ".join(f"f.{_q(c)}" for c in wanted)
-    sql = (f"SELECT f._cid, f._seq{', ' + cols if cols else ''} FROM f_{kind} f "
-           f"WHERE f._cid IN (SELECT id FROM customers WHERE problem IS NULL) "
-           f"AND f._cid NOT IN (SELECT id FROM temp.facts_skip) ORDER BY f._cid, f._seq")
-    yield from db.execute(sql)
+    db.executemany("INSERT OR IGNORE INTO temp.facts_skip VALUES (?)", ((c,) for c in cids))
+
+
+_WHERE = ("WHERE f._cid IN (SELECT id FROM customers WHERE problem IS NULL) "
+          "AND f._cid NOT IN (SELECT id FROM temp.facts_skip)")
+
+
+def scan(db: sqlite3.Connection, kind: str, wanted: list[str]) -> Iterator[tuple]:
+    """(customer, seq, *wanted columns) of every row of ``kind``, in key order, of the customers indexed without a
+    problem and not left out by ``skip``."""
+    cols = "".join(f", f.{_q(c)}" for c in wanted)
+    yield from db.execute(f"SELECT f._cid, f._seq{cols} FROM f_{kind} f {_WHERE} ORDER BY f._cid, f._seq")
+
+
+def count(db: sqlite3.Connection, kind: str) -> int:
+    """How many rows ``scan`` gives."""
+    return int(db.execute(f"SELECT count(*) FROM f_{kind} f {_WHERE}").fetchone()[0])
 
 
 class WithConfig:
