@@ -1,7 +1,7 @@
-"""Rows for the growth reports (funnel, campaigns, referrals, loyalty), built on the cached report frames.
+"""Rows for the growth reports (funnel, campaigns, referrals, loyalty), built on the report frames.
 
-Deals, orders, interactions, tasks, tickets and surveys come from ``crmcli.analysis.frames`` (its cache makes a
-second run cheap); profiles (``campaign``, ``referred_by``) from the index; the few journals holding campaign or
+Deals, orders, interactions, tasks, tickets and surveys come from ``crmcli.analysis.frames`` (read from the index:
+only what changed is parsed); profiles (``campaign``, ``referred_by``) from the index; the few journals holding campaign or
 points events are found by a text test before any YAML is parsed (``crmcli.analysis.journals.journal_dicts``).
 """
 from __future__ import annotations

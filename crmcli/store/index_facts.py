@@ -16,16 +16,17 @@ journal), is read from its files by the readers (``fallback_ids``).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crmcli.domain import dates
 from crmcli.domain import records as rec
 from crmcli.domain.customer import Customer
 from crmcli.domain.journal import Entry
-from crmcli.store.index_journals import entries_of
+from crmcli.store.index_journals import _PLAIN_AT, entries_of
 
 if TYPE_CHECKING:
     import sqlite3
@@ -67,9 +68,13 @@ STATEMENTS = [
 
 
 def epoch(value: Any) -> int | None:
-    """Seconds since 1970 of a stored ISO time (None when absent or unreadable)."""
+    """Seconds since 1970 of a stored ISO time (None when absent or unreadable); the plain form crm writes is read
+    in C (``dates.parse_iso`` gives the same instant for it)."""
     if not value:
         return None
+    if type(value) is str and _PLAIN_AT.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            return int(datetime.fromisoformat(value).timestamp())
     try:
         return int(dates.parse_iso(str(value)).timestamp())
     except (dates.DateError, ValueError, OverflowError):

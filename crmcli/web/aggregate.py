@@ -1,6 +1,6 @@
 """The site's pages about the whole store: home, customer list, pipeline board, ticket queue, the four reports.
 
-All from one load of the report cache (``crmcli.analysis.frames``) and the report builders of
+All from one load of the report frames (``crmcli.analysis.frames``, from the index) and the report builders of
 ``crmcli.analysis.reports``, with the same arguments ``crm report`` uses by default, so every number
 equals the one of ``crm report NAME --format json``.
 """
