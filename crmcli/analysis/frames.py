@@ -12,7 +12,7 @@ breaches) are worked out on every load; nothing else is.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crmcli.analysis import rows as tables
@@ -30,13 +30,14 @@ _HIST = tables.COLUMNS["opps"].index("stage_history"), tables.COLUMNS["opps"].in
 
 
 def _cacheable(kind: str, row: dict) -> tuple:
-    """A row as a tuple in COLUMNS order, times as epoch seconds (vectorised to datetimes later)."""
+    """A row as a tuple in COLUMNS order, times as epoch seconds (vectorised to datetimes later), histories as lists
+    of ``[at, ...]`` lists (as the facts' JSON gives them)."""
     values = list(row.values())
     for i in _TIMES.get(kind, ()):
         values[i] = facts.epoch(values[i])
     if kind == "opps":
-        values[_HIST[0]] = [(facts.epoch(at), a, b) for at, a, b in values[_HIST[0]]]
-        values[_HIST[1]] = [(facts.epoch(at), c) for at, c in values[_HIST[1]]]
+        values[_HIST[0]] = [[facts.epoch(at), a, b] for at, a, b in values[_HIST[0]]]
+        values[_HIST[1]] = [[facts.epoch(at), c] for at, c in values[_HIST[1]]]
     return tuple(values)
 
 
@@ -57,44 +58,56 @@ def _from_files(store: Store, cids: Iterable[str], wanted: list[str], problems: 
     return out
 
 
-def _from_index(store: Store, wanted: list[str], problems: list[str] | None, now: Any) -> dict[str, list[tuple]]:
+# The columns the reports read where a kind has many more (``load(columns=REPORT_COLUMNS)``): less to read and keep.
+REPORT_COLUMNS: dict[str, list[str]] = {"interactions": ["customer", "at", "kind", "by"]}
+
+
+def _names(kind: str, columns: Mapping[str, Sequence[str]] | None) -> list[str]:
+    keep = (columns or {}).get(kind) if kind not in ("opps", "tickets") else None  # those two are always whole
+    return [c for c in tables.COLUMNS[kind] if keep is None or c in keep]
+
+
+def _from_index(store: Store, wanted: list[str], problems: list[str] | None, now: Any,
+                columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[list]]:
+    """Per kind, the columns (customer, position, *COLUMNS) of every row: from the facts, and from the odd
+    customers' files."""
     import json
 
     config = facts.WithConfig(store.config)
-    out: dict[str, list[tuple]] = {}
+    out: dict[str, list[list]] = {}
     with open_index(store) as index:
         odd = facts.fallback_ids(index.db)
         disk = _from_files(store, odd, wanted, problems, now)
         facts.skip(index.db, odd)
         for kind in wanted:
-            names = tables.COLUMNS[kind]
+            names = _names(kind, columns)
             times = set(tables.TIME_COLUMNS.get(kind, []))
-            got = list(facts.scan(index.db, kind, [f"{c}__s" if c in times else c for c in names]))
+            rows = facts.scan(index.db, kind, [f"{c}__s" if c in times else c for c in names]).fetchall()
+            cols = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(len(names) + 2)]
+            del rows
+            col = {c: 2 + i for i, c in enumerate(names)}
             if kind == "opps":
-                chance, stage = 2 + names.index("probability"), 2 + names.index("stage")
-                hist = [2 + i for i in _HIST]
-                got = [(*r[:chance], config.probability(r[stage]), *r[chance + 1:hist[0]],
-                        [tuple(h) for h in json.loads(r[hist[0]])], [tuple(h) for h in json.loads(r[hist[1]])],
-                        *r[hist[1] + 1:]) for r in got]
+                cols[col["probability"]] = [config.probability(s) for s in cols[col["stage"]]]
+                for c in tables.LIST_COLUMNS["opps"]:
+                    cols[col[c]] = json.loads("[" + ",".join(cols[col[c]]) + "]")
             elif kind == "tickets":
-                got = [_with_sla(config, names, r) for r in got]
-            if disk[kind]:
-                got = sorted(got + disk[kind], key=lambda r: (r[0], r[1]))
-            out[kind] = got
+                hours = [config.hours(p, c) for p, c in zip(cols[col["priority"]], cols[col["category"]],
+                                                             strict=True)]
+                for c, i in (("response_due", 0), ("resolution_due", 1)):
+                    cols[col[c]] = [config.due_seconds(o, h[i]) for o, h in zip(cols[col["opened_at"]], hours,
+                                                                                 strict=True)]
+            if disk[kind]:  # the odd customers' rows, in their place
+                at = [0, 1, *(2 + tables.COLUMNS[kind].index(c) for c in names)]
+                odd_rows = [tuple(r[i] for i in at) for r in disk[kind]]
+                merged = sorted([*zip(*cols, strict=True), *odd_rows], key=lambda r: (r[0], r[1]))
+                cols = [list(c) for c in zip(*merged, strict=True)]
+            out[kind] = cols
     return out
 
 
-def _with_sla(config: facts.WithConfig, names: list[str], row: tuple) -> tuple:
-    col = {c: 2 + i for i, c in enumerate(names)}
-    first, resolve = config.hours(row[col["priority"]], row[col["category"]])
-    values = list(row)
-    values[col["response_due"]] = config.due_seconds(row[col["opened_at"]], first)
-    values[col["resolution_due"]] = config.due_seconds(row[col["opened_at"]], resolve)
-    return tuple(values)
-
-
 def load_columns(store: Store, kinds: Iterable[str] | None = None, *, from_files: bool = False,
-                 problems: list[str] | None = None, now: Any = None) -> dict[str, dict[str, Any]]:
+                 problems: list[str] | None = None, now: Any = None,
+                 columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, dict[str, Any]]:
     """The wanted kinds as numpy object columns (``tables.COLUMNS``), customers in id order; times as epoch seconds.
 
     Customers whose files cannot be read are left out; each one's problem (``path:line: ...``) is appended
@@ -105,18 +118,21 @@ def load_columns(store: Store, kinds: Iterable[str] | None = None, *, from_files
     wanted = list(kinds) if kinds is not None else list(tables.KINDS)
     now = now or dates.now()
     if from_files:
-        got = _from_files(store, store.customer_ids(), wanted, problems, now)
+        rows = _from_files(store, store.customer_ids(), wanted, problems, now)
+        got = {}
+        for k in wanted:
+            every = [list(c) for c in zip(*rows.pop(k), strict=True)] or [[] for _ in range(len(tables.COLUMNS[k]) + 2)]
+            got[k] = every[:2] + [every[2 + tables.COLUMNS[k].index(c)] for c in _names(k, columns)]
     else:
-        got = _from_index(store, wanted, problems, now)
+        got = _from_index(store, wanted, problems, now, columns)
     out: dict[str, dict[str, Any]] = {}
     for kind in wanted:
-        rows = got[kind]
+        cols = got.pop(kind)  # let each kind's lists go as soon as its columns are made
         out[kind] = {}
-        for i, c in enumerate(tables.COLUMNS[kind]):
-            col = np.empty(len(rows), dtype=object)
-            col[:] = [r[i + 2] for r in rows]
+        for i, c in enumerate(_names(kind, columns)):
+            col = np.empty(len(cols[i + 2]), dtype=object)
+            col[:] = cols[i + 2]
             out[kind][c] = col
-        got[kind] = []  # let the rows go as soon as their columns are made
     return out
 
 
@@ -142,12 +158,14 @@ def _iso_time(series: pd.Series, tz: Any) -> pd.Series:
 def _frame(kind: str, columns: dict[str, Any], tz: Any) -> pd.DataFrame:
     import pandas as pd
 
-    cols = tables.COLUMNS[kind]
-    df = pd.DataFrame({c: pd.Series(columns[c]) if c in columns else pd.Series([], dtype=object) for c in cols})
+    cols = [c for c in tables.COLUMNS[kind] if c in columns]
+    df = pd.DataFrame({c: pd.Series(columns[c]) for c in cols})
     for col in tables.TIME_COLUMNS.get(kind, []):
-        df[col] = _to_time(df[col], tz)
+        if col in df.columns:
+            df[col] = _to_time(df[col], tz)
     for col in tables.DATE_COLUMNS.get(kind, []):
-        df[col] = pd.to_datetime(df[col], format="%Y-%m-%d", errors="coerce")
+        if col in df.columns:
+            df[col] = pd.to_datetime(df[col], format="%Y-%m-%d", errors="coerce")
     for col in ("amount", "value", "probability", "duration_min", "csat", "nps"):
         if col in df.columns:
             df[col] = pd.to_numeric(df[col], errors="coerce")
@@ -183,20 +201,22 @@ def _tz_name() -> Any:
 
 
 def load(store: Store, kinds: Iterable[str] | None = None, *, progress: Callable[[int], Any] | None = None,
-         from_files: bool = False, now: Any = None, problems: list[str] | None = None) -> dict[str, pd.DataFrame]:
+         from_files: bool = False, now: Any = None, problems: list[str] | None = None,
+         columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, pd.DataFrame]:
     """DataFrames per kind (all of ``tables.KINDS`` unless narrowed), times in local time (CRM_TZ).
 
     Unreadable customers are left out, their problems appended to ``problems`` (see ``load_columns``).
-    ``progress`` is accepted for callers that show one; the index's catch-up shows its own.
+    ``progress`` is accepted for callers that show one; the index's catch-up shows its own. ``columns`` narrows a
+    kind to those columns (``REPORT_COLUMNS``: what the reports read; deals and tickets are always whole).
 
     Ticket ``response_breached`` / ``resolution_breached`` are judged at ``now`` (default: dates.now()).
     """
     wanted = list(kinds) if kinds is not None else tables.KINDS
-    columns = load_columns(store, wanted, from_files=from_files, problems=problems, now=now)
+    data = load_columns(store, wanted, from_files=from_files, problems=problems, now=now, columns=columns)
     import pandas as pd
 
     tz = _tz_name()
-    frames = {kind: _frame(kind, columns[kind], tz) for kind in wanted}
+    frames = {kind: _frame(kind, data[kind], tz) for kind in wanted}
     if "tickets" in frames:
         t = frames["tickets"]
         at = pd.Timestamp(now or dates.now()).tz_convert(tz)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -154,11 +153,11 @@ _WHERE = ("WHERE f._cid IN (SELECT id FROM customers WHERE problem IS NULL) "
           "AND f._cid NOT IN (SELECT id FROM temp.facts_skip)")
 
 
-def scan(db: sqlite3.Connection, kind: str, wanted: list[str]) -> Iterator[tuple]:
+def scan(db: sqlite3.Connection, kind: str, wanted: list[str]) -> sqlite3.Cursor:
     """(customer, seq, *wanted columns) of every row of ``kind``, in key order, of the customers indexed without a
     problem and not left out by ``skip``."""
     cols = "".join(f", f.{_q(c)}" for c in wanted)
-    yield from db.execute(f"SELECT f._cid, f._seq{cols} FROM f_{kind} f {_WHERE} ORDER BY f._cid, f._seq")
+    return db.execute(f"SELECT f._cid, f._seq{cols} FROM f_{kind} f {_WHERE} ORDER BY f._cid, f._seq")
 
 
 def count(db: sqlite3.Connection, kind: str) -> int:

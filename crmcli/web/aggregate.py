@@ -89,7 +89,7 @@ def _day(v: Any) -> str:
 def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[str, str]:
     """Every aggregate page, by its path in the site."""
     tr = labels.translator(lang)
-    data = frames_.load(store, now=now)
+    data = frames_.load(store, now=now, columns=frames_.REPORT_COLUMNS)
     names = dict(zip(data["customers"]["id"], data["customers"]["name"], strict=True))
     pipe = report("pipeline", store, data, now)
     currency = str(store.config.get("currency", "CNY"))
