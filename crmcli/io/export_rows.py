@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +79,10 @@ def _indexed(index: Index, kind: str, config: facts.WithConfig, now: float) -> I
 
 
 @contextlib.contextmanager
-def open_sheets(store: Store, kinds: list[str], problems: list[str], *,
-                include_sensitive: bool = False) -> Iterator[dict[str, Sheet]]:
-    """One ``Sheet`` per kind (list-valued columns left out), readable while the context is open."""
+def open_sheets(store: Store, kinds: list[str], problems: list[str], *, include_sensitive: bool = False,
+                progress: Callable[[int], Any] | None = None) -> Iterator[dict[str, Sheet]]:
+    """One ``Sheet`` per kind (list-valued columns left out), readable while the context is open; ``progress(n)``
+    hears the number of rows read so far (every 5,000)."""
     now = dates.now()
     config = facts.WithConfig(store.config)
     with open_index(store) as index:
@@ -93,22 +94,27 @@ def open_sheets(store: Store, kinds: list[str], problems: list[str], *,
         facts.skip(index.db, odd)
         extras = _Extras(store, index, include_sensitive) if "customers" in kinds else None
         sheets = {}
+        done = [0]  # rows read so far, across the sheets
         for kind in kinds:
             skip = set(tables.LIST_COLUMNS.get(kind, []))
             columns = [c for c in facts.columns(kind) if c not in skip]
             from_disk = _keyed(kind, disk[kind])
             rows: Iterator[Any] = heapq.merge(_indexed(index, kind, config, now.timestamp()), from_disk,
                                               key=lambda r: (r[0], r[1]))
-            rows = _project(rows, columns)
+            rows = _project(rows, columns, progress, done)
             if kind == "customers" and extras is not None:
                 columns, rows = extras.columns(columns), extras.rows(rows)
             sheets[kind] = Sheet(columns, facts.count(index.db, kind) + len(from_disk), rows)
         yield sheets
 
 
-def _project(rows: Iterator[tuple], columns: list[str]) -> Iterator[dict]:
+def _project(rows: Iterator[tuple], columns: list[str], progress: Callable[[int], Any] | None,
+             done: list[int]) -> Iterator[dict]:
     for r in rows:
         yield {c: r[2][c] for c in columns}
+        done[0] += 1
+        if progress is not None and done[0] % 5000 == 0:
+            progress(done[0])
 
 
 class _Extras:

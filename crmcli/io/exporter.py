@@ -111,7 +111,7 @@ def write(store: Store, fmt: str, out: IO[bytes], *, kind: str = "all", excel: b
     if fmt == "csv" and len(kinds) > 1:
         raise UsageError("a .csv file holds one kind; pass --kind customers (or contacts, ...), or export all "
                          "to .xlsx or .json")
-    with open_sheets(store, kinds, problems, include_sensitive=include_sensitive) as sheets:
+    with open_sheets(store, kinds, problems, include_sensitive=include_sensitive, progress=progress) as sheets:
         _refuse_skipped(problems, skip_invalid, name)
         counts = {k: len(sheet) for k, sheet in sheets.items()}
         if fmt == "xlsx":
