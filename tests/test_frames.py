@@ -81,3 +81,36 @@ def test_index_facts_equal_the_files_and_follow_edits(filled: Path, invoke) -> N
     assert problems == expected and len(problems) == 1 and other not in set(three["customers"]["id"])
     for kind in tables.KINDS:
         assert three[kind].equals(files[kind]), kind
+
+
+def test_crm_yaml_settings_are_read_at_load_not_stored(filled: Path, invoke) -> None:
+    """A deal's probability and a ticket's SLA due times come from crm.yaml when read: editing it needs no
+    rebuild of the index, in the frames and in the export alike."""
+    import yaml
+
+    store = open_store(str(filled))
+    first = frames.load(store, ["opps", "tickets"])
+    config_file = filled / "crm.yaml"
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    stage = first["opps"]["stage"].iloc[0]
+    for row in config["pipeline"]:
+        if row["stage"] == stage:
+            row["probability"] = 42
+    config.setdefault("ticket_priorities", {})["high"] = {"first_response_hours": 1, "resolution_hours": 2}
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    store = open_store(str(filled))
+    again = frames.load(store, ["opps", "tickets"])
+    files = frames.load(store, ["opps", "tickets"], from_files=True)
+    assert again["opps"]["probability"].tolist() == [42]
+    opened, due = again["tickets"]["opened_at"].iloc[0], again["tickets"]["response_due"].iloc[0]
+    assert (due - opened).total_seconds() == 3600
+    for kind in ("opps", "tickets"):
+        assert again[kind].equals(files[kind]), kind
+    out = filled / "t.json"
+    r = invoke("export", "--kind", "tickets", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    import json
+
+    (ticket,) = json.loads(out.read_text(encoding="utf-8"))
+    expected = tables.collect(store, ["tickets"])["tickets"][0]
+    assert ticket == expected and ticket["response_due"] == "2026-11-20T11:00:00+08:00"
