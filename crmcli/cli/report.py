@@ -100,7 +100,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
 
 def _frames(store: Any, kinds: list[str]) -> dict:
     problems: list[str] = []
-    data = frames.load(store, kinds, problems=problems)
+    data = frames.load(store, kinds, problems=problems, columns=frames.REPORT_COLUMNS)
     ctx = click.get_current_context()
     report_skipped(problems, bool(ctx.meta.get("crm.skip_invalid")), "no report made")
     ctx.meta["crm.skipped"] = len(problems)

@@ -1,6 +1,6 @@
 """The site's pages about the whole store: home, customer list, pipeline board, ticket queue, the four reports.
 
-All from one load of the report cache (``crmcli.analysis.frames``) and the report builders of
+All from one load of the report frames (``crmcli.analysis.frames``, from the index) and the report builders of
 ``crmcli.analysis.reports``, with the same arguments ``crm report`` uses by default, so every number
 equals the one of ``crm report NAME --format json``.
 """
@@ -91,7 +91,7 @@ def _day(v: Any) -> str:
 def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[str, str]:
     """Every aggregate page, by its path in the site."""
     tr = labels.translator(lang)
-    data = frames_.load(store, now=now)
+    data = frames_.load(store, now=now, columns=frames_.REPORT_COLUMNS)
     names = dict(zip(data["customers"]["id"], data["customers"]["name"], strict=True))
     pipe = report("pipeline", store, data, now)
     currency = str(store.config.get("currency", "CNY"))

@@ -1,10 +1,10 @@
 """``crm site build``: the static site, written incrementally into a folder.
 
 Customer pages are the bulk of the work, so each one is made again only when that customer's files
-changed since the last build (their ``mtime:size`` stamps, as the report cache keeps them), when
+changed since the last build (their ``mtime:size`` stamps, as the query index keeps them), when
 crm.yaml, the language or the day changed (health and "days since" depend on the day), or when the page
 is missing. A page whose text comes out the same is not rewritten. The aggregate pages (home, pipeline,
-tickets, customer list, the four reports) come from the report cache (``crmcli.analysis.frames``) on every
+tickets, customer list, the four reports) come from the report frames (``crmcli.analysis.frames``) on every
 build that has anything to do, and are written only when they differ. ``.crm-site.json`` in the output
 folder is the manifest. When no customer changed (and crm.yaml, the language and the day did not), the
 aggregate pages are kept as they are too, so a build with nothing to do costs one ``stat`` per file.
