@@ -243,7 +243,7 @@ def test_health_on_the_sample_makes_sense(sample: Path) -> None:
 # -- crm log --help and make demo -------------------------------------------------------------------------------
 def test_the_log_help_examples_run_on_the_sample(sample: Path) -> None:
     help_text = run("log", "--help").stdout
-    examples = [line.strip() for line in help_text.split("Examples:", 1)[1].splitlines()
+    examples = [line.strip() for line in help_text.split("Examples:", 1)[1].replace(" \\\n", " ").splitlines()
                 if line.strip().startswith("crm log ") and "--eml" not in line]
     assert len(examples) >= 3
     import shlex

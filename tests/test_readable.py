@@ -82,3 +82,37 @@ def test_a_sheet_name_cut_short_leaves_no_open_bracket(title: str, name: str) ->
     from crmcli.render.report_xlsx import sheet_name
 
     assert sheet_name(title, set()) == name
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_every_help_page_fits_the_screen(width: int) -> None:
+    from click.testing import CliRunner
+    from wcwidth import wcswidth
+
+    from crmcli.cli.main import cli
+    from tests.test_docs import TREE
+
+    too_long = []
+    for path in ["", *sorted(TREE)]:
+        r = CliRunner().invoke(cli, [*path.split(), "--help"], terminal_width=width)
+        assert r.exit_code == 0, (path, r.output)
+        too_long += [f"crm {path}: {line}" for line in r.output.splitlines() if wcswidth(line) > width]
+    assert too_long == []
+
+
+def test_a_long_help_example_breaks_so_that_it_still_pastes() -> None:
+    import shlex
+
+    from crmcli.cli.helptext import fit_help
+
+    example = ('    crm ticket open acme "Invoice is wrong" -c complaint -p urgent --contact jane@acme.example'
+               '  # a complaint')
+    lines = fit_help(example, 60).splitlines()
+    assert lines[0] == "    # a complaint" and all(len(line) <= 60 for line in lines)
+    assert all(line.endswith(" \\") for line in lines[1:-1]) and not lines[-1].endswith("\\")
+    pasted = " ".join(line.removesuffix(" \\") for line in lines[1:])
+    assert shlex.split(pasted) == shlex.split(example.split("  #")[0])  # the shell reads the same words
+    prose = "  CUSTOMER is an id or its prefix, or the name (crm show 北京, crm show 深圳市基石协作科技有限公司)."
+    from wcwidth import wcswidth
+
+    assert max(wcswidth(line) for line in fit_help(prose, 40).splitlines()) <= 40  # by display width
