@@ -68,7 +68,8 @@ VALUES: dict[str, str] = {
     "qualified": "已确认需求", "proposal": "方案报价", "negotiation": "商务谈判", "won": "赢单", "lost": "输单",
     "pipeline": "管道", "best-case": "乐观", "commit": "承诺", "omitted": "不计入",
     # tickets: status, priority, category, channel
-    "open": "待处理", "in-progress": "处理中", "waiting": "等待客户", "resolved": "已解决", "closed": "已关闭", "low": "低", "normal": "普通",
+    "open": "待处理", "in-progress": "处理中", "waiting": "等待客户", "resolved": "已解决", "closed": "已关闭",
+    "low": "低", "normal": "普通",
     "high": "高", "urgent": "紧急", "question": "咨询", "request": "请求", "bug": "缺陷", "complaint": "投诉",
     "phone": "电话", "web": "网页",
     # interaction types, search results
