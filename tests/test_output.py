@@ -419,7 +419,7 @@ def test_import_names_its_phases_with_counts_on_a_terminal_only(sample: Path) ->
         os.close(master)
     assert p.returncode == 0, err
     for phase in ("Reading and checking leads.csv...", "Checked leads.csv: customers: 30 created",
-                  "Writing", "30/30", "Committing to git..."):
+                  "Writing", "30/30", "Committing 30 files to git..."):
         assert phase in err, (phase, err)
     leads.write_text("name,email\nLead X,leadx@example.com\n", encoding="utf-8")
     quiet = subprocess.run([sys.executable, "-m", "crmcli", "import", str(leads)], cwd=sample, capture_output=True,
