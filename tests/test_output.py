@@ -29,7 +29,9 @@ SCREENS = [
     ["opp", "list"], ["task", "list"], ["pipeline"], ["search", "数据"], ["contract", "list"], ["order", "list"],
     ["history", "acme"], ["ticket", "show", "tkt-tvt5"], ["opp", "show", "opp-kpdw"], ["customer", "show", "acme"],
     ["care"], ["kb", "list"], ["need", "list"], ["feedback", "list"], ["report", "needs"],
-    ["diff", "--since", "2020-01-01"],
+    ["diff", "--since", "2020-01-01"], ["report", "funnel"], ["report", "campaigns"], ["report", "referrals"],
+    ["report", "loyalty"], ["timeline", "acme"], ["campaign", "list"], ["campaign", "show", "summer-webinar-2026"],
+    ["kb", "show", "export-timeout"], ["points", "show", "globex"],
 ]
 
 

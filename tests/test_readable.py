@@ -145,3 +145,14 @@ def test_an_error_line_wraps_on_a_terminal_and_stays_one_line_for_scripts(sample
     lines = err.replace("\r", "").splitlines()
     assert p.returncode == 2 and len(lines) >= 2 and all(wcswidth(line) <= 80 for line in lines), lines
     assert " ".join(line.strip() for line in lines) == plain.stderr.strip()  # the same words, read whole
+
+
+def test_campaigns_show_money_one_way_and_never_cut_their_name(sample: Path) -> None:  # noqa: F811
+    data = json.loads(run("campaign", "list", "--format", "json").stdout)
+    screen = run("campaign", "list", env={"COLUMNS": "80"}).stdout
+    for c in data:
+        assert c["name"] in screen  # the name people type into the next command, whole
+        assert f"¥{c['cost']:,}" in screen and c["currency"] == "CNY"
+    assert "currency" not in screen.splitlines()[0]
+    show = run("campaign", "show", data[0]["name"]).stdout
+    assert f"¥{data[0]['cost']:,}" in show and "T09:00:00" not in show  # a readable local time

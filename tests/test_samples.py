@@ -34,7 +34,7 @@ SCREENS = [
     "show", "timeline", "timeline --all", "agenda", "customer list", "search", "opp list", "pipeline",
     "ticket list", "task list", "contract list", "order list", "report weekly", "report pipeline",
     "report service", "report customers", "report needs", "report funnel", "report campaigns",
-    "report referrals", "report loyalty", "care", "kb list",
+    "report referrals", "report loyalty", "care", "kb list", "campaign list",
 ]
 
 

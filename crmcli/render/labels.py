@@ -56,14 +56,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "address": ("address", "地址"), "birthday": ("birthday", "生日"), "primary": ("", ""),
     "lifecycle": ("lifecycle", "生命周期"), "cadence": ("cadence", "联系周期"), "prob": ("prob", "概率"),
     "last contact": ("last contact", "最近联系"), "next task": ("next task", "下个任务"),
-    "contract end": ("contract end", "合同到期"), "what to do": ("what to do", "待办事项"),
+    "contract end": ("contract end", "合同到期"), "what to do": ("what to do", "待办事项"), "cost": ("cost", "费用"),
 }
 
 # crm's default English vocabulary (a new store's crm.yaml, and crm's own words) as read in Chinese
 VALUES: dict[str, str] = {
     # lifecycle stages, kinds
     "lead": "线索", "prospect": "潜在客户", "customer": "客户", "repeat": "复购客户", "loyal": "忠诚客户",
-    "churned": "已流失", "company": "公司", "person": "个人",
+    "churned": "已流失", "company": "公司", "person": "个人", "webinar": "网络研讨会", "event": "活动",
     # pipeline stages and forecast categories
     "qualified": "已确认需求", "proposal": "方案报价", "negotiation": "商务谈判", "won": "赢单", "lost": "输单",
     "pipeline": "管道", "best-case": "乐观", "commit": "承诺", "omitted": "不计入",
