@@ -156,3 +156,12 @@ def test_campaigns_show_money_one_way_and_never_cut_their_name(sample: Path) -> 
     assert "currency" not in screen.splitlines()[0]
     show = run("campaign", "show", data[0]["name"]).stdout
     assert f"¥{data[0]['cost']:,}" in show and "T09:00:00" not in show  # a readable local time
+
+
+def test_a_note_under_a_table_names_columns_as_people_read_them(sample: Path) -> None:  # noqa: F811
+    data = json.loads(run("report", "referrals", "--format", "json").stdout)
+    per = next(s for s in data["sections"] if s["key"] == "referrers")
+    assert "reward_due" in per["columns"]  # the key scripts read
+    for fmt in ("table", "md", "html"):
+        out = run("report", "referrals", "--format", fmt).stdout
+        assert "reward due:" in out and "reward_due" not in out, fmt

@@ -8,6 +8,8 @@ priority, an agenda item ``renewal``) reads in Chinese too (``value``); a store'
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 
 LANGUAGES = ("en", "zh")
 _store_language: str | None = None
@@ -145,6 +147,14 @@ def value(text: str) -> str:
     if sep and rest.endswith(")"):
         return VALUES.get(word, word) + sep + rest
     return VALUES.get(text, text)
+
+
+def note_text(note: str, columns: Iterable[object]) -> str:
+    """A note under a table with its columns' code names (``reward_due``) as people read them (``reward due``)."""
+    names = [str(c) for c in columns if "_" in str(c)]
+    if not names:
+        return note
+    return re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", lambda m: label(m.group(1)), note)
 
 
 def translate(text: str) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, Report, Section
 from crmcli.domain.money import format_money
 from crmcli.render.fit import dwidth, screen_width, wrap
-from crmcli.render.labels import VALUE_COLUMNS, translate, value
+from crmcli.render.labels import VALUE_COLUMNS, label, note_text, translate, value
 from crmcli.render.tables import style, table
 
 FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
@@ -123,7 +123,7 @@ def to_table(report: Report, stream: TextIO | None = None) -> str:
         out.append(table([colours(dict(zip(cols, r, strict=True))) for r in rows], cols, width=width, drop=drop,
                          right=numeric, out=stream))
         if s.note:
-            out += wrap_note(f"  {s.note}", width)
+            out += wrap_note(f"  {note_text(s.note, s.frame.columns)}", width)
     return "\n".join(out) + "\n"
 
 
@@ -163,13 +163,13 @@ def to_markdown(report: Report) -> str:
         if not rows:
             out.append("(none)")
             continue
-        out.append("| " + " | ".join(cols) + " |")
+        out.append("| " + " | ".join(label(c) or c for c in cols) + " |")  # for people: labels, as on screen
         out.append("|" + "|".join("---:" if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS) else "---"
                                   for c in cols) + "|")
         for r in rows:
             out.append("| " + " | ".join(v.replace("|", "\\|").replace("\n", " ") for v in r) + " |")
         if s.note:
-            out += ["", f"_{s.note}_"]
+            out += ["", f"_{note_text(s.note, s.frame.columns)}_"]
     return "\n".join(out) + "\n"
 
 
