@@ -8,7 +8,9 @@ import click
 from crmcli.actions import campaign as action
 from crmcli.actions.customer import CustomerFilter
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.domain import dates
 from crmcli.domain.campaigns import KINDS, RESPONSES
+from crmcli.domain.money import format_money
 from crmcli.render.tables import key_values, render, render_data
 
 LIST_COLUMNS = ["name", "kind", "title", "cost", "currency", "start", "end"]
@@ -63,7 +65,17 @@ def campaign_list(fmt: str) -> None:
       crm campaign list
       crm campaign list -f json
     """
-    render(action.list_rows(get_app().store()), fmt, columns=LIST_COLUMNS, empty="No campaigns yet.")
+    rows = action.list_rows(get_app().store())
+    if fmt != "table":
+        render(rows, fmt, columns=LIST_COLUMNS, empty="No campaigns yet.")
+        return
+    shown = [dict(r, cost=_money(r), id=r["name"]) for r in rows]  # one money style on the screen: ¥8,000
+    columns = ["id", *(c for c in LIST_COLUMNS if c not in ("name", "currency"))]  # the name is the id: never cut
+    render(shown, fmt, columns=columns, headers=["name", *columns[1:]], empty="No campaigns yet.", right=["cost"])
+
+
+def _money(row: dict) -> str:
+    return "" if row.get("cost") is None else format_money(row["cost"], row.get("currency") or "")
 
 
 @campaign.command("show")
@@ -81,10 +93,15 @@ def campaign_show(name: str, fmt: str) -> None:
     if fmt != "text":
         render_data({**c.to_dict(), "members": [m.row() for m in people]}, fmt)
         return
-    key_values(list(c.to_dict().items()) + [("members", len(people))])
+    data = c.to_dict()
+    data["cost"] = _money(data)
+    data.pop("currency", None)
+    if data.get("created"):
+        data["created"] = dates.format_local(dates.parse_iso(str(data["created"])))
+    key_values(list(data.items()) + [("members", len(people))])
     if people:
         echo("")
-        render([m.row() for m in people], "table", columns=["customer", "name", "responses"])
+        render([m.row() for m in people], "table", columns=["customer", "name", "responses"], drop=["customer"])
 
 
 @campaign.command("member")

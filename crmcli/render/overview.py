@@ -7,7 +7,7 @@ from crmcli.domain import dates
 from crmcli.domain.money import format_money
 from crmcli.domain.text import first_line
 from crmcli.render.fit import dwidth, fit_line, screen_width, wrap
-from crmcli.render.labels import translate
+from crmcli.render.labels import translate, value
 from crmcli.render.tables import key_values, style, table
 
 
@@ -92,8 +92,8 @@ def print_overview(data: dict, out: Any) -> None:
     out.write("  ".join(style(fit_line(t, room), out, **kw) for t, kw in title) + "\n")
     core = data["core"]
     labels = {"stage": "lifecycle", "touch_every": "cadence"}
-    _key_values([(labels.get(k, k), ", ".join(map(str, v)) if isinstance(v, list) else str(v))
-                 for k, v in core.items() if k != "name"], out)
+    _key_values([(labels.get(k, k), ", ".join(map(str, v)) if isinstance(v, list) else
+                  value(str(v)) if k in ("kind", "stage") else str(v)) for k, v in core.items() if k != "name"], out)
 
     _heading("Key metrics", out)
     _key_values(metric_pairs(data), out)
