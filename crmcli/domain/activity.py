@@ -108,7 +108,9 @@ def _validate(entry: dict, config: Any) -> Issues:
 
 
 def _describe(entry: dict) -> str:
-    counts = entry.get("counts") if isinstance(entry.get("counts"), dict) else {}
+    counts = entry.get("counts")
+    if not isinstance(counts, dict):
+        return ""
     return ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
 
 
