@@ -41,7 +41,7 @@ class ActivityRows(PlannerBase):
         if at is None:
             raise BadValue("at", "no date; say when it happened (like 2026-11-20 14:30)")
         name, count = _name(v), _count(v)
-        day = dates.to_local(dates.parse_iso(at)).date()
+        day = dates.to_local(datetime.fromisoformat(at)).date()  # at: as dates.iso wrote it, checked already
         self._activity.setdefault((cid, day), Counter())[name] += count
         self._activity_rows[(cid, day, name)] += 1
         return "counted"
