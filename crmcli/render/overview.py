@@ -146,7 +146,11 @@ def _print_activity(act: dict, out: Any) -> None:
                 + (f" ({change:+d}%)" if change is not None else ""))
         out.write(fit_line(line, screen_width(out)) + "\n")
     if act.get("warning"):
-        out.write(style("! churn warning", out, fg="red", bold=True) + "  " + act["warning"] + "\n")
+        room = screen_width(out)
+        label = "! churn warning"
+        reason = [act["warning"]] if room is None else wrap(act["warning"], max(room - len(label) - 2, 20))
+        out.write(style(label, out, fg="red", bold=True) + "  " + reason[0] + "\n")
+        out.writelines(" " * (len(label) + 2) + more + "\n" for more in reason[1:])
 
 
 def print_health(h: dict, out: Any) -> None:
