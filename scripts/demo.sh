@@ -64,7 +64,10 @@ if has need; then
   show crm feedback add acme "Export crashes on very large plants" --type problem --ticket --priority high
   show crm report needs --section top_needs
 fi
-if has ticket; then show crm ticket escalate --dry-run; fi
+if has ticket; then
+  show crm ticket escalate --dry-run
+  show crm report service --section complaints --section kb_articles
+fi
 if has report; then show crm report weekly --week 2026-W47; fi
 if has lead; then
   show crm customer add "Lin Hua" --kind person --source wechat
