@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from crmcli.analysis import frames as frames_
+from crmcli.analysis.overview import loyalty_map
 from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.domain import dates, health
 from crmcli.domain.money import format_money
@@ -51,7 +52,8 @@ def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime
     except Exception:  # noqa: BLE001 - as crm report customers: the report falls back without health
         settings = None
     return customers.build(data, now=now, currency=currency, lifecycle=config.lifecycle_stages,
-                           tiers=[str(t) for t in config.tiers], health_settings=settings)
+                           tiers=[str(t) for t in config.tiers], health_settings=settings,
+                           loyalty=loyalty_map(store))
 
 
 def _report_page(name: str) -> tuple[str, str]:
