@@ -46,12 +46,28 @@ if has ticket; then show crm ticket list --open; fi
 if has show; then show crm show acme; fi
 if has kb; then show crm kb list; show crm kb search 排课; show crm ticket show tkt-q7hz; fi
 if has care; then show crm care; fi
+# behaviour from a website export: rows of events become daily counts per customer (crm import --kind events)
+events=$(dirname "$demo")/web-events.csv
+cat > "$events" <<'CSV'
+customer,timestamp,event,count
+blue-harbor-hotels-ca2d,2026-11-22T09:15:00+08:00,login,
+blue-harbor-hotels-ca2d,2026-11-22T09:16:00+08:00,Page View,
+blue-harbor-hotels-ca2d,2026-11-22T09:20:00+08:00,Page View,
+blue-harbor-hotels-ca2d,2026-11-22T13:00:00Z,download,2
+k.weber@globex-health.example,2026-11-22T08:00:00Z,Trial,
+CSV
+show crm import "$events" --kind events
+show crm import "$events" --kind events
+show crm show globex
 if has need; then
   show crm need add acme "Export straight to PDF" --product Analytics --tag pdf-export
   show crm feedback add acme "Export crashes on very large plants" --type problem --ticket --priority high
   show crm report needs --section top_needs
 fi
-if has ticket; then show crm ticket escalate --dry-run; fi
+if has ticket; then
+  show crm ticket escalate --dry-run
+  show crm report service --section complaints --section kb_articles
+fi
 if has report; then show crm report weekly --week 2026-W47; fi
 if has lead; then
   show crm customer add "Lin Hua" --kind person --source wechat

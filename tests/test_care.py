@@ -56,7 +56,7 @@ def test_care_week_by_kind_and_logging_clears(invoke, rules: Path, at) -> None:
     # by hand: revisit 09-21 (order + 7), anniversary 09-22 (2 years since signing), birthday 09-23,
     # holiday 09-25; the check-in (tier A, every 3m = 90 days, never contacted) was due at creation + 90 days
     assert care(invoke) == [
-        ("birthday", "2026-09-23", "due", "birthday: Acme"),
+        ("birthday", "2026-09-23", "due", "birthday: Acme (turns 46)"),
         ("anniversary", "2026-09-22", "due", "2 years since signing (2024-09-22)"),
         ("revisit", "2026-09-21", "due", "revisit: 7 days after the order of 2026-09-14"),
         ("checkin", str(date(2026, 1, 1) + timedelta(days=90)), "overdue",
@@ -126,3 +126,60 @@ def test_hand_edited_block_style_journal_is_read_whole(invoke, rules: Path, at, 
         encoding="utf-8")
     at("2026-03-08T09:00:00")   # revisit due today (03-08) was cleared by the visit on 03-07 (within clear_days)
     assert care(invoke, "--all") == [("revisit", "2026-03-08", "done", "revisit: 7 days after the order of 2026-03-01")]
+
+
+def birthday_rows(invoke, command: str) -> list[tuple[str, str, bool]]:
+    rows = json.loads(ok(invoke(command, "--days", "7", "--format", "json")))
+    return sorted((r["text"], r["date"], r["status"] == "overdue" if "status" in r else r["overdue"])
+                  for r in rows if r["kind"] == "birthday")
+
+
+@pytest.mark.parametrize("with_rules", [True, False])
+def test_care_and_agenda_agree_on_birthdays(invoke, store_dir: Path, at, with_rules: bool) -> None:
+    """One rule (crmcli.domain.care.birthday_items) for both: due on the day, overdue until an interaction
+    from clear_days (3) before it clears it, for at most lookback_days (30)."""
+    if with_rules:
+        with open(store_dir / "crm.yaml", "a", encoding="utf-8") as fh:
+            fh.write("care:\n  clear_days: 3\n  lookback_days: 30\n")
+        git(store_dir, "commit", "-qam", "Care rules")
+    at("2026-01-01T09:00:00")
+    today = date(2026, 11, 18)  # a Wednesday
+    cases = {  # name: (birthday, logged a call on this day or not)
+        "Past": (date(1980, 11, 15), None),            # 3 days ago, not greeted: overdue in both
+        "Greeted": (date(1980, 11, 16), "2026-11-14"),  # 2 days ago, a call 2 days before it: done
+        "Early": (date(1980, 11, 20), "2026-11-17"),    # in 2 days, a call yesterday (within 3 days): done
+        "Old": (date(1980, 10, 10), None),              # 39 days ago: past the look-back
+        "Soon": (date(1990, 11, 23), None),             # in 5 days: due
+        "Later": (date(1990, 11, 25), "2026-11-01"),    # in 7 days: outside both windows
+    }
+    ids = {name: ok(invoke("customer", "add", name, "--birthday", born.isoformat())).strip()
+           for name, (born, _) in cases.items()}
+    for name, (_, called) in cases.items():
+        if called:
+            at(f"{called}T10:00:00")
+            ok(invoke("log", ids[name], "call", "Hello"))
+    at(f"{today.isoformat()}T09:00:00")
+    want = [("birthday: Past (turns 46)", "2026-11-15", True), ("birthday: Soon (turns 36)", "2026-11-23", False)]
+    assert birthday_rows(invoke, "care") == want
+    assert birthday_rows(invoke, "agenda") == want
+
+
+def test_agenda_reads_the_customers_once_with_care_rules(invoke, rules: Path, at,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmcli.store.index import Index
+
+    at("2026-01-01T09:00:00")
+    for i in range(4):
+        ok(invoke("customer", "add", f"Customer {i}", "--stage", "customer", "--birthday", f"1980-01-0{i + 2}"))
+    decoded: list[str] = []
+    real = Index.customers
+
+    def counting(self, **kwargs):  # noqa: ANN001, ANN202 - the wrapped method's own signature
+        found = real(self, **kwargs)
+        decoded.extend(c.id for c in found)
+        return found
+
+    monkeypatch.setattr(Index, "customers", counting)
+    agenda = json.loads(ok(invoke("agenda", "--days", "7", "--format", "json")))
+    assert sum(r["kind"] == "birthday" for r in agenda) == 4
+    assert len(decoded) == len(set(decoded)) == 4  # each profile decoded once, for tasks, birthdays and care

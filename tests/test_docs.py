@@ -86,6 +86,10 @@ FILES: dict[str, dict[str, bytes]] = {
         "客户.csv": ("客户名称,联系人,邮箱,电话,行业,负责人\n"
                    "杭州云栖数据有限公司,赵敏,zhao.min@yunqi.example.cn,0571 8888 1234,软件,王芳\n"
                    "苏州河畔制造有限公司,钱伟,qian.wei@hepan.example.cn,0512 6666 5678,制造,李雷\n").encode("gb18030"),
+        # the website export `crm import web-events.csv --kind events` reads
+        "web-events.csv": (b"customer,timestamp,event,count\n"
+                           b"globex-health-gmbh-g8xg,2026-11-22T09:15:00+08:00,Page View,\n"
+                           b"k.weber@globex-health.example,2026-11-22T09:20:00+08:00,download,2\n"),
     },
 }
 

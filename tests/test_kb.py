@@ -67,6 +67,49 @@ def test_list_filters_and_search_chinese_and_words(invoke) -> None:
     assert invoke("kb", "search", "  ").exit_code == 2
 
 
+def test_search_goes_through_the_index_and_parses_only_matches(invoke, store_dir: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from crmcli.domain import kb
+    from crmcli.store import kb as files
+    from crmcli.store.store import Store
+
+    add(invoke, "Reset the SSO configuration", "--tag", "sso", "-m", "Exports are not affected")
+    add(invoke, "排课数据丢失时如何恢复", "-m", "从备份恢复排课数据")
+    add(invoke, "Dashboard export times out", "--tag", "export", "-m", "Narrow the exported date range")
+    reads: list[str] = []
+    real = files.read
+
+    def counting(store, slug):  # noqa: ANN001, ANN202 - the wrapped function's own signature
+        reads.append(slug)
+        return real(store, slug)
+
+    monkeypatch.setattr(files, "read", counting)
+
+    def found(query: str) -> list[tuple[str, float]]:
+        return [(r["slug"], r["score"]) for r in json.loads(ok(invoke("kb", "search", query, "--format", "json")))]
+
+    def by_domain(query: str) -> list[tuple[str, float]]:  # every file parsed and ranked without the index
+        every = [real(Store(store_dir), p.stem) for p in sorted((store_dir / "kb").glob("*.md"))]
+        return [(a.slug, s) for a, s in kb.search(every, query)]
+
+    for query in ("export", "排课 恢复", "sso", "nothing-like-this"):
+        found(query)  # catches the index up (articles written just now are read again next time)
+    time.sleep(2.1)  # past git's racily-clean window: the stored stamps are trusted from now on
+    found("export")
+    for query in ("export", "排课 恢复", "sso", "nothing-like-this"):
+        reads.clear()
+        assert found(query) == by_domain(query)
+        assert len(reads) == len(by_domain(query))  # only the articles that match were parsed
+    # a hand edit is seen by the next search; a removed article is gone
+    path = store_dir / "kb" / "reset-the-sso-configuration.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Exports are", "Backups are"), encoding="utf-8")
+    assert [slug for slug, _ in found("export")] == ["dashboard-export-times-out"]
+    (store_dir / "kb" / "dashboard-export-times-out.md").unlink()
+    assert found("export") == []
+
+
 def test_edit_fields_and_whole_file(invoke, store_dir: Path, tmp_path: Path) -> None:
     slug = add(invoke, "Export reports", "--tag", "reports", "-m", "old body")
     ok(invoke("kb", "edit", slug, "--title", "Export reports to Excel", "--audience", "customer",

@@ -139,7 +139,7 @@ def test_colour_policy(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "\x1b[" not in run("ticket", "list", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
     assert "\x1b[" not in run("--color", "auto", "ticket", "list", env={"NO_COLOR": ""}).stdout
     health = run("--color", "always", "customer", "list", "--sort", "health").stdout
-    assert "\x1b[31m34" in health and re.search("\x1b\\[32m\\d+", health)  # at risk red, healthy green
+    assert "\x1b[31m38" in health and re.search("\x1b\\[32m\\d+", health)  # at risk red, healthy green
     opps = run("--color", "always", "opp", "list").stdout
     assert "\x1b[32mwon" in opps and "\x1b[31mlost" in opps
     assert widest(run("--color", "always", "ticket", "list", env={"COLUMNS": "80"}).stdout) <= 80

@@ -182,3 +182,34 @@ def test_history_of_one_deal(team: tuple[Path, Path, Path]) -> None:
     assert out[3].startswith("    + opp.open: ")
     trailers = git(alice, "log", "-1", "--format=%(trailers)", "--grep", "Crm-Action: opp.stage")
     assert f"Crm-Customer: {acme(alice)}" in trailers
+
+
+def test_new_event_kinds_merge_without_conflict(team: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """Issue 20: behaviour (activity.day), needs and feedback written in two clones at once merge line by line."""
+    import json
+
+    _, alice, bob = team
+    now = "2026-11-23T10:00:00+08:00"
+    (tmp_path / "web.csv").write_text("customer,timestamp,event,count\nAcme Corp,2026-11-20 09:00,login,2\n"
+                                      "Acme Corp,2026-11-21 09:00,page_view,5\n", encoding="utf-8")
+    (tmp_path / "app.csv").write_text("customer,timestamp,event,count\nAcme Corp,2026-11-20 18:00,login,3\n"
+                                      "Acme Corp,2026-11-21 10:00,download,1\nAcme Corp,2026-11-22 10:00,login,1\n",
+                                      encoding="utf-8")
+    crm(alice, "import", str(tmp_path / "web.csv"), "--kind", "events", now=now)
+    crm(alice, "need", "add", "acme", "Export to PDF", "--product", "Analytics", now=now)
+    crm(bob, "import", str(tmp_path / "app.csv"), "--kind", "events", author="Bob <bob@example.com>", now=now)
+    crm(bob, "feedback", "add", "acme", "Love the new dashboard", "--type", "praise", author="Bob <bob@example.com>",
+        now=now)
+    for clone in (alice, bob, alice):
+        crm(clone, "sync")
+    for clone in (alice, bob):
+        assert git(clone, "status", "--porcelain") == ""
+        assert crm(clone, "check").returncode == 0
+    journal = next((alice / "customers" / "ac").glob("*/journal/2026.yaml"))
+    assert journal.read_text(encoding="utf-8") == (bob / journal.relative_to(alice)).read_text(encoding="utf-8")
+    # by hand: each day and activity keeps the larger count the two exports saw
+    recent = json.loads(crm(bob, "show", "acme", "--format", "json", now=now).stdout)["activity"]["recent"]
+    assert [(r["day"], r["counts"]) for r in recent] == [
+        ("2026-11-22", {"login": 1}), ("2026-11-21", {"download": 1, "page_view": 5}), ("2026-11-20", {"login": 3})]
+    assert "Export to PDF" in crm(bob, "need", "list", "--format", "json").stdout
+    assert "Love the new dashboard" in crm(alice, "feedback", "list", "--format", "json").stdout

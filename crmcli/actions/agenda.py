@@ -6,10 +6,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from crmcli.actions.care import agenda_entries as care_agenda
+from crmcli.actions.care import agenda_entry, birthdays_due
 from crmcli.actions.lead import first_touch_items
 from crmcli.analysis.journals import indexed_dicts
 from crmcli.analysis.renewals import renewals_due
 from crmcli.domain import dates, durations
+from crmcli.domain.care import Rules
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
 from crmcli.domain.money import format_money
@@ -37,34 +39,6 @@ class AgendaItem:
 
 
 _KIND_ORDER = {"task": 0, "lead": 1, "touch": 1, "renewal": 2, "birthday": 3}
-
-
-def _anniversary(born: date, start: date, end: date) -> date | None:
-    for year in (start.year, start.year + 1):
-        try:
-            day = born.replace(year=year)
-        except ValueError:  # 29 February in a common year
-            day = date(year, 2, 28)
-        if start <= day < end:
-            return day
-    return None
-
-
-def _birthdays(c: Customer, start: date, end: date) -> list[AgendaItem]:
-    people = [(c.name, c.get("birthday"))]
-    people += [(str(p.get("name")), p.get("birthday")) for p in c.contacts if isinstance(p, dict)]
-    items = []
-    for person, raw in people:
-        born = read_due(raw)
-        if not isinstance(born, date) or isinstance(born, datetime):
-            continue
-        day = _anniversary(born, start, end)
-        if day is not None:
-            age = f" (turns {day.year - born.year})" if 1900 < born.year < day.year else ""
-            who = person if person == c.name else f"{person} of {c.name}"
-            items.append(AgendaItem(day, False, "birthday", c.id, c.name, f"birthday: {who}{age}",
-                                    owner=c.get("owner")))
-    return items
 
 
 def _touch(c: Customer, entries: list[dict], types: set[str], now: datetime, end: date) -> AgendaItem | None:
@@ -123,15 +97,21 @@ def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | 
 def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: date,
             types: set[str], problems: list[str] | None = None) -> list[AgendaItem]:
     items = _renewals(index, start, end, owner)
+    store = index.store
+    rules = Rules.from_config(store.config)
     # Only customers with an open task due soon, a contact cadence or a birthday can have an item.
     # A problem row comes back whatever the filter: this one call names every unreadable customer.
-    profiles = index.customers(problems=problems,
-                               only=index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday"))
+    # With care rules every customer may have a care item: the store's customers are read once, for both.
+    wanted = index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday")
+    everyone = index.customers(problems=problems) if store.config.get("care") is not None else None
+    profiles = ([c for c in everyone if c.id in wanted] if everyone is not None
+                else index.customers(problems=problems, only=wanted))
     journals = index.journal_rows(c.id for c in profiles)
     for c in profiles:
         mine = same_name(c.get("owner"), owner)
+        born = birthdays_due(c, None, types, rules, start, end) if mine else []
         entries = indexed_dicts(index, c.id, journals.get(c.id, []),
-                                () if mine and c.get("touch_every") else (b"task.",))
+                                () if mine and (c.get("touch_every") or born is None) else (b"task.",))
         for t in fold_tasks(c.id, entries, c.name).values():
             if t.done or t.due is None or not same_name(t.owner, owner):
                 continue
@@ -146,9 +126,10 @@ def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: da
             item = _touch(c, entries, types, now, end)
             if item is not None:
                 items.append(item)
-        items += _birthdays(c, start, end)
-    store = index.store
-    items += [AgendaItem(**fields) for fields in care_agenda(store, start, end, owner)]  # crm.yaml care rules
+        if born is None:  # a birthday in the window: cleared by an interaction, as crm care says
+            born = birthdays_due(c, entries, types, rules, start, end) or []
+        items += [AgendaItem(**agenda_entry(i, start)) for i in born]
+    items += [AgendaItem(**fields) for fields in care_agenda(store, start, end, owner, everyone)]  # care rules
     leads = index.customers(fields={"stage": "lead"})
     items += [AgendaItem(**item) for item in first_touch_items(store, leads, owner, now, end)]
     items.sort(key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))

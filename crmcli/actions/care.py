@@ -95,13 +95,15 @@ def _entries(store: Store, cid: str, types: set[str]) -> list[dict]:
 
 
 def _items(store: Store, rules: Rules, start: date, end: date, owner: str | None, *,
-           birthdays: bool, problems: list[str] | None = None) -> list[CareItem]:
-    """Care items of every customer (of ``owner``); a journal is parsed only when an item may come of it:
-    the customer has orders or contracts, a check-in tier, or a birthday in the window."""
+           birthdays: bool, problems: list[str] | None = None,
+           customers: list[Customer] | None = None) -> list[CareItem]:
+    """Care items of every customer (of ``owner``; ``customers``: the store's, when the caller read them
+    already); a journal is parsed only when an item may come of it: the customer has orders or contracts, a
+    check-in tier, or a birthday in the window."""
     types = set(store.config.interaction_types)
     tiers = {tier.casefold() for tier, _, _ in rules.checkins}
     out: list[CareItem] = []
-    for c in customer_index(store, problems=problems):
+    for c in customer_index(store, problems=problems) if customers is None else customers:
         if not same_name(c.get("owner"), owner):
             continue
         bare = facts(c, [], types)
@@ -131,13 +133,34 @@ def due(store: Store, *, owner: str | None = None, today: date | None = None, da
     return keep, first, end - timedelta(days=1)
 
 
-def agenda_entries(store: Store, start: date, end: date, owner: str | None) -> list[dict]:
-    """Undone care items for ``crm agenda`` (birthdays are the agenda's own), as AgendaItem fields."""
+def agenda_entry(item: CareItem, start: date) -> dict:
+    """A care item as ``crm agenda``'s AgendaItem fields (overdue: before ``start``, today)."""
+    return {"day": item.day, "overdue": item.day < start, "kind": item.kind, "customer": item.customer,
+            "name": item.name, "text": item.text + (f" — {item.greeting}" if item.greeting else ""),
+            "owner": item.owner}
+
+
+def birthdays_due(c: Customer, entries: list[dict] | None, types: set[str], rules: Rules, start: date,
+                  end: date) -> list[CareItem] | None:
+    """The undone birthdays of ``c`` for the days ``start``..``end`` (exclusive) and the look-back before,
+    by the rule of ``crm care`` (``crmcli.domain.care.birthday_items``). ``entries`` None: the journal is
+    not read yet; returns None when the customer may have one (read it, pass its events), else the list."""
+    since = start - timedelta(days=rules.lookback_days)
+    if not care.birthday_items(facts(c, [], types), rules, since, end):
+        return []
+    if entries is None:
+        return None
+    return [i for i in care.birthday_items(facts(c, entries, types), rules, since, end) if not i.done]
+
+
+def agenda_entries(store: Store, start: date, end: date, owner: str | None,
+                   customers: list[Customer] | None = None) -> list[dict]:
+    """Undone care items for ``crm agenda`` (birthdays it lists itself, by ``birthdays_due``), as AgendaItem
+    fields; ``customers``: every customer of the store, when the agenda read them already."""
     if store.config.get("care") is None:  # no care rules: the agenda reads no more than it did
         return []
     rules = Rules.from_config(store.config)
     since = start - timedelta(days=rules.lookback_days)
-    items = _items(store, rules, since, end, owner, birthdays=False) + care.holiday_items(rules, start, end)
-    return [{"day": i.day, "overdue": i.day < start, "kind": i.kind, "customer": i.customer, "name": i.name,
-             "text": i.text + (f" — {i.greeting}" if i.greeting else ""), "owner": i.owner}
-            for i in items if not i.done and (i.kind != "anniversary" or i.day >= start)]
+    items = (_items(store, rules, since, end, owner, birthdays=False, customers=customers)
+             + care.holiday_items(rules, start, end))
+    return [agenda_entry(i, start) for i in items if not i.done and (i.kind != "anniversary" or i.day >= start)]

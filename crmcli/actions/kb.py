@@ -13,8 +13,10 @@ from crmcli.domain import kb
 from crmcli.domain.kb import Article
 from crmcli.domain.text import fold
 from crmcli.domain.tickets import Ticket
-from crmcli.errors import InvalidRecord, Problem, UsageError
+from crmcli.errors import CrmError, InvalidRecord, Problem, UsageError
+from crmcli.store import index_kb
 from crmcli.store import kb as files
+from crmcli.store.index import open_index
 from crmcli.store.store import Store
 
 
@@ -91,8 +93,24 @@ def search_articles(store: Store, query: str, *, audience: str | None = None) ->
     """Articles holding every word of ``query`` (Chinese by characters), best first; and the unreadable ones."""
     if not kb.terms(str(query or "")):
         raise UsageError("nothing to search for; give some words, e.g. crm kb search 登录")
-    listing = list_articles(store, audience=audience)
-    return kb.search(listing.articles, query), listing.problems
+    wanted_audience = kb.audience(audience) if audience else None
+    wanted, prefix = kb.query_terms(str(query))
+    with open_index(store, catch_up=False) as index:  # the articles' terms, caught up with kb/ here
+        problems = index_kb.catch_up(index)
+        counts = index_kb.term_counts(index, wanted, prefix)
+    found = []
+    for slug, have in sorted(counts.items()):
+        points = kb.score(have, wanted)
+        if points is None:
+            continue
+        try:
+            article = files.read(store, slug)  # only the matches are parsed
+        except (CrmError, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        if not wanted_audience or article.audience == wanted_audience:
+            found.append((article, points))
+    return sorted(found, key=lambda pair: (-pair[1], pair[0].slug)), problems
 
 
 def suggest_for_ticket(store: Store, ticket: Ticket, limit: int = 3) -> list[tuple[Article, float]]:

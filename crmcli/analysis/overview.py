@@ -21,7 +21,7 @@ from typing import Any
 
 from crmcli.analysis.journals import journal_dicts
 from crmcli.config import Config
-from crmcli.domain import dates, deals, health, loyalty
+from crmcli.domain import activity, dates, deals, health, loyalty
 from crmcli.domain import tickets as service
 from crmcli.domain.contracts import customer_contracts
 from crmcli.domain.customer import Customer
@@ -260,7 +260,16 @@ def build_overview(config: Config, customer: Customer, journal: list[Entry], now
         "timeline": _timeline(customer, journal, g.tasks, events),
         "health": h.to_dict() | {"at_risk_below": settings.at_risk_below},
         "warnings": h.warnings,
+        "activity": _activity(journal, now.date()),
     }
+
+
+def _activity(journal: list[Entry], today: date) -> dict:
+    """Behaviour imported from a website or app (``crmcli.domain.activity``): the latest days, the churn rule."""
+    days = activity.daily(e.data for e in journal if e.kind == activity.KIND)
+    usage = activity.usage_change(days, today)
+    return {"recent": activity.recent_days(days, today), "usage": usage,
+            "warning": usage["warning"] if usage else None}
 
 
 def _metrics(config: Config, g: Gathered, h: health.Health, currency: str) -> dict:
@@ -339,7 +348,7 @@ def _timeline(customer: Customer, journal: list[Entry], tasks: list[Task], limit
     rows = []
     for i, e in enumerate(entries):
         moment = event_time(e)
-        if moment is None:
+        if moment is None or e.get("kind") == activity.KIND:  # daily counts: the activity section has them
             continue
         what, text = event_parts(e, context)
         rows.append((moment, i, {"at": dates.iso(moment), "when": dates.format_local(moment),

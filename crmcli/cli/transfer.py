@@ -91,7 +91,7 @@ def _stdin_file(fmt: str | None, kind: str | None) -> Iterator[Path]:
 @click.option("--input-format", "input_format", type=click.Choice(["csv", "json", "xlsx", "vcf"]),
               help="What standard input holds, with FILE - (default: csv; a file's extension tells its own).")
 @click.option("--kind", type=click.Choice(["customers", "contacts", "interactions", "opps", "orders", "contracts",
-                                           "tickets", "tasks", "surveys", "history"]),
+                                           "tickets", "tasks", "surveys", "history", "events"]),
               help="What each row is (default: customers; contacts for .vcf; per sheet name in a workbook).")
 @click.option("--sheet", metavar="NAME", help="Worksheet of an .xlsx file (default: the first).")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
@@ -142,6 +142,7 @@ def import_cmd(file: Path, input_format: str | None, kind: str | None, sheet: st
       crm import deals.csv --kind opps --dry-run --write-mapping deals.map.yaml
       crm import deals.csv --mapping deals.map.yaml   # every month, the same mapping
       crm import tickets.csv --kind tickets --map-value "Priority:Medium=normal"
+      crm import web-events.csv --kind events     # page views, logins...: daily counts
     """
     if input_format and str(file) != "-":
         raise UsageError("--input-format is for standard input (crm import - ...); a file's extension tells its "

@@ -151,22 +151,38 @@ def _yearly(origin: date, start: date, end: date) -> Iterable[date]:
             yield day
 
 
+def _cleared(f: Facts, rules: Rules, day: date, after: date | None = None) -> bool:
+    return any(c >= day - timedelta(days=rules.clear_days) and (after is None or c > after) for c in f.contacted)
+
+
+def _item(f: Facts, rules: Rules, day: date, kind: str, text: str, after: date | None = None,
+          **values: Any) -> CareItem:
+    return CareItem(day, kind, text, f.id, f.name, f.owner, _cleared(f, rules, day, after),
+                    greeting(rules, kind, customer=f.name, **values))
+
+
+def birthday_items(f: Facts, rules: Rules, start: date, end: date) -> list[CareItem]:
+    """The birthdays of the customer and its contacts with a day in [start, end): the one rule both ``crm care``
+    and ``crm agenda`` list by. A birthday is due on its day (29 February: the 28th in a common year); an
+    interaction with the customer from ``clear_days`` before it on clears it (done); until then it stays
+    listed, overdue, for ``lookback_days`` (the callers start the window that far back)."""
+    items = []
+    for who, born in f.people:
+        for day in _yearly(born, start, end):
+            label = who if who == f.name else f"{who} of {f.name}"
+            age = f" (turns {day.year - born.year})" if born.year > 1900 else ""
+            items.append(_item(f, rules, day, "birthday", f"birthday: {label}{age}", name=who,
+                               years=day.year - born.year))
+    return items
+
+
 def customer_items(f: Facts, rules: Rules, start: date, end: date, *, birthdays: bool = True) -> list[CareItem]:
     """The customer's care items with a day in [start, end) (start already includes the look-back)."""
-    items: list[CareItem] = []
-
-    def cleared(day: date, after: date | None = None) -> bool:
-        return any(c >= day - timedelta(days=rules.clear_days) and (after is None or c > after) for c in f.contacted)
+    items: list[CareItem] = birthday_items(f, rules, start, end) if birthdays else []
 
     def add(day: date, kind: str, text: str, after: date | None = None, **values: Any) -> None:
-        items.append(CareItem(day, kind, text, f.id, f.name, f.owner, cleared(day, after),
-                              greeting(rules, kind, customer=f.name, **values)))
+        items.append(_item(f, rules, day, kind, text, after, **values))
 
-    if birthdays:
-        for who, born in f.people:
-            for day in _yearly(born, start, end):
-                label = who if who == f.name else f"{who} of {f.name}"
-                add(day, "birthday", f"birthday: {label}", name=who, years=day.year - born.year)
     for origin, what in ((f.signed, "signing"), (min(f.orders, default=None), "first order")):
         if origin is None:
             continue

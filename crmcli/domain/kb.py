@@ -198,23 +198,32 @@ def _query_terms(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def query_terms(query: str) -> tuple[list[str], dict[str, bool]]:
+    """The terms an article must all hold to match ``query``, and which of them match by prefix (words do;
+    Chinese does not)."""
+    wanted = _query_terms(query)
+    return wanted, {t: not _IS_CJK.match(t) for t in wanted}
+
+
+def score(have: Counter[str], wanted: list[str]) -> float | None:
+    """An article's score for the query terms ``wanted``; None when it lacks one. ``have`` needs only the
+    article's terms equal to, or (for words) starting with, a wanted term."""
+    total = 0.0
+    for term in wanted:
+        hits = have.get(term, 0) or sum(n for t, n in have.items() if t.startswith(term) and
+                                       not _IS_CJK.match(term))
+        if not hits:
+            return None
+        total += 1 + math.log(hits)
+    return round(total, 3)
+
+
 def search(articles: list[Article], query: str) -> list[tuple[Article, float]]:
     """Articles holding every term of ``query`` (words match by prefix), best first."""
     wanted = _query_terms(query)
     if not wanted:
         return []
-    found = []
-    for a in articles:
-        have = a.terms()
-        score = 0.0
-        for term in wanted:
-            hits = have.get(term, 0) or sum(n for t, n in have.items() if t.startswith(term) and
-                                           not _IS_CJK.match(term))
-            if not hits:
-                break
-            score += 1 + math.log(hits)
-        else:
-            found.append((a, round(score, 3)))
+    found = [(a, s) for a in articles if (s := score(a.terms(), wanted)) is not None]
     return sorted(found, key=lambda pair: (-pair[1], pair[0].slug))
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from crmcli.config import Config
 from crmcli.domain import (
+    activity,
     campaigns,
     contracts,
     deals,
@@ -28,7 +29,7 @@ from crmcli.domain.journal import EventKind
 from crmcli.domain.text import first_line
 from crmcli.errors import Input, InputError
 
-MODULES = (tasks, deals, orders, contracts, tickets, surveys, escalation, needs, leads, campaigns, loyalty)
+MODULES = (tasks, deals, orders, contracts, tickets, surveys, escalation, needs, leads, campaigns, loyalty, activity)
 KINDS: dict[str, EventKind] = {k.kind: k for module in MODULES for k in module.EVENT_KINDS}
 
 

@@ -31,10 +31,11 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
     "tasks": [("customer",), ("text",)],
     "surveys": [("customer",), ("at",)],
     "history": [("customer",), ("id",), ("at",), ("kind",)],
+    "events": [("customer",), ("at",), ("event",)],
 }
 NOUN = {"opps": "deals", "customers": "customers", "contacts": "contacts", "interactions": "interactions",
         "orders": "orders", "contracts": "contracts", "tickets": "tickets", "tasks": "tasks", "surveys": "surveys",
-        "history": "deal and ticket events"}
+        "history": "deal and ticket events", "events": "behaviour events"}
 
 
 def closest(word: str, allowed: list[str]) -> str:
@@ -120,7 +121,7 @@ class CheckedRows(PlannerBase):
                     out.append(("amount", "a won deal needs its amount"))
             except CrmError:
                 pass
-        return out
+        return out + super().row_problems(source, v)  # the checks of the kinds' own modules
 
 
 def _candidates(mapping: Mapping, fld: str) -> list[str]:

@@ -16,6 +16,7 @@ from crmcli import yamlio
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import vcard, xlsxio
 from crmcli.io.csvio import Table, read_csv, write_csv
+from crmcli.io.import_activity import ActivityRows
 from crmcli.io.import_checks import CheckedRows, column_problem, other_kind_problem
 from crmcli.io.import_customers import CustomerRows
 from crmcli.io.import_dated import DatedRows
@@ -31,7 +32,7 @@ from crmcli.store.store import Store
 # history (every event of each deal and ticket, opening included) comes before the opps and tickets sheets, whose
 # rows then find their deal or ticket already made, exactly, from its events
 KIND_ORDER = ["customers", "contacts", "history", "opps", "orders", "contracts", "interactions", "tickets", "tasks",
-              "surveys"]
+              "surveys", "events"]
 Progress = Callable[[int, int], Any]
 
 
@@ -118,7 +119,7 @@ def _json_tables(path: Path, kind: str | None) -> list[tuple[Table, str]]:
     return out
 
 
-class Planner(CheckedRows, CustomerRows, EventRows, DatedRows, HistoryRows):
+class Planner(CheckedRows, CustomerRows, EventRows, DatedRows, HistoryRows, ActivityRows):
     """Every kind of row; ``run`` dispatches each row to ``row_<kind>``."""
 
 

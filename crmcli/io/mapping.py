@@ -9,7 +9,7 @@ from typing import Any
 from crmcli.errors import UsageError
 
 IMPORT_KINDS = ["customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks", "surveys",
-                "history"]
+                "history", "events"]
 IGNORE = "-"
 
 # field -> header spellings (compared after normalize_header)
@@ -162,6 +162,15 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "csat": ["csat", "satisfaction", "satisfaction score", "customer satisfaction", "satisfaction rating",
                  "满意度", "满意度评分", "客户满意度"],
         "resolution": ["resolution", "solution", "解决方案", "处理结果"],
+    },
+    "events": {  # behaviour from a website or app export (crmcli.io.import_activity)
+        "customer": [*_COMMON_CUSTOMER["customer"], "email", "user email", "e-mail", "邮箱", "account id",
+                     "user", "user id", "用户", "用户id"],
+        "at": ["at", "date", "time", "timestamp", "when", "datetime", "event time", "occurred at", "日期", "时间",
+               "发生时间"],
+        "event": ["event", "event type", "event name", "activity", "action", "type", "kind", "事件", "事件类型",
+                  "行为", "类型"],
+        "count": ["count", "events", "times", "number", "次数", "数量"],
     },
     "history": {
         **_COMMON_CUSTOMER,

@@ -120,6 +120,7 @@ def print_overview(data: dict, out: Any) -> None:
     _section(f"Latest events ({len(timeline)})" if timeline else "Latest events", timeline,
              ["when", "what", "who", "summary"], ["when", "what", "who", "summary"], out, drop=("who",))
 
+    _print_activity(data.get("activity") or {}, out)
     if data["warnings"]:
         _heading(f"Warnings ({len(data['warnings'])})", out)
         width = max(len(w["kind"]) for w in data["warnings"])
@@ -132,6 +133,27 @@ def print_overview(data: dict, out: Any) -> None:
         out.write("\n" + style(translate("Warnings"), out, bold=True) + style(": " + translate("none"), out, dim=True)
                   + "\n")
     print_health(h, out)
+
+
+def _print_activity(act: dict, out: Any) -> None:
+    """Recent activity from a website or app (crm import --kind events) and the churn rule's verdict."""
+    recent = [{"day": r["day"], "total": str(r["total"]),
+               "what": ", ".join(f"{name} {n}" for name, n in r["counts"].items())} for r in act.get("recent") or []]
+    if not recent and not act.get("usage"):
+        return
+    usage = act.get("usage") or {}
+    _section("Recent activity", recent, ["day", "total", "what"], ["day", "events", "what"], out)
+    if usage:
+        change = usage["change_percent"]
+        line = (f"last 30 days {usage['recent']:,} events, the 30 before {usage['before']:,}"
+                + (f" ({change:+d}%)" if change is not None else ""))
+        out.write(fit_line(line, screen_width(out)) + "\n")
+    if act.get("warning"):
+        room = screen_width(out)
+        label = "! churn warning"
+        reason = [act["warning"]] if room is None else wrap(act["warning"], max(room - len(label) - 2, 20))
+        out.write(style(label, out, fg="red", bold=True) + "  " + reason[0] + "\n")
+        out.writelines(" " * (len(label) + 2) + more + "\n" for more in reason[1:])
 
 
 def print_health(h: dict, out: Any) -> None:

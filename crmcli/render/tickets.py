@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from crmcli.config import Config
 from crmcli.domain import dates, durations
 from crmcli.domain.tickets import SlaClock, Ticket, sla_flag
+from crmcli.render.fit import screen_width, wrap
 from crmcli.render.tables import key_values
 
 LIST_COLUMNS = ["id", "customer_name", "title", "priority", "category", "status", "assignee", "opened", "due",
@@ -107,4 +108,12 @@ def show(t: Ticket, config: Config, now: datetime, out: TextIO | None = None) ->
             lines += [f"      {more}" for more in text[1:]]
     lines += ["", "History"]
     lines += [f"  {at_text(h['at'])}  {h['by'] or '?'}: {h['what']}" for h in t.history]
+    room = screen_width(out)
+    if room is not None:  # a long comment goes on under itself, within the terminal
+        fitted = []
+        for line in lines:
+            parts = wrap(line, room) if line else [line]
+            fitted += parts[:1] + [f"      {more.lstrip()}" for part in parts[1:]
+                                   for more in wrap(part.lstrip(), max(room - 6, 20))]
+        lines = fitted
     out.write("".join(line + "\n" for line in lines))

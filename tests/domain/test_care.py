@@ -44,7 +44,7 @@ def test_items_clear_on_a_later_interaction() -> None:
     items = care.customer_items(f, r, date(2026, 3, 1), date(2026, 3, 15))
     assert [(i.kind, i.day, i.done) for i in items] == [("birthday", date(2026, 3, 10), False),
                                                          ("revisit", date(2026, 3, 8), False)]
-    assert items[0].greeting == "Happy 36th, Li Na " and items[0].text == "birthday: Li Na of Acme"
+    assert items[0].greeting == "Happy 36th, Li Na " and items[0].text == "birthday: Li Na of Acme (turns 36)"
     f.contacted.append(date(2026, 3, 6))  # two days before the revisit: clears it, not the birthday
     items = care.customer_items(f, r, date(2026, 3, 1), date(2026, 3, 15))
     assert [(i.kind, i.done) for i in items] == [("birthday", False), ("revisit", True)]
