@@ -221,7 +221,7 @@ def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_befo
     flt = actions.OppFilter(stage=stage, owner=owner, open_only=open_only, closing_before=closing_before,
                             customer=customer_ref)
     with option_words():
-        opps = actions.list_opportunities(store, flt)
+        opps = actions.list_opportunities(store, flt, detail=fmt != "table")
     if fmt == "table":
         rows = [dict(o.to_dict(store.config), amount=format_money(o.amount, o.currency),
                      _fg_stage={"won": "green", "lost": "red"}.get(o.stage)) for o in opps]

@@ -217,7 +217,7 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
     now = dates.now()
     flt = actions.TicketFilter(open=open_, status=status, assignee=assignee, priority=priority,
                                category=category, breached=breached, customer=customer_ref)
-    rows = screens.list_rows(actions.list_tickets(store, flt, now=now), store.config, now, fmt)
+    rows = screens.list_rows(actions.list_tickets(store, flt, now=now, detail=fmt != "table"), store.config, now, fmt)
     if fmt == "table":
         render(rows, fmt, columns=screens.LIST_COLUMNS, headers=screens.LIST_HEADERS, empty="No tickets match.",
                drop=screens.LIST_DROP)

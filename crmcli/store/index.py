@@ -32,13 +32,16 @@ from crmcli.domain.pinyin import name_keys
 from crmcli.errors import CrmError
 from crmcli.store import git, index_fresh, index_journals
 from crmcli.store.index_reads import JournalReads
+from crmcli.store.index_records import RecordReads
 from crmcli.store.index_rows import COLUMNS, flat, folded, phones, profile_json, search_values
 from crmcli.store.paths import CUSTOMERS
 
 if TYPE_CHECKING:
     from crmcli.store.store import Store
 
-SCHEMA_VERSION = 3  # 2: journals, events, deals/tickets/tasks; 3: name_pinyin, name_initials (crmcli.store.lookup)
+# 2: journals, events, deals/tickets/tasks; 3: name_pinyin, name_initials (crmcli.store.lookup);
+# 4: each deal's, ticket's and task's folded state and fold order (crmcli.store.index_records)
+SCHEMA_VERSION = 4
 # A file changed this recently may change again within the same mtime tick at the same size (git's
 # "racily clean" case): its stat data is stored as unknown, so the next read parses it again.
 _RACY_NS = 2_000_000_000
@@ -140,7 +143,7 @@ def _open(path: Path) -> sqlite3.Connection:
     return _create(path)
 
 
-class Index(JournalReads):
+class Index(JournalReads, RecordReads):
     """An open, caught-up index of one store."""
 
     def __init__(self, store: Store, db: sqlite3.Connection):

@@ -79,7 +79,7 @@ def work_tree(store: Store, base: str) -> set[str] | None:
     out = _status(store)
     if out is None:
         return None
-    top, found = str(store.top), set()
+    top, found = str(store.top), set[str]()
     for item in out.split(b"\0"):
         if len(item) < 4:
             continue
