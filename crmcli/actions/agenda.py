@@ -7,13 +7,13 @@ from typing import Any
 
 from crmcli.actions.care import agenda_entries as care_agenda
 from crmcli.actions.lead import first_touch_items
-from crmcli.analysis.journals import indexed_dicts
-from crmcli.analysis.renewals import renewals_due
+from crmcli.analysis.journals import fold_indexed_tasks, indexed_dicts
+from crmcli.analysis.renewals import records_with, renewals_due
 from crmcli.domain import dates, durations
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
 from crmcli.domain.money import format_money
-from crmcli.domain.tasks import due_day, fold_tasks, read_due
+from crmcli.domain.tasks import due_day, read_due
 from crmcli.store.index import Index, open_index
 from crmcli.store.store import Store
 
@@ -127,12 +127,15 @@ def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: da
     # A problem row comes back whatever the filter: this one call names every unreadable customer.
     profiles = index.customers(problems=problems,
                                only=index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday"))
-    journals = index.journal_rows(c.id for c in profiles)
+    # Open tasks with a due day: from their folded rows (the files of a journal the index cannot hold)
+    window = (end + timedelta(days=2)).isoformat()  # ``due`` is the day as written: a time zone's slack
+    tasks = {journal.cid: found for journal, _, found in
+             records_with(index, "tasks", fold_indexed_tasks, "done = 0 AND due IS NOT NULL AND due < ?", (window,))}
+    touching = [c.id for c in profiles if c.get("touch_every") and same_name(c.get("owner"), owner)]
+    journals = index.journal_rows(touching)
     for c in profiles:
         mine = same_name(c.get("owner"), owner)
-        entries = indexed_dicts(index, c.id, journals.get(c.id, []),
-                                () if mine and c.get("touch_every") else (b"task.",))
-        for t in fold_tasks(c.id, entries, c.name).values():
+        for t in tasks.get(c.id, ()):
             if t.done or t.due is None or not same_name(t.owner, owner):
                 continue
             day = due_day(t.due)
@@ -143,7 +146,7 @@ def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: da
         if not mine:
             continue
         if c.get("touch_every"):
-            item = _touch(c, entries, types, now, end)
+            item = _touch(c, indexed_dicts(index, c.id, journals.get(c.id, [])), types, now, end)
             if item is not None:
                 items.append(item)
         items += _birthdays(c, start, end)

@@ -67,7 +67,8 @@ def customer_name(index: Index, cid: str) -> str:
 _TASKS_WHERE = {"open": "done = 0", "done": "done = 1"}
 
 
-def _fold_tasks(index: Index, cid: str, rows: list[FileRow]) -> list[Task]:
+def fold_indexed_tasks(index: Index, cid: str, rows: list[FileRow]) -> list[Task]:
+    """A customer's tasks folded from its journal rows (or files), for ``records_with``."""
     entries = indexed_dicts(index, cid, rows, (b"task.",))
     return list(fold_tasks(cid, entries).values()) if entries else []
 
@@ -86,7 +87,7 @@ def all_tasks(store: Store, cids: Iterable[str] | None = None, status: str = "al
     found: list[Task] = []
     if cids is None:  # the folded tasks in the index (SQL picks open or done ones), a journal it cannot hold from files
         with open_index(store) as index:
-            for journal, name, tasks in records_with(index, "tasks", _fold_tasks, _TASKS_WHERE.get(status, "")):
+            for journal, name, tasks in records_with(index, "tasks", fold_indexed_tasks, _TASKS_WHERE.get(status, "")):
                 if name is None:
                     name = customer_name(index, journal.cid)
                     for t in tasks:
