@@ -100,3 +100,47 @@ def test_lists_from_the_index_follow_writes_and_hand_edits(sample: Path) -> None
     git(sample, "checkout", "--", ".")  # the hand edit undone: the index follows back
     assert "opp-hand1" not in run(sample, "opp", "list", "--format", "json")
     assert_lists_equal_the_files(sample)
+
+
+def test_a_long_list_on_a_terminal_shows_a_screenful_and_says_how_many_more(sample: Path) -> None:
+    import os
+    import sys
+
+    cid = json.loads(run(sample, "customer", "list", "--format", "json"))[0]["id"]
+    journal = next((sample / "customers").glob(f"*/{cid}")) / "journal" / "2025.yaml"
+    with open(journal, "a", encoding="utf-8") as fh:
+        for i in range(150):
+            fh.write(f"- {{at: '2025-03-01T09:00:00+08:00', kind: task.add, id: task-many{i:03d}, by: Hand, "
+                     f"owner: Hand, due: '2025-04-{1 + i % 28:02d}', text: call {i}}}\n")
+    git(sample, "add", "-A")
+    git(sample, "-c", "user.name=Hand", "-c", "user.email=hand@example.com", "commit", "-qm", "many tasks")
+    total = len(json.loads(run(sample, "task", "list", "--format", "json")))
+    assert total > 150
+    piped = run(sample, "task", "list")
+    assert "more; --limit" not in piped and len(piped.splitlines()) == total + 2  # header, rule, every row
+    assert len(run(sample, "task", "list", "--limit", "3", "--format", "csv").splitlines()) == 4
+
+    master, slave = os.openpty()
+    try:
+        p = subprocess.run([sys.executable, "-m", "crmcli", "--records", str(sample), "task", "list"],
+                           stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, timeout=300,
+                           env={**os.environ, "TERM": "xterm", "COLUMNS": "200"})
+        os.close(slave)
+        slave = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+        if slave != -1:
+            os.close(slave)
+    assert p.returncode == 0, p.stderr
+    lines = b"".join(chunks).decode("utf-8").splitlines()
+    assert lines[-1] == f"… {total - 100:,} more; --limit N shows N rows, --limit 0 all of them"
+    assert len(lines) == 2 + 100 + 1
