@@ -47,7 +47,16 @@ def keyed(rows: list[dict]) -> dict[tuple[str, str], dict]:
 def assert_lists_equal_the_files(root: Path) -> None:
     ids = [c["id"] for c in json.loads(run(root, "customer", "list", "--format", "json"))]
     assert ids
-    for what, (everywhere, one) in LISTS.items():
+    lists = dict(LISTS)
+    deal = json.loads(run(root, "opp", "list", "--format", "json"))[0]
+    ticket = json.loads(run(root, "ticket", "list", "--format", "json"))[0]
+    for what, args in {"deals of an owner at a stage": ["opp", "list", "--owner", deal["owner"].upper(),
+                                                        "--stage", deal["stage"]],
+                       "tickets of a priority and status": ["ticket", "list", "--priority", ticket["priority"],
+                                                            "--status", ticket["status"]],
+                       "done tasks": ["task", "list", "--done"]}.items():
+        lists[what] = (args, args)
+    for what, (everywhere, one) in lists.items():
         listed = json.loads(run(root, *everywhere, "--format", "json"))
         folded: list[dict] = []
         for cid in ids:

@@ -63,7 +63,7 @@ def _deals(store: Store, owner: str | None, as_of: datetime | date | str | None)
         return
     with open_index(store) as index:
         for _, _, found in records_with(index, "opps", _fold, "open = 1" + (" AND owner = ?" if owner else ""),
-                                        args):
+                                        args, detail=False):
             yield from found
 
 

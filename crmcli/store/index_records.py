@@ -36,10 +36,10 @@ class RecordReads:
         bit = MARKERS[TABLES[table][1]]
         clean = ("SELECT customer FROM journals GROUP BY customer HAVING max(markers & ?) > 0 AND max(odd) = 0"
                  + (" AND max(refused) = 0" if table != "tasks" else ""))
+        rows = (f"SELECT * FROM {table} WHERE customer IN ({clean})" + (f" AND ({where})" if where else ""))
         sql = (f"SELECT r.customer, CASE WHEN c.problem IS NULL THEN c.name END, r.state, "
-               f"{'r.detail' if detail and table != 'tasks' else 'NULL'} FROM {table} r "
-               f"LEFT JOIN customers c ON c.id = r.customer WHERE r.customer IN ({clean})"
-               + (f" AND ({where})" if where else "") + " ORDER BY r.customer, r.pos")
+               f"{'r.detail' if detail and table != 'tasks' else 'NULL'} FROM ({rows}) r "
+               "LEFT JOIN customers c ON c.id = r.customer ORDER BY r.customer, r.pos")
         return self.db.execute(sql, (bit, *args)).fetchall()
 
     def by_files(self, table: str) -> list[str]:
