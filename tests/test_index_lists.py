@@ -153,3 +153,21 @@ def test_a_long_list_on_a_terminal_shows_a_screenful_and_says_how_many_more(samp
     lines = b"".join(chunks).decode("utf-8").splitlines()
     assert lines[-1] == f"… {total - 100:,} more; --limit N shows N rows, --limit 0 all of them"
     assert len(lines) == 2 + 100 + 1
+
+
+def test_hand_made_folders_git_names_are_taken_as_the_full_walk_takes_them(sample: Path, tmp_path: Path) -> None:
+    """A new folder git's status names is read; a hidden or symlinked one is not, with or without the index."""
+    before = {c["id"] for c in json.loads(run(sample, "customer", "list", "--format", "json"))}  # warm index
+    outside = tmp_path / "outside" / "zz-evil-ab12"
+    outside.mkdir(parents=True)
+    (outside / "customer.yaml").write_text("name: Evil Link\n", encoding="utf-8")
+    (sample / "customers" / "zz").mkdir()
+    (sample / "customers" / "zz" / "zz-evil-ab12").symlink_to(outside)
+    for name in (".zhidden-ab12", "zz-new-ab12"):
+        folder = sample / "customers" / name[:2] / name
+        folder.mkdir(parents=True)
+        (folder / "customer.yaml").write_text(f"name: By Hand {name}\n", encoding="utf-8")
+    warm = {c["id"] for c in json.loads(run(sample, "customer", "list", "--format", "json"))}
+    (sample / ".git" / "crm" / "cache" / "index.sqlite").unlink()
+    cold = {c["id"] for c in json.loads(run(sample, "customer", "list", "--format", "json"))}
+    assert warm == cold == before | {"zz-new-ab12"}

@@ -230,7 +230,6 @@ class Index(JournalReads, RecordReads):
             return str(self.store.customer_dir(cid) / "journal")
         return f"{self.base}/{cid[:2]}/{cid}/journal"
 
-
     # -- catching up -----------------------------------------------------------------------------------
     def _check(self, cid: str, forced: tuple[set[str], set[str]] | None, racy_after: int,
                stored: tuple | None, journal: tuple | None) -> bool:
@@ -279,6 +278,11 @@ class Index(JournalReads, RecordReads):
             else:
                 dirty = False
                 for cid in sorted(now | set(json.loads(before)) | forced[0] | forced[1]):
+                    if not index_fresh.is_folder(cid, self._path(cid)):  # as the walk: no dot, no symlink
+                        self._delete([cid])
+                        index_journals.delete(self.db, [cid])
+                        dirty = True
+                        continue
                     row = self.db.execute("SELECT st_mtime, st_size FROM customers WHERE id = ?", (cid,)).fetchone()
                     dirty = self._check(cid, forced, racy_after, row, self._journal_stamps(cid).get(cid)) or dirty
             marks = None if now is None else json.dumps(sorted(now))

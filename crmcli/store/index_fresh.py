@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,17 @@ def moved(store: Store, base: str, old: str | None, new: str | None) -> tuple[se
         elif len(parts) >= 4 and parts[2] == "journal":
             found[1].add(parts[1])
     return found
+
+
+def is_folder(cid: str, profile: str) -> bool:
+    """``cid`` (its ``customer.yaml`` at ``profile``) is a customer folder ``Store.customer_ids`` would list:
+    no leading dot, the folder and its shard real folders, not symlinks."""
+    folder = os.path.dirname(profile)
+    try:
+        return not cid.startswith(".") and all(stat.S_ISDIR(os.lstat(p).st_mode)
+                                               for p in (os.path.dirname(folder), folder))
+    except OSError:
+        return False
 
 
 def _status(store: Store) -> bytes | None:
