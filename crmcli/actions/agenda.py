@@ -8,14 +8,14 @@ from typing import Any
 from crmcli.actions.care import agenda_entries as care_agenda
 from crmcli.actions.care import agenda_entry, birthdays_due
 from crmcli.actions.lead import first_touch_items
-from crmcli.analysis.journals import indexed_dicts
-from crmcli.analysis.renewals import renewals_due
+from crmcli.analysis.journals import fold_indexed_tasks, indexed_dicts
+from crmcli.analysis.renewals import records_with, renewals_due
 from crmcli.domain import dates, durations
 from crmcli.domain.care import Rules
 from crmcli.domain.customer import Customer
 from crmcli.domain.interactions import event_time, same_name
 from crmcli.domain.money import format_money
-from crmcli.domain.tasks import due_day, fold_tasks, read_due
+from crmcli.domain.tasks import due_day, read_due
 from crmcli.store.index import Index, open_index
 from crmcli.store.store import Store
 
@@ -106,13 +106,19 @@ def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: da
     everyone = index.customers(problems=problems) if store.config.get("care") is not None else None
     profiles = ([c for c in everyone if c.id in wanted] if everyone is not None
                 else index.customers(problems=problems, only=wanted))
-    journals = index.journal_rows(c.id for c in profiles)
+    # Open tasks with a due day: from their folded rows (the files of a journal the index cannot hold)
+    window = (end + timedelta(days=2)).isoformat()  # ``due`` is the day as written: a time zone's slack
+    tasks = {journal.cid: found for journal, _, found in
+             records_with(index, "tasks", fold_indexed_tasks, "done = 0 AND due IS NOT NULL AND due < ?", (window,))}
+    # A birthday in the window is cleared by an interaction (as crm care says): only then, or for a
+    # contact cadence, is the customer's journal read.
+    born_first = {c.id: birthdays_due(c, None, types, rules, start, end)
+                  for c in profiles if same_name(c.get("owner"), owner)}
+    journals = index.journal_rows(c.id for c in profiles
+                                  if c.id in born_first and (c.get("touch_every") or born_first[c.id] is None))
     for c in profiles:
-        mine = same_name(c.get("owner"), owner)
-        born = birthdays_due(c, None, types, rules, start, end) if mine else []
-        entries = indexed_dicts(index, c.id, journals.get(c.id, []),
-                                () if mine and (c.get("touch_every") or born is None) else (b"task.",))
-        for t in fold_tasks(c.id, entries, c.name).values():
+        mine = c.id in born_first
+        for t in tasks.get(c.id, ()):
             if t.done or t.due is None or not same_name(t.owner, owner):
                 continue
             day = due_day(t.due)
@@ -122,6 +128,9 @@ def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: da
                                         ref=t.ref, time=clock, owner=t.owner))
         if not mine:
             continue
+        born = born_first[c.id]
+        entries = indexed_dicts(index, c.id, journals.get(c.id, [])) \
+            if c.get("touch_every") or born is None else []
         if c.get("touch_every"):
             item = _touch(c, entries, types, now, end)
             if item is not None:

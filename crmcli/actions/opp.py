@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmcli.actions.customer import parse_assignment
-from crmcli.analysis.renewals import Journal, journals_with
+from crmcli.analysis.renewals import Journal, records_with
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer
 from crmcli.domain.deals import (
@@ -31,6 +31,8 @@ from crmcli.domain.money import format_money, parse_amount, parse_currency
 from crmcli.domain.text import check_text
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.store import campaigns as campaign_files
+from crmcli.store.index import Index, open_index
+from crmcli.store.index_reads import FileRow
 from crmcli.store.refs import new_local_id, resolve_entity
 from crmcli.store.store import Entry, Store
 
@@ -237,24 +239,35 @@ class OppFilter:
     customer: str | None = None
 
 
-def list_opportunities(store: Store, flt: OppFilter | None = None) -> list[Opportunity]:
-    """Deals across the store matching ``flt``, by close date (undated last), then customer."""
+def list_opportunities(store: Store, flt: OppFilter | None = None, *, detail: bool = True) -> list[Opportunity]:
+    """Deals across the store matching ``flt``, by close date (undated last), then customer (without ``detail``,
+    deals read from the index lack their stage history)."""
     flt = flt or OppFilter()
     stage = check_stage(store.config, flt.stage) if flt.stage else None
     before = parse_day(flt.closing_before, "closing_before") if flt.closing_before else None
-    journals: Iterable[Journal]
+    groups: Iterable[tuple[Journal, str | None, list[Opportunity]]]
     if flt.customer:
-        journals = [Journal.of(store, store.resolve(flt.customer))]
-    else:  # SQL on the folded deals picks the customers that can match; the fold below decides
-        conditions = [c for c, on in (("stage = ?", stage), ("open = 1", flt.open_only), ("owner = ?", flt.owner))
-                      if on]
-        args = tuple(v for v in (stage, flt.owner.strip().casefold() if flt.owner else None) if v)
-        journals = journals_with(store, b"opp-", " WHERE ".join(["SELECT customer FROM opps", *conditions[:1]])
-                                 + "".join(f" AND {c}" for c in conditions[1:]), args)
+        journal = Journal.of(store, store.resolve(flt.customer))
+        groups = [(journal, None, customer_opportunities(journal.entries, journal.cid))]
+        return _matching(groups, stage, before, flt)
+    # SQL on the folded deals in the index picks them; the same tests below decide
+    wanted = {"stage = ?": stage, "open = 1": flt.open_only,
+              "owner = ?": flt.owner.strip().casefold() if flt.owner else None}
+    with open_index(store) as index:
+        groups = records_with(index, "opps", _fold_opps, " AND ".join(c for c, v in wanted.items() if v),
+                              tuple(v for c, v in wanted.items() if v and "?" in c), detail=detail)
+        return _matching(groups, stage, before, flt)
+
+
+def _fold_opps(index: Index, cid: str, rows: list[FileRow]) -> list[Opportunity]:
+    return customer_opportunities(index.entries(cid, rows), cid)
+
+
+def _matching(groups: Iterable[tuple[Journal, str | None, list[Opportunity]]], stage: str | None,
+              before: str | None, flt: OppFilter) -> list[Opportunity]:
     out = []
-    for journal in journals:
-        cid, name = journal.cid, None
-        for opp in customer_opportunities(journal.entries, cid):
+    for journal, name, opps in groups:
+        for opp in opps:
             if stage and opp.stage != stage:
                 continue
             if flt.open_only and not opp.is_open:

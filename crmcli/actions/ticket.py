@@ -6,14 +6,15 @@ returns the ticket as it is after the change. Nothing here prints.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from crmcli.actions import complaints
 from crmcli.actions import kb as kb_actions
-from crmcli.analysis.renewals import Journal, journals_with
+from crmcli.analysis.renewals import Journal, records_with
+from crmcli.config import Config
 from crmcli.domain import dates, tickets
 from crmcli.domain.journal import Entry, entity_events
 from crmcli.domain.surveys import parse_csat
@@ -21,6 +22,8 @@ from crmcli.domain.text import checked_text, first_line
 from crmcli.domain.tickets import Sla, Ticket
 from crmcli.errors import NotFound
 from crmcli.store import refs as entities
+from crmcli.store.index import Index, open_index
+from crmcli.store.index_reads import FileRow
 from crmcli.store.store import Store
 
 
@@ -165,29 +168,38 @@ def customer_tickets(store: Store, cid: str, journal: list[Entry] | None = None)
 
 
 def list_tickets(store: Store, filters: TicketFilter | dict | None = None, *,
-                 now: datetime | None = None) -> list[Ticket]:
-    """Tickets of every customer (or one) that pass ``filters``; open ones first, soonest due first."""
+                 now: datetime | None = None, detail: bool = True) -> list[Ticket]:
+    """Tickets of every customer (or one) that pass ``filters``; open ones first, soonest due first (without
+    ``detail``, tickets read from the index lack their history and comments)."""
     f = TicketFilter(**filters) if isinstance(filters, dict) else (filters or TicketFilter())
     config = store.config
     status = tickets.choice(f.status, tickets.STATUSES, "status") if f.status else None
     priority = tickets.choice(f.priority, list(tickets.priorities(config)), "priority") if f.priority else None
     category = tickets.choice(f.category, tickets.categories(config), "category") if f.category else None
     now = now or dates.now()
-    journals: list[Journal] | Iterator[Journal]
     if f.customer:
         cid = store.resolve(f.customer)
-        journals = [Journal.of(store, cid)] if _has_tickets(store, cid) else []
-    else:  # SQL on the folded tickets picks the customers that can match; the fold below decides
-        wanted = {"open = 1": f.open, "status = ?": status, "priority = ?": priority, "category = ?": category,
-                  "assignee = ?": f.assignee.strip().casefold() if f.assignee else None}
-        conditions = [c for c, v in wanted.items() if v]
-        args = tuple(v for c, v in wanted.items() if v and "?" in c)
-        journals = journals_with(store, b"tkt-", "SELECT customer FROM tickets"
-                                 + "".join(f" {'AND' if i else 'WHERE'} {c}" for i, c in enumerate(conditions)), args)
+        journal = Journal.of(store, cid)
+        groups = [(journal, None, customer_tickets(store, cid, journal.entries))] if _has_tickets(store, cid) else []
+        return _matching(groups, f, status, priority, category, config, now)
+    # SQL on the folded tickets in the index picks them; the same tests below decide
+    wanted = {"open = 1": f.open, "status = ?": status, "priority = ?": priority, "category = ?": category,
+              "assignee = ?": f.assignee.strip().casefold() if f.assignee else None}
+    with open_index(store) as index:
+        found = records_with(index, "tickets", _fold_tickets, " AND ".join(c for c, v in wanted.items() if v),
+                             tuple(v for c, v in wanted.items() if v and "?" in c), detail=detail)
+        return _matching(found, f, status, priority, category, config, now)
+
+
+def _fold_tickets(index: Index, cid: str, rows: list[FileRow]) -> list[Ticket]:
+    return tickets.customer_tickets([e.data for e in index.entries(cid, rows)], cid)
+
+
+def _matching(groups: Iterable[tuple[Journal, str | None, list[Ticket]]], f: TicketFilter, status: str | None,
+              priority: str | None, category: str | None, config: Config, now: datetime) -> list[Ticket]:
     rows: list[tuple[Ticket, Sla]] = []
-    for journal in journals:
-        cid, name = journal.cid, None
-        for t in customer_tickets(store, cid, journal.entries):
+    for journal, name, found in groups:
+        for t in found:
             sla = t.sla(config, now)
             if ((f.open and not t.is_open) or (status and t.status != status)
                     or (priority and t.priority != priority) or (category and t.category != category)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from crmcli import yamlio
+from crmcli.analysis.renewals import records_with
 from crmcli.domain import dates
 from crmcli.domain.interactions import same_name
 from crmcli.domain.tasks import Task, due_day, fold_tasks
@@ -63,8 +64,13 @@ def customer_name(index: Index, cid: str) -> str:
     return name
 
 
-_TASKS_AMONG = {"open": "SELECT customer FROM tasks WHERE done = 0",
-                "done": "SELECT customer FROM tasks WHERE done = 1"}
+_TASKS_WHERE = {"open": "done = 0", "done": "done = 1"}
+
+
+def fold_indexed_tasks(index: Index, cid: str, rows: list[FileRow]) -> list[Task]:
+    """A customer's tasks folded from its journal rows (or files), for ``records_with``."""
+    entries = indexed_dicts(index, cid, rows, (b"task.",))
+    return list(fold_tasks(cid, entries).values()) if entries else []
 
 
 @dataclass
@@ -79,14 +85,14 @@ class TaskFilter:
 def all_tasks(store: Store, cids: Iterable[str] | None = None, status: str = "all") -> list[Task]:
     """Tasks of the customers ``cids`` (every customer: through the index; ``status`` narrows which)."""
     found: list[Task] = []
-    if cids is None:
+    if cids is None:  # the folded tasks in the index (SQL picks open or done ones), a journal it cannot hold from files
         with open_index(store) as index:
-            wanted = index.marked(b"task.", _TASKS_AMONG.get(status, "SELECT customer FROM tasks"))
-            rows = index.journal_rows(wanted)
-            for cid in wanted:
-                entries = indexed_dicts(index, cid, rows.get(cid, []), (b"task.",))
-                if entries:
-                    found += fold_tasks(cid, entries, customer_name(index, cid)).values()
+            for journal, name, tasks in records_with(index, "tasks", fold_indexed_tasks, _TASKS_WHERE.get(status, "")):
+                if name is None:
+                    name = customer_name(index, journal.cid)
+                    for t in tasks:
+                        t.name = name
+                found += tasks
         return found
     for cid in cids:
         entries = journal_dicts(store, cid, (b"task.",))

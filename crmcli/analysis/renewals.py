@@ -4,7 +4,7 @@ event, found and read through the derived index (``crmcli.store.index``), never 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,6 +12,8 @@ from crmcli.domain import dates
 from crmcli.domain.contracts import customer_contracts, due_for_renewal
 from crmcli.domain.journal import Entry
 from crmcli.store.index import Index, open_index
+from crmcli.store.index_reads import FileRow
+from crmcli.store.index_state import record
 from crmcli.store.store import Store
 
 
@@ -48,6 +50,28 @@ def journals_with(store: Store, marker: bytes, among: str | None = None, args: t
     rows = index.journal_rows(cids)
     for cid in cids:
         yield Journal(cid, index.entries(cid, rows.get(cid, [])), store, index)
+
+
+def records_with(index: Index, table: str, fold: Callable[[Index, str, list[FileRow]], list], where: str = "",
+                 args: tuple = (), *, detail: bool = True) -> Iterator[tuple[Journal, str | None, list]]:
+    """Per customer, in id order: (its journal, its name from the index or None, its deals, tickets or tasks).
+
+    The records of ``table`` whose columns match ``where`` (SQL), rebuilt from their folded state in the
+    index; for a customer only its files can answer (``Index.by_files``), every record ``fold`` gives
+    from them (``fold(index, customer, its journal rows)``), to be filtered by the caller. Without ``detail``,
+    the records from the index lack their history and comments (a table on the screen shows neither).
+    """
+    special = index.by_files(table)
+    files = index.journal_rows(special)
+    grouped: dict[str, tuple[str | None, list[tuple[str, str | None]]]] = {}
+    for cid, name, light, more in index.records(table, where, args, detail=detail):
+        grouped.setdefault(cid, (name, []))[1].append((light, more))
+    for cid in sorted(set(grouped) | set(special)):
+        if cid in grouped:
+            name, texts = grouped[cid]
+            yield Journal(cid, [], index.store, index), name, [record(table, *t, name or "") for t in texts]
+        else:
+            yield Journal(cid, [], index.store, index), None, fold(index, cid, files.get(cid, []))
 
 
 def _day(value: date | datetime | str) -> date:

@@ -144,6 +144,31 @@ def format_option(choices: Sequence[str] = FORMATS, default: str = "table") -> C
                         show_default=True, help="Output format.")
 
 
+SCREEN_ROWS = 100  # a table on a terminal shows this many rows of a long list unless --limit says otherwise
+
+
+def limit_option(fn: Callable) -> Callable:
+    return click.option("--limit", type=click.IntRange(min=0), metavar="N",
+                        help=f"At most N rows (0: all). A table on a terminal shows the first {SCREEN_ROWS} and "
+                             "says how many more there are; a pipe or --format gets every row.")(fn)
+
+
+def screenful(rows: Sequence[Any], limit: int | None, fmt: str) -> tuple[list[Any], int]:
+    """The rows to show and how many are left out: ``--limit N`` (0: all) in any format; without it, a table
+    on a terminal shows the first ``SCREEN_ROWS``; pipes and data formats get every row."""
+    if limit is None:
+        limit = SCREEN_ROWS if fmt == "table" and sys.stdout.isatty() else 0
+    if not limit or len(rows) <= limit:
+        return list(rows), 0
+    return list(rows[:limit]), len(rows) - limit
+
+
+def more_rows(left: int, fmt: str) -> None:
+    """Under a table cut short: how many rows are left out and how to see them."""
+    if left and fmt == "table":
+        echo(f"… {left:,} more; --limit N shows N rows, --limit 0 all of them")
+
+
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     # colour codes are only ever in ``text`` when crmcli.render.fit.use_color said so: keep them
     click.echo(text, err=err, nl=nl, color=True)

@@ -16,7 +16,10 @@ from crmcli.cli.common import (
     format_option,
     get_app,
     json_mode,
+    limit_option,
+    more_rows,
     records_option,
+    screenful,
     store_options,
 )
 from crmcli.domain.deals import Opportunity
@@ -205,10 +208,11 @@ def opp_edit(ref: str, assignments: tuple[str, ...]) -> None:
 @click.option("--open", "open_only", is_flag=True, help="Only open deals (not won or lost).")
 @click.option("--closing-before", metavar="WHEN", help="Only deals expected to close on or before this day.")
 @click.option("--customer", "customer_ref", metavar="CUSTOMER", help="Only this customer's deals.")
+@limit_option
 @format_option()
 @records_option
 def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_before: str | None,
-             customer_ref: str | None, fmt: str) -> None:
+             customer_ref: str | None, limit: int | None, fmt: str) -> None:
     """List deals across all customers, soonest expected close first.
 
     \b
@@ -221,12 +225,14 @@ def opp_list(stage: str | None, owner: str | None, open_only: bool, closing_befo
     flt = actions.OppFilter(stage=stage, owner=owner, open_only=open_only, closing_before=closing_before,
                             customer=customer_ref)
     with option_words():
-        opps = actions.list_opportunities(store, flt)
+        opps = actions.list_opportunities(store, flt, detail=fmt != "table")
+    opps, left = screenful(opps, limit, fmt)
     if fmt == "table":
         rows = [dict(o.to_dict(store.config), amount=format_money(o.amount, o.currency),
                      _fg_stage={"won": "green", "lost": "red"}.get(o.stage)) for o in opps]
         render(rows, fmt, columns=LIST_COLUMNS, headers=LIST_HEADERS, empty="No deals match.", drop=["owner"],
                right=["amount"])
+        more_rows(left, fmt)
     else:
         render([o.to_dict(store.config) for o in opps], fmt, columns=DATA_COLUMNS)
 

@@ -10,8 +10,11 @@ from crmcli.cli.common import (
     done,
     format_option,
     get_app,
+    limit_option,
+    more_rows,
     records_option,
     result_line,
+    screenful,
     shortened,
     store_options,
 )
@@ -99,10 +102,11 @@ def task_reopen(ref: str) -> None:
               help="Only tasks due today, or this week (today and the next 6 days).")
 @click.option("--done", "status", flag_value="done", help="Done tasks instead of open ones.")
 @click.option("--all", "status", flag_value="all", help="Open and done tasks.")
+@limit_option
 @format_option()
 @records_option
 def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: bool, due: tuple[str, ...],
-              status: str | None, fmt: str) -> None:
+              status: str | None, limit: int | None, fmt: str) -> None:
     """List open tasks, soonest due first (across all customers unless --customer).
 
     \b
@@ -114,7 +118,7 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
     store = get_app().store()
     flt = TaskFilter(customer=customer_ref, owner=store.user() if mine else owner, overdue=overdue,
                      due=due, status=status or "open")
-    tasks = list_tasks(store, flt)
+    tasks, left = screenful(list_tasks(store, flt), limit, fmt)
     rows = [t.row() for t in tasks]
     if fmt == "table":
         now = dates.now()
@@ -123,6 +127,7 @@ def task_list(customer_ref: str | None, owner: str | None, mine: bool, overdue: 
         columns = ["due_local", "ref", "name", "owner", "text"] + (["status"] if flt.status == "all" else [])
         render(rows, fmt, columns=columns, headers=["due", "task", "customer", "owner", "text", "status"],
                empty="No tasks match.", drop=["owner"])
+        more_rows(left, fmt)
     else:
         render(rows, fmt, columns=["ref", "id", "customer", "name", "due", "owner", "text", "status",
                                    "created", "by", "done_at"])

@@ -13,7 +13,10 @@ from crmcli.cli.common import (
     echo,
     format_option,
     get_app,
+    limit_option,
+    more_rows,
     records_option,
+    screenful,
     store_options,
 )
 from crmcli.cli.complaints import ticket_escalate
@@ -201,10 +204,11 @@ def ticket_reopen(ref: str) -> None:
 @click.option("--category", "-c", help="Only this category (complaint lists complaints).")
 @click.option("--breached", is_flag=True, help="Only tickets that missed a first-response or resolution target.")
 @click.option("--customer", "customer_ref", metavar="CUSTOMER", help="Only this customer's tickets.")
+@limit_option
 @format_option()
 @records_option
 def ticket_list(open_: bool, status: str | None, assignee: str | None, priority: str | None,
-                category: str | None, breached: bool, customer_ref: str | None, fmt: str) -> None:
+                category: str | None, breached: bool, customer_ref: str | None, limit: int | None, fmt: str) -> None:
     """List tickets; open ones first, soonest due first. The sla column flags breaches.
 
     \b
@@ -217,10 +221,12 @@ def ticket_list(open_: bool, status: str | None, assignee: str | None, priority:
     now = dates.now()
     flt = actions.TicketFilter(open=open_, status=status, assignee=assignee, priority=priority,
                                category=category, breached=breached, customer=customer_ref)
-    rows = screens.list_rows(actions.list_tickets(store, flt, now=now), store.config, now, fmt)
+    shown, left = screenful(actions.list_tickets(store, flt, now=now, detail=fmt != "table"), limit, fmt)
+    rows = screens.list_rows(shown, store.config, now, fmt)
     if fmt == "table":
         render(rows, fmt, columns=screens.LIST_COLUMNS, headers=screens.LIST_HEADERS, empty="No tickets match.",
                drop=screens.LIST_DROP)
+        more_rows(left, fmt)
     else:
         render(rows, fmt, columns=screens.DATA_COLUMNS)
 

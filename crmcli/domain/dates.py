@@ -134,10 +134,20 @@ def iso(dt: datetime) -> str:
     return text
 
 
+# The form crm writes (seconds, an explicit offset) in years every reader can show: ``fromisoformat`` reads it
+# in C to the same moment and offset the strict reader gives, ~10x faster (timelines parse every event's time).
+_PLAIN_ISO = re.compile(r"(?:19|2\d)\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:[+-](?:[01]\d|2[0-3]):[0-5]\d|Z)", re.ASCII)
+
+
 @range_guard
 def parse_iso(text: str) -> datetime:
     """Strict reader for stored values, so typos in data files are not guessed at."""
     s = text.strip() if isinstance(text, str) else ""
+    if _PLAIN_ISO.fullmatch(s):
+        try:
+            return datetime.fromisoformat(s)
+        except ValueError:
+            pass  # an impossible day or hour: the strict reader below says which
     m = _ISO_RE.fullmatch(s)
     if not m:
         raise DateError(f"not a stored timestamp {text!r}; expected YYYY-MM-DDTHH:MM:SS+HH:MM")

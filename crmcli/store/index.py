@@ -30,15 +30,16 @@ from crmcli import yamlio
 from crmcli.domain.customer import Customer, normalize_name
 from crmcli.domain.pinyin import name_keys
 from crmcli.errors import CrmError
-from crmcli.store import git, index_facts, index_journals
+from crmcli.store import git, index_facts, index_fresh, index_journals
 from crmcli.store.index_reads import JournalReads
+from crmcli.store.index_records import RecordReads
 from crmcli.store.index_rows import COLUMNS, flat, folded, phones, profile_json, search_values
 from crmcli.store.paths import CUSTOMERS
 
 if TYPE_CHECKING:
     from crmcli.store.store import Store
 
-SCHEMA_VERSION = 5  # 2: journals, events, deals/tickets/tasks; 3: name_pinyin, name_initials; 5: index_facts
+SCHEMA_VERSION = 5  # 2: journals; 3: name pinyin; 4: folded records (index_records); 5: facts (index_facts)
 # A file changed this recently may change again within the same mtime tick at the same size (git's
 # "racily clean" case): its stat data is stored as unknown, so the next read parses it again.
 _RACY_NS = 2_000_000_000
@@ -140,7 +141,7 @@ def _open(path: Path) -> sqlite3.Connection:
     return _create(path)
 
 
-class Index(JournalReads):
+class Index(JournalReads, RecordReads):
     """An open, caught-up index of one store."""
 
     def __init__(self, store: Store, db: sqlite3.Connection):
@@ -229,66 +230,64 @@ class Index(JournalReads):
         return f"{self.base}/{cid[:2]}/{cid}/journal"
 
     # -- catching up -----------------------------------------------------------------------------------
-    def _head(self) -> str | None:
-        if self.store.top is None:
-            return None
-        proc = git.run(["rev-parse", "-q", "--verify", "HEAD^{commit}"], cwd=self.store.top, check=False)
-        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+    def _check(self, cid: str, forced: tuple[set[str], set[str]] | None, racy_after: int,
+               stored: tuple | None, journal: tuple | None) -> bool:
+        """Re-read one customer's profile and journal where their stat data or HEAD's move says; True: changed."""
+        dirty = self._journal(cid, journal, forced is None or cid in forced[1], racy_after)
+        try:
+            st = os.lstat(self._path(cid))
+        except OSError:
+            if stored is not None:
+                self._delete([cid])
+                return True
+            return dirty
+        if stored is not None and stored[0] == st.st_mtime_ns and stored[1] == st.st_size \
+                and stat.S_ISREG(st.st_mode) and forced is not None and cid not in forced[0]:
+            return dirty
+        self._read(cid, st, racy_after)
+        return True
 
-    def _moved(self, old: str | None, new: str | None) -> tuple[set[str], set[str]] | None:
-        """Customers whose profile, and whose journal, differ between two commits; None: re-read all."""
-        if old == new:
-            return set(), set()
-        if old is None or new is None or self.store.top is None:
-            return None
-        scope = os.path.relpath(self.base, self.store.top)
-        proc = git.run(["diff", "--name-only", "-z", "--no-renames", old, new, "--", scope], cwd=self.store.top,
-                       check=False)
-        if proc.returncode != 0:  # the old commit is gone (gc after a reset): re-read everything
-            return None
-        moved: tuple[set[str], set[str]] = (set(), set())
-        for name in proc.stdout.decode("utf-8", "replace").split("\0"):
-            parts = Path(os.path.relpath(os.path.join(self.store.top, name), self.base)).parts
-            if len(parts) == 3 and parts[2] == "customer.yaml":
-                moved[0].add(parts[1])
-            elif len(parts) >= 4 and parts[2] == "journal":
-                moved[1].add(parts[1])
-        return moved
+    def _walk(self, forced: tuple[set[str], set[str]] | None, racy_after: int) -> bool:
+        """Look at every customer folder's files (a new or emptied index, or git cannot say what changed)."""
+        known = {cid: (m, s) for cid, m, s in self.db.execute("SELECT id, st_mtime, st_size FROM customers")}
+        journals = self._journal_stamps()
+        dirty = False
+        self.fresh = not known
+        for cid in self.store.customer_ids():
+            dirty = self._check(cid, forced, racy_after, known.pop(cid, None), journals.pop(cid, None)) or dirty
+        if known:
+            self._delete(known)
+        if journals:
+            index_journals.delete(self.db, journals)
+        return dirty or bool(known) or bool(journals)
 
     def refresh(self) -> None:
-        """Catch up with the files: re-read what HEAD's move or stat data says changed; drop what is gone."""
-        head = self._head()
+        """Catch up with the files: re-read the customers HEAD's move or git's status names (and those it named
+        last time: a hand edit undone); the first build, or a store git cannot speak for, looks at every file."""
+        head = index_fresh.head(self.store)
+        now = index_fresh.work_tree(self.store, self.base)  # before anything is read: an edit after it is seen
         racy_after = time.time_ns() - _RACY_NS
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            forced = self._moved(self._meta("head"), head)
-            known = {cid: (m, s) for cid, m, s in self.db.execute("SELECT id, st_mtime, st_size FROM customers")}
-            journals = self._journal_stamps()
-            dirty = self._meta("head") != head
-            self.fresh = not known
-            for cid in self.store.customer_ids():
-                if self._journal(cid, journals.pop(cid, None), forced is None or cid in forced[1], racy_after):
-                    dirty = True
-                stored = known.pop(cid, None)
-                try:
-                    st = os.lstat(self._path(cid))
-                except OSError:
-                    if stored is not None:
+            forced = index_fresh.moved(self.store, self.base, self._meta("head"), head)
+            empty = self.db.execute("SELECT 1 FROM customers LIMIT 1").fetchone() is None
+            before = self._meta("work_tree")
+            if forced is None or empty or now is None or before is None:
+                dirty = self._walk(forced, racy_after)
+            else:
+                dirty = False
+                for cid in sorted(now | set(json.loads(before)) | forced[0] | forced[1]):
+                    if not index_fresh.is_folder(cid, self._path(cid)):  # as the walk: no dot, no symlink
                         self._delete([cid])
+                        index_journals.delete(self.db, [cid])
                         dirty = True
-                    continue
-                if stored is not None and stored[0] == st.st_mtime_ns and stored[1] == st.st_size \
-                        and stat.S_ISREG(st.st_mode) and forced is not None and cid not in forced[0]:
-                    continue
-                self._read(cid, st, racy_after)
-                dirty = True
-            if known:
-                self._delete(known)
-                dirty = True
-            if journals:
-                index_journals.delete(self.db, journals)
-                dirty = True
+                        continue
+                    row = self.db.execute("SELECT st_mtime, st_size FROM customers WHERE id = ?", (cid,)).fetchone()
+                    dirty = self._check(cid, forced, racy_after, row, self._journal_stamps(cid).get(cid)) or dirty
+            marks = None if now is None else json.dumps(sorted(now))
+            dirty = dirty or self._meta("head") != head or self._meta("work_tree") != marks
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('head', ?)", (head,))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('work_tree', ?)", (marks,))
             self.db.execute("COMMIT" if dirty else "ROLLBACK")
         except BaseException:
             self.db.execute("ROLLBACK")

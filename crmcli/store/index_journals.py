@@ -2,12 +2,12 @@
 
 One row per journal file keeps what the two ways of reading a journal would get from it: the parsed
 list (JSON, when JSON holds it exactly), whether ``Store.load_journal`` would refuse it, the markers
-the cheap text scans test (``task.``, ``opp-``, ``tkt-``, ``contract.add``,
-``order.add``) and the last day an
-``at:`` line names. One row per event holds the columns commands filter on (customer, time in UTC,
-kind, entity id, author); one row per deal, ticket and task its folded state. A customer whose files
-the index cannot stand in for exactly (a symlink, a folder, bytes that are not UTF-8, values JSON
-cannot hold) is marked ``odd``: readers take that customer's files from the disk, as before the index.
+the cheap text scans test (``task.``, ``opp-``, ``tkt-``, ``contract.add``, ``order.add``) and the last
+day an ``at:`` line names. One row per event holds the columns commands filter on (customer, time in
+UTC, kind, entity id, author); one row per deal, ticket and task its folded state
+(``crmcli.store.index_records``). A customer whose files the index cannot stand in for exactly (a
+symlink, a folder, bytes that are not UTF-8, values JSON cannot hold) is marked ``odd``: readers take
+that customer's files from the disk, as before the index.
 """
 from __future__ import annotations
 
@@ -41,13 +41,16 @@ CREATE INDEX events_at ON events (at);
 CREATE INDEX events_customer ON events (customer);
 CREATE INDEX events_entity ON events (entity);
 CREATE TABLE opps (customer TEXT NOT NULL, id TEXT, stage TEXT, owner TEXT, open INTEGER, close TEXT,
-    currency TEXT, amount REAL);
+    currency TEXT, amount REAL, pos INTEGER, state TEXT, detail TEXT);
 CREATE INDEX opps_customer ON opps (customer);
+CREATE INDEX opps_open ON opps (open, stage);
 CREATE TABLE tickets (customer TEXT NOT NULL, id TEXT, status TEXT, priority TEXT, category TEXT,
-    assignee TEXT, open INTEGER);
+    assignee TEXT, open INTEGER, pos INTEGER, state TEXT, detail TEXT);
 CREATE INDEX tickets_customer ON tickets (customer);
-CREATE TABLE tasks (customer TEXT NOT NULL, id TEXT, done INTEGER, owner TEXT, due TEXT);
+CREATE INDEX tickets_open ON tickets (open, status);
+CREATE TABLE tasks (customer TEXT NOT NULL, id TEXT, done INTEGER, owner TEXT, due TEXT, pos INTEGER, state TEXT);
 CREATE INDEX tasks_customer ON tasks (customer);
+CREATE INDEX tasks_done ON tasks (done, due);
 """
 JOURNAL_TABLES = ("journals", "events", "opps", "tickets", "tasks")
 
@@ -161,6 +164,7 @@ def put(db: sqlite3.Connection, cid: str, folder: str, files: list[FileRow]) -> 
     from crmcli.domain.deals import customer_opportunities  # only when a journal changed: crm log stays light
     from crmcli.domain.tasks import fold_tasks
     from crmcli.domain.tickets import customer_tickets
+    from crmcli.store.index_state import state
 
     odd = any(f.odd for f in files)
     texts = {}
@@ -181,15 +185,17 @@ def put(db: sqlite3.Connection, cid: str, folder: str, files: list[FileRow]) -> 
     try:
         if not any(f.refused for f in files):
             entries = entries_of({f.name: f"{folder}/{f.name}" for f in files}, loaded)
-            db.executemany("INSERT INTO opps VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.executemany("INSERT INTO opps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            [(cid, o.id, o.stage, key(o.owner), int(o.is_open), o.close, o.currency,
-                             float(o.amount)) for o in customer_opportunities(entries, cid)])
-            db.executemany("INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(cid, t.id, t.status, t.priority, t.category, key(t.assignee), int(t.is_open))
-                            for t in customer_tickets([e.data for e in entries], cid)])
-        db.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?)",
-                       [(cid, t.id, int(t.done), key(t.owner), str(t.due)[:10] if t.due is not None else None)
-                        for t in fold_tasks(cid, dicts_of(loaded)).values()])
+                             float(o.amount), i, *state("opps", o))
+                            for i, o in enumerate(customer_opportunities(entries, cid))])
+            db.executemany("INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(cid, t.id, t.status, t.priority, t.category, key(t.assignee), int(t.is_open), i,
+                             *state("tickets", t))
+                            for i, t in enumerate(customer_tickets([e.data for e in entries], cid))])
+        db.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [(cid, t.id, int(t.done), key(t.owner), str(t.due)[:10] if t.due is not None else None, i,
+                         state("tasks", t)[0]) for i, t in enumerate(fold_tasks(cid, dicts_of(loaded)).values())])
     except Exception:  # noqa: BLE001 - a fold the domain cannot make: the readers take the files
         for table in ("events", "opps", "tickets", "tasks"):
             db.execute(f"DELETE FROM {table} WHERE customer = ?", (cid,))

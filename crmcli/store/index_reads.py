@@ -65,10 +65,12 @@ class JournalReads:
         index_facts.put_journal(self.db, cid, folder, files)
         return True
 
-    def _journal_stamps(self) -> dict[str, tuple]:
+    def _journal_stamps(self, cid: str | None = None) -> dict[str, tuple]:
+        """Each customer's (or one customer's) journal files as the index last saw them: (name, mtime, size)."""
         known: dict[str, list] = {}
+        where, args = ("WHERE customer = ? ", (cid,)) if cid is not None else ("", ())
         for cid, name, m, s in self.db.execute("SELECT customer, name, st_mtime, st_size FROM journals "
-                                               "ORDER BY customer, name"):
+                                               f"{where}ORDER BY customer, name", args):
             known.setdefault(cid, []).append((name, m, s))
         return {cid: tuple(rows) for cid, rows in known.items()}
 
