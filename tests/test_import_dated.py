@@ -308,3 +308,46 @@ def test_money_of_another_currency_is_never_relabelled(usd: Path, invoke) -> Non
     assert r.exit_code == 0, r.output
     deal = json.loads(invoke("opp", "list", "--format", "json").stdout)[0]
     assert (deal["amount"], deal["currency"]) == (3000, "CNY")
+
+
+def _index_rows(root: Path) -> dict[str, list[tuple]]:
+    """Every row of the SQLite index but the file modification times (a rebuild a moment later sees other ones),
+    sorted; the search text by customer id (its row number is the order of insertion)."""
+    import sqlite3
+
+    db = sqlite3.connect(root / ".git" / "crm" / "cache" / "index.sqlite")
+    try:
+        out = {}
+        for table in ("customers", "contacts", "journals", "events", "opps", "tickets", "tasks", "meta"):
+            columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})") if c[1] not in ("n", "st_mtime")]
+            out[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}"), key=repr)
+        out["texts"] = sorted(db.execute("SELECT c.id, t.folded FROM texts t JOIN customers c ON c.n = t.rowid"))
+        return out
+    finally:
+        db.close()
+
+
+def test_the_index_after_an_import_is_what_a_rebuild_makes(usd: Path, invoke) -> None:
+    """The import hands its parsed events to the index instead of it parsing the files again: same rows."""
+    _write(usd.parent / "accounts.csv", ["account", "account_id"], [[a, f"A-{i}"] for i, a in enumerate(ACCOUNTS)])
+    assert invoke("import", "../accounts.csv", "--map", "account_id=external_id").exit_code == 0
+    assert invoke("reindex").exit_code == 0  # an index that follows the commits, as after any read
+    awkward = ["a: b", "it's", "- dash", "007", "yes", "~", "北京 基石", "#hash", "line\nbreak", " lead", "x, y",
+               "{braces}", "1.5e3", "null", "tab\there"]
+    _write(usd.parent / "calls.csv", ["customer", "date", "type", "duration", "summary"],
+           [[f"A-{i % 3}", f"2016-{1 + i % 12:02d}-{1 + i % 27:02d} 10:{i % 60:02d}", "call", 5 + i, text]
+            for i, text in enumerate(awkward)])
+    _deals(usd.parent / "deals.csv")
+    (usd.parent / "deals.map.yaml").write_text(DEAL_MAP, encoding="utf-8")
+    _tickets(usd.parent / "tickets.csv")
+    (usd.parent / "tickets.map.yaml").write_text(TICKET_MAP, encoding="utf-8")
+    # the deals append to journal files the calls began (those are parsed from the disk), and start others
+    for args in (["../calls.csv", "--kind", "interactions"], ["../deals.csv", "--mapping", "../deals.map.yaml"],
+                 ["../tickets.csv", "--mapping", "../tickets.map.yaml"]):
+        r = invoke("import", *args)
+        assert r.exit_code == 0, r.output
+        after_import = _index_rows(usd)
+        assert dict(after_import["meta"])["head"] == git(usd, "rev-parse", "HEAD").strip()  # brought up to date
+        assert invoke("reindex").exit_code == 0
+        assert _index_rows(usd) == after_import
+    assert len(after_import["events"]) > 200 and after_import["opps"] and after_import["tickets"]

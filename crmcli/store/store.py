@@ -365,5 +365,5 @@ class Store:
             except BaseException:
                 tx.rollback()
                 raise
-            after_commit(self, tx.commit, tx.changed_paths())  # never fails: the next read catches up
+            after_commit(self, tx.commit, tx.changed_paths(), tx.parsed)  # never fails: the next read catches up
 
