@@ -134,17 +134,30 @@ def iso(dt: datetime) -> str:
     return text
 
 
+# Stored times read before, by text: only those with a UTC offset, in years no zone can push out of range, whose
+# moment is the same whatever the local zone (an import reads each one several times).
+_PARSED: dict[str, datetime] = {}
+
+
 @range_guard
 def parse_iso(text: str) -> datetime:
     """Strict reader for stored values, so typos in data files are not guessed at."""
     s = text.strip() if isinstance(text, str) else ""
+    known = _PARSED.get(s)
+    if known is not None:
+        return known
     m = _ISO_RE.fullmatch(s)
     if not m:
         raise DateError(f"not a stored timestamp {text!r}; expected YYYY-MM-DDTHH:MM:SS+HH:MM")
     y, mo, d, hh, mi, ss, off = m.groups()
     day = _mkdate(int(y), int(mo), int(d), text)
     clock = _mktime(int(hh or 0), int(mi or 0), int(ss or 0), text)
-    return _readable(_attach(datetime.combine(day, clock), off, text), text)
+    moment = _readable(_attach(datetime.combine(day, clock), off, text), text)
+    if off is not None and 1000 <= day.year <= 8999:
+        if len(_PARSED) >= 200_000:
+            _PARSED.clear()
+        _PARSED[s] = moment
+    return moment
 
 
 def _readable(dt: datetime, text: object) -> datetime:
