@@ -134,8 +134,7 @@ def iso(dt: datetime) -> str:
     return text
 
 
-# Stored times read before, by text: only those with a UTC offset, in years no zone can push out of range, whose
-# moment is the same whatever the local zone (an import reads each one several times).
+# Stored times read before, by text: those with a UTC offset, whatever the local zone (an import reads each often)
 _PARSED: dict[str, datetime] = {}
 
 
@@ -154,9 +153,7 @@ def parse_iso(text: str) -> datetime:
     clock = _mktime(int(hh or 0), int(mi or 0), int(ss or 0), text)
     moment = _readable(_attach(datetime.combine(day, clock), off, text), text)
     if off is not None and 1000 <= day.year <= 8999:
-        if len(_PARSED) >= 200_000:
-            _PARSED.clear()
-        _PARSED[s] = moment
+        _PARSED.update({s: moment} if len(_PARSED) < 200_000 else {})
     return moment
 
 
@@ -166,6 +163,8 @@ def _readable(dt: datetime, text: object) -> datetime:
     ``0001-01-01T00:00:00+14:00`` is a valid ISO text whose instant is before year 1 in UTC, so
     converting it overflows; stored, it would break ``show`` and ``timeline`` for good.
     """
+    if 1000 <= dt.year <= 8999 and dt.utcoffset() is not None:
+        return dt  # a day away from the ends of the calendar: no offset or zone takes it out
     try:
         dt.astimezone(UTC)
         local = to_local(dt)

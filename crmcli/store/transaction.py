@@ -44,6 +44,7 @@ class Transaction:
         # instead of parsing the file again (``crmcli.store.index.after_commit``)
         self.parsed: dict[Path, list] = {}
         self._dirs: set[Path] = set()
+        self._real: set[Path] = set()  # folders check_path found real (not symlinks) in this transaction
         self.created_dirs: list[Path] = []
         self.commit: str | None = None
         self._manifest: Any = None
@@ -53,7 +54,7 @@ class Transaction:
     def _remember(self, path: Path) -> None:
         if path in self.originals:
             return
-        self.store.check_path(path)  # never through a symlink, never over a folder, FIFO or device
+        self.store.check_path(path, self._real)  # never through a symlink, never over a folder, FIFO or device
         if self._manifest is None:
             self._start_manifest()
         try:
@@ -128,6 +129,7 @@ class Transaction:
             path.unlink()
         self.contents[path] = None
         self._dirs.clear()  # pruning may have removed folders we knew
+        self._real.clear()
         _prune_empty(path.parent, self.store.root / CUSTOMERS)
 
     def write_customer(self, customer: Customer, *, keep_layout: bool = False) -> None:
