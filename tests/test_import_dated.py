@@ -351,3 +351,38 @@ def test_the_index_after_an_import_is_what_a_rebuild_makes(usd: Path, invoke) ->
         assert invoke("reindex").exit_code == 0
         assert _index_rows(usd) == after_import
     assert len(after_import["events"]) > 200 and after_import["opps"] and after_import["tickets"]
+
+
+def test_problems_between_fields_are_all_reported_with_the_others(usd: Path, invoke) -> None:
+    _write(usd.parent / "accounts.csv", ["account", "account_id"], [["Acme Corp", "A-1"]])
+    assert invoke("import", "../accounts.csv", "--map", "account_id=external_id").exit_code == 0
+    _write(usd.parent / "t.csv", ["customer", "subject", "priority", "opened", "first reply", "resolved", "closed"],
+           [["A-1", "", "Medium", "2026-11-10 09:00", "2026-11-09 09:00", "2026-11-08 10:00", "someday"],
+            ["A-1", "Fine", "high", "2026-11-10 09:00", "2026-11-10 10:00", "", ""],
+            ["", "Late", "low", "2026-11-10 09:00", "", "2026-11-01 09:00", "2026-11-02 09:00"]])
+    r = invoke("import", "../t.csv", "--kind", "tickets", "--map", "first reply=first_response_at",
+               "--map", "resolved=resolved_at", "--map", "closed=closed_at", "--map", "opened=opened_at")
+    assert r.exit_code == 4
+    lines = r.stderr.splitlines()
+
+    def columns(row: int) -> list[str]:
+        return [line.split(", column ")[1].split(":")[0] for line in lines if line.startswith(f"t.csv:row {row},")]
+
+    # every problem of the row, each with its column: by itself (priority, closed, subject) and between fields
+    assert sorted(columns(2)) == ["closed", "first reply", "priority", "resolved", "subject"]
+    assert "t.csv:row 2, column first reply: 2026-11-09T09:00 is before the ticket was opened (2026-11-10T09:00)" \
+        in lines
+    assert "t.csv:row 2, column subject: no title; say what the ticket is about" in lines
+    assert columns(3) == []
+    assert sorted(columns(4)) == ["closed", "customer", "resolved"]
+    _write(usd.parent / "o.csv", ["customer", "title", "stage", "amount", "created", "won date"],
+           [["A-1", "Big", "won", "lots", "2026-10-05", "2026-10-01"]])
+    r = invoke("import", "../o.csv", "--kind", "opps", "--map", "won date=closed_at")
+    assert r.exit_code == 4
+    assert "o.csv:row 2, column amount: " in r.stderr
+    assert "o.csv:row 2, column won date: 2026-10-01 is before the deal was created (2026-10-05)" in r.stderr
+    _write(usd.parent / "c.csv", ["customer", "value", "start", "end"], [["A-1", "", "2026-05-01", "2026-01-01"]])
+    r = invoke("import", "../c.csv", "--kind", "contracts")
+    assert r.exit_code == 4
+    assert "c.csv:row 2, column value: no value; give a number" in r.stderr
+    assert "c.csv:row 2, column end: 2026-01-01 is before the start 2026-05-01" in r.stderr
