@@ -52,7 +52,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import cast
 
-from crmcli.domain import zones
+from crmcli.domain import stamps, zones
 from crmcli.domain.durations import (
     CLOCK_UNITS,
     PERIOD_UNITS,
@@ -134,15 +134,11 @@ def iso(dt: datetime) -> str:
     return text
 
 
-# Stored times read before, by text: those with a UTC offset, whatever the local zone (an import reads each often)
-_PARSED: dict[str, datetime] = {}
-
-
 @range_guard
 def parse_iso(text: str) -> datetime:
     """Strict reader for stored values, so typos in data files are not guessed at."""
     s = text.strip() if isinstance(text, str) else ""
-    known = _PARSED.get(s)
+    known = stamps.known(s)
     if known is not None:
         return known
     m = _ISO_RE.fullmatch(s)
@@ -152,8 +148,8 @@ def parse_iso(text: str) -> datetime:
     day = _mkdate(int(y), int(mo), int(d), text)
     clock = _mktime(int(hh or 0), int(mi or 0), int(ss or 0), text)
     moment = _readable(_attach(datetime.combine(day, clock), off, text), text)
-    if off is not None and 1000 <= day.year <= 8999:
-        _PARSED.update({s: moment} if len(_PARSED) < 200_000 else {})
+    if off is not None:
+        stamps.remember(s, moment)
     return moment
 
 
