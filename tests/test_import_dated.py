@@ -376,11 +376,13 @@ def test_problems_between_fields_are_all_reported_with_the_others(usd: Path, inv
     assert columns(3) == []
     assert sorted(columns(4)) == ["closed", "customer", "resolved"]
     _write(usd.parent / "o.csv", ["customer", "title", "stage", "amount", "created", "won date"],
-           [["A-1", "Big", "won", "lots", "2026-10-05", "2026-10-01"]])
+           [["A-1", "Big", "won", "lots", "2026-10-05", "2026-10-01"],
+            ["A-1", "Small", "won", "100", "2026-10-05", "2026-10-01"]])
     r = invoke("import", "../o.csv", "--kind", "opps", "--map", "won date=closed_at")
     assert r.exit_code == 4
     assert "o.csv:row 2, column amount: " in r.stderr
     assert "o.csv:row 2, column won date: 2026-10-01 is before the deal was created (2026-10-05)" in r.stderr
+    assert "o.csv:row 3, column won date: 2026-10-01 is before the deal was created (2026-10-05)" in r.stderr
     _write(usd.parent / "c.csv", ["customer", "value", "start", "end"], [["A-1", "", "2026-05-01", "2026-01-01"]])
     r = invoke("import", "../c.csv", "--kind", "contracts")
     assert r.exit_code == 4

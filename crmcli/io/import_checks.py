@@ -121,17 +121,18 @@ class CheckedRows(PlannerBase):
                     out.append(("amount", "a won deal needs its amount"))
             except CrmError:
                 pass
-        return out + [p for p in self.cross_problems(source, v) if p not in out]
+        return out + [p for p in self.cross_problems(source, v, bool(out)) if p not in out]
 
-    def cross_problems(self, source: Source, v: dict[str, Any]) -> list[tuple[str, str]]:
+    def cross_problems(self, source: Source, v: dict[str, Any], others: bool) -> list[tuple[str, str]]:
         """A field the row's kind needs whose cell is empty, and the problems between a row's fields (dates in the
-        wrong order), each on its own; a field that is bad by itself is reported above, not compared here."""
+        wrong order), each on its own; a field that is bad by itself is reported above, not compared here.
+        ``others``: the row has other problems (a deal's one order problem the row's handler finds by itself)."""
         kind, config = source.kind, self.store.config
         out = [(alternatives[0], message) for alternatives in REQUIRED.get(kind, [])
                if (message := missing(kind, alternatives[0])) and all(v.get(a) is None for a in alternatives)]
         if kind == "surveys" and v.get("csat") is None and v.get("nps") is None:
             out.append(("csat", "no score; a survey answer has a csat or an nps"))
-        if kind == "opps":
+        if kind == "opps" and (others or out):
             try:
                 stage = deals.check_stage(config, text_cell(v.get("stage")) or deals.open_stages(config)[0])
                 out += deal_order_problems(v, stage, config)
