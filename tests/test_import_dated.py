@@ -341,9 +341,13 @@ def test_the_index_after_an_import_is_what_a_rebuild_makes(usd: Path, invoke) ->
     (usd.parent / "deals.map.yaml").write_text(DEAL_MAP, encoding="utf-8")
     _tickets(usd.parent / "tickets.csv")
     (usd.parent / "tickets.map.yaml").write_text(TICKET_MAP, encoding="utf-8")
+    _write(usd.parent / "tasks.csv", ["customer", "text", "created", "due", "status", "done at"],
+           [[f"A-{i % 4}", f"Call back {i}", f"2026-0{1 + i % 9}-02 09:00", f"2026-0{1 + i % 9}-09",
+             "done" if i % 2 else "open", f"2026-0{1 + i % 9}-05 10:00" if i % 2 else ""] for i in range(12)])
     # the deals append to journal files the calls began (those are parsed from the disk), and start others
     for args in (["../calls.csv", "--kind", "interactions"], ["../deals.csv", "--mapping", "../deals.map.yaml"],
-                 ["../tickets.csv", "--mapping", "../tickets.map.yaml"]):
+                 ["../tickets.csv", "--mapping", "../tickets.map.yaml"],
+                 ["../tasks.csv", "--kind", "tasks", "--map", "done at=done_at"]):
         r = invoke("import", *args)
         assert r.exit_code == 0, r.output
         after_import = _index_rows(usd)
@@ -351,6 +355,7 @@ def test_the_index_after_an_import_is_what_a_rebuild_makes(usd: Path, invoke) ->
         assert invoke("reindex").exit_code == 0
         assert _index_rows(usd) == after_import
     assert len(after_import["events"]) > 200 and after_import["opps"] and after_import["tickets"]
+    assert len(after_import["tasks"]) == 12
 
 
 def test_problems_between_fields_are_all_reported_with_the_others(usd: Path, invoke) -> None:
