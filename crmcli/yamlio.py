@@ -152,10 +152,44 @@ def dump_entry(entry: dict) -> str:
     line, and when two clones append multi-line entries at once it interleaves
     their lines wherever they share a few (``kind: call``, ``by: ...``),
     breaking both events. Whole-line events can only end up side by side.
+
+    The common entry (short keys; text, whole numbers, true/false, null) is written here exactly as PyYAML
+    writes it, many times quicker; anything else goes through PyYAML.
     """
-    line = yaml.dump(entry, Dumper=_EntryDumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=True, width=1 << 30)
-    return "- " + line
+    parts = []
+    for key, value in entry.items():
+        k = _flow_scalar(key) if type(key) is str and len(key) <= 100 else None
+        v = _flow_scalar(value)
+        if k is None or v is None:
+            return "- " + yaml.dump(entry, Dumper=_EntryDumper, allow_unicode=True, sort_keys=False,
+                                    default_flow_style=True, width=1 << 30)
+        parts.append(f"{k}: {v}")
+    return "- {" + ", ".join(parts) + "}\n"
+
+
+# Text PyYAML writes plain in a flow mapping: it starts with a letter (so only the words below resolve to
+# anything but text) and has none of the characters that need quotes; text of printable ASCII with a flow
+# indicator (so never plain) it writes in single quotes. Other text is left to PyYAML.
+_LETTERS = "A-Za-z_\u00c0-\u024f\u4e00-\u9fff"
+_FLOW_PLAIN = re.compile(f"[{_LETTERS}](?:[{_LETTERS}0-9 .@/+=()&%!*|>'\"$;-]*[{_LETTERS}0-9.@/+=()&%!*|>'\"$;-])?")
+_NOT_TEXT = frozenset("yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF null Null NULL"
+                      .split())
+_QUOTED = re.compile(r"[ -~]*[,\[\]{}:?][ -~]*")
+
+
+def _flow_scalar(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        if _FLOW_PLAIN.fullmatch(value) and value not in _NOT_TEXT:
+            return value
+        if _QUOTED.fullmatch(value):
+            return "'" + value.replace("'", "''") + "'"
+        return None
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    return "null" if value is None else None
 
 
 class _EntryDumper(RecordDumper):

@@ -308,3 +308,88 @@ def test_money_of_another_currency_is_never_relabelled(usd: Path, invoke) -> Non
     assert r.exit_code == 0, r.output
     deal = json.loads(invoke("opp", "list", "--format", "json").stdout)[0]
     assert (deal["amount"], deal["currency"]) == (3000, "CNY")
+
+
+def _index_rows(root: Path) -> dict[str, list[tuple]]:
+    """Every row of the SQLite index but the file modification times (a rebuild a moment later sees other ones),
+    sorted; the search text by customer id (its row number is the order of insertion)."""
+    import sqlite3
+
+    db = sqlite3.connect(root / ".git" / "crm" / "cache" / "index.sqlite")
+    try:
+        out = {}
+        for table in ("customers", "contacts", "journals", "events", "opps", "tickets", "tasks", "meta"):
+            columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})") if c[1] not in ("n", "st_mtime")]
+            out[table] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {table}"), key=repr)
+        out["texts"] = sorted(db.execute("SELECT c.id, t.folded FROM texts t JOIN customers c ON c.n = t.rowid"))
+        return out
+    finally:
+        db.close()
+
+
+def test_the_index_after_an_import_is_what_a_rebuild_makes(usd: Path, invoke) -> None:
+    """The import hands its parsed events to the index instead of it parsing the files again: same rows."""
+    _write(usd.parent / "accounts.csv", ["account", "account_id"], [[a, f"A-{i}"] for i, a in enumerate(ACCOUNTS)])
+    assert invoke("import", "../accounts.csv", "--map", "account_id=external_id").exit_code == 0
+    assert invoke("reindex").exit_code == 0  # an index that follows the commits, as after any read
+    awkward = ["a: b", "it's", "- dash", "007", "yes", "~", "北京 基石", "#hash", "line\nbreak", " lead", "x, y",
+               "{braces}", "1.5e3", "null", "tab\there"]
+    _write(usd.parent / "calls.csv", ["customer", "date", "type", "duration", "summary"],
+           [[f"A-{i % 3}", f"2016-{1 + i % 12:02d}-{1 + i % 27:02d} 10:{i % 60:02d}", "call", 5 + i, text]
+            for i, text in enumerate(awkward)])
+    _deals(usd.parent / "deals.csv")
+    (usd.parent / "deals.map.yaml").write_text(DEAL_MAP, encoding="utf-8")
+    _tickets(usd.parent / "tickets.csv")
+    (usd.parent / "tickets.map.yaml").write_text(TICKET_MAP, encoding="utf-8")
+    _write(usd.parent / "tasks.csv", ["customer", "text", "created", "due", "status", "done at"],
+           [[f"A-{i % 4}", f"Call back {i}", f"2026-0{1 + i % 9}-02 09:00", f"2026-0{1 + i % 9}-09",
+             "done" if i % 2 else "open", f"2026-0{1 + i % 9}-05 10:00" if i % 2 else ""] for i in range(12)])
+    # the deals append to journal files the calls began (those are parsed from the disk), and start others
+    for args in (["../calls.csv", "--kind", "interactions"], ["../deals.csv", "--mapping", "../deals.map.yaml"],
+                 ["../tickets.csv", "--mapping", "../tickets.map.yaml"],
+                 ["../tasks.csv", "--kind", "tasks", "--map", "done at=done_at"]):
+        r = invoke("import", *args)
+        assert r.exit_code == 0, r.output
+        after_import = _index_rows(usd)
+        assert dict(after_import["meta"])["head"] == git(usd, "rev-parse", "HEAD").strip()  # brought up to date
+        assert invoke("reindex").exit_code == 0
+        assert _index_rows(usd) == after_import
+    assert len(after_import["events"]) > 200 and after_import["opps"] and after_import["tickets"]
+    assert len(after_import["tasks"]) == 12
+
+
+def test_problems_between_fields_are_all_reported_with_the_others(usd: Path, invoke) -> None:
+    _write(usd.parent / "accounts.csv", ["account", "account_id"], [["Acme Corp", "A-1"]])
+    assert invoke("import", "../accounts.csv", "--map", "account_id=external_id").exit_code == 0
+    _write(usd.parent / "t.csv", ["customer", "subject", "priority", "opened", "first reply", "resolved", "closed"],
+           [["A-1", "", "Medium", "2026-11-10 09:00", "2026-11-09 09:00", "2026-11-08 10:00", "someday"],
+            ["A-1", "Fine", "high", "2026-11-10 09:00", "2026-11-10 10:00", "", ""],
+            ["", "Late", "low", "2026-11-10 09:00", "", "2026-11-01 09:00", "2026-11-02 09:00"]])
+    r = invoke("import", "../t.csv", "--kind", "tickets", "--map", "first reply=first_response_at",
+               "--map", "resolved=resolved_at", "--map", "closed=closed_at", "--map", "opened=opened_at")
+    assert r.exit_code == 4
+    lines = r.stderr.splitlines()
+
+    def columns(row: int) -> list[str]:
+        return [line.split(", column ")[1].split(":")[0] for line in lines if line.startswith(f"t.csv:row {row},")]
+
+    # every problem of the row, each with its column: by itself (priority, closed, subject) and between fields
+    assert sorted(columns(2)) == ["closed", "first reply", "priority", "resolved", "subject"]
+    assert "t.csv:row 2, column first reply: 2026-11-09T09:00 is before the ticket was opened (2026-11-10T09:00)" \
+        in lines
+    assert "t.csv:row 2, column subject: no title; say what the ticket is about" in lines
+    assert columns(3) == []
+    assert sorted(columns(4)) == ["closed", "customer", "resolved"]
+    _write(usd.parent / "o.csv", ["customer", "title", "stage", "amount", "created", "won date"],
+           [["A-1", "Big", "won", "lots", "2026-10-05", "2026-10-01"],
+            ["A-1", "Small", "won", "100", "2026-10-05", "2026-10-01"]])
+    r = invoke("import", "../o.csv", "--kind", "opps", "--map", "won date=closed_at")
+    assert r.exit_code == 4
+    assert "o.csv:row 2, column amount: " in r.stderr
+    assert "o.csv:row 2, column won date: 2026-10-01 is before the deal was created (2026-10-05)" in r.stderr
+    assert "o.csv:row 3, column won date: 2026-10-01 is before the deal was created (2026-10-05)" in r.stderr
+    _write(usd.parent / "c.csv", ["customer", "value", "start", "end"], [["A-1", "", "2026-05-01", "2026-01-01"]])
+    r = invoke("import", "../c.csv", "--kind", "contracts")
+    assert r.exit_code == 4
+    assert "c.csv:row 2, column value: no value; give a number" in r.stderr
+    assert "c.csv:row 2, column end: 2026-01-01 is before the start 2026-05-01" in r.stderr

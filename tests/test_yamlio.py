@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +60,32 @@ def test_journal_entries_round_trip_on_one_line(entry: dict) -> None:
     assert line.endswith("\n") and line.count("\n") == 1 and line.startswith("- ")
     assert yamlio.loads(line) == [entry]
     assert yamlio.loads("- at: 2026-01-01T00:00:00+08:00\n" + line) == [{"at": "2026-01-01T00:00:00+08:00"}, entry]
+
+
+# text made of the characters that decide between plain, single-quoted and double-quoted
+awkward = st.text(alphabet=st.sampled_from(list("aZ_ 09.@/+=()&%!*|>'\"$;-,[]{}:?#~\\`\t\n") + ["北", "é", "ǿ",
+                                                                                                "\u00a0", "😀"]))
+entry_values = st.one_of(st.sampled_from(TRICKY), awkward, st.integers(), st.booleans(), st.none())
+
+
+def _pyyaml_entry(entry: dict) -> str:
+    return "- " + yaml.dump(entry, Dumper=yamlio._EntryDumper, allow_unicode=True, sort_keys=False,
+                            default_flow_style=True, width=1 << 30)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.dictionaries(st.one_of(awkward, st.sampled_from(["at", "kind", "stage_at", "x" * 101])), entry_values,
+                       max_size=5))
+def test_the_quick_entry_writer_writes_what_pyyaml_writes(entry: dict) -> None:
+    assert yamlio.dump_entry(entry) == _pyyaml_entry(entry)
+
+
+def test_the_quick_entry_writer_on_each_character_in_each_place() -> None:
+    chars = [chr(c) for c in range(32, 127)] + ["\t", "\n", "北", "é", "\u00a0", "😀"]
+    for c in chars:
+        for text in (f"a{c}b", f"{c}a", f"a{c}", f"a {c}b", f"a{c} b", f"{c} a", c, f"2026-01-01T09:00:00+08:00{c}"):
+            entry = {text: text, "k": text}
+            assert yamlio.dump_entry(entry) == _pyyaml_entry(entry), text
 
 
 @pytest.mark.parametrize("value", TRICKY)

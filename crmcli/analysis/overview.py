@@ -32,6 +32,7 @@ from crmcli.domain.money import normalize_amount
 from crmcli.domain.orders import customer_orders
 from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
 from crmcli.domain.text import first_line
+from crmcli.store import index_fresh
 from crmcli.store.index import open_index
 from crmcli.store.store import Store
 
@@ -111,7 +112,7 @@ def referrals_of(store: Store, cid: str) -> list[tuple[date | None, str]]:
     the full walk of every file's stat data that catching up costs (over a second at 10,000 customers) is not
     for one customer's screen; a profile edited by hand and not committed shows after the next listing."""
     with open_index(store, catch_up=False) as index:
-        if index._meta("head") != index._head():
+        if index._meta("head") != index_fresh.head(store):
             index.refresh()
         hits = [row[0] for row in index.db.execute(
             "SELECT id FROM customers WHERE problem IS NULL AND (profile IS NULL OR instr(profile, ?) > 0)", (cid,))]

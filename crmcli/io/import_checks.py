@@ -12,9 +12,10 @@ from typing import Any
 
 from crmcli.domain import deals, interactions, money, tickets
 from crmcli.errors import CrmError
+from crmcli.io.import_dated import deal_order_problems, ticket_order_problems
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
-from crmcli.io.import_values import BadValue, amount_message, day_cell, moment_cell, money_text, text_cell
+from crmcli.io.import_values import BadValue, amount_message, day_cell, missing, moment_cell, money_text, text_cell
 from crmcli.io.mapping import IMPORT_KINDS, SYNONYMS, Mapping, auto_map, normalize_header
 from crmcli.io.mapping_file import is_date_field
 
@@ -121,7 +122,40 @@ class CheckedRows(PlannerBase):
                     out.append(("amount", "a won deal needs its amount"))
             except CrmError:
                 pass
-        return out + super().row_problems(source, v)  # the checks of the kinds' own modules
+        found = out + [p for p in self.cross_problems(source, v, bool(out)) if p not in out]
+        return found + [p for p in super().row_problems(source, v) if p not in found]  # the kinds' own checks
+
+    def cross_problems(self, source: Source, v: dict[str, Any], others: bool) -> list[tuple[str, str]]:
+        """A field the row's kind needs whose cell is empty, and the problems between a row's fields (dates in the
+        wrong order), each on its own; a field that is bad by itself is reported above, not compared here.
+        ``others``: the row has other problems (a deal's one order problem the row's handler finds by itself)."""
+        kind, config = source.kind, self.store.config
+        out = [(alternatives[0], message) for alternatives in REQUIRED.get(kind, [])
+               if (message := missing(kind, alternatives[0])) and all(v.get(a) is None for a in alternatives)]
+        if kind == "surveys" and v.get("csat") is None and v.get("nps") is None:
+            out.append(("csat", "no score; a survey answer has a csat or an nps"))
+        if kind == "opps" and (others or out):
+            try:
+                stage = deals.check_stage(config, text_cell(v.get("stage")) or deals.open_stages(config)[0])
+                out += deal_order_problems(v, stage, config)
+            except CrmError:
+                pass
+        elif kind == "tickets":
+            out += ticket_order_problems(v)
+        elif kind == "contracts":
+            try:
+                start, end = day_cell("start", v.get("start")), day_cell("end", v.get("end"))
+            except BadValue:
+                start = end = None
+            if start and end and end < start:
+                out.append(("end", f"{end} is before the start {start}; a contract ends after it starts"))
+        elif kind == "tasks":
+            status = (text_cell(v.get("status")) or ("done" if v.get("done_at") is not None else "open")).lower()
+            if status not in ("open", "done"):
+                out.append(("status", f"{status!r} is not a task status; use open or done"))
+            elif status == "done" and v.get("done_at") is None:
+                out.append(("done_at", "a done task needs the moment it was done"))
+        return out
 
 
 def _candidates(mapping: Mapping, fld: str) -> list[str]:

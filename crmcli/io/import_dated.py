@@ -14,7 +14,7 @@ from crmcli.domain import dates, deals, tickets
 from crmcli.errors import InvalidRecord
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
-from crmcli.io.import_values import LOCAL_ID, BadValue, day_cell, instant, moment_cell, text_cell
+from crmcli.io.import_values import LOCAL_ID, MISSING, BadValue, day_cell, instant, moment_cell, text_cell
 
 FIRST_RESPONSE_TEXT = "first response (imported)"
 
@@ -23,12 +23,66 @@ def _at_day(day: str | None) -> str | None:
     return moment_cell("close", day) if day else None
 
 
+def deal_times(v: dict[str, Any], stage: str, config: Any) -> tuple[str | None, str | None, str | None,
+                                                                    list[tuple[str, str]]]:
+    """A deal row's opening, closing moment, close day and (at, stage) of each stage date, oldest first, as its
+    events get them (a bad date raises BadValue)."""
+    close = day_cell("close", v.get("close"))
+    created = moment_cell("created", v.get("created"))
+    closed_at = moment_cell("closed_at", v.get("closed_at"))
+    open_stages = deals.open_stages(config)
+    steps: list[tuple[str, str]] = []  # (at, stage) of each stage date given
+    for key in [k for k in v if k.startswith("stage_at.")]:
+        at = moment_cell(key, v.get(key))
+        name = key[len("stage_at."):]
+        if at is not None and name in open_stages:
+            steps.append((at, name))
+    steps.sort(key=lambda s: (instant(s[0]), open_stages.index(s[1])))
+    if stage in deals.CLOSED and closed_at is None:
+        closed_at = _at_day(close)  # a closed deal's close date is the day it closed
+    known = [t for t in [created, *(a for a, _ in steps), closed_at] if t]
+    if created is None:
+        created = min(known, key=instant) if known else None
+    return created, closed_at, close, steps
+
+
+def deal_order_problems(v: dict[str, Any], stage: str, config: Any) -> list[tuple[str, str]]:
+    """A deal row closed before it was created (nothing when one of its dates is bad: that is its own problem)."""
+    try:
+        created, closed_at, _, _ = deal_times(v, stage, config)
+    except BadValue:
+        return []
+    return _closed_before(created, closed_at)
+
+
+def _closed_before(created: str | None, closed_at: str | None) -> list[tuple[str, str]]:
+    if created and closed_at and instant(closed_at) < instant(created):
+        return [("closed_at", f"{closed_at[:10]} is before the deal was created ({created[:10]})")]
+    return []
+
+
+def ticket_order_problems(v: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each time of a ticket row before its opening (a bad date is its own problem, not compared)."""
+    def moment(fld: str) -> str | None:
+        try:
+            return moment_cell(fld, v.get(fld))
+        except BadValue:
+            return None
+
+    opened, out = moment("opened_at"), []
+    for fld in ("first_response_at", "resolved_at", "closed_at"):
+        at = moment(fld)
+        if at and opened and instant(at) < instant(opened):
+            out.append((fld, f"{at[:16]} is before the ticket was opened ({opened[:16]})"))
+    return out
+
+
 class DatedRows(PlannerBase):
     def row_opps(self, v: dict[str, Any], source: Source, number: int) -> str:
         cid = self._customer_ref(v)
         title = text_cell(v.get("title"))
         if not title:
-            raise BadValue("title", "no title; name the deal")
+            raise BadValue("title", MISSING["opps", "title"])
         currency = self._currency(v.get("currency"))
         config = self.store.config
         try:  # the stage rule of `crm opp add`, closing stages allowed: the deal is closed right after
@@ -36,24 +90,10 @@ class DatedRows(PlannerBase):
         except InvalidRecord as exc:
             raise BadValue("stage", str(exc)) from None
         amount = self._amount("amount", v.get("amount"), required=stage == "won", currency=currency)
-        close = day_cell("close", v.get("close"))
-        created = moment_cell("created", v.get("created"))
-        closed_at = moment_cell("closed_at", v.get("closed_at"))
+        created, closed_at, close, steps = deal_times(v, stage, config)
+        for fld, message in _closed_before(created, closed_at):
+            raise BadValue(fld, message)
         open_stages = deals.open_stages(config)
-        steps: list[tuple[str, str]] = []  # (at, stage) of each stage date given
-        for key in [k for k in v if k.startswith("stage_at.")]:
-            at = moment_cell(key, v.get(key))
-            name = key[len("stage_at."):]
-            if at is not None and name in open_stages:
-                steps.append((at, name))
-        steps.sort(key=lambda s: (instant(s[0]), open_stages.index(s[1])))
-        if stage in deals.CLOSED and closed_at is None:
-            closed_at = _at_day(close)  # a closed deal's close date is the day it closed
-        known = [t for t in [created, *(a for a, _ in steps), closed_at] if t]
-        if created is None:
-            created = min(known, key=instant) if known else None
-        if created and closed_at and instant(closed_at) < instant(created):
-            raise BadValue("closed_at", f"{closed_at[:10]} is before the deal was created ({created[:10]})")
         wanted = self._wanted_id(v, "opp")
         seen = self._known(cid, "opp", "deal", wanted, title, created, created or dates.iso(dates.now()))
         if seen is not None:
@@ -80,8 +120,7 @@ class DatedRows(PlannerBase):
         elif stage == "lost":
             new.append(self._event("opp.lost", at=closed_at, opp=oid, title=title,
                                    reason=text_cell(v.get("lost_reason")) or "lost before the import"))
-        for e in new:
-            self._validate_event(e)
+        self._validate_events(new)
         self.plan.events += [(cid, e) for e in new]
         return "created"
 
@@ -89,7 +128,7 @@ class DatedRows(PlannerBase):
         cid = self._customer_ref(v)
         title = text_cell(v.get("title"))
         if not title:
-            raise BadValue("title", "no title; say what the ticket is about")
+            raise BadValue("title", MISSING["tickets", "title"])
         config = self.store.config
 
         def choice(fld: str, allowed: list[str], default: str | None) -> str | None:
@@ -116,9 +155,9 @@ class DatedRows(PlannerBase):
                  if at is not None and to in ("in-progress", "waiting", "resolved")]
         if resolved:
             moves.append((resolved, "resolved"))
-        for at, fld in ((first, "first_response_at"), (resolved, "resolved_at"), (closed, "closed_at")):
-            if at and opened and instant(at) < instant(opened):
-                raise BadValue(fld, f"{at[:16]} is before the ticket was opened ({opened[:16]})")
+        problems = ticket_order_problems(v)
+        if problems:
+            raise BadValue(*problems[0], others=problems[1:])
         if status is None:
             status = "closed" if closed else ("resolved" if resolved else "open")
         wanted = self._wanted_id(v, "tkt")
@@ -156,8 +195,7 @@ class DatedRows(PlannerBase):
                 e = self._event("ticket.status", at=e["at"], ticket=tid, **{"from": state, "to": e["to"]})
                 state = e["to"]
             new.append(e)
-        for e in new:
-            self._validate_event(e)
+        self._validate_events(new)
         self.plan.events += [(cid, e) for e in new]
         return "created"
 

@@ -11,6 +11,7 @@ from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
 from crmcli.io.import_values import (
     LOCAL_ID,
+    MISSING,
     BadValue,
     dates_key,
     day_cell,
@@ -26,7 +27,7 @@ class EventRows(PlannerBase):
         cid = self._customer_ref(v)
         at = moment_cell("at", v.get("at"))
         if at is None:
-            raise BadValue("at", "no date; say when it happened (like 2026-11-20 14:30)")
+            raise BadValue("at", MISSING["interactions", "at"])
         kind_text = text_cell(v.get("kind")) or "note"
         try:
             kind = interactions.interaction_type(self.store.config, kind_text)
@@ -49,7 +50,7 @@ class EventRows(PlannerBase):
                 raise BadValue("duration", str(exc)) from None
         summary = text_cell(v.get("summary"))
         if not summary:
-            raise BadValue("summary", "no summary; say what happened")
+            raise BadValue("summary", MISSING["interactions", "summary"])
         entry: dict[str, Any] = {"at": at, "kind": kind, "by": text_cell(v.get("by")) or self.user,
                                  "contact": text_cell(v.get("contact")), "direction": direction, "duration": duration,
                                  "outcome": text_cell(v.get("outcome")), "tags": tags_cell(v.get("tags")),
@@ -83,7 +84,7 @@ class EventRows(PlannerBase):
         value = self._amount("value", v.get("value"), currency=currency)
         start, end = day_cell("start", v.get("start")), day_cell("end", v.get("end"))
         if start is None or end is None:
-            raise BadValue("start" if start is None else "end", "no date; a contract has a start and an end day")
+            raise BadValue("start" if start is None else "end", MISSING["start"])
         if end < start:
             raise BadValue("end", f"{end} is before the start {start}; a contract ends after it starts")
         notice = "".join(str(text_cell(v.get("renew_notice")) or contracts.DEFAULT_NOTICE).lower().split())
@@ -102,7 +103,7 @@ class EventRows(PlannerBase):
         cid = self._customer_ref(v)
         text = text_cell(v.get("text"))
         if not text:
-            raise BadValue("text", "no text; say what is to be done")
+            raise BadValue("text", MISSING["tasks", "text"])
         raw_due = v.get("due")
         due: str | None
         if raw_due is None:
@@ -127,8 +128,7 @@ class EventRows(PlannerBase):
                            text=interactions.clean_text(text, "task text"), by=text_cell(v.get("by")))]
         if status == "done":
             new.append({"at": done_at, "kind": "task.done", "task": tid, "by": self.user})
-        for e in new:
-            self._validate_event(e)
+        self._validate_events(new)
         self.plan.events += [(cid, e) for e in new]
         return "created"
 
@@ -136,7 +136,7 @@ class EventRows(PlannerBase):
         cid = self._customer_ref(v)
         at = moment_cell("at", v.get("at"))
         if at is None:
-            raise BadValue("at", "no date; say when it was answered (like 2026-11-20 14:30)")
+            raise BadValue("at", MISSING["surveys", "at"])
         scores: dict[str, Any] = {}
         for fld in ("csat", "nps"):
             raw = v.get(fld)

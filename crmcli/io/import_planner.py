@@ -15,6 +15,7 @@ from crmcli.io.import_plan import MATCHES, ON_DUPLICATE, Options, Plan, Pool, Pr
 from crmcli.io.import_values import (
     CRM_ID,
     LOCAL_ID,
+    MISSING,
     BadValue,
     amount_message,
     clean_cell,
@@ -104,8 +105,8 @@ class PlannerBase:
             try:
                 outcome = handler(values, source, number)
             except BadValue as exc:
-                column = mapping.column_of(exc.field) if mapping.has(exc.field) else None
-                self._bad(source, number, cells, column, exc.message)
+                for fld, message in exc.all():
+                    self._bad(source, number, cells, mapping.column_of(fld) if mapping.has(fld) else None, message)
                 counts.invalid += 1
                 continue
             except CrmError as exc:
@@ -143,7 +144,7 @@ class PlannerBase:
     def _customer_ref(self, v: dict[str, Any]) -> str:
         ref = text_cell(v.get("customer"))
         if not ref:
-            raise BadValue("customer", "no customer; every row needs one (id, exact name or email)")
+            raise BadValue("customer", MISSING["customer"])
         cid = self.pool.find(ref)
         if cid is None:
             raise BadValue("customer", f"no customer {ref!r} in the store or this file; import the customers first")
@@ -175,14 +176,19 @@ class PlannerBase:
         self._tracked = len(events)
 
     def _validate_event(self, entry: dict, origin: dict[str, str] | None = None) -> None:
-        registered = KINDS.get(entry["kind"])
-        if registered is None:
-            return
-        issues = registered.validate(entry, self.store.config)
-        if issues:
-            keys, message = issues[0]
-            key = str(keys[0]) if keys else "kind"
-            raise BadValue((origin or {}).get(key, key), message)
+        self._validate_events([entry], origin)
+
+    def _validate_events(self, entries: list[dict], origin: dict[str, str] | None = None) -> None:
+        """Every problem of the events one row makes, at once (the field of the row each comes from)."""
+        found = []
+        for entry in entries:
+            registered = KINDS.get(entry["kind"])
+            for keys, message in registered.validate(entry, self.store.config) if registered else []:
+                key = str(keys[0]) if keys else "kind"
+                if ((origin or {}).get(key, key), message) not in found:
+                    found.append(((origin or {}).get(key, key), message))
+        if found:
+            raise BadValue(*found[0], others=found[1:])
 
     def _ids(self, cid: str, prefix: str) -> set[str]:
         if cid not in self.local_ids:

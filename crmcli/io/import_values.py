@@ -24,10 +24,34 @@ DAY_FORMS = [re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")]
 
 # -- values ----------------------------------------------------------------------------------------
 class BadValue(Exception):
-    def __init__(self, fld: str, message: str):
+    """A bad value of a row (``others``: more problems of the same row, each (field, message))."""
+
+    def __init__(self, fld: str, message: str, others: list[tuple[str, str]] | None = None):
         super().__init__(message)
         self.field = fld
         self.message = message
+        self.others = others or []
+
+    def all(self) -> list[tuple[str, str]]:
+        return [(self.field, self.message), *self.others]
+
+
+# what a row says when a field its kind needs has a column but the row's cell is empty: by (kind, field), or field
+MISSING: dict[str | tuple[str, str], str] = {
+    "customer": "no customer; every row needs one (id, exact name or email)",
+    "amount": "no amount; give a number (like 120000)", "value": "no value; give a number (like 120000)",
+    "start": "no date; a contract has a start and an end day",
+    "end": "no date; a contract has a start and an end day",
+    ("opps", "title"): "no title; name the deal",
+    ("tickets", "title"): "no title; say what the ticket is about",
+    ("interactions", "at"): "no date; say when it happened (like 2026-11-20 14:30)",
+    ("interactions", "summary"): "no summary; say what happened",
+    ("tasks", "text"): "no text; say what is to be done",
+    ("surveys", "at"): "no date; say when it was answered (like 2026-11-20 14:30)"}
+
+
+def missing(kind: str, fld: str) -> str | None:
+    return MISSING.get((kind, fld)) or MISSING.get(fld)
 
 
 def clean_cell(value: Any, guarded: bool = True) -> Any:

@@ -153,10 +153,10 @@ def apply_plan(store: Store, plan: Plan, progress: Progress | None = None) -> Pl
     updates = plan.updates()
     if not (plan.new_customers or updates or plan.events):
         return plan
-    by_file: dict[tuple[str, str], list[str]] = {}
+    by_file: dict[tuple[str, str], list[dict]] = {}
     for cid, entry in sorted(plan.events, key=lambda ce: instant(ce[1].get("at"))):  # stable: ties keep order
         year = str(entry.get("at", ""))[:4]
-        by_file.setdefault((cid, year), []).append(yamlio.dump_entry(entry))
+        by_file.setdefault((cid, year), []).append(entry)
     total = len(plan.new_customers) + len(updates) + len(by_file)
     step = max(1, total // 200)
     done = 0
@@ -166,8 +166,8 @@ def apply_plan(store: Store, plan: Plan, progress: Progress | None = None) -> Pl
             done += 1
             if progress is not None and done % step == 0:
                 progress(done, total)
-        for (cid, year), lines in by_file.items():
-            tx.append(store.journal_file(cid, year), "".join(lines))
+        for (cid, year), entries in by_file.items():  # the entries go to the index as they are: no parsing back
+            tx.append(store.journal_file(cid, year), "".join(map(yamlio.dump_entry, entries)), entries)
             done += 1
             if progress is not None and done % step == 0:
                 progress(done, total)

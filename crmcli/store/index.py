@@ -380,9 +380,7 @@ def open_index(store: Store, *, catch_up: bool = True) -> Iterator[Index]:
 def customer_index(store: Store, *, problems: list | None = None) -> list[Customer]:
     """Every readable customer, in id order, through the index.
 
-    Unreadable files are skipped (``crm check`` reports them); their errors are appended to ``problems``
-    when given.
-    """
+    Unreadable files are skipped (``crm check`` reports them); their errors are appended to ``problems`` if given."""
     with open_index(store) as index:
         return index.customers(problems=problems)
 
@@ -400,17 +398,20 @@ def rebuild(store: Store) -> dict[str, Any]:
             "tokenizer": tokenizer, "seconds": time.perf_counter() - started}
 
 
-def after_commit(store: Store, commit: str | None, changed: Iterable[Path]) -> None:
-    """Bring the index up to a commit crm just made: re-read the touched profiles, advance its HEAD.
+def after_commit(store: Store, commit: str | None, changed: Iterable[Path], parsed: dict | None = None) -> None:
+    """Bring the index up to a commit crm just made: re-read the touched profiles and journals, advance its HEAD.
 
-    Only when the index exists and reflected the commit's parent; otherwise (or on any failure) the
-    next read catches up by itself.
-    """
+    Journal files in ``parsed`` (``Transaction.parsed``) are taken as parsed there, not parsed again. Only when the
+    index exists and reflected the commit's parent; otherwise (or on any failure) the next read catches up."""
     path = index_path(store)
     changed = list(changed)
     touched = {p.parent.name for p in changed if p.name == "customer.yaml"}
     journals = {p.parent.parent.name for p in changed if p.parent.name == "journal"}
-    if commit is None or store.top is None or len(touched | journals) > _HOOK_LIMIT or not path.exists():
+    known: dict[str, dict[str, list]] = {}  # customer -> journal file name -> its parsed entries
+    for file, data in (parsed or {}).items():
+        known.setdefault(file.parent.parent.name, {})[file.name] = data
+    if commit is None or store.top is None or len(touched | (journals - known.keys())) > _HOOK_LIMIT \
+            or not path.exists():
         return
     try:
         db = _connect(path)
@@ -436,7 +437,7 @@ def after_commit(store: Store, commit: str | None, changed: Iterable[Path]) -> N
                     continue
                 index._read(cid, st, racy_after)
             for cid in journals:
-                index._journal(cid, (), True, racy_after)
+                index._journal(cid, (), True, racy_after, known.get(cid))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('head', ?)", (commit,))
             db.execute("COMMIT")
         except BaseException:

@@ -89,8 +89,9 @@ class FileRow:
         self.loaded = False  # yamlio.loads succeeded
 
 
-def read_file(path: Path, name: str, st: os.stat_result, racy_after: int) -> FileRow:
-    """Parse one journal file the way both readers would (``journal_dicts`` and ``Store.load_journal``)."""
+def read_file(path: Path, name: str, st: os.stat_result, racy_after: int, parsed: list | None = None) -> FileRow:
+    """Parse one journal file the way both readers would (``journal_dicts`` and ``Store.load_journal``);
+    ``parsed``: what ``yamlio.loads`` gives for it, known to the command that just wrote it."""
     row = FileRow(name, (st.st_mtime_ns if st.st_mtime_ns < racy_after else -1, st.st_size))
     if not stat.S_ISREG(st.st_mode):
         row.odd, row.stamp = True, (-1, -1)
@@ -105,7 +106,7 @@ def read_file(path: Path, name: str, st: os.stat_result, racy_after: int) -> Fil
     days = AT_DAY.findall(raw)
     row.at_max = max(days).decode() if days else None
     try:
-        row.data = yamlio.loads(text, str(path))
+        row.data = yamlio.loads(text, str(path)) if parsed is None else parsed
         row.loaded = True
     except CrmError:
         row.refused = True

@@ -47,8 +47,11 @@ class JournalReads:
         raise NotImplementedError
 
     # -- catching up -------------------------------------------------------------------------------
-    def _journal(self, cid: str, stored: tuple | None, forced: bool, racy_after: int) -> bool:
-        """Re-read a customer's journal files when their listing or stat data changed; True when it did."""
+    def _journal(self, cid: str, stored: tuple | None, forced: bool, racy_after: int,
+                 known: dict[str, list] | None = None) -> bool:
+        """Re-read a customer's journal files when their listing or stat data changed; True when it did.
+
+        ``known``: the parsed form of files a command just wrote (by file name), not parsed again."""
         folder = self._journal_folder(cid)
         found = index_journals.listing(folder)
         now = None if found is None else tuple((n, st.st_mtime_ns, st.st_size) for n, st in found)
@@ -60,7 +63,8 @@ class JournalReads:
             files = [index_journals.FileRow("", (-1, -1))]
             files[0].odd = True
         else:
-            files = [index_journals.read_file(Path(folder, n), n, st, racy_after) for n, st in found]
+            known = known or {}
+            files = [index_journals.read_file(Path(folder, n), n, st, racy_after, known.get(n)) for n, st in found]
         index_journals.put(self.db, cid, folder, files)
         index_facts.put_journal(self.db, cid, folder, files)
         return True

@@ -127,11 +127,12 @@ class Store:
                     "then retry")
         return None
 
-    def check_path(self, path: Path) -> None:
+    def check_path(self, path: Path, folders: set[Path] | None = None) -> None:
         """Refuse a record path that leaves the store or goes through a symlink or a special file.
 
         Every folder from the store root down must be a real folder (never a symlink), and the file
-        itself, when it exists, a regular file.
+        itself, when it exists, a regular file. ``folders``: ones already found real by this command (a
+        transaction of many files), not looked at again; those found now are added.
         """
         try:
             rel = path.relative_to(self.root)
@@ -142,13 +143,17 @@ class Store:
         here = self.root
         for i, part in enumerate(rel.parts):
             here = here / part
+            last = i == len(rel.parts) - 1
+            if not last and folders is not None and here in folders:
+                continue
             try:
                 st = os.lstat(here)
             except FileNotFoundError:
                 return
-            last = i == len(rel.parts) - 1
             if (last and not stat.S_ISREG(st.st_mode)) or (not last and not stat.S_ISDIR(st.st_mode)):
                 raise InvalidRecord(not_regular(self.rel(here), st.st_mode, folder=not last))
+            if not last and folders is not None:
+                folders.add(here)
 
     # -- reading -----------------------------------------------------------------
     def customer_ids(self) -> Iterator[str]:
@@ -365,5 +370,5 @@ class Store:
             except BaseException:
                 tx.rollback()
                 raise
-            after_commit(self, tx.commit, tx.changed_paths())  # never fails: the next read catches up
+            after_commit(self, tx.commit, tx.changed_paths(), tx.parsed)  # never fails: the next read catches up
 

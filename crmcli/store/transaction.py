@@ -40,7 +40,11 @@ class Transaction:
         self.originals: dict[Path, bytes | None] = {}
         # what this transaction wrote, so appends and the commit never re-read files
         self.contents: dict[Path, bytes | None] = {}
+        # what ``yamlio.loads`` gives for a file as written, when the writer knows it: the index takes it from here
+        # instead of parsing the file again (``crmcli.store.index.after_commit``)
+        self.parsed: dict[Path, list] = {}
         self._dirs: set[Path] = set()
+        self._real: set[Path] = set()  # folders check_path found real (not symlinks) in this transaction
         self.created_dirs: list[Path] = []
         self.commit: str | None = None
         self._manifest: Any = None
@@ -50,7 +54,7 @@ class Transaction:
     def _remember(self, path: Path) -> None:
         if path in self.originals:
             return
-        self.store.check_path(path)  # never through a symlink, never over a folder, FIFO or device
+        self.store.check_path(path, self._real)  # never through a symlink, never over a folder, FIFO or device
         if self._manifest is None:
             self._start_manifest()
         try:
@@ -97,27 +101,35 @@ class Transaction:
 
     def write(self, path: Path, text: str) -> None:
         self._remember(path)
+        self.parsed.pop(path, None)
         self._mkdirs(path.parent)
         data = text.encode("utf-8")
         atomic_write(path, data, sync=not self.bulk)
         self.contents[path] = data
 
-    def append(self, path: Path, text: str) -> None:
+    def append(self, path: Path, text: str, entries: list | None = None) -> None:
+        """Add ``text`` to the end of a file; ``entries``: what ``yamlio.loads(text)`` gives (``text`` is
+        ``yamlio.dump_entry`` of each), kept for the index when the whole file's parsed form is then known."""
         self._remember(path)
         current = self.contents.get(path, self.originals[path]) or b""
+        known = self.parsed.pop(path, [] if not current else None)
         if current and not current.endswith(b"\n"):
             current += b"\n"
         self._mkdirs(path.parent)
         data = current + text.encode("utf-8")
         atomic_write(path, data, sync=not self.bulk)
         self.contents[path] = data
+        if known is not None and entries:
+            self.parsed[path] = known + entries
 
     def delete(self, path: Path) -> None:
         self._remember(path)
+        self.parsed.pop(path, None)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         self.contents[path] = None
         self._dirs.clear()  # pruning may have removed folders we knew
+        self._real.clear()
         _prune_empty(path.parent, self.store.root / CUSTOMERS)
 
     def write_customer(self, customer: Customer, *, keep_layout: bool = False) -> None:
