@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -148,7 +149,7 @@ def test_a_rebuild_rewrites_only_the_changed_customer(tmp_path: Path) -> None:
     first = crm(root, "site", "build", "-o", str(out)).stderr
     assert "12 customer pages made" in first
     before = {p.name: p.stat().st_mtime_ns for p in (out / "customers").glob("*.html")}
-    again = crm(root, "site", "build", "-o", str(out)).stderr
+    again = crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:15:00+08:00"}).stderr
     assert "0 page(s) written (0 customer pages made), 20 unchanged" in again
     cid = _customers(root)[0]["id"]
     crm(root, "log", cid, "call", "talked about the web view", env={"CRM_NOW": "2026-11-23T09:00:00+08:00"})
@@ -191,3 +192,118 @@ def test_an_unreadable_customer_is_named_and_the_rest_built(tmp_path: Path) -> N
     assert "crm: partial: 1 unreadable customer" in proc.stderr
     assert len(list((out / "customers").glob("*.html"))) == 12  # 11 customers and the list
     assert not (out / "customers" / f"{broken.parent.name}.html").exists()
+
+
+class _Agenda(HTMLParser):
+    """The rows of the home page's agenda table: each a list of cell texts, and the customer link's target."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.links: list[str] = []
+        self._inside = self._body = False
+        self._cell: list[str] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section" and a.get("id") == "agenda":
+            self._inside = True
+        elif self._inside and tag == "tbody":
+            self._body = True
+        elif self._body and tag == "tr":
+            self.rows.append([])
+            self.links.append("")
+        elif self._body and tag == "td":
+            self._cell = []
+        elif self._body and tag == "a":
+            self.links[-1] = a.get("href") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag in ("tbody", "section"):
+            self._inside = self._body = self._inside and tag != "section"
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def assert_home_is_the_agenda(root: Path, site: Path) -> None:
+    """The home page's agenda is `crm agenda --format json`: same items, same order, same numbers."""
+    items = crm_json(root, "agenda", "--format", "json")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    data = read_page(site / "index.html").data
+    assert int(data["agenda"]) == len(items)
+    assert int(data["tasks_overdue"]) == sum(1 for i in items if i["overdue"] and i["kind"] == "task")
+    table = _Agenda(home)
+    assert len(table.rows) == min(len(items), 100)
+    for row, link, item in zip(table.rows, table.links, items, strict=False):
+        due, kind, customer, text, ref, owner = row
+        assert due.startswith(item["date"] + (f" {item['time']}" if item["time"] else "")), (row, item)
+        assert due.endswith("overdue") == item["overdue"], (row, item)
+        assert (kind, text, ref, owner) == (item["kind"], item["text"], item["ref"] or "", item["owner"] or "")
+        assert link == f"customers/{item['customer']}.html" and item["customer"] in customer
+
+
+def test_home_agenda_is_crm_agenda(sample: Path, site: Path) -> None:
+    items = crm_json(sample, "agenda", "--format", "json")
+    assert {i["kind"] for i in items} >= {"task", "touch"}, items  # the sample has more than tasks to show
+    assert_home_is_the_agenda(sample, site)
+
+
+def _mtimes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*.html")}
+
+
+def test_a_rebuild_makes_again_only_the_pages_whose_records_changed(tmp_path: Path) -> None:
+    root = make_sample(tmp_path)
+    out = tmp_path / "public"
+    crm(root, "site", "build", "-o", str(out))
+    cid = _customers(root)[1]["id"]
+    store_wide = {"customers/index.html", "pipeline.html", "tickets.html", "reports/pipeline.html",
+                  "reports/service.html", "reports/weekly.html"}
+
+    # a call logged now: the customer's page, the agenda and the customers report (health) change; the board,
+    # the queue, the customer list and the reports about deals, service and last week are kept as they were
+    before = _mtimes(out)
+    crm(root, "log", cid, "call", "checked the web view", env={"CRM_NOW": "2026-11-23T09:30:00+08:00"})
+    crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:05:00+08:00"})  # a page made again
+    # shows another time, so is written again
+    after = _mtimes(out)
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    assert f"customers/{cid}.html" in changed and "index.html" in changed
+    assert not changed & store_wide, changed
+    assert changed <= {f"customers/{cid}.html", "index.html", "reports/customers.html"}, changed
+    assert_home_is_the_agenda(root, out)
+
+    # a deal and a task: the board, the pipeline report and the agenda follow, equal to the commands
+    crm(root, "opp", "add", cid, "Web view rollout", "--amount", "12345", "--stage", "qualified")
+    crm(root, "task", "add", cid, "Send the web view link", "--due", "2026-11-24")
+    before = _mtimes(out)
+    crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:10:00+08:00"})
+    after = _mtimes(out)
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    assert {"pipeline.html", "reports/pipeline.html", "index.html"} <= changed, changed
+    assert_home_is_the_agenda(root, out)
+    board = read_page(out / "pipeline.html")
+    for row in crm_json(root, "pipeline", "--format", "json"):
+        assert int(board.stages[row["stage"]]["data-count"]) == row["count"]
+        assert float(board.stages[row["stage"]]["data-amount"]) == float(row["total"])
+    home = read_page(out / "index.html").data
+    for name in ("pipeline", "customers", "weekly"):
+        rep = crm_json(root, "report", name, "--format", "json")
+        page = read_page(out / "reports" / f"{name}.html")
+        for h in rep["headline"]:
+            if h["value"] is not None:
+                assert float(page.data[h["key"]]) == pytest.approx(float(h["value"])), (name, h)
+                if name == "pipeline" and h["key"] in home:
+                    assert float(home[h["key"]]) == pytest.approx(float(h["value"])), h
+    assert int(home["customers"]) == len(_customers(root))
+
+    # nothing changed: nothing is made again
+    before = _mtimes(out)
+    again = crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:15:00+08:00"}).stderr
+    assert "0 page(s) written (0 customer pages made)" in again and _mtimes(out) == before

@@ -1,8 +1,11 @@
 """The site's pages about the whole store: home, customer list, pipeline board, ticket queue, the four reports.
 
-All from one load of the report cache (``crmcli.analysis.frames``) and the report builders of
-``crmcli.analysis.reports``, with the same arguments ``crm report`` uses by default, so every number
-equals the one of ``crm report NAME --format json``.
+Each is made only when ``crmcli.web.build`` finds its inputs changed. All but the home page come from one
+load of the report cache (``crmcli.analysis.frames``, loaded at the first page that needs it) and the report
+builders of ``crmcli.analysis.reports``, with the same arguments ``crm report`` uses by default, so every
+number equals the one of ``crm report NAME --format json``. The home page needs no frames: its agenda is
+``crm agenda``'s (``crmcli.actions.agenda``, kept customer by customer by the build) and its other numbers
+come from the index and from the pipeline and ticket pages (``Facts``, kept in the site's manifest).
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from crmcli.actions.agenda import AgendaItem
 from crmcli.analysis import frames as frames_
 from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.domain import dates, health
@@ -29,14 +33,20 @@ _PARALLEL_MIN = 2000  # customers from which the reports are made in two process
 _SHARED: dict[str, Any] = {}  # what forked workers inherit: the store, its frames, now
 
 
+def last_week(now: datetime) -> tuple[str, datetime, datetime]:
+    """The week ``crm report weekly`` shows by default (the last whole ISO week): its name, start and end."""
+    iso = (now - timedelta(days=7)).isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    start, end = dates.iso_week_range(week)
+    return week, start, end
+
+
 def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime) -> Any:
     """One report as ``crm report NAME`` makes it with no options."""
     config = store.config
     currency = str(config.get("currency", "CNY"))
     if name == "weekly":
-        iso = (now - timedelta(days=7)).isocalendar()
-        week = f"{iso.year}-W{iso.week:02d}"
-        start, end = dates.iso_week_range(week)
+        week, start, end = last_week(now)
         label = f"{week} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
         return weekly.build(data, start=start, end=end, now=now, stages=config.stages, label=label,
                             currency=currency)
@@ -62,8 +72,8 @@ def _report_page(name: str) -> tuple[str, str]:
                                    title=f"{tr(rep.title)}: {rep.period}")
 
 
-def report_pages(store: Store, data: dict[str, pd.DataFrame], now: datetime, lang: str, built: str,
-                 names: list[str]) -> dict[str, str]:
+def _report_pages(store: Store, data: dict[str, pd.DataFrame], now: datetime, lang: str, built: str,
+                  names: list[str]) -> dict[str, str]:
     """The pages of these reports; on a large store, in two processes (the customers report is the longest)."""
     _SHARED.update(store=store, data=data, now=now, lang=lang, built=built)
     try:
@@ -86,81 +96,120 @@ def _day(v: Any) -> str:
     return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
 
 
-def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[str, str]:
-    """Every aggregate page, by its path in the site."""
-    tr = labels.translator(lang)
-    data = frames_.load(store, now=now)
-    names = dict(zip(data["customers"]["id"], data["customers"]["name"], strict=True))
-    pipe = report("pipeline", store, data, now)
-    currency = str(store.config.get("currency", "CNY"))
-    stamp = pd.Timestamp(now)
-    out: dict[str, str] = {}
+class Sources:
+    """The report cache's frames and the pipeline report, loaded at most once, when a page first needs them."""
 
-    def link(cid: str, up: str = "") -> str:
-        return pages.customer_link(cid, names.get(cid), up)
+    def __init__(self, store: Store, now: datetime):
+        self.store, self.now = store, now
+        self._data: dict[str, pd.DataFrame] | None = None
+        self._pipe: Any = None
 
-    cust = data["customers"].sort_values("name", kind="stable")
-    out["customers/index.html"] = pages.customers_page(
-        [{"id": r.id, "name": r.name, "tier": r.tier, "stage": r.stage, "owner": r.owner}
-         for r in cust.itertuples(index=False)], tr=tr, lang=lang, built=built)
+    @property
+    def loaded(self) -> bool:
+        return self._data is not None
 
-    # pipeline board: the report's stage totals, the deals under them
-    by_stage = pipe.section("by_stage").frame
+    @property
+    def data(self) -> dict[str, pd.DataFrame]:
+        if self._data is None:
+            self._data = frames_.load(self.store, now=self.now)
+        return self._data
+
+    @property
+    def names(self) -> dict[str, str]:
+        cust = self.data["customers"]
+        return dict(zip(cust["id"], cust["name"], strict=True))
+
+    @property
+    def pipe(self) -> Any:
+        if self._pipe is None:
+            self._pipe = report("pipeline", self.store, self.data, self.now)
+        return self._pipe
+
+    def open_tickets(self) -> pd.DataFrame:
+        t = self.data["tickets"]
+        return t[t["status"].isin(OPEN_STATUSES)].sort_values(["resolution_due", "id"], kind="stable",
+                                                              na_position="last")
+
+    def next_change(self) -> str | None:
+        """The next moment a page's numbers change with the clock alone: an open ticket's response or
+        resolution due, an open task's due (then a ticket counts as breached, a task as overdue)."""
+        stamp = pd.Timestamp(self.now)
+        t = self.open_tickets()
+        tasks = self.data["tasks"]
+        tasks = tasks[tasks["done_at"].isna()]
+        moments = [s[s > stamp].min() for s in (t["response_due"], t["resolution_due"], tasks["due_at"]) if len(s)]
+        moments = [m for m in moments if m is not None and not pd.isna(m)]
+        return dates.iso(min(moments).to_pydatetime()) if moments else None
+
+
+def customer_list(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> str:
+    cust = src.data["customers"].sort_values("name", kind="stable")
+    return pages.customers_page([{"id": r.id, "name": r.name, "tier": r.tier, "stage": r.stage, "owner": r.owner}
+                                 for r in cust.itertuples(index=False)], tr=tr, lang=lang, built=built)
+
+
+def pipeline_board(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> tuple[str, dict[str, Any]]:
+    """The board (the pipeline report's stage totals, the deals under them) and the home page's numbers."""
+    currency = str(src.store.config.get("currency", "CNY"))
+    by_stage = src.pipe.section("by_stage").frame
     stages = [{"stage": r.stage, "deals": int(r.deals), "amount": float(r.amount), "weighted": float(r.weighted),
                "probability": float(r.probability)} for r in by_stage.itertuples(index=False) if r.stage != "total"]
-    opps = data["opps"]
+    opps = src.data["opps"]
     live = opps[(opps["status"] == "open") & opps["stage"].isin([s["stage"] for s in stages])
                 & (opps["currency"].fillna(currency) == currency)].sort_values("amount", ascending=False, kind="stable")
     deals: dict[str, list[dict]] = {}
     for r in live.itertuples(index=False):
         deals.setdefault(r.stage, []).append({"id": r.id, "title": r.title, "amount": r.amount, "customer": r.customer,
                                               "close": _day(r.close), "owner": r.owner or ""})
-    out["pipeline.html"] = pages.pipeline_page(stages, deals, currency, names, tr=tr, lang=lang, built=built)
+    ph = {h["key"]: h["value"] for h in src.pipe.headline}
+    facts = {k: ph[k] for k in ("open_deals", "pipeline_amount", "pipeline_weighted")}
+    return pages.pipeline_page(stages, deals, currency, src.names, tr=tr, lang=lang, built=built), facts
 
-    # ticket queue: open tickets, soonest resolution due first
-    t = data["tickets"]
-    open_t = t[t["status"].isin(OPEN_STATUSES)].sort_values(["resolution_due", "id"], kind="stable",
-                                                             na_position="last")
+
+def ticket_queue(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> tuple[str, dict[str, Any]]:
+    """Open tickets, soonest resolution due first; and the home page's numbers."""
+    names = src.names
+    open_t = src.open_tickets()
     rows = []
     for r in open_t.itertuples(index=False):
         breached = bool(r.response_breached or r.resolution_breached)
-        rows.append([esc(r.id), link(r.customer), esc(r.title), esc(r.priority or ""), esc(r.status),
-                     esc(r.assignee or ""), esc(_when(r.opened_at)), esc(_when(r.resolution_due)),
-                     '<span class="bad">breached</span>' if breached else "ok"])
-    out["tickets.html"] = pages.tickets_page(rows, tr=tr, lang=lang, built=built)
+        rows.append([esc(r.id), pages.customer_link(r.customer, names.get(r.customer), ""), esc(r.title),
+                     esc(r.priority or ""), esc(r.status), esc(r.assignee or ""), esc(_when(r.opened_at)),
+                     esc(_when(r.resolution_due)), '<span class="bad">breached</span>' if breached else "ok"])
+    facts = {"open_tickets": len(open_t),
+             "breached_open": int((open_t["response_breached"] | open_t["resolution_breached"]).sum())}
+    return pages.tickets_page(rows, tr=tr, lang=lang, built=built), facts
 
-    # home: headline numbers and the coming week's tasks
-    tasks = data["tasks"]
-    open_tasks = tasks[tasks["done_at"].isna() & tasks["due_at"].notna()]
-    horizon = pd.Timestamp(stamp.normalize() + pd.Timedelta(days=7))
-    coming = open_tasks[open_tasks["due_at"] < horizon].sort_values(["due_at", "id"], kind="stable")
-    overdue = int((open_tasks["due_at"] <= stamp).sum())
-    late = ' <span class="bad">' + esc(tr("overdue")) + "</span>"
-    agenda = [[esc(str(r.due) if len(str(r.due)) == 10 else _when(r.due_at)) + (late if r.due_at <= stamp else ""),
-               link(r.customer), esc(r.owner or ""), esc(r.text)] for r in coming.itertuples(index=False)]
-    touch = weekly.losing_touch(data, stamp)
-    touch_rows = [[link(r.customer), esc(r.owner or ""), esc(_day(r.last_contact)), str(r.days_since)]
-                  for r in touch.itertuples(index=False)]
-    ph = {h["key"]: h["value"] for h in pipe.headline}
-    breached_open = int((open_t["response_breached"] | open_t["resolution_breached"]).sum())
+
+def home(items: list[AgendaItem], facts: dict[str, Any], *, currency: str, title: str, tr: pages.Tr, lang: str,
+         built: str) -> str:
+    """Headline numbers and ``crm agenda``'s items (``facts``: customers, and the board's and queue's numbers)."""
+    overdue = sum(1 for i in items if i.overdue and i.kind == "task")
     headline = [
-        (tr("customers"), f"{len(data['customers']):,}", "", "customers", len(data["customers"])),
-        (tr("open deals"), f"{ph['open_deals']:,}", "", "open_deals", ph["open_deals"]),
-        (tr("pipeline amount"), format_money(ph["pipeline_amount"], currency), "", "pipeline_amount",
-         ph["pipeline_amount"]),
-        (tr("weighted pipeline"), format_money(ph["pipeline_weighted"], currency), "", "pipeline_weighted",
-         ph["pipeline_weighted"]),
-        (tr("open tickets"), f"{len(open_t):,}", "", "open_tickets", len(open_t)),
-        (tr("breached SLA"), f"{breached_open:,}", "", "breached_open", breached_open),
+        (tr("customers"), f"{facts['customers']:,}", "", "customers", facts["customers"]),
+        (tr("open deals"), f"{facts['open_deals']:,}", "", "open_deals", facts["open_deals"]),
+        (tr("pipeline amount"), format_money(facts["pipeline_amount"], currency), "", "pipeline_amount",
+         facts["pipeline_amount"]),
+        (tr("weighted pipeline"), format_money(facts["pipeline_weighted"], currency), "", "pipeline_weighted",
+         facts["pipeline_weighted"]),
+        (tr("open tickets"), f"{facts['open_tickets']:,}", "", "open_tickets", facts["open_tickets"]),
+        (tr("breached SLA"), f"{facts['breached_open']:,}", "", "breached_open", facts["breached_open"]),
         (tr("tasks overdue"), f"{overdue:,}", "", "tasks_overdue", overdue),
+        (tr("agenda"), f"{len(items):,}", "", "agenda", len(items)),
     ]
-    title = str(store.config.get("name") or "crm")
-    out["index.html"] = pages.home_page(headline, agenda, touch_rows, tr=tr, lang=lang, built=built, title=title)
+    return pages.home_page(headline, items, tr=tr, lang=lang, built=built, title=title)
 
-    # the customers report first: the longest, so the other process makes the rest meanwhile
-    for name, text in report_pages(store, data, now, lang, built, ["customers", "weekly", "service"]).items():
-        out[f"reports/{name}.html"] = text
-    out["reports/pipeline.html"] = pages.report_page(
-        "pipeline", html_body(pipe, tr, MAX_ROWS), tr=tr, lang=lang, built=built,
-        title=f"{tr(pipe.title)}: {pipe.period}")
+
+def report_pages(src: Sources, names: list[str], *, lang: str, built: str) -> dict[str, str]:
+    """The pages of these reports (``reports/NAME.html``)."""
+    out: dict[str, str] = {}
+    if "pipeline" in names:
+        tr, pipe = labels.translator(lang), src.pipe
+        out["reports/pipeline.html"] = pages.report_page("pipeline", html_body(pipe, tr, MAX_ROWS), tr=tr, lang=lang,
+                                                         built=built, title=f"{tr(pipe.title)}: {pipe.period}")
+    rest = [n for n in names if n != "pipeline"]  # the customers report first: the longest
+    rest.sort(key=lambda n: n != "customers")
+    if rest:
+        for name, text in _report_pages(src.store, src.data, src.now, lang, built, rest).items():
+            out[f"reports/{name}.html"] = text
     return out
