@@ -15,15 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from crmcli.actions.agenda import AgendaItem
 from crmcli.analysis import frames as frames_
 from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.domain import dates, health
-from crmcli.domain.money import format_money
 from crmcli.render.html_page import esc
 from crmcli.render.reports import html_body
 from crmcli.store.store import Store
-from crmcli.web import labels, pages
+from crmcli.web import changes, labels, pages
 
 OPEN_STATUSES = ("open", "in-progress", "waiting")
 
@@ -33,20 +31,13 @@ _PARALLEL_MIN = 2000  # customers from which the reports are made in two process
 _SHARED: dict[str, Any] = {}  # what forked workers inherit: the store, its frames, now
 
 
-def last_week(now: datetime) -> tuple[str, datetime, datetime]:
-    """The week ``crm report weekly`` shows by default (the last whole ISO week): its name, start and end."""
-    iso = (now - timedelta(days=7)).isocalendar()
-    week = f"{iso.year}-W{iso.week:02d}"
-    start, end = dates.iso_week_range(week)
-    return week, start, end
-
-
-def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime) -> Any:
-    """One report as ``crm report NAME`` makes it with no options."""
+def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime,
+           health_memo: dict | None = None) -> Any:
+    """One report as ``crm report NAME`` makes it with no options (``health_memo``: see the customers report)."""
     config = store.config
     currency = str(config.get("currency", "CNY"))
     if name == "weekly":
-        week, start, end = last_week(now)
+        week, start, end = changes.last_week(now)
         label = f"{week} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
         return weekly.build(data, start=start, end=end, now=now, stages=config.stages, label=label,
                             currency=currency)
@@ -61,31 +52,38 @@ def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime
     except Exception:  # noqa: BLE001 - as crm report customers: the report falls back without health
         settings = None
     return customers.build(data, now=now, currency=currency, lifecycle=config.lifecycle_stages,
-                           tiers=[str(t) for t in config.tiers], health_settings=settings)
+                           tiers=[str(t) for t in config.tiers], health_settings=settings, health_memo=health_memo)
 
 
-def _report_page(name: str) -> tuple[str, str]:
-    store, data, now, lang, built = (_SHARED[k] for k in ("store", "data", "now", "lang", "built"))
+def _report_page(name: str) -> tuple[str, str, Any]:
+    """A report's page, and (the customers report) the health scores it made, which a worker process hands back."""
+    store, data, now, lang, built, memo = (_SHARED[k] for k in ("store", "data", "now", "lang", "built", "memo"))
     tr = labels.translator(lang)
-    rep = report(name, store, data, now)
+    rep = report(name, store, data, now, memo if name == "customers" else None)
     return name, pages.report_page(name, html_body(rep, tr, MAX_ROWS), tr=tr, lang=lang, built=built,
-                                   title=f"{tr(rep.title)}: {rep.period}")
+                                   title=f"{tr(rep.title)}: {rep.period}"), \
+        (memo or {}).get("scores") if name == "customers" else None
 
 
 def _report_pages(store: Store, data: dict[str, pd.DataFrame], now: datetime, lang: str, built: str,
-                  names: list[str]) -> dict[str, str]:
+                  names: list[str], memo: dict | None) -> dict[str, str]:
     """The pages of these reports; on a large store, in two processes (the customers report is the longest)."""
-    _SHARED.update(store=store, data=data, now=now, lang=lang, built=built)
+    _SHARED.update(store=store, data=data, now=now, lang=lang, built=built, memo=memo)
     try:
         if len(data["customers"]) >= _PARALLEL_MIN and len(names) > 1 and (os.cpu_count() or 1) > 1:
             import concurrent.futures as cf
             import multiprocessing as mp
 
             with cf.ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
-                return dict(pool.map(_report_page, names))
-        return dict(_report_page(n) for n in names)
+                made = list(pool.map(_report_page, names))
+        else:
+            made = [_report_page(n) for n in names]
     finally:
         _SHARED.clear()
+    for name, _, scores in made:
+        if name == "customers" and memo is not None:
+            memo["scores"] = scores
+    return {name: text for name, text, _ in made}
 
 
 def _when(v: Any) -> str:
@@ -94,6 +92,10 @@ def _when(v: Any) -> str:
 
 def _day(v: Any) -> str:
     return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
+
+
+_CLOCK = {"tickets": ["opened_at", "response_due", "resolution_due", "closed_at", "first_response_at", "resolved_at"],
+          "tasks": ["created", "due_at", "done_at"], "interactions": ["at"], "surveys": ["at"]}
 
 
 class Sources:
@@ -130,16 +132,21 @@ class Sources:
         return t[t["status"].isin(OPEN_STATUSES)].sort_values(["resolution_due", "id"], kind="stable",
                                                               na_position="last")
 
-    def next_change(self) -> str | None:
-        """The next moment a page's numbers change with the clock alone: an open ticket's response or
-        resolution due, an open task's due (then a ticket counts as breached, a task as overdue)."""
+    def next_changes(self) -> dict[str, str]:
+        """Per customer, the next moment its pages change with the clock alone: the soonest time its records
+        name that is still to come (an SLA or task due: a breach, an overdue task; an event dated ahead)."""
         stamp = pd.Timestamp(self.now)
-        t = self.open_tickets()
-        tasks = self.data["tasks"]
-        tasks = tasks[tasks["done_at"].isna()]
-        moments = [s[s > stamp].min() for s in (t["response_due"], t["resolution_due"], tasks["due_at"]) if len(s)]
-        moments = [m for m in moments if m is not None and not pd.isna(m)]
-        return dates.iso(min(moments).to_pydatetime()) if moments else None
+        soonest: dict[str, Any] = {}
+        for kind, columns in _CLOCK.items():
+            frame = self.data[kind]
+            for col in columns:
+                if col not in frame or not len(frame):
+                    continue
+                later = frame[frame[col] > stamp]
+                for cid, at in later.groupby("customer")[col].min().items():
+                    if cid not in soonest or at < soonest[cid]:
+                        soonest[cid] = at
+        return {cid: at.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S") for cid, at in soonest.items()}
 
 
 def customer_list(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> str:
@@ -181,27 +188,9 @@ def ticket_queue(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> tuple[
     return pages.tickets_page(rows, tr=tr, lang=lang, built=built), facts
 
 
-def home(items: list[AgendaItem], facts: dict[str, Any], *, currency: str, title: str, tr: pages.Tr, lang: str,
-         built: str) -> str:
-    """Headline numbers and ``crm agenda``'s items (``facts``: customers, and the board's and queue's numbers)."""
-    overdue = sum(1 for i in items if i.overdue and i.kind == "task")
-    headline = [
-        (tr("customers"), f"{facts['customers']:,}", "", "customers", facts["customers"]),
-        (tr("open deals"), f"{facts['open_deals']:,}", "", "open_deals", facts["open_deals"]),
-        (tr("pipeline amount"), format_money(facts["pipeline_amount"], currency), "", "pipeline_amount",
-         facts["pipeline_amount"]),
-        (tr("weighted pipeline"), format_money(facts["pipeline_weighted"], currency), "", "pipeline_weighted",
-         facts["pipeline_weighted"]),
-        (tr("open tickets"), f"{facts['open_tickets']:,}", "", "open_tickets", facts["open_tickets"]),
-        (tr("breached SLA"), f"{facts['breached_open']:,}", "", "breached_open", facts["breached_open"]),
-        (tr("tasks overdue"), f"{overdue:,}", "", "tasks_overdue", overdue),
-        (tr("agenda"), f"{len(items):,}", "", "agenda", len(items)),
-    ]
-    return pages.home_page(headline, items, tr=tr, lang=lang, built=built, title=title)
-
-
-def report_pages(src: Sources, names: list[str], *, lang: str, built: str) -> dict[str, str]:
-    """The pages of these reports (``reports/NAME.html``)."""
+def report_pages(src: Sources, names: list[str], *, lang: str, built: str,
+                 health_memo: dict | None = None) -> dict[str, str]:
+    """The pages of these reports (``reports/NAME.html``); ``health_memo``: see the customers report."""
     out: dict[str, str] = {}
     if "pipeline" in names:
         tr, pipe = labels.translator(lang), src.pipe
@@ -210,6 +199,6 @@ def report_pages(src: Sources, names: list[str], *, lang: str, built: str) -> di
     rest = [n for n in names if n != "pipeline"]  # the customers report first: the longest
     rest.sort(key=lambda n: n != "customers")
     if rest:
-        for name, text in _report_pages(src.store, src.data, src.now, lang, built, rest).items():
+        for name, text in _report_pages(src.store, src.data, src.now, lang, built, rest, health_memo).items():
             out[f"reports/{name}.html"] = text
     return out

@@ -8,8 +8,10 @@ changed since then, and makes again only:
 - the pages of the customers whose files changed (or whose page is missing);
 - the agenda items of those customers (``crm agenda``'s own action, for those customers alone);
 - each page about the whole store whose topics changed (``changes.PAGE_TOPICS``), or all of them when a
-  customer came or went or a file outside ``customers/`` changed; the ticket and report pages also when
-  the clock passed a ticket's SLA due or a task's due (``next_change``). The home page costs no frames.
+  customer came or went or a file outside ``customers/`` changed. The home page costs no frames.
+
+A customer whose records name a time that has come since (an SLA or task due: a breach, an overdue task;
+an event dated ahead; ``clock`` in the manifest) counts as changed, with its tickets and tasks.
 
 A page whose text comes out the same is not rewritten. A change of crm.yaml, the language, the crm version
 or the day (health and "days since" depend on it) makes every page again.
@@ -24,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +41,8 @@ from crmcli.store.files import atomic_write
 from crmcli.store.index import Index, open_index
 from crmcli.store.paths import CUSTOMERS
 from crmcli.store.store import Store
-from crmcli.web import aggregate, labels, pages
 from crmcli.web import changes as changes_
+from crmcli.web import labels, pages
 
 MANIFEST = ".crm-site.json"
 SITE_VERSION = 2  # bump when the page layout changes: every page is made again
@@ -188,28 +190,35 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
     built = dates.format_local(now)
     key = _site_key(store, lang, now)
     manifest = _load_manifest(out)
-    same = manifest.get("key") == key
+    same = manifest.get("key") == key  # else a new day, crm.yaml, language or version: start afresh
     old = manifest if same else {}
+    clock: dict[str, str] = old.get("clock", {})
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    due = {cid for cid, at in clock.items() if at <= stamp}  # a due their records name has come
     result = Built()
     writer = _Writer(out, manifest.get("pages", {}), result)
     outside = changes_.outside_stamp(store)
-    _, _, week_start = aggregate.last_week(now)
-    clock = old.get("next_change")
+    _, _, week_start = changes_.last_week(now)
     with open_index(store) as index:
         ch = changes_.changes(index, old.get("stamps", {}), old.get("digests", {}),
                               set(store.config.interaction_types), week_start, outside != old.get("outside"))
-        if clock is not None and dates.iso(now) >= clock:
-            ch.topics |= {"tickets", "tasks"}
+        if due:
+            ch.customers = sorted(set(ch.customers) | (due & set(ch.stamps)))
+            ch.topics |= {"tickets", "tasks", "contact_past"}
         agenda_rows: dict[str, list[dict]] = {k: v for k, v in old.get("agenda", {}).items()
                                               if k == "" or k in ch.stamps}
-        if not same or "agenda" not in old:
+        if "agenda" not in old:
             agenda_rows = _agenda_of(store, index, now, None)
         elif ch.customers:
             agenda_rows.update(_agenda_of(store, index, now, ch.customers))
         customers_count = index.readable_count()
 
     moved = set(ch.customers)
-    stale = [cid for cid in ch.stamps if cid in moved or not (out / f"customers/{cid}.html").is_file()]
+    try:
+        have = {e.name for e in os.scandir(out / "customers")}
+    except OSError:
+        have = set()
+    stale = [cid for cid in ch.stamps if cid in moved or f"{cid}.html" not in have]
     stale_set = set(stale)
     for cid in ch.stamps:
         if cid not in stale_set:
@@ -226,16 +235,45 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
         if progress is not None and (i % 500 == 0 or i == total):
             progress("customers", i, total)
 
-    src = aggregate.Sources(store, now)
     facts = dict(old.get("facts", {}))
-    todo = [rel for rel in AGGREGATES if not same or ch.stale(rel) or not (out / rel).is_file()
-            or (rel == "index.html" and not {"open_deals", "open_tickets"} <= set(facts))]
+    todo = [rel for rel in AGGREGATES if ch.stale(rel) or not (out / rel).is_file()]
     if "index.html" in todo:  # its numbers come from the board and the queue: made now when not kept
-        todo += [rel for rel in ("pipeline.html", "tickets.html") if rel not in todo and
-                 not {"open_deals", "open_tickets"} <= set(facts)]
+        todo += [rel for rel, need in (("pipeline.html", "open_deals"), ("tickets.html", "open_tickets"))
+                 if rel not in todo and need not in facts]
     for rel in AGGREGATES:
         if rel not in todo:
             writer.keep(rel)
+    health = old.get("health") or {}
+    if todo != ["index.html"] and todo:
+        health, clock = _store_pages(store, todo, writer, facts, health, ch, now=now, lang=lang, built=built)
+    if "index.html" in todo:
+        facts["customers"] = customers_count
+        writer.put("index.html", pages.home(
+            _items(agenda_rows), facts, currency=str(store.config.get("currency", "CNY")),
+            title=str(store.config.get("name") or "crm"), tr=tr, lang=lang, built=built))
+
+    for rel in sorted(set(writer.old) - set(writer.pages)):
+        with contextlib.suppress(OSError):
+            (out / rel).unlink()
+            result.removed.append(rel)
+    if result.written or result.removed or ch.customers or not same or outside != old.get("outside"):
+        payload = {"version": SITE_VERSION, "key": key, "built": dates.iso(now), "head": _head(store),
+                   "stamps": ch.stamps, "digests": ch.digests, "outside": outside, "agenda": agenda_rows,
+                   "facts": facts, "health": health, "clock": clock, "pages": writer.pages}
+        atomic_write(out / MANIFEST, json.dumps(payload, ensure_ascii=False).encode("utf-8"), sync=False)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _store_pages(store: Store, todo: list[str], writer: _Writer, facts: dict, health: dict, ch: changes_.Changes,
+                 *, now: datetime, lang: str, built: str) -> tuple[dict, dict[str, str]]:
+    """The pages about the whole store that need the report frames (all but home); updates ``facts``.
+
+    Returns the health scores the customers report made (or ``health`` kept) and each customer's next due."""
+    from crmcli.web import aggregate  # pandas: only when such a page is made
+
+    tr = labels.translator(lang)
+    src = aggregate.Sources(store, now)
     if "customers/index.html" in todo:
         writer.put("customers/index.html", aggregate.customer_list(src, tr=tr, lang=lang, built=built))
     if "pipeline.html" in todo:
@@ -246,27 +284,14 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
         text, numbers = aggregate.ticket_queue(src, tr=tr, lang=lang, built=built)
         writer.put("tickets.html", text)
         facts.update(numbers)
+    # the customers report reuses the health of customers whose records did not change today
+    keep = {cid for cid, d in ch.digests.items() if cid not in set(ch.customers) and "?" not in d.values()}
+    memo: dict[str, Any] = {"keep": keep, "scores": health}
     reports = [rel.split("/")[1][:-5] for rel in todo if rel.startswith("reports/")]
-    for rel, text in aggregate.report_pages(src, reports, lang=lang, built=built).items():
+    for rel, text in aggregate.report_pages(src, reports, lang=lang, built=built, health_memo=memo).items():
         writer.put(rel, text)
-    if "index.html" in todo:
-        facts["customers"] = customers_count
-        writer.put("index.html", aggregate.home(
-            _items(agenda_rows), facts, currency=str(store.config.get("currency", "CNY")),
-            title=str(store.config.get("name") or "crm"), tr=tr, lang=lang, built=built))
-    if src.loaded:
-        clock = src.next_change()
-
-    for rel in sorted(set(writer.old) - set(writer.pages)):
-        with contextlib.suppress(OSError):
-            (out / rel).unlink()
-            result.removed.append(rel)
-    payload = {"version": SITE_VERSION, "key": key, "built": dates.iso(now), "head": _head(store),
-               "stamps": ch.stamps, "digests": ch.digests, "outside": outside, "agenda": agenda_rows, "facts": facts,
-               "next_change": clock, "pages": writer.pages}
-    atomic_write(out / MANIFEST, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"), sync=False)
-    result.seconds = time.perf_counter() - started
-    return result
+    kept = {cid: v for cid, v in health.items() if cid in ch.digests} if "customers" not in reports else memo["scores"]
+    return kept or {}, src.next_changes()
 
 
 def main(argv: list[str]) -> int:

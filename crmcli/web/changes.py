@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from crmcli.domain import dates
@@ -46,6 +46,14 @@ PAGE_TOPICS: dict[str, frozenset[str]] = {
     "reports/customers.html": ALL,
     "index.html": ALL,
 }
+
+
+def last_week(now: datetime) -> tuple[str, datetime, datetime]:
+    """The week ``crm report weekly`` shows by default (the last whole ISO week): its name, start and end."""
+    iso = (now - timedelta(days=7)).isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    start, end = dates.iso_week_range(week)
+    return week, start, end
 
 
 def _digest(value: Any) -> str:

@@ -174,6 +174,25 @@ def agenda_rows(items: Sequence[Any], tr: Tr) -> list[list[str]]:
              esc(i.ref or ""), esc(i.owner or "")] for i in items]
 
 
+def home(items: Sequence[Any], facts: dict[str, Any], *, currency: str, title: str, tr: Tr, lang: str,
+         built: str) -> str:
+    """Headline numbers and ``crm agenda``'s items (``facts``: customers, and the board's and queue's numbers)."""
+    overdue = sum(1 for i in items if i.overdue and i.kind == "task")
+    headline = [
+        (tr("customers"), f"{facts['customers']:,}", "", "customers", facts["customers"]),
+        (tr("open deals"), f"{facts['open_deals']:,}", "", "open_deals", facts["open_deals"]),
+        (tr("pipeline amount"), format_money(facts["pipeline_amount"], currency), "", "pipeline_amount",
+         facts["pipeline_amount"]),
+        (tr("weighted pipeline"), format_money(facts["pipeline_weighted"], currency), "", "pipeline_weighted",
+         facts["pipeline_weighted"]),
+        (tr("open tickets"), f"{facts['open_tickets']:,}", "", "open_tickets", facts["open_tickets"]),
+        (tr("breached SLA"), f"{facts['breached_open']:,}", "", "breached_open", facts["breached_open"]),
+        (tr("tasks overdue"), f"{overdue:,}", "", "tasks_overdue", overdue),
+        (tr("agenda"), f"{len(items):,}", "", "agenda", len(items)),
+    ]
+    return home_page(headline, items, tr=tr, lang=lang, built=built, title=title)
+
+
 def home_page(headline: list[tuple], items: Sequence[Any], *, tr: Tr, lang: str, built: str, title: str) -> str:
     """The headline numbers and the agenda: the items of ``crm agenda`` (its default 7 days), in its order."""
     body = [f"<h1>{esc(title)}</h1>", f'<p class="period">{esc(tr("as of"))} {esc(built)}</p>',
