@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -186,6 +187,8 @@ def test_an_unreadable_customer_is_named_and_the_rest_built(tmp_path: Path) -> N
     root = make_sample(tmp_path)
     broken = sorted((root / "customers").glob("*/*/customer.yaml"))[0]
     broken.write_text("name: [unclosed\n", encoding="utf-8")
+    past = broken.stat().st_mtime - 3600  # an edit of an hour ago: its stamp settled
+    os.utime(broken, (past, past))
     out = tmp_path / "public"
     proc = crm(root, "site", "build", "-o", str(out), check=False)
     assert proc.returncode == 9, proc.stderr
@@ -193,6 +196,10 @@ def test_an_unreadable_customer_is_named_and_the_rest_built(tmp_path: Path) -> N
     assert "crm: partial: 1 unreadable customer" in proc.stderr
     assert len(list((out / "customers").glob("*.html"))) == 12  # 11 customers and the list
     assert not (out / "customers" / f"{broken.parent.name}.html").exists()
+    before = _mtimes(out)  # built again: named again, and nothing else made again for it
+    proc = crm(root, "site", "build", "-o", str(out), check=False, env={"CRM_NOW": "2026-11-23T10:05:00+08:00"})
+    assert proc.returncode == 9 and f"{broken.parent.name}/customer.yaml:" in proc.stderr
+    assert "0 page(s) written (0 customer pages made)" in proc.stderr and _mtimes(out) == before
 
 
 class _Agenda(HTMLParser):

@@ -227,8 +227,7 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
     for i, (cid, text) in enumerate(_render_all(store, stale, now, lang, built, jobs or min(os.cpu_count() or 1, 8)),
                                     1):
         if text is None or text.startswith("!"):
-            result.problems.append((text or cid)[1:])
-            ch.stamps[cid] += "|unread"  # made again next time
+            result.problems.append((text or cid)[1:])  # no page: tried again (and named) next time
         else:
             writer.put(f"customers/{cid}.html", text)
             result.customers_made += 1
