@@ -89,11 +89,12 @@ def _touch(c: Customer, entries: list[dict], types: set[str], now: datetime, end
     return AgendaItem(due, due < now.date(), "touch", c.id, c.name, text, owner=c.get("owner"))
 
 
-def _renewals(index: Index, start: date, end: date, owner: str | None) -> list[AgendaItem]:
+def _renewals(index: Index, start: date, end: date, owner: str | None,
+              only: Collection[str] | None = None) -> list[AgendaItem]:
     """Contracts in their renewal-notice period."""
     store = index.store
     items = []
-    due = renewals_due(index.store, start, end - timedelta(days=1), index=index)
+    due = renewals_due(index.store, start, end - timedelta(days=1), index=index, only=only)
     owners: dict[str, Any] = {c.id: c.get("owner") for c in index.customers(only={r["customer"] for r in due})}
     for r in due:
         if not same_name(owners.get(r["customer"]), owner):
@@ -136,7 +137,7 @@ def sort_items(items: list[AgendaItem]) -> list[AgendaItem]:
 
 def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: date,
             types: set[str], problems: list[str] | None = None, only: set[str] | None = None) -> list[AgendaItem]:
-    items = [i for i in _renewals(index, start, end, owner) if only is None or i.customer in only]
+    items = _renewals(index, start, end, owner, only)
     # Only customers with an open task due soon, a contact cadence or a birthday can have an item.
     # A problem row comes back whatever the filter: this one call names every unreadable customer.
     candidates = index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday")

@@ -45,7 +45,7 @@ from crmcli.web import changes as changes_
 from crmcli.web import labels, pages
 
 MANIFEST = ".crm-site.json"
-SITE_VERSION = 2  # bump when the page layout changes: every page is made again
+SITE_VERSION = 3  # bump when the page layout changes: every page is made again
 _PARALLEL_MIN = 2000
 EVENTS = 20
 AGGREGATES = ["index.html", "customers/index.html", "pipeline.html", "tickets.html",
@@ -284,7 +284,8 @@ def _store_pages(store: Store, todo: list[str], writer: _Writer, facts: dict, he
         writer.put("tickets.html", text)
         facts.update(numbers)
     # the customers report reuses the health of customers whose records did not change today
-    keep = {cid for cid, d in ch.digests.items() if cid not in set(ch.customers) and "?" not in d.values()}
+    moved = set(ch.customers)
+    keep = {cid for cid, d in ch.digests.items() if cid not in moved and d != "?"}
     memo: dict[str, Any] = {"keep": keep, "scores": health}
     reports = [rel.split("/")[1][:-5] for rel in todo if rel.startswith("reports/")]
     for rel, text in aggregate.report_pages(src, reports, lang=lang, built=built, health_memo=memo).items():

@@ -58,7 +58,7 @@ def last_week(now: datetime) -> tuple[str, datetime, datetime]:
 
 def _digest(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
 def topic_of(event: dict, interactions: set[str], week_start: datetime) -> str:
@@ -80,18 +80,19 @@ def _racy(stamp: str) -> bool:
     return stamp.startswith("-1:") or ":-1:" in stamp
 
 
-def digests(index: Index, cids: Iterable[str], interactions: set[str], week_start: datetime) -> dict[str, dict]:
-    """Per customer, a digest of each topic (see the module docstring), from the index's rows.
+def digests(index: Index, cids: Iterable[str], interactions: set[str], week_start: datetime) -> dict[str, str]:
+    """Per customer, a digest of each topic (see the module docstring), from the index's rows, joined by commas
+    in the order of ``TOPICS``.
 
-    A customer the index cannot stand in for (an odd or refused journal file, an unreadable profile) gets a
-    digest that never matches: every topic counts as changed."""
+    A customer the index cannot stand in for (an odd or refused journal file, an unreadable profile) gets
+    ``?``: every topic counts as changed."""
     cids = sorted(set(cids))
     profiles: dict[str, Any] = {c.id: c.data for c in index.customers(only=cids, problems=[])}
     rows = index.journal_rows(cids)
-    out: dict[str, dict] = {}
+    out: dict[str, str] = {}
     for cid in cids:
         if cid not in profiles or any(r.odd or r.refused or r.data is None for r in rows.get(cid, [])):
-            out[cid] = {t: "?" for t in TOPICS}
+            out[cid] = "?"
             continue
         parts: dict[str, list] = {t: [] for t in TOPICS}
         for r in rows.get(cid, []):
@@ -101,7 +102,7 @@ def digests(index: Index, cids: Iterable[str], interactions: set[str], week_star
                 else:
                     parts["other"].append((r.name, i, event))
         parts["profile"] = [profiles[cid]]
-        out[cid] = {t: _digest(v) for t, v in parts.items()}
+        out[cid] = ",".join(_digest(parts[t]) for t in TOPICS)
     return out
 
 
@@ -128,7 +129,7 @@ class Changes:
     """What a build must make again: customers' pages and the topics that changed."""
 
     stamps: dict[str, str] = field(default_factory=dict)
-    digests: dict[str, dict] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
     customers: list[str] = field(default_factory=list)  # pages to make again
     topics: set[str] = field(default_factory=set)
 
@@ -136,7 +137,7 @@ class Changes:
         return bool(self.topics & (PAGE_TOPICS.get(page, ALL) | {"other"}))
 
 
-def changes(index: Index, old_stamps: dict[str, str], old_digests: dict[str, dict], interactions: set[str],
+def changes(index: Index, old_stamps: dict[str, str], old_digests: dict[str, str], interactions: set[str],
             week_start: datetime, outside_moved: bool) -> Changes:
     """Compare the index's stamps with the manifest's: which customers and topics changed."""
     stamps = index.file_stamps()
@@ -148,6 +149,9 @@ def changes(index: Index, old_stamps: dict[str, str], old_digests: dict[str, dic
     if outside_moved or set(stamps) != set(old_stamps) or set(result.digests) != set(stamps):
         result.topics = set(ALL)
     for cid, new in fresh.items():
-        old = old_digests.get(cid, {})
-        result.topics |= {t for t in TOPICS if new.get(t) == "?" or old.get(t) != new.get(t)}
+        old = old_digests.get(cid, "?")
+        if new == "?" or old == "?":
+            result.topics = set(ALL)
+            break
+        result.topics |= {t for t, a, b in zip(TOPICS, old.split(","), new.split(","), strict=True) if a != b}
     return result
