@@ -249,8 +249,10 @@ def _show_dry_run(plan: Any) -> None:
 def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
     if file.suffix.lower() == ".eml":
         planned = eml.log_eml(store, file)
-        done(f"Logged email with {planned.name} ({planned.cid})", store, customer=planned.cid,
-             counts={"interactions": {"created": 1}})
+        lead = planned.lead is not None
+        done(f"{'Added lead and logged email' if lead else 'Logged email'} with {planned.name} ({planned.cid})",
+             store, customer=planned.cid,
+             counts={"interactions": {"created": 1}} | ({"customers": {"created": 1}} if lead else {}))
         return
     phase(f"Reading {file.name}...")
     with _progress("Writing", then=None if dry_run else "Committing to git...") as progress:

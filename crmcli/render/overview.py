@@ -68,6 +68,9 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
     if m.get("points") is not None:
         pairs.append(("loyalty", f"{m['points']} points" + (f", tier {m['loyalty_tier']}" if m.get("loyalty_tier")
                                                              else "")))
+    if m.get("referrals"):
+        n = len(m["referrals"])
+        pairs.append(("referrals", f"referred {n} customer{'' if n == 1 else 's'}: {', '.join(m['referrals'])}"))
     h = data["health"]
     pairs.append(("health", f"{h['score']}/100" + (f" (at risk: below {h['at_risk_below']:g})" if h["at_risk"]
                                                     else "")))

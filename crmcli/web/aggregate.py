@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from crmcli.analysis import frames as frames_
+from crmcli.analysis.overview import loyalty_map
 from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.domain import dates, health
 from crmcli.render.html_page import esc
@@ -52,7 +53,8 @@ def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime
     except Exception:  # noqa: BLE001 - as crm report customers: the report falls back without health
         settings = None
     return customers.build(data, now=now, currency=currency, lifecycle=config.lifecycle_stages,
-                           tiers=[str(t) for t in config.tiers], health_settings=settings, health_memo=health_memo)
+                           tiers=[str(t) for t in config.tiers], health_settings=settings,
+                           loyalty=loyalty_map(store), health_memo=health_memo)
 
 
 def _report_page(name: str) -> tuple[str, str, Any]:

@@ -33,7 +33,7 @@ from typing import Any
 from crmcli import __version__
 from crmcli.actions.agenda import AgendaItem, sort_items
 from crmcli.actions.agenda import agenda as agenda_action
-from crmcli.analysis.overview import build_overview
+from crmcli.analysis.overview import build_overview, referral_map, referrals_of
 from crmcli.domain import dates
 from crmcli.errors import CrmError, UsageError
 from crmcli.store import git
@@ -45,7 +45,7 @@ from crmcli.web import changes as changes_
 from crmcli.web import labels, pages
 
 MANIFEST = ".crm-site.json"
-SITE_VERSION = 3  # bump when the page layout changes: every page is made again
+SITE_VERSION = 4  # bump when the page layout changes: every page is made again
 _PARALLEL_MIN = 2000
 EVENTS = 20
 AGGREGATES = ["index.html", "customers/index.html", "pipeline.html", "tickets.html",
@@ -85,36 +85,40 @@ def _site_key(store: Store, lang: str, now: datetime) -> str:
         hashlib.sha1(config).hexdigest()[:12]
 
 
-def _render_customer(store: Store, cid: str, now: datetime, lang: str, built: str) -> str:
+def _render_customer(store: Store, cid: str, now: datetime, lang: str, built: str,
+                     referrals: dict[str, list] | None = None) -> str:
     customer = store.load_customer(cid, validate=False)
-    data = build_overview(store.config, customer, store.load_journal(cid), now, EVENTS)
+    mine = referrals.get(cid, []) if referrals is not None else referrals_of(store, cid)
+    data = build_overview(store.config, customer, store.load_journal(cid), now, EVENTS, mine)
     return pages.customer_page(data, tr=labels.translator(lang), lang=lang, built=built)
 
 
-def _render_many(root: str, cids: list[str], now: datetime, lang: str, built: str) -> list[tuple[str, str | None]]:
+def _render_many(root: str, cids: list[str], now: datetime, lang: str, built: str,
+                 referrals: dict[str, list] | None = None) -> list[tuple[str, str | None]]:
     store = Store(Path(root))
     out: list[tuple[str, str | None]] = []
     for cid in cids:
         try:
-            out.append((cid, _render_customer(store, cid, now, lang, built)))
+            out.append((cid, _render_customer(store, cid, now, lang, built, referrals)))
         except (CrmError, OSError) as exc:
             out.append((cid, f"!{cid}: {exc}"))
     return out
 
 
 def _render_all(store: Store, cids: list[str], now: datetime, lang: str, built: str,
-                jobs: int) -> Iterator[tuple[str, str | None]]:
+                jobs: int, refs: dict[str, list]) -> Iterator[tuple[str, str | None]]:
+    """``refs``: who referred whom (``referral_map``), read once (the health score's loyalty part)."""
     if len(cids) >= _PARALLEL_MIN and jobs > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
 
         parts = [cids[i:i + 250] for i in range(0, len(cids), 250)]
         with cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
-            futures = [pool.submit(_render_many, str(store.root), p, now, lang, built) for p in parts]
+            futures = [pool.submit(_render_many, str(store.root), p, now, lang, built, refs) for p in parts]
             for f in futures:
                 yield from f.result()
         return
-    yield from _render_many(str(store.root), cids, now, lang, built)
+    yield from _render_many(str(store.root), cids, now, lang, built, refs)
 
 
 class _Writer:
@@ -212,6 +216,15 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
         elif ch.customers:
             agenda_rows.update(_agenda_of(store, index, now, ch.customers))
         customers_count = index.readable_count()
+        # a customer's page and health count the customers it referred (their referred_by): remade when those change
+        refs = referral_map(store, index.customers(only=index.profiles_with("referred_by")))
+        referrals = {cid: changes_.digest(v) for cid, v in refs.items()}
+        old_refs = old.get("referrals", {})
+        touched = {c for c in set(referrals) | set(old_refs) if referrals.get(c) != old_refs.get(c)} & set(ch.stamps)
+        if touched - set(ch.customers):
+            ch.customers = sorted(set(ch.customers) | touched)
+            ch.topics |= {"profile"}
+            agenda_rows.update(_agenda_of(store, index, now, sorted(touched)))
 
     moved = set(ch.customers)
     try:
@@ -224,8 +237,8 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
         if cid not in stale_set:
             writer.keep(f"customers/{cid}.html")
     total = len(stale)
-    for i, (cid, text) in enumerate(_render_all(store, stale, now, lang, built, jobs or min(os.cpu_count() or 1, 8)),
-                                    1):
+    for i, (cid, text) in enumerate(_render_all(store, stale, now, lang, built, jobs or min(os.cpu_count() or 1, 8),
+                                                refs), 1):
         if text is None or text.startswith("!"):
             result.problems.append((text or cid)[1:])  # no page: tried again (and named) next time
         else:
@@ -258,7 +271,7 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
     if result.written or result.removed or ch.customers or not same or outside != old.get("outside"):
         payload = {"version": SITE_VERSION, "key": key, "built": dates.iso(now), "head": _head(store),
                    "stamps": ch.stamps, "digests": ch.digests, "outside": outside, "agenda": agenda_rows,
-                   "facts": facts, "health": health, "clock": clock, "pages": writer.pages}
+                   "facts": facts, "health": health, "clock": clock, "referrals": referrals, "pages": writer.pages}
         atomic_write(out / MANIFEST, json.dumps(payload, ensure_ascii=False).encode("utf-8"), sync=False)
     result.seconds = time.perf_counter() - started
     return result

@@ -56,7 +56,7 @@ def last_week(now: datetime) -> tuple[str, datetime, datetime]:
     return week, start, end
 
 
-def _digest(value: Any) -> str:
+def digest(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
@@ -102,7 +102,7 @@ def digests(index: Index, cids: Iterable[str], interactions: set[str], week_star
                 else:
                     parts["other"].append((r.name, i, event))
         parts["profile"] = [profiles[cid]]
-        out[cid] = ",".join(_digest(parts[t]) for t in TOPICS)
+        out[cid] = ",".join(digest(parts[t]) for t in TOPICS)
     return out
 
 
@@ -121,7 +121,7 @@ def outside_stamp(store: Store) -> str:
             except OSError:
                 continue
             parts.append(f"{rel}/{name}:{st.st_mtime_ns}:{st.st_size}")
-    return _digest(parts)
+    return digest(parts)
 
 
 @dataclass
