@@ -337,3 +337,18 @@ def test_a_rebuild_makes_again_only_the_pages_whose_records_changed(tmp_path: Pa
     before = _mtimes(out)
     again = crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:20:00+08:00"}).stderr
     assert "0 page(s) written (0 customer pages made)" in again and _mtimes(out) == before
+
+
+def test_a_referral_remakes_the_referrers_page(tmp_path: Path) -> None:
+    """A customer's page counts the customers whose referred_by names it: their change remakes it too."""
+    root = make_sample(tmp_path)
+    out = tmp_path / "public"
+    crm(root, "site", "build", "-o", str(out))
+    referrer, referred = "acme-robotics-inc-ahrj", "northwind-traders-5hk9"
+    assert referred not in (out / "customers" / f"{referrer}.html").read_text(encoding="utf-8")
+    crm(root, "customer", "edit", referred, "--set", f"referred_by={referrer}")
+    crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:05:00+08:00"})
+    page = read_page(out / "customers" / f"{referrer}.html")
+    assert referred in page.words
+    data = crm_json(root, "show", referrer, "--format", "json")
+    assert float(page.data["health"]) == float(data["metrics"]["health"])
