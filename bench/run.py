@@ -53,7 +53,7 @@ CHECK_LIMIT = 10_000  # `crm check` and imports above this size only with --all
 IDENTITY = {"GIT_AUTHOR_NAME": "Bench Runner", "GIT_AUTHOR_EMAIL": "bench@example.com",
             "GIT_COMMITTER_NAME": "Bench Runner", "GIT_COMMITTER_EMAIL": "bench@example.com"}
 # Optional commands, timed only when crmcli.cli.main.COMMANDS has them when the run starts.
-OPTIONAL = ["log", "show", "timeline", "search", "agenda", "pipeline", "report", "import", "export"]
+OPTIONAL = ["log", "show", "timeline", "search", "agenda", "pipeline", "report", "import", "export", "site"]
 
 
 def log(msg: str) -> None:
@@ -466,6 +466,8 @@ def _optional(ctx: Context, name: str, cmd: Any, cid: str, cname: str) -> Iterat
             yield Scenario("report", "parse_all", lambda i: ["report"], ok=(0, 1))
     elif name == "import":
         yield from _import(ctx, cmd)
+    elif name == "site":
+        yield from _site(ctx)
     elif name == "export":
         prefix, sub = _sub(cmd, "customers", "customer")
         if sub is None:
@@ -492,6 +494,25 @@ def _optional(ctx: Context, name: str, cmd: Any, cid: str, cname: str) -> Iterat
                 args += [str(target)]
             shown = " ".join(a if not a.startswith(str(ctx.scratch)) else f"FILE.{suffix}" for a in args)
             yield Scenario(label, floor, lambda i, a=args: a, note=shown)
+
+
+def _site(ctx: Context) -> Iterator[Scenario]:
+    """``crm site build`` (issue 21): into a new folder, then again after one ``crm log`` (incremental)."""
+    out = ctx.scratch / f"site-{ctx.size}"
+    args = ["site", "build", "-o", str(out)]
+
+    def fresh(i: int) -> None:
+        shutil.rmtree(out, ignore_errors=True)
+
+    def one_change(i: int) -> None:
+        if not (out / ".crm-site.json").is_file():
+            timed(crm_command() + args, ctx.store, ctx.env)
+        cid = ctx.sample[i % len(ctx.sample)][0]
+        timed(crm_command() + ["log", cid, "call", f"Bench site probe {ctx.run_id} {i}"], ctx.store, ctx.env)
+
+    yield Scenario("site.build.full", "parse_all", lambda i: args, setup=fresh, note="into a new folder")
+    yield Scenario("site.build.one", "start+stat", lambda i: args, setup=one_change,
+                   note="after one crm log (untimed): that customer's page, the agenda, the customers report")
 
 
 def _store_wide(ctx: Context, commands: list[list[str]]) -> Iterator[Scenario]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -42,6 +44,7 @@ def test_every_customer_has_a_page_and_every_link_resolves(sample: Path, site: P
     for page in pages:
         parsed = read_page(page)
         assert parsed.meta.get("viewport", "").startswith("width=device-width"), page
+        assert "@media print" in page.read_text(encoding="utf-8"), page  # printable: navigation left out
         assert re.search(r"Same in a terminal: crm \w+", parsed.words), page
         for href in parsed.links:
             url = urlsplit(href)
@@ -148,7 +151,7 @@ def test_a_rebuild_rewrites_only_the_changed_customer(tmp_path: Path) -> None:
     first = crm(root, "site", "build", "-o", str(out)).stderr
     assert "12 customer pages made" in first
     before = {p.name: p.stat().st_mtime_ns for p in (out / "customers").glob("*.html")}
-    again = crm(root, "site", "build", "-o", str(out)).stderr
+    again = crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:15:00+08:00"}).stderr
     assert "0 page(s) written (0 customer pages made), 20 unchanged" in again
     cid = _customers(root)[0]["id"]
     crm(root, "log", cid, "call", "talked about the web view", env={"CRM_NOW": "2026-11-23T09:00:00+08:00"})
@@ -184,6 +187,8 @@ def test_an_unreadable_customer_is_named_and_the_rest_built(tmp_path: Path) -> N
     root = make_sample(tmp_path)
     broken = sorted((root / "customers").glob("*/*/customer.yaml"))[0]
     broken.write_text("name: [unclosed\n", encoding="utf-8")
+    past = broken.stat().st_mtime - 3600  # an edit of an hour ago: its stamp settled
+    os.utime(broken, (past, past))
     out = tmp_path / "public"
     proc = crm(root, "site", "build", "-o", str(out), check=False)
     assert proc.returncode == 9, proc.stderr
@@ -191,3 +196,159 @@ def test_an_unreadable_customer_is_named_and_the_rest_built(tmp_path: Path) -> N
     assert "crm: partial: 1 unreadable customer" in proc.stderr
     assert len(list((out / "customers").glob("*.html"))) == 12  # 11 customers and the list
     assert not (out / "customers" / f"{broken.parent.name}.html").exists()
+    before = _mtimes(out)  # built again: named again, and nothing else made again for it
+    proc = crm(root, "site", "build", "-o", str(out), check=False, env={"CRM_NOW": "2026-11-23T10:05:00+08:00"})
+    assert proc.returncode == 9 and f"{broken.parent.name}/customer.yaml:" in proc.stderr
+    assert "0 page(s) written (0 customer pages made)" in proc.stderr and _mtimes(out) == before
+
+
+class _Agenda(HTMLParser):
+    """The rows of the home page's agenda table: each a list of cell texts, and the customer link's target."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.links: list[str] = []
+        self._inside = self._body = False
+        self._cell: list[str] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section" and a.get("id") == "agenda":
+            self._inside = True
+        elif self._inside and tag == "tbody":
+            self._body = True
+        elif self._body and tag == "tr":
+            self.rows.append([])
+            self.links.append("")
+        elif self._body and tag == "td":
+            self._cell = []
+        elif self._body and tag == "a":
+            self.links[-1] = a.get("href") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag in ("tbody", "section"):
+            self._inside = self._body = self._inside and tag != "section"
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def assert_home_is_the_agenda(root: Path, site: Path) -> None:
+    """The home page's agenda is `crm agenda --format json`: same items, same order, same numbers."""
+    items = crm_json(root, "agenda", "--format", "json")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    data = read_page(site / "index.html").data
+    assert int(data["agenda"]) == len(items)
+    assert int(data["tasks_overdue"]) == sum(1 for i in items if i["overdue"] and i["kind"] == "task")
+    table = _Agenda(home)
+    assert len(table.rows) == min(len(items), 100)
+    for row, link, item in zip(table.rows, table.links, items, strict=False):
+        due, kind, customer, text, ref, owner = row
+        assert due.startswith(item["date"] + (f" {item['time']}" if item["time"] else "")), (row, item)
+        assert due.endswith("overdue") == item["overdue"], (row, item)
+        assert (kind, text, ref, owner) == (item["kind"], item["text"], item["ref"] or "", item["owner"] or "")
+        assert link == f"customers/{item['customer']}.html" and item["customer"] in customer
+
+
+def test_home_agenda_is_crm_agenda(sample: Path, site: Path) -> None:
+    items = crm_json(sample, "agenda", "--format", "json")
+    assert {i["kind"] for i in items} >= {"task", "touch"}, items  # the sample has more than tasks to show
+    assert_home_is_the_agenda(sample, site)
+
+
+def _mtimes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*.html")}
+
+
+def test_a_rebuild_makes_again_only_the_pages_whose_records_changed(tmp_path: Path) -> None:
+    root = make_sample(tmp_path)
+    out = tmp_path / "public"
+    crm(root, "site", "build", "-o", str(out))
+    cid = "northwind-traders-5hk9"  # at risk for want of contact: a call changes its health
+    assert cid in {c["id"] for c in _customers(root)}
+    store_wide = {"customers/index.html", "pipeline.html", "tickets.html", "reports/pipeline.html",
+                  "reports/service.html", "reports/weekly.html"}
+
+    # a call logged now: the customer's page, the agenda and the customers report (health) change; the board,
+    # the queue, the customer list and the reports about deals, service and last week are kept as they were
+    before = _mtimes(out)
+    crm(root, "log", cid, "call", "checked the web view", env={"CRM_NOW": "2026-11-23T09:30:00+08:00"})
+    crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:05:00+08:00"})  # a page made again
+    # shows another time, so is written again
+    after = _mtimes(out)
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    assert f"customers/{cid}.html" in changed and "index.html" in changed
+    assert not changed & store_wide, changed
+    assert changed <= {f"customers/{cid}.html", "index.html", "reports/customers.html"}, changed
+    assert_home_is_the_agenda(root, out)
+
+    # a deal and a task: the board, the pipeline report and the agenda follow, equal to the commands
+    crm(root, "opp", "add", cid, "Web view rollout", "--amount", "12345", "--stage", "qualified")
+    crm(root, "task", "add", cid, "Send the web view link", "--due", "2026-11-24")
+    before = _mtimes(out)
+    crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:10:00+08:00"})
+    after = _mtimes(out)
+    changed = {rel for rel in after if after[rel] != before.get(rel)}
+    assert {"pipeline.html", "reports/pipeline.html", "index.html"} <= changed, changed
+    assert_home_is_the_agenda(root, out)
+    board = read_page(out / "pipeline.html")
+    for row in crm_json(root, "pipeline", "--format", "json"):
+        assert int(board.stages[row["stage"]]["data-count"]) == row["count"]
+        assert float(board.stages[row["stage"]]["data-amount"]) == float(row["total"])
+    home = read_page(out / "index.html").data
+    for name in ("pipeline", "customers", "weekly"):
+        rep = crm_json(root, "report", name, "--format", "json")
+        page = read_page(out / "reports" / f"{name}.html")
+        for h in rep["headline"]:
+            if h["value"] is not None:
+                assert float(page.data[h["key"]]) == pytest.approx(float(h["value"])), (name, h)
+                if name == "pipeline" and h["key"] in home:
+                    assert float(home[h["key"]]) == pytest.approx(float(h["value"])), h
+    assert int(home["customers"]) == len(_customers(root))
+    # the customers report reused the health of the customers that did not change: its at-risk list is still
+    # the command's, in the same order, with the same scores
+    risk = next(s["rows"] for s in crm_json(root, "report", "customers", "--format", "json")["sections"]
+                if s["key"] == "churn_risk")
+    assert risk
+    words = read_page(out / "reports" / "customers.html").words
+    section = words[words.index("Churn risk"):]
+    places = [section.index(f"{r['customer']} ") for r in risk]
+    assert places == sorted(places), risk
+    for r in risk:
+        assert f"{r['customer']} {r['name']} {r['owner'] or ''}".replace("  ", " ").strip() in section, r
+        assert f" {r['health']} " in section[section.index(r["customer"]):], r
+
+    # nothing changed: no page about the store is made again (the customer's own page may be, once: its files
+    # were written a moment before the last build, so their stamps were not trusted yet, as git does)
+    past = (root / "crm.yaml").stat().st_mtime - 3600
+    for path in (root / "customers").rglob("*.yaml"):  # whatever the machine's speed, settled by the next build
+        if path.stat().st_mtime > past + 1800:
+            os.utime(path, (past, past))
+    before = _mtimes(out)
+    again = crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:15:00+08:00"}).stderr
+    after = _mtimes(out)
+    assert {rel for rel in after if after[rel] != before[rel]} <= {f"customers/{cid}.html"}, again
+    before = _mtimes(out)
+    again = crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:20:00+08:00"}).stderr
+    assert "0 page(s) written (0 customer pages made)" in again and _mtimes(out) == before
+
+
+def test_a_referral_remakes_the_referrers_page(tmp_path: Path) -> None:
+    """A customer's page counts the customers whose referred_by names it: their change remakes it too."""
+    root = make_sample(tmp_path)
+    out = tmp_path / "public"
+    crm(root, "site", "build", "-o", str(out))
+    referrer, referred = "acme-robotics-inc-ahrj", "northwind-traders-5hk9"
+    assert referred not in (out / "customers" / f"{referrer}.html").read_text(encoding="utf-8")
+    crm(root, "customer", "edit", referred, "--set", f"referred_by={referrer}")
+    crm(root, "site", "build", "-o", str(out), env={"CRM_NOW": "2026-11-23T10:05:00+08:00"})
+    page = read_page(out / "customers" / f"{referrer}.html")
+    assert referred in page.words
+    data = crm_json(root, "show", referrer, "--format", "json")
+    assert float(page.data["health"]) == float(data["metrics"]["health"])

@@ -1,6 +1,7 @@
 """`crm agenda`: overdue and coming tasks, lapsing contact cadences, renewals, birthdays and care items, by day."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -62,11 +63,12 @@ def _touch(c: Customer, entries: list[dict], types: set[str], now: datetime, end
     return AgendaItem(due, due < now.date(), "touch", c.id, c.name, text, owner=c.get("owner"))
 
 
-def _renewals(index: Index, start: date, end: date, owner: str | None) -> list[AgendaItem]:
+def _renewals(index: Index, start: date, end: date, owner: str | None,
+              only: Collection[str] | None = None) -> list[AgendaItem]:
     """Contracts in their renewal-notice period."""
     store = index.store
     items = []
-    due = renewals_due(index.store, start, end - timedelta(days=1), index=index)
+    due = renewals_due(index.store, start, end - timedelta(days=1), index=index, only=only)
     owners: dict[str, Any] = {c.id: c.get("owner") for c in index.customers(only={r["customer"] for r in due})}
     for r in due:
         if not same_name(owners.get(r["customer"]), owner):
@@ -81,29 +83,45 @@ def _renewals(index: Index, start: date, end: date, owner: str | None) -> list[A
 
 
 def agenda(store: Store, owner: str | None = None, days: int = 7, today: date | None = None,
-           problems: list[str] | None = None) -> list[AgendaItem]:
+           problems: list[str] | None = None, *, only: Collection[str] | None = None,
+           index: Index | None = None) -> list[AgendaItem]:
     """Overdue tasks, then each day's tasks, lapsing contact cadences, renewals and birthdays.
 
-    Each unreadable customer's problem (``path:line: problem``) is appended to ``problems``."""
+    Each unreadable customer's problem (``path:line: problem``) is appended to ``problems``.
+    ``only``: the items of these customers alone (items not about one customer, such as holidays, are left
+    out); every item is about one customer and made from its records alone, so the agenda of a store is the
+    agenda of each of its customers, ordered by ``sort_items`` (what the web view's home page keeps up to
+    date customer by customer). ``index``: an open, caught-up index to read through."""
     now = dates.now()
     if today is not None and today != now.date():
         now = dates.parse_when(today.isoformat())
     start, end = now.date(), now.date() + timedelta(days=max(days, 1))
     types = set(store.config.interaction_types)
-    with open_index(store) as index:
-        return _agenda(index, owner, now, start, end, types, problems)
+    wanted = None if only is None else set(only)
+    if index is not None:
+        return _agenda(index, owner, now, start, end, types, problems, wanted)
+    with open_index(store) as opened:
+        return _agenda(opened, owner, now, start, end, types, problems, wanted)
+
+
+def sort_items(items: list[AgendaItem]) -> list[AgendaItem]:
+    """The agenda's order: overdue first, then by day, time, kind and customer name."""
+    return sorted(items, key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))
 
 
 def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: date,
-            types: set[str], problems: list[str] | None = None) -> list[AgendaItem]:
-    items = _renewals(index, start, end, owner)
+            types: set[str], problems: list[str] | None = None, only: set[str] | None = None) -> list[AgendaItem]:
+    items = _renewals(index, start, end, owner, only)
     store = index.store
     rules = Rules.from_config(store.config)
     # Only customers with an open task due soon, a contact cadence or a birthday can have an item.
     # A problem row comes back whatever the filter: this one call names every unreadable customer.
     # With care rules every customer may have a care item: the store's customers are read once, for both.
+    # ``only``: the customers to look at (the site remakes the agenda items of the customers that changed).
     wanted = index.tasks_due_before(end) | index.profiles_with("touch_every", "birthday")
-    everyone = index.customers(problems=problems) if store.config.get("care") is not None else None
+    if only is not None:
+        wanted &= only
+    everyone = index.customers(problems=problems, only=only) if store.config.get("care") is not None else None
     profiles = ([c for c in everyone if c.id in wanted] if everyone is not None
                 else index.customers(problems=problems, only=wanted))
     # Open tasks with a due day: from their folded rows (the files of a journal the index cannot hold)
@@ -138,8 +156,8 @@ def _agenda(index: Index, owner: str | None, now: datetime, start: date, end: da
         if born is None:  # a birthday in the window: cleared by an interaction, as crm care says
             born = birthdays_due(c, entries, types, rules, start, end) or []
         items += [AgendaItem(**agenda_entry(i, start)) for i in born]
-    items += [AgendaItem(**fields) for fields in care_agenda(store, start, end, owner, everyone)]  # care rules
-    leads = index.customers(fields={"stage": "lead"})
+    items += [AgendaItem(**fields) for fields in care_agenda(store, start, end, owner, everyone)  # care rules
+              if only is None or fields.get("customer") in only]
+    leads = index.customers(fields={"stage": "lead"}, only=only)
     items += [AgendaItem(**item) for item in first_touch_items(store, leads, owner, now, end)]
-    items.sort(key=lambda i: (not i.overdue, i.day, i.time or "99", _KIND_ORDER.get(i.kind, 9), i.name))
-    return items
+    return sort_items(items)

@@ -4,7 +4,7 @@ event, found and read through the derived index (``crmcli.store.index``), never 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -39,14 +39,14 @@ class Journal:
 
 
 def journals_with(store: Store, marker: bytes, among: str | None = None, args: tuple = (), *,
-                  index: Index | None = None) -> Iterator[Journal]:
+                  index: Index | None = None, only: Collection[str] | None = None) -> Iterator[Journal]:
     """The journals of the customers whose journal text mentions ``marker``, in id order; ``among``: SQL
-    selecting the customers that can matter (see ``Index.marked``)."""
+    selecting the customers that can matter (see ``Index.marked``); ``only``: of these customers alone."""
     if index is None:
         with open_index(store) as index:
-            yield from journals_with(store, marker, among, args, index=index)
+            yield from journals_with(store, marker, among, args, index=index, only=only)
         return
-    cids = index.marked(marker, among, args)
+    cids = [c for c in index.marked(marker, among, args) if only is None or c in only]
     rows = index.journal_rows(cids)
     for cid in cids:
         yield Journal(cid, index.entries(cid, rows.get(cid, [])), store, index)
@@ -83,16 +83,17 @@ def _day(value: date | datetime | str) -> date:
 
 
 def renewals_due(store: Store, start_date: date | datetime | str, end_date: date | datetime | str, *,
-                 index: Index | None = None) -> list[dict]:
+                 index: Index | None = None, only: Collection[str] | None = None) -> list[dict]:
     """Contracts in their renewal-notice period at some day of [start_date, end_date], soonest first.
 
     A contract is due when its notice date (end minus renew_notice) is on or before ``end_date`` and
     it has not ended before ``start_date``; one followed by a later contract counts as renewed.
-    Rows: customer (id), name, contract (the dict from ``customer_contracts``), end, notice.
+    Rows: customer (id), name, contract (the dict from ``customer_contracts``), end, notice. ``only``: the
+    contracts of these customers alone.
     """
     first, last = _day(start_date), _day(end_date)
     rows = []
-    for journal in journals_with(store, b"contract.add", index=index):
+    for journal in journals_with(store, b"contract.add", index=index, only=only):
         due = due_for_renewal(customer_contracts(journal.entries), first, last)
         if not due:
             continue

@@ -27,6 +27,7 @@ Components (settings in the ``health:`` block of crm.yaml, defaults in ``crmcli.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -81,8 +82,14 @@ class Settings:
 
 
 def period_days(text: Any, fallback: int) -> int:
+    return _period_days(str(text), fallback)
+
+
+@functools.lru_cache(maxsize=1024)
+def _period_days(text: str, fallback: int) -> int:
+    """Remembered: the report of a large store asks the same few periods (cadences, windows) per customer."""
     try:
-        return max(durations.parse_period(str(text)).days, 1)
+        return max(durations.parse_period(text).days, 1)
     except dates.DateError:
         return fallback
 

@@ -40,9 +40,7 @@ if TYPE_CHECKING:
     from crmcli.store.store import Store
 
 SCHEMA_VERSION = 5  # 2: journals; 3: name pinyin; 4: folded records (index_records); 5: facts (index_facts)
-# A file changed this recently may change again within the same mtime tick at the same size (git's
-# "racily clean" case): its stat data is stored as unknown, so the next read parses it again.
-_RACY_NS = 2_000_000_000
+_RACY_NS = 2_000_000_000  # changed this recently: its stat data is stored as unknown (git's "racily clean")
 # More customers than this changed by one write: the next read catches up instead of the write.
 _HOOK_LIMIT = 2000
 
@@ -276,7 +274,8 @@ class Index(JournalReads, RecordReads):
                 dirty = self._walk(forced, racy_after)
             else:
                 dirty = False
-                for cid in sorted(now | set(json.loads(before)) | forced[0] | forced[1]):
+                looks = now | set(json.loads(before)) | forced[0] | forced[1] | index_fresh.unsettled(self.db)
+                for cid in sorted(looks):
                     if not index_fresh.is_folder(cid, self._path(cid)):  # as the walk: no dot, no symlink
                         self._delete([cid])
                         index_journals.delete(self.db, [cid])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,3 +108,10 @@ def work_tree(store: Store, base: str) -> set[str] | None:
             continue
         found.add(parts[1])
     return found
+
+
+def unsettled(db: sqlite3.Connection) -> set[str]:
+    """Customers with a file whose stat data the index stored as unknown (written within the racy window):
+    git does not name them once they are committed, so the next read looks at them again and settles them."""
+    return {row[0] for row in db.execute(
+        "SELECT id FROM customers WHERE st_mtime = -1 UNION SELECT customer FROM journals WHERE st_mtime = -1")}

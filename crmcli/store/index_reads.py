@@ -156,6 +156,21 @@ class JournalReads:
         odd = self.db.execute("SELECT DISTINCT customer FROM journals WHERE odd ORDER BY customer")
         return sorted(rows), [c for (c,) in odd]
 
+    def file_stamps(self) -> dict[str, str]:
+        """Per customer, what the index last read of its files: ``mtime:size`` of customer.yaml, then
+        ``name:mtime:size`` of each journal file. A stamp holding ``-1`` is one the index will read again
+        (a file changed a moment ago, or not a regular file): a caller comparing stamps treats it as changed."""
+        out = {cid: f"{m}:{s}" for cid, m, s in self.db.execute("SELECT id, st_mtime, st_size FROM customers")}
+        for cid, name, m, s in self.db.execute("SELECT customer, name, st_mtime, st_size FROM journals "
+                                               "ORDER BY customer, name"):
+            if cid in out:
+                out[cid] += f"|{name}:{m}:{s}"
+        return out
+
+    def readable_count(self) -> int:
+        """How many customers have a readable profile (what ``crm customer list`` lists)."""
+        return int(self.db.execute("SELECT count(*) FROM customers WHERE problem IS NULL").fetchone()[0])
+
     def name_of(self, cid: str) -> str | None:
         """``Store.load_customer(cid).name`` from the index; None when only the file can say (or raise)."""
         row = self.db.execute("SELECT name, problem FROM customers WHERE id = ?", (cid,)).fetchone()

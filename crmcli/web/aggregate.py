@@ -1,8 +1,11 @@
 """The site's pages about the whole store: home, customer list, pipeline board, ticket queue, the four reports.
 
-All from one load of the report frames (``crmcli.analysis.frames``, from the index) and the report builders of
-``crmcli.analysis.reports``, with the same arguments ``crm report`` uses by default, so every number
-equals the one of ``crm report NAME --format json``.
+Each is made only when ``crmcli.web.build`` finds its inputs changed. All but the home page come from one
+load of the report frames (``crmcli.analysis.frames``, from the index, at the first page that needs it) and the report
+builders of ``crmcli.analysis.reports``, with the same arguments ``crm report`` uses by default, so every
+number equals the one of ``crm report NAME --format json``. The home page needs no frames: its agenda is
+``crm agenda``'s (``crmcli.actions.agenda``, kept customer by customer by the build) and its other numbers
+come from the index and from the pipeline and ticket pages (``Facts``, kept in the site's manifest).
 """
 from __future__ import annotations
 
@@ -16,11 +19,10 @@ from crmcli.analysis import frames as frames_
 from crmcli.analysis.overview import loyalty_map
 from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.domain import dates, health
-from crmcli.domain.money import format_money
 from crmcli.render.html_page import esc
 from crmcli.render.reports import html_body
 from crmcli.store.store import Store
-from crmcli.web import labels, pages
+from crmcli.web import changes, labels, pages
 
 OPEN_STATUSES = ("open", "in-progress", "waiting")
 
@@ -30,14 +32,13 @@ _PARALLEL_MIN = 2000  # customers from which the reports are made in two process
 _SHARED: dict[str, Any] = {}  # what forked workers inherit: the store, its frames, now
 
 
-def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime) -> Any:
-    """One report as ``crm report NAME`` makes it with no options."""
+def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime,
+           health_memo: dict | None = None) -> Any:
+    """One report as ``crm report NAME`` makes it with no options (``health_memo``: see the customers report)."""
     config = store.config
     currency = str(config.get("currency", "CNY"))
     if name == "weekly":
-        iso = (now - timedelta(days=7)).isocalendar()
-        week = f"{iso.year}-W{iso.week:02d}"
-        start, end = dates.iso_week_range(week)
+        week, start, end = changes.last_week(now)
         label = f"{week} ({start:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d})"
         return weekly.build(data, start=start, end=end, now=now, stages=config.stages, label=label,
                             currency=currency)
@@ -53,31 +54,38 @@ def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime
         settings = None
     return customers.build(data, now=now, currency=currency, lifecycle=config.lifecycle_stages,
                            tiers=[str(t) for t in config.tiers], health_settings=settings,
-                           loyalty=loyalty_map(store))
+                           loyalty=loyalty_map(store), health_memo=health_memo)
 
 
-def _report_page(name: str) -> tuple[str, str]:
-    store, data, now, lang, built = (_SHARED[k] for k in ("store", "data", "now", "lang", "built"))
+def _report_page(name: str) -> tuple[str, str, Any]:
+    """A report's page, and (the customers report) the health scores it made, which a worker process hands back."""
+    store, data, now, lang, built, memo = (_SHARED[k] for k in ("store", "data", "now", "lang", "built", "memo"))
     tr = labels.translator(lang)
-    rep = report(name, store, data, now)
+    rep = report(name, store, data, now, memo if name == "customers" else None)
     return name, pages.report_page(name, html_body(rep, tr, MAX_ROWS), tr=tr, lang=lang, built=built,
-                                   title=f"{tr(rep.title)}: {rep.period}")
+                                   title=f"{tr(rep.title)}: {rep.period}"), \
+        (memo or {}).get("scores") if name == "customers" else None
 
 
-def report_pages(store: Store, data: dict[str, pd.DataFrame], now: datetime, lang: str, built: str,
-                 names: list[str]) -> dict[str, str]:
+def _report_pages(store: Store, data: dict[str, pd.DataFrame], now: datetime, lang: str, built: str,
+                  names: list[str], memo: dict | None) -> dict[str, str]:
     """The pages of these reports; on a large store, in two processes (the customers report is the longest)."""
-    _SHARED.update(store=store, data=data, now=now, lang=lang, built=built)
+    _SHARED.update(store=store, data=data, now=now, lang=lang, built=built, memo=memo)
     try:
         if len(data["customers"]) >= _PARALLEL_MIN and len(names) > 1 and (os.cpu_count() or 1) > 1:
             import concurrent.futures as cf
             import multiprocessing as mp
 
             with cf.ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
-                return dict(pool.map(_report_page, names))
-        return dict(_report_page(n) for n in names)
+                made = list(pool.map(_report_page, names))
+        else:
+            made = [_report_page(n) for n in names]
     finally:
         _SHARED.clear()
+    for name, _, scores in made:
+        if name == "customers" and memo is not None:
+            memo["scores"] = scores
+    return {name: text for name, text, _ in made}
 
 
 def _when(v: Any) -> str:
@@ -88,81 +96,111 @@ def _day(v: Any) -> str:
     return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")
 
 
-def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[str, str]:
-    """Every aggregate page, by its path in the site."""
-    tr = labels.translator(lang)
-    data = frames_.load(store, now=now, columns=frames_.REPORT_COLUMNS)
-    names = dict(zip(data["customers"]["id"], data["customers"]["name"], strict=True))
-    pipe = report("pipeline", store, data, now)
-    currency = str(store.config.get("currency", "CNY"))
-    stamp = pd.Timestamp(now)
-    out: dict[str, str] = {}
+_CLOCK = {"tickets": ["opened_at", "response_due", "resolution_due", "closed_at", "first_response_at", "resolved_at"],
+          "tasks": ["created", "due_at", "done_at"], "interactions": ["at"], "surveys": ["at"]}
 
-    def link(cid: str, up: str = "") -> str:
-        return pages.customer_link(cid, names.get(cid), up)
 
-    cust = data["customers"].sort_values("name", kind="stable")
-    out["customers/index.html"] = pages.customers_page(
-        [{"id": r.id, "name": r.name, "tier": r.tier, "stage": r.stage, "owner": r.owner}
-         for r in cust.itertuples(index=False)], tr=tr, lang=lang, built=built)
+class Sources:
+    """The report frames and the pipeline report, loaded at most once, when a page first needs them."""
 
-    # pipeline board: the report's stage totals, the deals under them
-    by_stage = pipe.section("by_stage").frame
+    def __init__(self, store: Store, now: datetime):
+        self.store, self.now = store, now
+        self._data: dict[str, pd.DataFrame] | None = None
+        self._pipe: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._data is not None
+
+    @property
+    def data(self) -> dict[str, pd.DataFrame]:
+        if self._data is None:
+            self._data = frames_.load(self.store, now=self.now, columns=frames_.REPORT_COLUMNS)
+        return self._data
+
+    @property
+    def names(self) -> dict[str, str]:
+        cust = self.data["customers"]
+        return dict(zip(cust["id"], cust["name"], strict=True))
+
+    @property
+    def pipe(self) -> Any:
+        if self._pipe is None:
+            self._pipe = report("pipeline", self.store, self.data, self.now)
+        return self._pipe
+
+    def open_tickets(self) -> pd.DataFrame:
+        t = self.data["tickets"]
+        return t[t["status"].isin(OPEN_STATUSES)].sort_values(["resolution_due", "id"], kind="stable",
+                                                              na_position="last")
+
+    def next_changes(self) -> dict[str, str]:
+        """Per customer, the next moment its pages change with the clock alone: the soonest time its records
+        name that is still to come (an SLA or task due: a breach, an overdue task; an event dated ahead)."""
+        stamp = pd.Timestamp(self.now)
+        soonest: dict[str, Any] = {}
+        for kind, columns in _CLOCK.items():
+            frame = self.data[kind]
+            for col in columns:
+                if col not in frame or not len(frame):
+                    continue
+                later = frame[frame[col] > stamp]
+                for cid, at in later.groupby("customer")[col].min().items():
+                    if cid not in soonest or at < soonest[cid]:
+                        soonest[cid] = at
+        return {cid: at.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S") for cid, at in soonest.items()}
+
+
+def customer_list(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> str:
+    cust = src.data["customers"].sort_values("name", kind="stable")
+    return pages.customers_page([{"id": r.id, "name": r.name, "tier": r.tier, "stage": r.stage, "owner": r.owner}
+                                 for r in cust.itertuples(index=False)], tr=tr, lang=lang, built=built)
+
+
+def pipeline_board(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> tuple[str, dict[str, Any]]:
+    """The board (the pipeline report's stage totals, the deals under them) and the home page's numbers."""
+    currency = str(src.store.config.get("currency", "CNY"))
+    by_stage = src.pipe.section("by_stage").frame
     stages = [{"stage": r.stage, "deals": int(r.deals), "amount": float(r.amount), "weighted": float(r.weighted),
                "probability": float(r.probability)} for r in by_stage.itertuples(index=False) if r.stage != "total"]
-    opps = data["opps"]
+    opps = src.data["opps"]
     live = opps[(opps["status"] == "open") & opps["stage"].isin([s["stage"] for s in stages])
                 & (opps["currency"].fillna(currency) == currency)].sort_values("amount", ascending=False, kind="stable")
     deals: dict[str, list[dict]] = {}
     for r in live.itertuples(index=False):
         deals.setdefault(r.stage, []).append({"id": r.id, "title": r.title, "amount": r.amount, "customer": r.customer,
                                               "close": _day(r.close), "owner": r.owner or ""})
-    out["pipeline.html"] = pages.pipeline_page(stages, deals, currency, names, tr=tr, lang=lang, built=built)
+    ph = {h["key"]: h["value"] for h in src.pipe.headline}
+    facts = {k: ph[k] for k in ("open_deals", "pipeline_amount", "pipeline_weighted")}
+    return pages.pipeline_page(stages, deals, currency, src.names, tr=tr, lang=lang, built=built), facts
 
-    # ticket queue: open tickets, soonest resolution due first
-    t = data["tickets"]
-    open_t = t[t["status"].isin(OPEN_STATUSES)].sort_values(["resolution_due", "id"], kind="stable",
-                                                             na_position="last")
+
+def ticket_queue(src: Sources, *, tr: pages.Tr, lang: str, built: str) -> tuple[str, dict[str, Any]]:
+    """Open tickets, soonest resolution due first; and the home page's numbers."""
+    names = src.names
+    open_t = src.open_tickets()
     rows = []
     for r in open_t.itertuples(index=False):
         breached = bool(r.response_breached or r.resolution_breached)
-        rows.append([esc(r.id), link(r.customer), esc(r.title), esc(r.priority or ""), esc(r.status),
-                     esc(r.assignee or ""), esc(_when(r.opened_at)), esc(_when(r.resolution_due)),
-                     '<span class="bad">breached</span>' if breached else "ok"])
-    out["tickets.html"] = pages.tickets_page(rows, tr=tr, lang=lang, built=built)
+        rows.append([esc(r.id), pages.customer_link(r.customer, names.get(r.customer), ""), esc(r.title),
+                     esc(r.priority or ""), esc(r.status), esc(r.assignee or ""), esc(_when(r.opened_at)),
+                     esc(_when(r.resolution_due)), '<span class="bad">breached</span>' if breached else "ok"])
+    facts = {"open_tickets": len(open_t),
+             "breached_open": int((open_t["response_breached"] | open_t["resolution_breached"]).sum())}
+    return pages.tickets_page(rows, tr=tr, lang=lang, built=built), facts
 
-    # home: headline numbers and the coming week's tasks
-    tasks = data["tasks"]
-    open_tasks = tasks[tasks["done_at"].isna() & tasks["due_at"].notna()]
-    horizon = pd.Timestamp(stamp.normalize() + pd.Timedelta(days=7))
-    coming = open_tasks[open_tasks["due_at"] < horizon].sort_values(["due_at", "id"], kind="stable")
-    overdue = int((open_tasks["due_at"] <= stamp).sum())
-    late = ' <span class="bad">' + esc(tr("overdue")) + "</span>"
-    agenda = [[esc(str(r.due) if len(str(r.due)) == 10 else _when(r.due_at)) + (late if r.due_at <= stamp else ""),
-               link(r.customer), esc(r.owner or ""), esc(r.text)] for r in coming.itertuples(index=False)]
-    touch = weekly.losing_touch(data, stamp)
-    touch_rows = [[link(r.customer), esc(r.owner or ""), esc(_day(r.last_contact)), str(r.days_since)]
-                  for r in touch.itertuples(index=False)]
-    ph = {h["key"]: h["value"] for h in pipe.headline}
-    breached_open = int((open_t["response_breached"] | open_t["resolution_breached"]).sum())
-    headline = [
-        (tr("customers"), f"{len(data['customers']):,}", "", "customers", len(data["customers"])),
-        (tr("open deals"), f"{ph['open_deals']:,}", "", "open_deals", ph["open_deals"]),
-        (tr("pipeline amount"), format_money(ph["pipeline_amount"], currency), "", "pipeline_amount",
-         ph["pipeline_amount"]),
-        (tr("weighted pipeline"), format_money(ph["pipeline_weighted"], currency), "", "pipeline_weighted",
-         ph["pipeline_weighted"]),
-        (tr("open tickets"), f"{len(open_t):,}", "", "open_tickets", len(open_t)),
-        (tr("breached SLA"), f"{breached_open:,}", "", "breached_open", breached_open),
-        (tr("tasks overdue"), f"{overdue:,}", "", "tasks_overdue", overdue),
-    ]
-    title = str(store.config.get("name") or "crm")
-    out["index.html"] = pages.home_page(headline, agenda, touch_rows, tr=tr, lang=lang, built=built, title=title)
 
-    # the customers report first: the longest, so the other process makes the rest meanwhile
-    for name, text in report_pages(store, data, now, lang, built, ["customers", "weekly", "service"]).items():
-        out[f"reports/{name}.html"] = text
-    out["reports/pipeline.html"] = pages.report_page(
-        "pipeline", html_body(pipe, tr, MAX_ROWS), tr=tr, lang=lang, built=built,
-        title=f"{tr(pipe.title)}: {pipe.period}")
+def report_pages(src: Sources, names: list[str], *, lang: str, built: str,
+                 health_memo: dict | None = None) -> dict[str, str]:
+    """The pages of these reports (``reports/NAME.html``); ``health_memo``: see the customers report."""
+    out: dict[str, str] = {}
+    if "pipeline" in names:
+        tr, pipe = labels.translator(lang), src.pipe
+        out["reports/pipeline.html"] = pages.report_page("pipeline", html_body(pipe, tr, MAX_ROWS), tr=tr, lang=lang,
+                                                         built=built, title=f"{tr(pipe.title)}: {pipe.period}")
+    rest = [n for n in names if n != "pipeline"]  # the customers report first: the longest
+    rest.sort(key=lambda n: n != "customers")
+    if rest:
+        for name, text in _report_pages(src.store, src.data, src.now, lang, built, rest, health_memo).items():
+            out[f"reports/{name}.html"] = text
     return out

@@ -1,13 +1,20 @@
 """``crm site build``: the static site, written incrementally into a folder.
 
-Customer pages are the bulk of the work, so each one is made again only when that customer's files
-changed since the last build (their ``mtime:size`` stamps, as the query index keeps them), when
-crm.yaml, the language or the day changed (health and "days since" depend on the day), or when the page
-is missing. A page whose text comes out the same is not rewritten. The aggregate pages (home, pipeline,
-tickets, customer list, the four reports) come from the report frames (``crmcli.analysis.frames``) on every
-build that has anything to do, and are written only when they differ. ``.crm-site.json`` in the output
-folder is the manifest. When no customer changed (and crm.yaml, the language and the day did not), the
-aggregate pages are kept as they are too, so a build with nothing to do costs one ``stat`` per file.
+``.crm-site.json`` in the output folder is the manifest: what the site was built from (the commit, each
+customer's file stamps and topic digests as the store's index read them: ``crmcli.web.changes``), the
+agenda items per customer, the home page's numbers, and a digest of every page. A build asks the index what
+changed since then, and makes again only:
+
+- the pages of the customers whose files changed (or whose page is missing);
+- the agenda items of those customers (``crm agenda``'s own action, for those customers alone);
+- each page about the whole store whose topics changed (``changes.PAGE_TOPICS``), or all of them when a
+  customer came or went or a file outside ``customers/`` changed. The home page costs no frames.
+
+A customer whose records name a time that has come since (an SLA or task due: a breach, an overdue task;
+an event dated ahead; ``clock`` in the manifest) counts as changed, with its tickets and tasks.
+
+A page whose text comes out the same is not rewritten. A change of crm.yaml, the language, the crm version
+or the day (health and "days since" depend on it) makes every page again.
 """
 from __future__ import annotations
 
@@ -19,22 +26,26 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from crmcli import __version__
+from crmcli.actions.agenda import AgendaItem, sort_items
+from crmcli.actions.agenda import agenda as agenda_action
 from crmcli.analysis.overview import build_overview, referral_map, referrals_of
 from crmcli.domain import dates
 from crmcli.errors import CrmError, UsageError
+from crmcli.store import git
 from crmcli.store.files import atomic_write
+from crmcli.store.index import Index, open_index
 from crmcli.store.paths import CUSTOMERS
 from crmcli.store.store import Store
-from crmcli.web import aggregate, labels, pages
+from crmcli.web import changes as changes_
+from crmcli.web import labels, pages
 
 MANIFEST = ".crm-site.json"
-SITE_VERSION = 1  # bump when the page layout changes: every page is made again
-_RACY_NS = 2_000_000_000
+SITE_VERSION = 4  # bump when the page layout changes: every page is made again
 _PARALLEL_MIN = 2000
 EVENTS = 20
 AGGREGATES = ["index.html", "customers/index.html", "pipeline.html", "tickets.html",
@@ -53,26 +64,16 @@ class Built:
     problems: list[str] = field(default_factory=list)
 
 
-def _stamp(folder: str, racy_after: int) -> str | None:
-    """``mtime_ns:size`` of customer.yaml and of each journal file; "racy" when one changed a moment ago."""
-    try:
-        st = os.stat(folder + "/customer.yaml")
-    except OSError:
-        return None
-    parts, newest = [f"{st.st_mtime_ns}:{st.st_size}"], st.st_mtime_ns
-    with contextlib.suppress(OSError):
-        for entry in sorted(os.scandir(folder + "/journal"), key=lambda e: e.name):
-            if entry.name.endswith(".yaml") and not entry.name.startswith("."):
-                js = entry.stat()
-                newest = max(newest, js.st_mtime_ns)
-                parts.append(f"{entry.name}:{js.st_mtime_ns}:{js.st_size}")
-    if newest >= racy_after:
-        parts.append("racy")
-    return "|".join(parts)
-
-
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _head(store: Store) -> str | None:
+    """The commit the site is built from (HEAD), for the record; None outside git."""
+    if store.top is None:
+        return None
+    proc = git.run(["rev-parse", "-q", "--verify", "HEAD"], cwd=store.top, check=False)
+    return proc.stdout.decode().strip() or None
 
 
 def _site_key(store: Store, lang: str, now: datetime) -> str:
@@ -105,8 +106,8 @@ def _render_many(root: str, cids: list[str], now: datetime, lang: str, built: st
 
 
 def _render_all(store: Store, cids: list[str], now: datetime, lang: str, built: str,
-                jobs: int) -> Iterator[tuple[str, str | None]]:
-    refs = referral_map(store)  # who referred whom, read once (the health score's loyalty part)
+                jobs: int, refs: dict[str, list]) -> Iterator[tuple[str, str | None]]:
+    """``refs``: who referred whom (``referral_map``), read once (the health score's loyalty part)."""
     if len(cids) >= _PARALLEL_MIN and jobs > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
@@ -163,6 +164,20 @@ def _check_out(out: Path, store: Store, owned: bool) -> None:
         raise UsageError(f"-o {out}: inside the store's customers folder; write the site elsewhere")
 
 
+def _agenda_of(store: Store, index: Index, now: datetime, only: list[str] | None) -> dict[str, list[dict]]:
+    """``crm agenda``'s items (default 7 days, everyone's), by customer ("" for items about none)."""
+    out: dict[str, list[dict]] = {cid: [] for cid in only or []}
+    for item in agenda_action(store, today=now.date(), problems=[], only=only, index=index):
+        out.setdefault(item.customer or "", []).append(item.row())
+    return out
+
+
+def _items(rows: dict[str, list[dict]]) -> list[AgendaItem]:
+    items = [AgendaItem(day=date.fromisoformat(r["date"]), **{k: v for k, v in r.items() if k != "date"})
+             for group in rows.values() for r in group]
+    return sort_items(items)
+
+
 def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: int | None = None,
                progress: Callable[[str, int, int], Any] | None = None, owned: bool = False) -> Built:
     """Build (or bring up to date) the site of ``store`` in ``out``; see the module docstring.
@@ -175,54 +190,121 @@ def build_site(store: Store, out: Path, *, now: datetime | None = None, jobs: in
     out.mkdir(parents=True, exist_ok=True)
     now = now or dates.now()
     lang = labels.language(store.config)
+    tr = labels.translator(lang)
     built = dates.format_local(now)
     key = _site_key(store, lang, now)
     manifest = _load_manifest(out)
-    same_site = manifest.get("key") == key
-    old_stamps: dict[str, str] = manifest.get("stamps", {}) if same_site else {}
+    same = manifest.get("key") == key  # else a new day, crm.yaml, language or version: start afresh
+    old = manifest if same else {}
+    clock: dict[str, str] = old.get("clock", {})
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    due = {cid for cid, at in clock.items() if at <= stamp}  # a due their records name has come
     result = Built()
     writer = _Writer(out, manifest.get("pages", {}), result)
+    outside = changes_.outside_stamp(store)
+    _, _, week_start = changes_.last_week(now)
+    with open_index(store) as index:
+        ch = changes_.changes(index, old.get("stamps", {}), old.get("digests", {}),
+                              set(store.config.interaction_types), week_start, outside != old.get("outside"))
+        if due:
+            ch.customers = sorted(set(ch.customers) | (due & set(ch.stamps)))
+            ch.topics |= {"tickets", "tasks", "contact_past"}
+        agenda_rows: dict[str, list[dict]] = {k: v for k, v in old.get("agenda", {}).items()
+                                              if k == "" or k in ch.stamps}
+        if "agenda" not in old:
+            agenda_rows = _agenda_of(store, index, now, None)
+        elif ch.customers:
+            agenda_rows.update(_agenda_of(store, index, now, ch.customers))
+        customers_count = index.readable_count()
+        # a customer's page and health count the customers it referred (their referred_by): remade when those change
+        refs = referral_map(store, index.customers(only=index.profiles_with("referred_by")))
+        referrals = {cid: changes_.digest(v) for cid, v in refs.items()}
+        old_refs = old.get("referrals", {})
+        touched = {c for c in set(referrals) | set(old_refs) if referrals.get(c) != old_refs.get(c)} & set(ch.stamps)
+        if touched - set(ch.customers):
+            ch.customers = sorted(set(ch.customers) | touched)
+            ch.topics |= {"profile"}
+            agenda_rows.update(_agenda_of(store, index, now, sorted(touched)))
 
-    base = str(store.root / CUSTOMERS)
-    racy_after = time.time_ns() - _RACY_NS
-    stamps: dict[str, str] = {}
-    for cid in store.customer_ids():
-        stamp = _stamp(f"{base}/{cid[:2]}/{cid}", racy_after)
-        if stamp is not None:
-            stamps[cid] = stamp
-    stale = [cid for cid, s in stamps.items()
-             if old_stamps.get(cid) != s or s.endswith("racy") or not (out / f"customers/{cid}.html").is_file()]
-    for cid in stamps:
-        if cid not in stale:
+    moved = set(ch.customers)
+    try:
+        have = {e.name for e in os.scandir(out / "customers")}
+    except OSError:
+        have = set()
+    stale = [cid for cid in ch.stamps if cid in moved or f"{cid}.html" not in have]
+    stale_set = set(stale)
+    for cid in ch.stamps:
+        if cid not in stale_set:
             writer.keep(f"customers/{cid}.html")
     total = len(stale)
-    for i, (cid, text) in enumerate(_render_all(store, stale, now, lang, built, jobs or min(os.cpu_count() or 1, 8)),
-                                    1):
+    for i, (cid, text) in enumerate(_render_all(store, stale, now, lang, built, jobs or min(os.cpu_count() or 1, 8),
+                                                refs), 1):
         if text is None or text.startswith("!"):
-            result.problems.append((text or cid)[1:])
-            stamps.pop(cid, None)
+            result.problems.append((text or cid)[1:])  # no page: tried again (and named) next time
         else:
             writer.put(f"customers/{cid}.html", text)
             result.customers_made += 1
         if progress is not None and (i % 500 == 0 or i == total):
             progress("customers", i, total)
 
-    unchanged = same_site and not stale and set(stamps) == set(old_stamps) and not result.problems
-    if unchanged and all((out / rel).is_file() for rel in AGGREGATES):
-        for rel in AGGREGATES:
+    facts = dict(old.get("facts", {}))
+    todo = [rel for rel in AGGREGATES if ch.stale(rel) or not (out / rel).is_file()]
+    if "index.html" in todo:  # its numbers come from the board and the queue: made now when not kept
+        todo += [rel for rel, need in (("pipeline.html", "open_deals"), ("tickets.html", "open_tickets"))
+                 if rel not in todo and need not in facts]
+    for rel in AGGREGATES:
+        if rel not in todo:
             writer.keep(rel)
-    else:
-        for rel, text in aggregate.site_pages(store, now=now, lang=lang, built=built).items():
-            writer.put(rel, text)
+    health = old.get("health") or {}
+    if todo != ["index.html"] and todo:
+        health, clock = _store_pages(store, todo, writer, facts, health, ch, now=now, lang=lang, built=built)
+    if "index.html" in todo:
+        facts["customers"] = customers_count
+        writer.put("index.html", pages.home(
+            _items(agenda_rows), facts, currency=str(store.config.get("currency", "CNY")),
+            title=str(store.config.get("name") or "crm"), tr=tr, lang=lang, built=built))
+
     for rel in sorted(set(writer.old) - set(writer.pages)):
         with contextlib.suppress(OSError):
             (out / rel).unlink()
             result.removed.append(rel)
-    payload = {"version": SITE_VERSION, "key": key, "built": dates.iso(now), "stamps": stamps,
-               "pages": writer.pages}
-    atomic_write(out / MANIFEST, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"), sync=False)
+    if result.written or result.removed or ch.customers or not same or outside != old.get("outside"):
+        payload = {"version": SITE_VERSION, "key": key, "built": dates.iso(now), "head": _head(store),
+                   "stamps": ch.stamps, "digests": ch.digests, "outside": outside, "agenda": agenda_rows,
+                   "facts": facts, "health": health, "clock": clock, "referrals": referrals, "pages": writer.pages}
+        atomic_write(out / MANIFEST, json.dumps(payload, ensure_ascii=False).encode("utf-8"), sync=False)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _store_pages(store: Store, todo: list[str], writer: _Writer, facts: dict, health: dict, ch: changes_.Changes,
+                 *, now: datetime, lang: str, built: str) -> tuple[dict, dict[str, str]]:
+    """The pages about the whole store that need the report frames (all but home); updates ``facts``.
+
+    Returns the health scores the customers report made (or ``health`` kept) and each customer's next due."""
+    from crmcli.web import aggregate  # pandas: only when such a page is made
+
+    tr = labels.translator(lang)
+    src = aggregate.Sources(store, now)
+    if "customers/index.html" in todo:
+        writer.put("customers/index.html", aggregate.customer_list(src, tr=tr, lang=lang, built=built))
+    if "pipeline.html" in todo:
+        text, numbers = aggregate.pipeline_board(src, tr=tr, lang=lang, built=built)
+        writer.put("pipeline.html", text)
+        facts.update(numbers)
+    if "tickets.html" in todo:
+        text, numbers = aggregate.ticket_queue(src, tr=tr, lang=lang, built=built)
+        writer.put("tickets.html", text)
+        facts.update(numbers)
+    # the customers report reuses the health of customers whose records did not change today
+    moved = set(ch.customers)
+    keep = {cid for cid, d in ch.digests.items() if cid not in moved and d != "?"}
+    memo: dict[str, Any] = {"keep": keep, "scores": health}
+    reports = [rel.split("/")[1][:-5] for rel in todo if rel.startswith("reports/")]
+    for rel, text in aggregate.report_pages(src, reports, lang=lang, built=built, health_memo=memo).items():
+        writer.put(rel, text)
+    kept = {cid: v for cid, v in health.items() if cid in ch.digests} if "customers" not in reports else memo["scores"]
+    return kept or {}, src.next_changes()
 
 
 def main(argv: list[str]) -> int:

@@ -172,18 +172,45 @@ def _more(shown: int, total: int, cmd: str, tr: Tr) -> str:
             f'{esc(tr("all of them:"))} {command(cmd)}</p>')
 
 
-def home_page(headline: list[tuple], agenda: list[list[str]], touch: list[list[str]], *, tr: Tr, lang: str,
-              built: str, title: str) -> str:
+def agenda_rows(items: Sequence[Any], tr: Tr) -> list[list[str]]:
+    """``crm agenda``'s items (``crmcli.actions.agenda.AgendaItem``) as the home page's table rows: day (and
+    time), overdue, kind, customer, what to do, id, owner."""
+    late = f' <span class="bad">{esc(tr("overdue"))}</span>'
+    return [[esc(i.day.isoformat() + (f" {i.time}" if i.time else "")) + (late if i.overdue else ""), esc(i.kind),
+             customer_link(i.customer, i.name, "") if i.customer else esc(i.name or ""), esc(i.text),
+             esc(i.ref or ""), esc(i.owner or "")] for i in items]
+
+
+def home(items: Sequence[Any], facts: dict[str, Any], *, currency: str, title: str, tr: Tr, lang: str,
+         built: str) -> str:
+    """Headline numbers and ``crm agenda``'s items (``facts``: customers, and the board's and queue's numbers)."""
+    overdue = sum(1 for i in items if i.overdue and i.kind == "task")
+    headline = [
+        (tr("customers"), f"{facts['customers']:,}", "", "customers", facts["customers"]),
+        (tr("open deals"), f"{facts['open_deals']:,}", "", "open_deals", facts["open_deals"]),
+        (tr("pipeline amount"), format_money(facts["pipeline_amount"], currency), "", "pipeline_amount",
+         facts["pipeline_amount"]),
+        (tr("weighted pipeline"), format_money(facts["pipeline_weighted"], currency), "", "pipeline_weighted",
+         facts["pipeline_weighted"]),
+        (tr("open tickets"), f"{facts['open_tickets']:,}", "", "open_tickets", facts["open_tickets"]),
+        (tr("breached SLA"), f"{facts['breached_open']:,}", "", "breached_open", facts["breached_open"]),
+        (tr("tasks overdue"), f"{overdue:,}", "", "tasks_overdue", overdue),
+        (tr("agenda"), f"{len(items):,}", "", "agenda", len(items)),
+    ]
+    return home_page(headline, items, tr=tr, lang=lang, built=built, title=title)
+
+
+def home_page(headline: list[tuple], items: Sequence[Any], *, tr: Tr, lang: str, built: str, title: str) -> str:
+    """The headline numbers and the agenda: the items of ``crm agenda`` (its default 7 days), in its order."""
     body = [f"<h1>{esc(title)}</h1>", f'<p class="period">{esc(tr("as of"))} {esc(built)}</p>',
             f"<h2>{esc(tr('Headline numbers'))}</h2>", cards(headline)]
-    body.append(f'<section id="agenda"><h2>{esc(tr("Overdue and coming tasks (7 days)"))} ({len(agenda)})</h2>'
-                + (table([tr("due"), tr("customer"), tr("owner"), tr("text")], agenda[:LIMIT], raw=True)
-                   if agenda else f'<p class="muted">{esc(tr("Nothing due in the next 7 days."))}</p>')
-                + (_more(LIMIT, len(agenda), "crm agenda", tr) or f'<p class="note">{command("crm agenda")}</p>')
+    rows = agenda_rows(items[:LIMIT], tr)
+    body.append(f'<section id="agenda"><h2>{esc(tr("Agenda: overdue and the next 7 days"))} ({len(items)})</h2>'
+                + (table([tr("due"), tr("kind"), tr("customer"), tr("what to do"), tr("id"), tr("owner")], rows,
+                         raw=True)
+                   if rows else f'<p class="muted">{esc(tr("Nothing due in the next 7 days."))}</p>')
+                + (_more(LIMIT, len(items), "crm agenda", tr) or f'<p class="note">{command("crm agenda")}</p>')
                 + "</section>")
-    body.append(_section("Customers losing touch", ["customer", "owner", "last contact", "days since contact"],
-                         touch[:LIMIT], tr, raw=True, numeric=[False, False, False, True], key="losing_touch")
-                + _more(LIMIT, len(touch), "crm report weekly --section losing_touch", tr))
     body.append("<h2>" + esc(tr("Reports")) + "</h2><ul>" + "".join(
         f'<li><a href="reports/{r}.html">{esc(tr(t))}</a></li>'
         for r, t in zip(REPORTS, ["Weekly report", "Pipeline and forecast", "Service report", "Customers report"],

@@ -34,7 +34,9 @@ def _score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
 
 def build(frames: dict[str, pd.DataFrame], *, now: Any, currency: str, lifecycle: list[str] | None = None,
           tiers: list[str] | None = None, owner: str | None = None, health_settings: Any = None,
-          label: str = "", loyalty: dict[str, Any] | None = None) -> Report:
+          label: str = "", loyalty: dict[str, Any] | None = None, health_memo: dict | None = None) -> Report:
+    """The report; ``health_memo`` lets a caller that knows which customers' records did not change since an
+    earlier build of the same day reuse their health (see ``_churn_health``)."""
     tz = tz_of(frames)
     now = ts(now, tz)
     today = now.tz_localize(None).normalize()
@@ -90,7 +92,7 @@ def build(frames: dict[str, pd.DataFrame], *, now: Any, currency: str, lifecycle
                note="lifetime value = all purchases (orders, and won deals without an order); "
                     "R, F, M: 1-5 by rank among buying customers (5 = most recent, most frequent, most revenue)")
 
-    risk = _churn_health(frames, cust, now, currency, health_settings, loyalty or {})
+    risk = _churn_health(frames, cust, now, currency, health_settings, loyalty or {}, health_memo)
     if risk is None:
         risk = _churn_simple(frames, cust, now)
         report.notes.append("churn risk from days since last contact and recent complaints")
@@ -150,8 +152,12 @@ def _churn_simple(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
 
 
 def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.Timestamp, currency: str,
-                  settings: Any, loyalty: dict[str, Any]) -> pd.DataFrame | None:
-    """Customers at risk by crmcli.domain.health's score, when that module is installed; None otherwise."""
+                  settings: Any, loyalty: dict[str, Any], memo: dict | None = None) -> pd.DataFrame | None:
+    """Customers at risk by crmcli.domain.health's score, when that module is installed; None otherwise.
+
+    ``memo``: ``{"keep": ids, "scores": {id: [score, why] or None}}``: the customers in ``keep`` whose records,
+    the settings, the day and every due that the clock could pass are as when ``scores`` was made, so their
+    score is taken from there; ``memo["scores"]`` is then replaced by every customer's (None: not listed)."""
     if importlib.util.find_spec("crmcli.domain.health") is None:
         return None
     try:
@@ -171,7 +177,14 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
             out.setdefault(row[0], []).append(row[1:])
         return out
 
-    t = frames["tickets"]
+    keep: Any = (memo or {}).get("keep") or ()
+    known: dict[str, Any] = (memo or {}).get("scores") or {}
+
+    def fresh(df: pd.DataFrame) -> pd.DataFrame:
+        """Only the rows of customers whose score is made again (all, without a memo)."""
+        return df[~df["customer"].isin(set(keep) & set(known))] if keep and known else df
+
+    t = fresh(frames["tickets"])
     t = t[t["opened_at"] <= now]
     live_t = grouped(t[t["status"].isin(["open", "in-progress", "waiting"])], ["id", "title"])
     comp_t = grouped(t[t["category"] == "complaint"], ["id", "title", "opened_at"])
@@ -184,7 +197,7 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
         day = opened.date() if pd.notna(opened) else None
         if health.counts_as_breach(missed, bool(live), day, today, window):
             br_t.setdefault(cid, []).append((i, x, health.breach_what(missed)))
-    s = frames["surveys"]
+    s = fresh(frames["surveys"])
     s = s[s["at"] <= now]
     closed = t[t["closed_at"].notna() & (t["closed_at"] <= now)]
     answers = sorted([(at, cid, c, None, i) for cid, at, c, i in zip(closed["customer"], closed["closed_at"],
@@ -195,15 +208,24 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
     for at, cid, c, n, i in answers:
         by_s.setdefault(cid, []).append((at.date(), None if pd.isna(c) else int(c),
                                          None if n is None or pd.isna(n) else int(n), i))
-    tk = frames["tasks"]
+    tk = fresh(frames["tasks"])
     by_task = grouped(tk[(tk["status"] == "open") & tk["due_at"].notna() & (tk["due_at"] <= now)],
                       ["id", "text", "due"])
-    buys = purchases(frames, currency)
+    buys = fresh(purchases(frames, currency))
     by_buy = grouped(buys[buys["date"].notna()], ["date", "amount"])
     rows = []
+    scores: dict[str, Any] = {}
     try:
         for r in cust[~cust["stage"].fillna("").isin(["churned"])].itertuples(index=False):
             cid = r.id
+            if cid in keep and cid in known:
+                scores[cid] = got = known[cid]
+                if got is not None:
+                    seen = last.get(cid)
+                    rows.append((cid, r.name, r.owner, r.stage, got[0],
+                                 seen.normalize().tz_localize(None) if seen is not None else pd.NaT,
+                                 (now.normalize() - seen.normalize()).days if seen is not None else None, got[1]))
+                continue
             facts = Facts(created=r.created.date() if pd.notna(r.created) else None, cadence=r.touch_every,
                           last_contact=last_day.get(cid), currency=currency)
             facts.open_tickets = [{"id": i, "title": x} for i, x in live_t.get(cid, [])]
@@ -216,14 +238,18 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
                 facts.loyalty = loyalty[cid]
             h = score_of(facts, cfg, today)
             if not h.at_risk and not h.warnings:
+                scores[cid] = None
                 continue
+            why = "; ".join(str(w.get("reason", "")) for w in h.warnings) or "low health score"
+            scores[cid] = [h.score, why]
             seen = last.get(cid)
             rows.append((cid, r.name, r.owner, r.stage, h.score,
                          seen.normalize().tz_localize(None) if seen is not None else pd.NaT,
-                         (now.normalize() - seen.normalize()).days if seen is not None else None,
-                         "; ".join(str(w.get("reason", "")) for w in h.warnings) or "low health score"))
+                         (now.normalize() - seen.normalize()).days if seen is not None else None, why))
     except (AttributeError, TypeError, KeyError, ValueError):
         return None
+    if memo is not None:
+        memo["scores"] = scores
     df = pd.DataFrame.from_records(rows, columns=["customer", "name", "owner", "stage", "health", "last_contact",
                                                   "days_since_contact", "why"])
     return df.sort_values(["health", "customer"], kind="stable").reset_index(drop=True)
