@@ -19,11 +19,12 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crmcli.store.index import Index
+    from crmcli.store.store import Store
 
 PARALLEL_FROM = 300  # customers in an empty index before worker processes pay for their start
 CHUNK = 100  # customers per message from a worker
@@ -86,16 +87,22 @@ def _insert(db: sqlite3.Connection, rows: dict[str, list[tuple]], offset: int) -
 
 
 # -- worker processes ----------------------------------------------------------------------------------------------
-def scratch(index: Index) -> Index:
-    """An empty in-memory index with the schema (and search tokenizer) of ``index``."""
+def schema(index: Index) -> tuple[type, list[str], list[tuple]]:
+    """What ``scratch`` needs to make an empty copy of ``index`` in another process: plain data."""
+    rows = index.db.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").fetchall()
+    virtual = [name for name, sql in rows if sql.upper().startswith("CREATE VIRTUAL")]
+    statements = [sql for name, sql in rows if not any(name.startswith(f"{v}_") for v in virtual)]
+    return type(index), statements, index.db.execute("SELECT * FROM meta WHERE key = 'tokenizer'").fetchall()
+
+
+def scratch(store: Store, shape: tuple[type, list[str], list[tuple]]) -> Index:
+    """An empty in-memory index of the ``schema`` given (an FTS table makes its own shadow tables)."""
+    cls, statements, meta = shape
     db = sqlite3.connect(":memory:", isolation_level=None)
-    rows = index.db.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").fetchall()
-    virtual = [name for _, name, sql in rows if sql.upper().startswith("CREATE VIRTUAL")]
-    for _, name, sql in rows:
-        if not any(name.startswith(f"{v}_") for v in virtual):  # an FTS table makes its own shadow tables
-            db.execute(sql)
-    db.executemany("INSERT INTO meta VALUES (?, ?)", index.db.execute("SELECT * FROM meta WHERE key = 'tokenizer'"))
-    made = type(index)(index.store, db)
+    for sql in statements:
+        db.execute(sql)
+    db.executemany("INSERT INTO meta VALUES (?, ?)", meta)
+    made = cls(store, db)
     made.fresh = True  # nothing to delete before an insert
     return made
 
@@ -103,10 +110,10 @@ def scratch(index: Index) -> Index:
 _scratch: Index | None = None
 
 
-def _start(index: Index) -> None:
+def _start(store: Store, shape: tuple[type, list[str], list[tuple]]) -> None:
     global _scratch
 
-    _scratch = scratch(index)
+    _scratch = scratch(store, shape)
 
 
 def _rows(job: tuple[list[str], int]) -> dict[str, list[tuple]]:
@@ -132,12 +139,13 @@ def jobs() -> int:
         return min(2, cores)
 
 
-def pool(count: int, index: Index) -> Any:
-    """``count`` worker processes, each with its own empty in-memory copy of ``index`` (forked: nothing is
-    pickled, and the parent's connection is never used by a child)."""
+def pool(count: int, index: Index, start: Callable[..., None] = _start, *args: Any) -> Any:
+    """``count`` forked worker processes, each running ``start(store, schema(index), *args)`` first: each
+    makes its own empty in-memory copy of ``index``; the parent's connection is never used by a child."""
     import multiprocessing
 
-    return multiprocessing.get_context("fork").Pool(count, initializer=_start, initargs=(index,))
+    return multiprocessing.get_context("fork").Pool(count, initializer=start,
+                                                    initargs=(index.store, schema(index), *args))
 
 
 class Progress:
@@ -238,14 +246,18 @@ def _hasher(hashes: dict[str, Any], cid: str) -> Any:
     return h
 
 
-def expected(scratch: Index, cids: Iterable[str], racy_after: int) -> Iterator[tuple[str, str | None]]:
-    """(customer, digest of the rows its files give) for each of ``cids``; None when they give none."""
+def expected(scratch: Index, cids: Iterable[str], racy_after: int) -> dict[str, str | None]:
+    """{customer: digest of the rows its files give} for each of ``cids``; None when they give none."""
+    out: dict[str, str | None] = {}
     for cid in cids:
         scratch.db.execute("BEGIN")
-        derive(scratch, cid, racy_after)
-        yield cid, digests(scratch.db).get(cid)
-        dump(scratch.db)
-        scratch.db.execute("COMMIT")
+        try:
+            derive(scratch, cid, racy_after)
+            out[cid] = digests(scratch.db).get(cid)
+            dump(scratch.db)
+        finally:
+            scratch.db.execute("COMMIT")
+    return out
 
 
 def repair(index: Index, cids: Iterable[str], racy_ns: int) -> None:
