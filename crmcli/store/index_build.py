@@ -32,8 +32,18 @@ SKIP_COLUMNS = ("n", "st_mtime", "st_size")  # row ids and stat data: how fresh 
 PROFILES = "customers"  # the table of profiles: ``n`` is its row id, and the search text's (``texts``)
 
 
+_TABLES: dict[tuple[int, int], list[tuple[str, list[str]]]] = {}
+
+
 def tables(db: sqlite3.Connection) -> list[tuple[str, list[str]]]:
     """The ordinary tables holding customers' rows, with their columns, in name order."""
+    key = (id(db), db.execute("PRAGMA schema_version").fetchone()[0])
+    if key not in _TABLES:
+        _TABLES[key] = _tables(db)
+    return _TABLES[key]
+
+
+def _tables(db: sqlite3.Connection) -> list[tuple[str, list[str]]]:
     rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
     virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
     out = []
