@@ -45,6 +45,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.table
 
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.import_dated $(BENCH_ARGS)

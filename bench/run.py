@@ -98,6 +98,7 @@ class Timing:
     times: list[float] = field(default_factory=list)
     error: str | None = None
     exits: set[int] = field(default_factory=set)
+    peak_kb: int = 0  # the largest peak RSS of any run
 
     @property
     def median(self) -> float:
@@ -107,21 +108,33 @@ class Timing:
         if not self.times:
             return {"error": self.error}
         return {"median": self.median, "min": min(self.times), "max": max(self.times), "runs": len(self.times),
-                "times": self.times, "exit_codes": sorted(self.exits), **({"error": self.error} if self.error else {})}
+                "times": self.times, "exit_codes": sorted(self.exits), "peak_mb": round(self.peak_kb / 1024, 1),
+                **({"error": self.error} if self.error else {})}
 
 
 Run = tuple[float, "str | None", int]  # (seconds, error line or None, exit code)
 
 
+PEAK_RSS: list[int] = []  # KB of the last timed() child, read by repeat()
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)) -> Run:
-    """Wall time of one subprocess; the error line is set when the exit code is not in ``ok``."""
+    """Wall time of one subprocess; the error line is set when the exit code is not in ``ok``.
+
+    The child's peak resident memory (its own and its waited-for children's, from ``wait4``) is
+    left in ``PEAK_RSS`` so the table can show memory next to time."""
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - t
-    if proc.returncode not in ok:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return elapsed, f"exit {proc.returncode}: {lines[-1] if lines else ''}"[:200], proc.returncode
-    return elapsed, None, proc.returncode
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        PEAK_RSS[:] = [usage.ru_maxrss]
+        if code not in ok:
+            err.seek(0)
+            lines = err.read().decode("utf-8", "replace").strip().splitlines()
+            return elapsed, f"exit {code}: {lines[-1] if lines else ''}"[:200], code
+    return elapsed, None, code
 
 
 def repeat(n: int, once: Callable[[int], Run], budget: float | None = None) -> Timing:
@@ -130,8 +143,11 @@ def repeat(n: int, once: Callable[[int], Run], budget: float | None = None) -> T
     for i in range(n):
         if budget is not None and result.times and sum(result.times) > budget:
             break
+        PEAK_RSS[:] = []
         elapsed, error, code = once(i)
         result.exits.add(code)
+        if PEAK_RSS:
+            result.peak_kb = max(result.peak_kb, PEAK_RSS[0])
         if error:
             result.error = error
             if not result.times:
@@ -405,6 +421,14 @@ def scenarios(ctx: Context) -> Iterator[Scenario]:
                        note="cold: .git/crm/check-state.marshal deleted first")
         yield Scenario("check.warm", "start+stat", lambda i: ["check"], ok=(0, 1),
                        note="nothing changed since the last check")
+
+        def log_one(i: int) -> None:
+            subprocess.run([*crm_command(), "check"], cwd=store, env=ctx.env, capture_output=True)
+            subprocess.run([*crm_command(), "log", cid, "call", f"Bench check probe {ctx.run_id} {i}"], cwd=store,
+                           env=ctx.env, capture_output=True, check=True)
+
+        yield Scenario("check.one", "start+stat", lambda i: ["check"], setup=log_one, ok=(0, 1),
+                       note="one customer changed since the last check")
     else:
         yield Scenario("check", "parse_all", note=f"skipped above {CHECK_LIMIT:,} customers (use --all)")
 
@@ -478,11 +502,31 @@ def _store_wide(ctx: Context, commands: list[list[str]]) -> Iterator[Scenario]:
     def drop_index(i: int) -> None:
         shutil.rmtree(store / ".git" / "crm" / "cache", ignore_errors=True)
 
+    if commands and commands[0] == ["agenda"]:
+        yield Scenario("catchup.100", "start+sqlite", lambda i: ["task", "list", "--format", "csv"],
+                       setup=lambda i: _pulled(ctx, 100, i), ok=(0, 1),
+                       note="warm index, then 100 customers changed by a commit crm did not make (a pull)")
     for args in commands:
         label = ".".join(a.lstrip("-") for a in args if not a[0].isdigit())
         yield Scenario(label, "start+sqlite", lambda i, a=args: a, ok=(0, 1), note="warm index")
         yield Scenario(f"{label}.cold", "parse_all", lambda i, a=args: a, setup=drop_index, ok=(0, 1),
                        note="index deleted first")
+
+
+def _pulled(ctx: Context, count: int, i: int) -> None:
+    """Warm the index, then change ``count`` customers in one commit made by plain git, as a pull would."""
+    subprocess.run([*crm_command(), "task", "list", "--format", "csv"], cwd=ctx.store, env=ctx.env,
+                   capture_output=True)
+    names = []
+    for n, profile in enumerate(sorted((ctx.store / "customers").glob("*/*/customer.yaml"))):
+        if n >= count:
+            break
+        with profile.open("a", encoding="utf-8") as fh:
+            fh.write(f"# touched by the bench, round {ctx.run_id} {i}\n")
+        names.append(str(profile.relative_to(ctx.store)))
+    subprocess.run(["git", "add", "--", *names], cwd=ctx.store, env=ctx.env, check=True)
+    subprocess.run(["git", "commit", "-qm", f"bench: touch {count} customers"], cwd=ctx.store, env=ctx.env,
+                   check=True)
 
 
 def _import(ctx: Context, cmd: Any) -> Iterator[Scenario]:
@@ -611,7 +655,7 @@ def fmt_s(x: float | None) -> str:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = ["scenario", "size", "median", "min-max", "floor", "floor kind", "ratio", "git@N", "note"]
+    head = ["scenario", "size", "median", "min-max", "floor", "floor kind", "ratio", "peak", "git@N", "note"]
     table = [head]
     for r in rows:
         t = r.get("timing", {})
@@ -626,8 +670,9 @@ def print_table(rows: list[dict]) -> None:
             note = (note + "; " if note else "") + "exit " + ",".join(map(str, codes))
         if t.get("error"):
             note = (note + "; " if note else "") + "ERROR " + t["error"]
+        peak = f"{t['peak_mb']:.0f} MB" if t.get("peak_mb") else "-"
         table.append([r["scenario"], f"{r['size']:,}", med, rng, fmt_s(r.get("floor")), r["floor_kind"], ratio,
-                      fmt_s(r.get("git_at_size")), note])
+                      peak, fmt_s(r.get("git_at_size")), note])
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head) - 1)]
     for n, row in enumerate(table):
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])

@@ -45,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "ticket_channels": ["phone", "email", "chat", "web", "visit"],
     # The customer health score (crm show, crm customer list --sort health / --at-risk): crmcli/health.py
     "health": {
-        "weights": {"recency": 30, "service": 25, "satisfaction": 15, "revenue": 20, "tasks": 10},
+        "weights": {"recency": 30, "service": 25, "satisfaction": 15, "revenue": 20, "tasks": 10, "loyalty": 10},
         "default_cadence": "90d",     # contact cadence for customers without touch_every
         "complaint_threshold": 2,     # this many complaints ...
         "complaint_window": "30d",    # ... within this window is a warning
@@ -188,7 +188,7 @@ def _validate(data: dict, text: str, rel: str) -> None:
                     fail("ticket_priorities", f"priority {name!r}: {k} must be a positive number of hours")
 
 
-HEALTH_COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks")
+HEALTH_COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks", "loyalty")
 
 
 def _validate_health(health: Any, fail: Any) -> None:

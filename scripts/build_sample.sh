@@ -146,8 +146,47 @@ as "$BO" at 2025-05-01T10:00 contract add "$bh" --value 70000 --start 2025-05-01
 as "$BO" at 2026-11-21T10:00 log "$bh" meeting "Renewal talk; wants multi-property pricing" --contact "Emma Stone" --duration 45m
 as "$BO" at 2026-11-21T11:00 task add "$bh" "Draft multi-property quote" --due 2026-11-26
 
+# --- growth (issue 19): lead rules, loyalty, a webinar, a customer dinner, a referral, points ---------------
+cat >> crm.yaml <<'YAML'
+leads:
+  first_touch_days: 3
+  assign:
+  - match: {source: [微信, wechat]}
+    owner: 王芳
+  - team: [alice, bob]
+    method: load
+loyalty:
+  point_value: 0.01
+  earn:
+    per_order_amount: 1000
+    per_referral: 200
+    per_survey: 20
+  tier_by: points
+  tiers:
+  - name: silver
+    points: 200
+  - name: gold
+    points: 1000
+referrals:
+  reward: 500
+YAML
+git add crm.yaml && git -c user.name="Sample Builder" -c user.email=sample@example.com commit -q -m "Lead, loyalty and referral rules"
+as "$ZQ" at 2026-07-20T09:00 campaign add summer-webinar-2026 --kind webinar --title "Data platform summer webinar" \
+  --cost 8000 --start 2026-08-14 --end 2026-08-14 >/dev/null
+as "$AL" at 2026-09-25T09:00 campaign add customer-dinner-2026 --kind event --title "Customer appreciation dinner" \
+  --cost 15000 --start 2026-10-20 --end 2026-10-20 >/dev/null
+as "$ZQ" at 2026-08-15T11:05 campaign respond summer-webinar-2026 "$yf" --response attended >/dev/null
+as "$ZQ" at 2026-08-15T11:05 campaign respond summer-webinar-2026 "$yf" --response converted \
+  --note "Asked for an on-prem offer after the webinar" >/dev/null
+as "$AL" at 2026-10-01T09:00 campaign respond customer-dinner-2026 "$gx" "$nw" --response invited >/dev/null
+as "$AL" at 2026-10-20T22:00 campaign respond customer-dinner-2026 "$gx" --response attended \
+  --note "Brought their new CIO" >/dev/null
+as "$BO" at 2026-10-30T10:00 customer edit "$bh" --set referred_by="$gx" >/dev/null
+as "$AL" at 2026-11-01T09:00 points earn "$gx" 60 --reason "order of 2026-02-01" >/dev/null
+as "$AL" at 2026-11-05T09:00 points redeem "$gx" 20 --reason "Training voucher" >/dev/null
+
 "$CRM" check
 rm -rf "$out"
 mkdir -p "$out"
-cp -r crm.yaml .gitignore .gitattributes customers "$out/"
+cp -r crm.yaml .gitignore .gitattributes customers campaigns "$out/"
 echo "Sample written to $out ($(find "$out/customers" -name customer.yaml | wc -l) customers)"

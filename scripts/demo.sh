@@ -55,17 +55,22 @@ if has ticket; then show crm ticket escalate --dry-run; fi
 if has report; then show crm report weekly --week 2026-W47; fi
 if has lead; then
   show crm customer add "Lin Hua" --kind person --source wechat
+  show crm log --eml "$here/scripts/demo/lead.eml"       # an email from an unknown sender: a new lead
   show crm lead assign --dry-run
+  show crm lead assign
   show crm report funnel --section steps
 fi
 if has campaign; then
   show crm campaign list
+  show crm campaign member customer-dinner-2026 --from-file "$here/scripts/demo/dinner-responses.csv"
   show crm campaign show customer-dinner-2026
   show crm report campaigns --section campaigns
 fi
 if has points; then
   show crm points show globex
+  show crm show globex                                   # loyalty, referrals and the health score's loyalty part
   show crm report referrals --section referrers
+  show crm report loyalty --section tiers
 fi
 show crm history acme -n 3
 show crm check

@@ -189,19 +189,32 @@ def test_check_names_a_damaged_campaign_file_at_its_line(invoke, store_dir: Path
 
 
 @pytest.mark.parametrize("mode", ["rebase", "merge"])
-def test_campaign_and_points_events_of_two_clones_merge_without_conflict(
+def test_growth_events_of_two_clones_merge_without_conflict(
         team: tuple[Path, Path, Path], mode: str) -> None:  # noqa: F811 - team: the fixture imported above
     _, alice, bob = team
     flag = ["--merge"] if mode == "merge" else []
+    bob_ = {"author": "Bob <bob@example.com>", "now": "2026-11-20T10:00:00+08:00"}
+    with (alice / "crm.yaml").open("a", encoding="utf-8") as f:
+        f.write("loyalty:\n  tiers:\n  - {name: silver, points: 10}\n"
+                "leads:\n  assign:\n  - {match: {source: north}, owner: alice}\n"
+                "  - {match: {source: south}, owner: bob}\n")
+    git(alice, "commit", "-qam", "Loyalty tiers and lead rules")
     sync_crm(alice, "campaign", "add", "fair", "--kind", "trade-show")
     sync_crm(alice, "campaign", "member", "fair", "acme")
     sync_crm(alice, "sync", *flag)
     sync_crm(bob, "sync", *flag)
+    # both clones append the new kinds of event to the same journal, and each captures and assigns a lead
     sync_crm(alice, "campaign", "respond", "fair", "acme", "-r", "attended", now="2026-11-20T10:00:00+08:00")
-    sync_crm(alice, "points", "earn", "acme", "10", now="2026-11-20T10:00:00+08:00")
-    sync_crm(bob, "campaign", "respond", "fair", "acme", "-r", "replied", author="Bob <bob@example.com>",
-             now="2026-11-20T10:00:00+08:00")
-    sync_crm(bob, "points", "earn", "acme", "5", author="Bob <bob@example.com>", now="2026-11-20T10:00:00+08:00")
+    sync_crm(alice, "points", "earn", "acme", "10", now="2026-11-20T10:00:00+08:00")  # and loyalty.tier: silver
+    sync_crm(alice, "customer", "add", "North Lead", "--source", "north")
+    sync_crm(alice, "lead", "assign")
+    (bob / "answers.csv").write_text("customer,response\nacme,replied\n", encoding="utf-8")
+    sync_crm(bob, "campaign", "member", "fair", "--from-file", "answers.csv", **bob_)
+    (bob / "answers.csv").unlink()
+    sync_crm(bob, "points", "earn", "acme", "12", **bob_)  # and its own loyalty.tier: silver
+    sync_crm(bob, "points", "redeem", "acme", "3", **bob_)
+    sync_crm(bob, "customer", "add", "South Lead", "--source", "south", **bob_)
+    sync_crm(bob, "lead", "assign", **bob_)
     sync_crm(alice, "sync", *flag)
     sync_crm(bob, "sync", *flag)
     sync_crm(alice, "sync", *flag)
@@ -209,4 +222,66 @@ def test_campaign_and_points_events_of_two_clones_merge_without_conflict(
         assert git(clone, "status", "--porcelain") == "" and sync_crm(clone, "check").returncode == 0
         shown = json.loads(sync_crm(clone, "campaign", "show", "fair", "-f", "json").stdout)
         assert sorted(shown["members"][0]["responses"].split(", ")) == ["attended", "replied"]
-        assert json.loads(sync_crm(clone, "points", "acme", "-f", "json").stdout)["balance"] == 15
+        points = json.loads(sync_crm(clone, "points", "acme", "-f", "json").stdout)
+        assert (points["balance"], points["earned"], points["redeemed"], points["tier"]) == (19, 22, 3, "silver")
+        assert [e["kind"] for e in points["history"]].count("loyalty.tier") == 2  # one from each clone, both kept
+        leads = {c["name"]: c.get("owner") for c in json.loads(sync_crm(clone, "customer", "list", "--stage", "lead",
+                                                                        "-f", "json").stdout)}
+        assert leads["North Lead"] == "alice" and leads["South Lead"] == "bob"
+
+
+def test_a_members_file_with_a_response_column_records_each_response(invoke, store_dir: Path) -> None:
+    ok(invoke("campaign", "add", "salon", "--kind", "event"))
+    a = add(invoke, "Alpha Ltd")
+    b = add(invoke, "Beta Ltd")
+    c = add(invoke, "Gamma Ltd")
+    ok(invoke("campaign", "member", "salon", a))
+    (store_dir / "answers.csv").write_text(
+        "customer,response,date,note\n"
+        "Alpha Ltd,attended,2026-10-15,Brought the CTO\n"
+        "Beta Ltd,Registered,2026-10-01,\n"
+        "Beta Ltd,converted,2026-10-20,Asked for a quote\n"
+        "Gamma Ltd,,,\n", encoding="utf-8")
+    before = commits(store_dir)
+    dry = json.loads(ok(invoke("campaign", "member", "salon", "--from-file", "answers.csv", "--dry-run", "-f",
+                                "json")))
+    assert {(r["customer"], r["status"], r["response"]) for r in dry} == {
+        (b, "would join", "registered, converted"), (c, "would join", None), (a, "already a member", "attended")}
+    assert commits(store_dir) == before
+    rows = json.loads(ok(invoke("campaign", "member", "salon", "--from-file", "answers.csv", "-f", "json")))
+    assert len(rows) == 3
+    assert commits(store_dir)[0] == "Add 2 members to campaign salon, 3 responses"
+    assert len(commits(store_dir)) == len(before) + 1
+    responses = {cid: [(e["at"][:10], e["response"], e.get("note")) for e in journal(store_dir, cid)
+                       if e["kind"] == "campaign.response"] for cid in (a, b, c)}
+    assert responses == {a: [("2026-10-15", "attended", "Brought the CTO")],
+                         b: [("2026-10-01", "registered", None), ("2026-10-20", "converted", "Asked for a quote")],
+                         c: []}
+    shown = {m["customer"]: m["responses"] for m in
+             json.loads(ok(invoke("campaign", "show", "salon", "-f", "json")))["members"]}
+    assert shown == {a: "attended", b: "registered, converted", c: None}
+    beta = yamlio.loads((store_dir / "customers" / b[:2] / b / "customer.yaml").read_text(encoding="utf-8"))
+    assert beta["campaign"] == "salon"  # converted: the campaign is the customer's own, as with crm campaign respond
+    (store_dir / "bad.csv").write_text("customer,response\nAlpha Ltd,maybe\n", encoding="utf-8")
+    bad = invoke("campaign", "member", "salon", "--from-file", "bad.csv")
+    assert bad.exit_code == 4, bad.output
+    assert "bad.csv:2: response 'maybe' is not one of: invited, sent" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_import_of_leads_with_a_campaign_column(invoke, store_dir: Path) -> None:
+    ok(invoke("campaign", "add", "Fair-2026", "--kind", "trade-show", "--cost", "1000"))
+    (store_dir / "leads.csv").write_text("客户名称,来源,市场活动\nAlpha Ltd,fair,fair-2026\nBeta Ltd,fair,\n",
+                                         encoding="utf-8")
+    (store_dir / "bad.csv").write_text("name,campaign\nGamma Ltd,no-such-fair\n", encoding="utf-8")
+    before = commits(store_dir)
+    bad = invoke("import", "bad.csv", "--kind", "customers")
+    assert bad.exit_code == 4 and commits(store_dir) == before
+    assert "bad.csv:row 2, column campaign: no campaign 'no-such-fair'" in bad.output
+    ok(invoke("import", "leads.csv", "--kind", "customers"))
+    rows = {c["name"]: c for c in json.loads(ok(invoke("customer", "list", "-f", "json")))}
+    alpha = yamlio.loads((store_dir / "customers" / rows["Alpha Ltd"]["id"][:2] / rows["Alpha Ltd"]["id"]
+                          / "customer.yaml").read_text(encoding="utf-8"))
+    assert (alpha["stage"], alpha["source"], alpha["campaign"]) == ("lead", "fair", "Fair-2026")  # stored spelling
+    report = json.loads(ok(invoke("report", "campaigns", "-f", "json")))
+    per = next(s["rows"] for s in report["sections"] if s["key"] == "campaigns")
+    assert [(r["campaign"], r["leads"]) for r in per] == [("Fair-2026", 1)]

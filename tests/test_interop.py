@@ -1,6 +1,7 @@
 """vCard, iCalendar and email interop."""
 from __future__ import annotations
 
+import json
 import mailbox
 from email.message import EmailMessage
 from pathlib import Path
@@ -119,9 +120,58 @@ def test_log_eml_finds_customer_and_direction(store_dir: Path, invoke) -> None:
     assert r.exit_code == 4 and "already logged" in r.stderr
     stranger = store_dir.parent / "s.eml"
     stranger.write_bytes(bytes(_mail("x@unknown.example", "alice@example.com", "Spam")))
-    r = invoke("log", "--eml", str(stranger))
+    r = invoke("log", "--eml", str(stranger), "--no-lead")
     assert r.exit_code == 3 and "no customer has the address x@unknown.example" in r.stderr
+    cold = store_dir.parent / "cold.eml"
+    cold.write_bytes(bytes(_mail("alice@example.com", "nobody@unknown.example", "Cold pitch")))
+    r = invoke("log", "--eml", str(cold))  # outgoing to an unknown address: no lead from our own mail
+    assert r.exit_code == 3 and "no customer has the address nobody@unknown.example" in r.stderr
     assert invoke("log", "acme").exit_code == 2
+
+
+def test_log_eml_from_unknown_sender_captures_a_lead(store_dir: Path, invoke) -> None:
+    path = store_dir.parent / "lead.eml"
+    path.write_bytes(bytes(_mail('"Lin Hua" <Lin.Hua@newco.example>', "alice@example.com", "Pricing for 20 seats")))
+    before = len(commits(store_dir))
+    r = invoke("log", "--eml", str(path))
+    assert r.exit_code == 0, r.output
+    assert len(commits(store_dir)) == before + 1  # the lead and the email: one commit
+    cid = r.stdout.split("(")[1].split(")")[0]
+    assert commits(store_dir)[0] == f"Add lead Lin Hua ({cid}) from an email and log it"
+    changed = git(store_dir, "show", "--name-only", "--format=", "HEAD").split()
+    assert sorted(changed) == sorted([f"customers/{cid[:2]}/{cid}/customer.yaml",
+                                      f"customers/{cid[:2]}/{cid}/journal/2026.yaml"])
+    shown = json.loads(invoke("show", cid, "--format", "json").stdout)
+    assert shown["core"]["stage"] == "lead" and shown["core"]["source"] == "email"
+    assert shown["core"].get("owner") is None and shown["core"]["kind"] == "person"
+    journal = (store_dir / "customers" / cid[:2] / cid / "journal" / "2026.yaml").read_text(encoding="utf-8")
+    assert "kind: email" in journal and "direction: in" in journal and "Pricing for 20 seats" in journal
+    # the next email from the same sender is logged to the lead, not a second lead
+    again = store_dir.parent / "again.eml"
+    again.write_bytes(bytes(_mail("lin.hua@newco.example", "alice@example.com", "Re: Pricing",
+                                  "Sat, 21 Nov 2026 09:00:00 +0800")))
+    r = invoke("log", "--eml", str(again))
+    assert r.exit_code == 0, r.output
+    assert commits(store_dir)[0] == f"Log email with Lin Hua ({cid})"
+    assert len(json.loads(invoke("customer", "list", "--format", "json").stdout)) == 1
+    # the lead is unowned, so crm lead assign can give it an owner
+    (store_dir / "crm.yaml").write_text((store_dir / "crm.yaml").read_text(encoding="utf-8")
+                                        + "leads:\n  assign:\n  - owner: bob\n", encoding="utf-8")
+    git(store_dir, "commit", "-qam", "rules")
+    r = invoke("lead", "assign", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert [(x["customer"], x["owner"]) for x in json.loads(r.stdout)] == [(cid, "bob")]
+
+
+def test_log_eml_lead_name_taken_is_refused(store_dir: Path, invoke) -> None:
+    invoke("customer", "add", "Lin Hua", "--kind", "person", "--email", "lin@old.example")
+    path = store_dir.parent / "lead.eml"
+    path.write_bytes(bytes(_mail("Lin Hua <lin@new.example>", "alice@example.com", "Hello")))
+    before = commits(store_dir)
+    r = invoke("log", "--eml", str(path))
+    assert r.exit_code == 4, r.output
+    assert "'Lin Hua' is a customer's name" in r.stderr and "crm contact add" in r.stderr
+    assert commits(store_dir) == before
 
 
 def test_mbox_import(store_dir: Path, invoke) -> None:

@@ -150,3 +150,55 @@ def test_referrals_and_loyalty_reports_match_figures_computed_here(invoke, store
     assert repeat["members"]["buyers"] == len(buyers)
     assert repeat["members"]["repeat_rate"] == round(100 * sum(1 for k in buyers if len(ORDERS[k]) >= 2)
                                                      / len(buyers), 1)
+
+
+def test_tiers_points_and_referrals_show_on_crm_show_and_feed_one_health_score(invoke, store_dir: Path) -> None:
+    loyal = add(invoke, "Loyal Ltd")
+    advocate = add(invoke, "Advocate Ltd")
+    friend = add(invoke, "Friend Ltd", "--referred-by", "Advocate Ltd")
+    plain = add(invoke, "Plain Ltd")
+    for cid in (loyal, advocate, friend, plain):
+        ok(invoke("log", cid, "call", "Checked in"))
+    ok(invoke("points", "earn", loyal, "150", "--reason", "Welcome"))  # silver (100 points)
+    assert json.loads(ok(invoke("points", loyal, "-f", "json")))["tier"] == "silver"
+    text = (store_dir / "crm.yaml").read_text(encoding="utf-8")  # the team raises the bar: silver needs 200 now
+    (store_dir / "crm.yaml").write_text(text.replace("{name: silver, points: 100}", "{name: silver, points: 200}"),
+                                        encoding="utf-8")
+    git(store_dir, "commit", "-qam", "Silver needs 200 points")
+    ok(invoke("points", "award"))  # Loyal Ltd falls to no tier; Advocate Ltd earns 50 for the referral
+    shown = {cid: json.loads(ok(invoke("show", cid, "--format", "json"))) for cid in (loyal, advocate, plain)}
+
+    def component(cid: str) -> dict:
+        return next(c for c in shown[cid]["health"]["components"] if c["name"] == "loyalty")
+
+    def expected_score(cid: str, loyalty: int | None) -> int:
+        # recency 100 (a call today), service 100, tasks 100, revenue 50 (never sold), satisfaction left out
+        parts = [(100, 30), (100, 25), (50, 20), (100, 10)] + ([(loyalty, 10)] if loyalty is not None else [])
+        value = sum(s * w for s, w in parts) / sum(w for _, w in parts)
+        return math.floor(value + 0.5)
+
+    # Loyal Ltd: points earned this year (100), its tier fell silver -> none this year (-50)
+    assert component(loyal)["score"] == 50 and "tier down silver -> (none)" in component(loyal)["explanation"]
+    assert shown[loyal]["health"]["score"] == expected_score(loyal, 50)
+    assert [w["kind"] for w in shown[loyal]["warnings"]] == ["tier-down"]
+    assert (shown[loyal]["metrics"]["points"], shown[loyal]["metrics"]["loyalty_tier"]) == (150, None)
+    # Advocate Ltd: referred Friend Ltd this year and earned points for it (100)
+    assert component(advocate)["score"] == 100 and shown[advocate]["metrics"]["referrals"] == [friend]
+    assert shown[advocate]["health"]["score"] == expected_score(advocate, 100)
+    # Plain Ltd: no points, no referral: not counted, the score as before
+    assert component(plain)["score"] is None and shown[plain]["health"]["score"] == expected_score(plain, None)
+    screen = ok(invoke("show", advocate))
+    assert f"referrals     referred 1 customer: {friend}" in screen and "loyalty       50 points" in screen
+    assert "referred_by" in ok(invoke("show", friend)) and advocate in ok(invoke("show", friend))
+    # one score everywhere: customer list --sort health and the churn-risk section of crm report customers
+    listed = {r["id"]: r for r in json.loads(ok(invoke("customer", "list", "--sort", "health", "-f", "json")))}
+    assert all(listed[cid]["health"] == shown[cid]["health"]["score"] for cid in shown)
+    report = json.loads(ok(invoke("report", "customers", "-f", "json")))
+    risk = {r["customer"]: r for r in next(s["rows"] for s in report["sections"] if s["key"] == "churn_risk")}
+    assert risk[loyal]["health"] == shown[loyal]["health"]["score"]
+    assert risk[loyal]["why"] == "loyalty tier fell from silver to (none) on 2026-11-20"
+    assert advocate not in risk and plain not in risk
+    ok(invoke("site", "build", "-o", str(store_dir.parent / "site")))  # the site's customer page: the same facts
+    page = (store_dir.parent / "site" / "customers" / f"{advocate}.html").read_text(encoding="utf-8")
+    assert 'data-key="points" data-value="50"' in page and friend in page
+    assert f'data-key="health" data-value="{shown[advocate]["health"]["score"]}"' in page

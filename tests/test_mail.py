@@ -1,6 +1,7 @@
 """Mail merge through the real entry point: crm mail CAMPAIGN --template FILE (dry run, .eml, mbox, --log)."""
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import json
@@ -135,6 +136,7 @@ class SmtpServer:
         import threading
 
         self.accepted: list[email.message.Message] = []
+        self.logins: list[tuple[str, str]] = []  # (user, password) of each AUTH PLAIN
         self.refuse: set[int] = set()
         self.seen = 0
         outer = self
@@ -145,7 +147,11 @@ class SmtpServer:
                 while line := self.rfile.readline():
                     verb = line.strip().split(b" ")[0].upper()
                     if verb in (b"EHLO", b"HELO"):
-                        self.wfile.write(b"250-test\r\n250 8BITMIME\r\n")
+                        self.wfile.write(b"250-test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n")
+                    elif verb == b"AUTH":
+                        _, user, password = base64.b64decode(line.split()[2]).decode("utf-8").split("\0")
+                        outer.logins.append((user, password))
+                        self.wfile.write(b"235 accepted\r\n")
                     elif verb == b"DATA":
                         self.wfile.write(b"354 go on\r\n")
                         data = b""
@@ -235,3 +241,34 @@ def test_smtp_passwords_come_from_the_environment_only(invoke, store_dir: Path, 
     ok(invoke("mail", "salon", "-t", "invite.txt", "--dry-run"))
     result = invoke("mail", "salon", "-t", "invite.txt", "--send")
     assert result.exit_code == 2 and "export CRM_SMTP_PASSWORD" in result.output and not smtp.accepted
+
+
+def test_smtp_password_from_a_keyring_else_one_line_saying_why_not(crm: Crm, store_dir: Path, salon: dict,
+                                                                   smtp: SmtpServer, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyrings.alt.file import PlaintextKeyring
+
+    text = (store_dir / "crm.yaml").read_text(encoding="utf-8")
+    (store_dir / "crm.yaml").write_text(text.replace("batch: 2}", "batch: 2, user: events}"), encoding="utf-8")
+    git(store_dir, "commit", "-qam", "SMTP user")
+    monkeypatch.delenv("CRM_SMTP_PASSWORD", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    assert crm("mail", "salon", "-t", "invite.txt", "--dry-run").returncode == 0
+    failed = crm("mail", "salon", "-t", "invite.txt", "--send")
+    assert failed.returncode == 2 and failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
+    assert "keyring library has no usable backend" in failed.stderr and "export CRM_SMTP_PASSWORD" in failed.stderr
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    missing = crm("mail", "salon", "-t", "invite.txt", "--send")
+    assert missing.returncode == 2 and "nor in the keyring (service crmcli-smtp)" in missing.stderr
+    assert "keyring set crmcli-smtp events" in missing.stderr and not smtp.logins
+    PlaintextKeyring().set_password("crmcli-smtp", "events", "s3cret from the keyring")
+    sent = crm("mail", "salon", "-t", "invite.txt", "--send")
+    assert sent.returncode == 0, sent.stderr
+    assert smtp.logins == [("events", "s3cret from the keyring")] and len(smtp.accepted) == 3
+    assert "s3cret" not in git(store_dir, "log", "-p", "--all")  # never in the repository
+    monkeypatch.setenv("CRM_SMTP_PASSWORD", "from the environment")  # the environment comes first
+    (store_dir / "again.txt").write_text(TEMPLATE, encoding="utf-8")
+    assert crm("mail", "salon", "-t", "again.txt", "--dry-run").returncode == 0
+    assert crm("mail", "salon", "-t", "again.txt", "--send").returncode == 0
+    assert smtp.logins[-1] == ("events", "from the environment")

@@ -253,7 +253,8 @@ def test_show_numbers_and_warnings_of_a_hand_built_customer(invoke, built: str) 
                       "service": (15, 25),        # 1 open, 2 complaints in 30 days, 1 breach: 100-15-50-20
                       "satisfaction": (50, 15),   # 100, 0 (the survey replaced the close's CSAT 2), 50
                       "revenue": (30, 20),        # 30,000 against 100,000
-                      "tasks": (75, 10)}          # 1 overdue
+                      "tasks": (75, 10),          # 1 overdue
+                      "loyalty": (None, 0)}       # no points, referred nobody: left out
     assert h["score"] == 32 and h["at_risk"] is True  # (690 + 375 + 750 + 600 + 750) / 100 = 31.65
     assert m["health"] == 32
     kinds = [w["kind"] for w in data["warnings"]]

@@ -257,22 +257,55 @@ def test_errors_are_one_line(sample: Path) -> None:
     assert result.exit_code != 0 and "extension" in result.stderr
 
 
-def test_report_cache_follows_the_yaml(sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_from_the_index_follow_hand_edits_and_equal_a_reindex(sample: Path, tmp_path: Path) -> None:
+    """The reports read the index's facts; after hand edits they equal a full parse of the files and the report
+    made right after ``crm reindex``."""
     import shutil
 
+    import yaml
+
     from crmcli.analysis import frames
+    from crmcli.analysis import rows as tables
     from crmcli.store.location import open_store
 
-    monkeypatch.setattr(frames, "CACHE_MIN", 0)
     copy = tmp_path / "copy"
     shutil.copytree(sample, copy)
+    kinds = ["weekly", "pipeline", "service", "customers"]
+
+    def reports() -> dict:
+        return {k: report_json(copy, k) for k in kinds}
+
+    before = reports()  # builds the index
     store = open_store(str(copy))
-    first = frames.load(store, ["customers"])["customers"]
-    assert (store.state_dir / "cache" / "tables.marshal").exists()
-    cid = first.loc[first["name"] == "Beta", "id"].iloc[0]
-    path = store.customer_file(cid)
-    path.write_text(path.read_text(encoding="utf-8").replace("tier: B", "tier: C"), encoding="utf-8")
-    os.utime(path, ns=(1, 1))  # a stamp the cache has never seen
-    again = frames.load(store, ["customers"])["customers"]
-    assert again.loc[again["id"] == cid, "tier"].iloc[0] == "C"
-    assert frames.load(store, ["customers"], use_cache=False)["customers"].equals(again)
+    fresh = frames.load(store, tables.KINDS)
+    files = frames.load(store, tables.KINDS, from_files=True)
+    for kind in tables.KINDS:
+        assert fresh[kind].equals(files[kind]), kind
+    # hand edits: a profile, a journal event appended, a journal file removed, a customer removed
+    ids = {c.id: c.name for c in store.iter_customers()}
+    beta = next(c for c, n in ids.items() if n == "Beta")
+    acme = next(c for c, n in ids.items() if n == "Acme")
+    gamma = next(c for c, n in ids.items() if n != "Beta" and n != "Acme")
+    path = store.customer_file(beta)
+    path.write_text(path.read_text(encoding="utf-8").replace("tier: B", "tier: A"), encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # a stamp the index has never seen
+    journal = store.journal_files(acme)[0]
+    events = yaml.safe_load(journal.read_text(encoding="utf-8"))
+    events.append({"at": "2026-11-19T16:00:00+08:00", "kind": "visit", "by": "alice", "summary": "by hand"})
+    events.append({"at": "2026-11-19T17:00:00+08:00", "kind": "order.add", "by": "alice", "amount": 7000,
+                   "date": "2026-11-19"})
+    journal.write_text(yaml.safe_dump(events, allow_unicode=True), encoding="utf-8")
+    for f in store.journal_files(beta):
+        f.unlink()
+    shutil.rmtree(store.customer_dir(gamma))
+    edited = reports()
+    assert edited != before
+    fresh = frames.load(store, tables.KINDS)
+    files = frames.load(store, tables.KINDS, from_files=True)
+    for kind in tables.KINDS:
+        assert fresh[kind].equals(files[kind]), kind
+    assert gamma not in set(fresh["customers"]["id"]) and set(fresh["opps"]["customer"]) == {acme}
+    assert sorted(fresh["orders"]["amount"]) == [5000, 7000] and "by hand" in set(fresh["interactions"]["summary"])
+    assert fresh["customers"].set_index("id").loc[beta, "tier"] == "A"
+    run(copy, "reindex")
+    assert reports() == edited

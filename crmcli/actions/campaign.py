@@ -60,24 +60,63 @@ def members(store: Store, campaign: Campaign) -> list[Member]:
     return sorted(out, key=lambda m: (m.name.casefold(), m.customer))
 
 
-def _refs_from_file(store: Store, file: Path) -> list[str]:
-    """Customers a CSV names: its ``customer``/``id``/``name`` column, else (no such header) its first column."""
+RESPONSE_COLUMNS = ("response", "反馈", "响应")
+AT_COLUMNS = ("at", "date", "when", "日期", "时间")
+NOTE_COLUMNS = ("note", "备注")
+
+
+@dataclass
+class FileRow:
+    """One customer a members file names, with the response it records (``response`` column), if any."""
+
+    customer: str
+    response: str | None = None
+    at: str | None = None
+    note: str | None = None
+
+
+def _column(headers: list[str], names: tuple[str, ...]) -> int | None:
+    found = [headers.index(h) for h in names if h in headers]
+    return found[0] if found else None
+
+
+def _rows_from_file(store: Store, file: Path) -> list[FileRow]:
+    """Customers a CSV names: its ``customer``/``id``/``name`` column, else (no such header) its first column;
+    with a ``response`` column (and optionally ``at``/``date`` and ``note``), each row's response too."""
     table = read_csv(file)
     headers = [h.strip().casefold() for h in table.headers]
     named = [headers.index(h) for h in REF_COLUMNS if h in headers]
     col = named[0] if named else 0
+    answer, when, note = (_column(headers, names) if named else None
+                          for names in (RESPONSE_COLUMNS, AT_COLUMNS, NOTE_COLUMNS))
     lines = [(row, values) for row, values in table.rows]
     if not named:  # a plain list: the first line is a customer too
         lines.insert(0, (1, table.headers))
+
+    def cell(values: list[Any], i: int | None) -> str:
+        return str(values[i] or "").strip() if i is not None and i < len(values) else ""
+
     found = []
     for row, values in lines:
-        value = values[col].strip() if col < len(values) else ""
+        value = cell(values, col)
         if not value:
             continue
         try:
-            found.append(store.resolve(value))
+            item = FileRow(store.resolve(value))
+            response = cell(values, answer).casefold()
+            if response:
+                if response not in domain.RESPONSES:
+                    raise InvalidRecord(f"response {cell(values, answer)!r} is not one of: "
+                                        f"{', '.join(domain.RESPONSES)}")
+                item.response = response
+                item.at = dates.iso(dates.parse_when(cell(values, when), prefer="past")) if cell(values, when) \
+                    else None
+                item.note = first_line(cell(values, note), 500) or None
+        except dates.DateError as exc:
+            raise InvalidRecord(f"{file.name}:{row}: {exc}; fix the row and retry (nothing was added)") from None
         except CrmError as exc:
             raise type(exc)(f"{file.name}:{row}: {exc}; fix the row and retry (nothing was added)") from None
+        found.append(item)
     return found
 
 
@@ -87,17 +126,22 @@ class Change:
     customers: list[tuple[str, str]] = field(default_factory=list)  # (id, name) changed
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (id, name) already so
     dry_run: bool = False
+    responses: dict[str, list[str]] = field(default_factory=dict)  # id -> responses recorded from the file
 
 
 def add_members(store: Store, name: str, refs: tuple[str, ...] = (), *, flt: CustomerFilter | None = None,
                 file: Path | None = None, dry_run: bool = False) -> Change:
-    """Members one by one (``refs``), by the filters of ``customer list`` (``flt``) and/or from a file; one commit."""
+    """Members one by one (``refs``), by the filters of ``customer list`` (``flt``) and/or from a file; one commit.
+
+    A file's ``response`` column also records each row's response (a ``campaign.response`` event, at the row's
+    ``at``/``date`` or now, with its ``note``), for new members and members already in alike.
+    """
     campaign = files.load(store, name)
     wanted = [store.resolve(r) for r in refs]
     if flt is not None:
         wanted += [c.id for c in list_customers(store, flt, sort="id")]
-    if file is not None:
-        wanted += _refs_from_file(store, file)
+    rows = _rows_from_file(store, file) if file is not None else []
+    wanted += [r.customer for r in rows]
     if not wanted:
         raise UsageError("no customers: name them, give a filter (--tag, --stage, --query ...) or --from-file FILE")
     current = {m.customer for m in members(store, campaign)}
@@ -105,15 +149,32 @@ def add_members(store: Store, name: str, refs: tuple[str, ...] = (), *, flt: Cus
     for cid in dict.fromkeys(wanted):
         pair = (cid, store.load_customer(cid, validate=False).name)
         (result.skipped if cid in current else result.customers).append(pair)
-    if dry_run or not result.customers:
+    answered = [r for r in rows if r.response]
+    for r in answered:
+        result.responses.setdefault(r.customer, []).append(r.response or "")
+    if dry_run or not (result.customers or answered):
         return result
-    at, by = dates.iso(dates.now()), store.user()
-    n = len(result.customers)
-    with store.transaction(f"Add {n} member{'s' if n != 1 else ''} to campaign {campaign.name}",
-                           action="campaign.member", customer=result.customers[0][0] if n == 1 else None,
-                           bulk=n > 20) as tx:
+    now, by = dates.iso(dates.now()), store.user()
+    n, k = len(result.customers), len(answered)
+    joined = f"Add {n} member{'s' if n != 1 else ''} to campaign {campaign.name}"
+    answers = f"{k} response{'s' if k != 1 else ''}"
+    message = (f"{joined}, {answers}" if k else joined) if n else f"Record {answers} of campaign {campaign.name}"
+    touched = {cid for cid, _ in result.customers} | {r.customer for r in answered}
+    with store.transaction(message, action="campaign.member", customer=next(iter(touched)) if len(touched) == 1
+                           else None, bulk=len(touched) > 20) as tx:
         for cid, _ in result.customers:
-            tx.append_entry(cid, domain.member_entry(at, by, campaign.name))
+            tx.append_entry(cid, domain.member_entry(now, by, campaign.name))
+        converts = set()
+        for r in answered:
+            tx.append_entry(r.customer, domain.response_entry(r.at or now, by, campaign.name, r.response or "",
+                                                              r.note))
+            if r.response == "converted":
+                converts.add(r.customer)
+        for cid in sorted(converts):  # as crm campaign respond: the campaign becomes the customer's own
+            fresh = store.load_customer(cid)
+            if not fresh.get("campaign"):
+                fresh.data["campaign"] = campaign.name
+                tx.write_customer(fresh)
     return result
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from crmcli.analysis.journal_events import events_with
 from crmcli.domain import dates
 from crmcli.domain.journal import entity_events
 from crmcli.domain.surveys import CSAT_RANGE, valid_score
 from crmcli.domain.tickets import Ticket
-from crmcli.errors import CrmError
 from crmcli.store.store import Store
 
 
@@ -22,16 +22,10 @@ def complaint_rows(store: Store) -> list[dict]:
     """Each complaint: customer, id, title, product, tags, assignee, status, opened_at, resolved_at, escalations,
     reopened (times), satisfaction (the last CSAT given at or after it was resolved: the close's or a survey's).
 
-    Only journals whose bytes hold ``complaint`` are parsed; unreadable customers are left out.
+    Only the journals holding ``complaint`` are read (found in the index); unreadable customers are left out.
     """
     rows: list[dict] = []
-    for cid in store.customer_ids():
-        try:
-            if not any(b"complaint" in p.read_bytes() for p in store.journal_files(cid)):
-                continue
-            events = [e.data for e in store.load_journal(cid)]
-        except (CrmError, OSError):
-            continue
+    for cid, events in events_with(store, "complaint"):
         for tid, evts in entity_events(events, "tkt").items():
             t = Ticket.from_events(evts, cid)
             if t.category != "complaint" or t.opened_at is None:

@@ -1,207 +1,114 @@
-"""The one loader reports use: the store's rows (``crmcli.analysis.rows``) as pandas DataFrames, through a cache.
+"""The one loader reports use: the store's rows as pandas DataFrames, read from the index's facts.
 
-The cache (``.git/crm/cache/tables.marshal``, outside the work tree, deletable at any time) keeps each customer's rows
-keyed by the (name, mtime_ns, size) of its ``customer.yaml`` and journal files, like ``crmcli.store.index`` does
-for profiles. On load every customer folder is stat-ed and only customers whose files changed (or that
-are new) are read again, so the YAML stays the truth. A file changed within the last two seconds is never
-trusted on the next run (git's "racily clean" case), and a change to ``crm.yaml`` drops the whole cache.
-Stores under ``CACHE_MIN`` customers get no cache file (reading them is cheap), so a report on a small
-store writes nothing.
+The rows are those of ``crmcli.analysis.rows`` (built by ``crmcli.domain.records``); the index
+(``crmcli.store.index``, caught up with the files before every read) keeps them in its facts tables
+(``crmcli.store.index_facts``), so a report reads only the kinds and columns it asks for, in SQL, and parses no YAML
+unless something changed. Customers the index cannot stand in for (an unreadable profile, an odd or
+refused journal) are read from their files here, as before. ``from_files=True`` reads every customer's
+files instead: the slow way, kept to check the index against.
 
-Values that depend on "now" (SLA breaches) are recomputed on every load; nothing else is.
+Values that depend on ``crm.yaml`` (a deal's probability, a ticket's SLA due times) or on "now" (SLA
+breaches) are worked out on every load; nothing else is.
 """
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import marshal
-import os
-import sys
-import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crmcli.analysis import rows as tables
 from crmcli.domain import dates
 from crmcli.errors import CrmError
-from crmcli.store.files import atomic_write
-from crmcli.store.paths import CUSTOMERS
+from crmcli.store import index_facts as facts
+from crmcli.store.index import index_path, open_index  # noqa: F401 - index_path: where the facts live
 from crmcli.store.store import Store
-from crmcli.store.store import Store as _Store
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-
-_VERSION = (5, sys.version_info[:2])
-_RACY_NS = 2_000_000_000
-_PARALLEL_MIN = 4000  # customers to (re)read before worker processes pay off
-CACHE_MIN = 200  # smaller stores parse in well under a second: no cache file is written for them
-
-
-def cache_path(store: Store) -> Path:
-    return store.state_dir / "cache" / "tables.marshal"
-
-
-def _fingerprint(store: Store) -> str:
-    try:
-        text = (store.root / "crm.yaml").read_bytes()
-    except OSError:
-        text = b""
-    return hashlib.sha1(text + repr(tables.COLUMNS).encode()).hexdigest()
-
-
-def _stamp(folder: str, racy_after: int) -> str | None:
-    """``mtime_ns:size`` of customer.yaml and ``name:mtime_ns:size`` of each journal file, joined by ``|``;
-    None when there is no profile. A file changed too recently (see _RACY_NS) gives a stamp that never
-    matches a later one, so the customer is read again next time."""
-    try:
-        st = os.stat(folder + "/customer.yaml")
-    except OSError:
-        return None
-    newest = st.st_mtime_ns
-    parts = [f"{st.st_mtime_ns}:{st.st_size}"]
-    try:
-        names = sorted(os.listdir(folder + "/journal"))
-    except OSError:
-        names = []
-    for name in names:
-        if name.endswith(".yaml") and not name.startswith("."):
-            try:
-                js = os.stat(f"{folder}/journal/{name}")
-            except OSError:
-                continue
-            newest = max(newest, js.st_mtime_ns)
-            parts.append(f"{name}:{js.st_mtime_ns}:{js.st_size}")
-    if newest >= racy_after:
-        parts.append("racy")
-    return "|".join(parts)
-
-
-def _load_cache(path: Path, fingerprint: str) -> tuple[dict, dict]:
-    """(customer id -> (stamp, counts per kind), {kind: {column: encoded}}), or empty when unusable."""
-    try:
-        with open(path, "rb") as fh:
-            version, fp, cids, stamps, counts, columns = marshal.loads(fh.read())
-        if tuple(version[:1]) != _VERSION[:1] or tuple(version[1]) != _VERSION[1] or fp != fingerprint:
-            return {}, {}
-        import numpy as np
-
-        per = np.frombuffer(counts, dtype=np.int64).reshape(len(cids), len(tables.KINDS))
-        return {"cids": cids, "stamps": stamps, "counts": per}, columns
-    except Exception:  # noqa: BLE001 - a broken cache is only a slower run
-        return {}, {}
-
-
-def _save_cache(path: Path, fingerprint: str, cids: list[str], stamps: list[str], counts: Any,
-                columns: dict) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, marshal.dumps((_VERSION, fingerprint, cids, stamps, counts.tobytes(), columns)),
-                     sync=False)
-
-
-# A column is kept as ("n", float64 bytes) for numbers, ("c", uniques, int32 codes) for text and other
-# plain values (-1: missing), or ("o", list) for list-valued columns: few Python objects to load.
-def _encode(values: Any) -> tuple:
-    import numpy as np
-    import pandas as pd
-
-    arr = values if isinstance(values, np.ndarray) else np.array(values, dtype=object)
-    if arr.dtype == object and len(arr) and any(isinstance(v, list) for v in arr[:50]):
-        return ("o", list(arr))
-    kinds = {type(v) for v in arr if v is not None}
-    if arr.dtype != object or (kinds and kinds <= {int, float}):
-        nums = pd.to_numeric(pd.Series(arr, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
-        return ("n", nums.tobytes())
-    codes, uniques = pd.factorize(pd.Series(arr, dtype=object), use_na_sentinel=True)
-    return ("c", list(uniques), codes.astype(np.int32).tobytes())
-
-
-def _decode(enc: tuple) -> Any:
-    import numpy as np
-
-    if enc[0] == "n":
-        return np.frombuffer(enc[1], dtype=np.float64)
-    if enc[0] == "o":
-        out = np.empty(len(enc[1]), dtype=object)
-        out[:] = enc[1]
-        return out
-    uniques = np.empty(len(enc[1]) + 1, dtype=object)
-    uniques[:-1] = enc[1]
-    uniques[-1] = None
-    return uniques[np.frombuffer(enc[2], dtype=np.int32)]
-
-
-def _epoch(value: Any) -> int | None:
-    """Seconds since 1970 of a stored ISO time (None when absent or unreadable)."""
-    if not value:
-        return None
-    try:
-        return int(dates.parse_iso(str(value)).timestamp())
-    except (dates.DateError, ValueError, OverflowError):
-        return None
-
 
 _TIMES = {kind: {tables.COLUMNS[kind].index(c) for c in cols} for kind, cols in tables.TIME_COLUMNS.items()}
 _HIST = tables.COLUMNS["opps"].index("stage_history"), tables.COLUMNS["opps"].index("close_history")
 
 
 def _cacheable(kind: str, row: dict) -> tuple:
-    """A row as a tuple in COLUMNS order, times as epoch seconds (vectorised to datetimes later)."""
+    """A row as a tuple in COLUMNS order, times as epoch seconds (vectorised to datetimes later), histories as lists
+    of ``[at, ...]`` lists (as the facts' JSON gives them)."""
     values = list(row.values())
     for i in _TIMES.get(kind, ()):
-        values[i] = _epoch(values[i])
+        values[i] = facts.epoch(values[i])
     if kind == "opps":
-        values[_HIST[0]] = [(_epoch(at), a, b) for at, a, b in values[_HIST[0]]]
-        values[_HIST[1]] = [(_epoch(at), c) for at, c in values[_HIST[1]]]
+        values[_HIST[0]] = [[facts.epoch(at), a, b] for at, a, b in values[_HIST[0]]]
+        values[_HIST[1]] = [[facts.epoch(at), c] for at, c in values[_HIST[1]]]
     return tuple(values)
 
 
-def _read_one(store: Store, cid: str) -> dict[str, list[tuple]] | str:
-    """One customer's rows as tuples in COLUMNS order; the problem (``path:line: ...``) when unreadable."""
-    try:
-        rows = tables.customer_tables(store, cid)
-    except (CrmError, OSError) as exc:
-        return tables.problem_text(store, cid, exc)
-    return {kind: [_cacheable(kind, r) for r in items] for kind, items in rows.items()}
-
-
-def _read_many(root: str, cids: list[str]) -> list[tuple[str, dict | str]]:
-    store = _Store(Path(root))
-    return [(cid, _read_one(store, cid)) for cid in cids]
-
-
-def _read_changed(store: Store, cids: list[str], progress: Callable[[int], Any] | None) -> dict[str, dict | str]:
-    out: dict[str, dict | str] = {}
-    jobs = min(os.cpu_count() or 1, 8)
-    if len(cids) >= _PARALLEL_MIN and jobs > 1:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        chunk = 500
-        parts = [cids[i:i + chunk] for i in range(0, len(cids), chunk)]
+def _from_files(store: Store, cids: Iterable[str], wanted: list[str], problems: list[str] | None,
+                now: Any) -> dict[str, list[tuple]]:
+    """(customer, position, *row) per kind of these customers, read from their files; unreadable ones named in
+    ``problems`` and left out (every kind is read, so a journal that cannot be read leaves the customer out)."""
+    out: dict[str, list[tuple]] = {k: [] for k in wanted}
+    for cid in cids:
         try:
-            ctx = mp.get_context("fork")
-            with cf.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-                for result in pool.map(_read_many, [str(store.root)] * len(parts), parts):
-                    out.update(result)
-                    if progress is not None:
-                        progress(len(out))
-            return out
-        except (OSError, ValueError, cf.process.BrokenProcessPool):
-            out.clear()  # fall back to reading here
-    for i, cid in enumerate(cids, 1):
-        out[cid] = _read_one(store, cid)
-        if progress is not None and i % 500 == 0:
-            progress(i)
+            rows = tables.customer_tables(store, cid, now=now)
+        except (CrmError, OSError) as exc:
+            if problems is not None:
+                problems.append(tables.problem_text(store, cid, exc))
+            continue
+        for kind in wanted:
+            out[kind] += [(cid, i, *_cacheable(kind, r)) for i, r in enumerate(rows[kind])]
     return out
 
 
-def load_columns(store: Store, kinds: Iterable[str] | None = None, *,
-                 progress: Callable[[int], Any] | None = None, use_cache: bool = True,
-                 problems: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The wanted kinds as numpy columns (``tables.COLUMNS``), customers in id order; times as epoch seconds.
+# The columns the reports read where a kind has many more (``load(columns=REPORT_COLUMNS)``): less to read and keep.
+REPORT_COLUMNS: dict[str, list[str]] = {"interactions": ["customer", "at", "kind", "by"]}
+
+
+def _names(kind: str, columns: Mapping[str, Sequence[str]] | None) -> list[str]:
+    keep = (columns or {}).get(kind) if kind not in ("opps", "tickets") else None  # those two are always whole
+    return [c for c in tables.COLUMNS[kind] if keep is None or c in keep]
+
+
+def _from_index(store: Store, wanted: list[str], problems: list[str] | None, now: Any,
+                columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[list]]:
+    """Per kind, the columns (customer, position, *COLUMNS) of every row: from the facts, and from the odd
+    customers' files."""
+    import json
+
+    config = facts.WithConfig(store.config)
+    out: dict[str, list[list]] = {}
+    with open_index(store) as index:
+        odd = facts.fallback_ids(index.db)
+        disk = _from_files(store, odd, wanted, problems, now)
+        facts.skip(index.db, odd)
+        for kind in wanted:
+            names = _names(kind, columns)
+            times = set(tables.TIME_COLUMNS.get(kind, []))
+            rows = facts.scan(index.db, kind, [f"{c}__s" if c in times else c for c in names]).fetchall()
+            cols = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(len(names) + 2)]
+            del rows
+            col = {c: 2 + i for i, c in enumerate(names)}
+            if kind == "opps":
+                cols[col["probability"]] = [config.probability(s) for s in cols[col["stage"]]]
+                for c in tables.LIST_COLUMNS["opps"]:
+                    cols[col[c]] = json.loads("[" + ",".join(cols[col[c]]) + "]")
+            elif kind == "tickets":
+                hours = [config.hours(p, c) for p, c in zip(cols[col["priority"]], cols[col["category"]],
+                                                             strict=True)]
+                for c, i in (("response_due", 0), ("resolution_due", 1)):
+                    cols[col[c]] = [config.due_seconds(o, h[i]) for o, h in zip(cols[col["opened_at"]], hours,
+                                                                                 strict=True)]
+            if disk[kind]:  # the odd customers' rows, in their place
+                at = [0, 1, *(2 + tables.COLUMNS[kind].index(c) for c in names)]
+                odd_rows = [tuple(r[i] for i in at) for r in disk[kind]]
+                merged = sorted([*zip(*cols, strict=True), *odd_rows], key=lambda r: (r[0], r[1]))
+                cols = [list(c) for c in zip(*merged, strict=True)]
+            out[kind] = cols
+    return out
+
+
+def load_columns(store: Store, kinds: Iterable[str] | None = None, *, from_files: bool = False,
+                 problems: list[str] | None = None, now: Any = None,
+                 columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, dict[str, Any]]:
+    """The wanted kinds as numpy object columns (``tables.COLUMNS``), customers in id order; times as epoch seconds.
 
     Customers whose files cannot be read are left out; each one's problem (``path:line: ...``) is appended
     to ``problems`` when given.
@@ -209,96 +116,24 @@ def load_columns(store: Store, kinds: Iterable[str] | None = None, *,
     import numpy as np
 
     wanted = list(kinds) if kinds is not None else list(tables.KINDS)
-    path = cache_path(store)
-    fingerprint = _fingerprint(store)
-    old, old_cols = _load_cache(path, fingerprint) if use_cache else ({}, {})
-    old_pos = {cid: i for i, cid in enumerate(old.get("cids", []))}
-    old_stamps = old.get("stamps", [])
-    base = str(store.root / CUSTOMERS)
-    racy_after = time.time_ns() - _RACY_NS
-    order: list[str] = []
-    stamps: dict[str, str] = {}
-    stale: list[str] = []
-    for cid in store.customer_ids():
-        stamp = _stamp(f"{base}/{cid[:2]}/{cid}", racy_after)
-        if stamp is None:
-            continue
-        order.append(cid)
-        stamps[cid] = stamp
-        i = old_pos.get(cid)
-        if i is None or old_stamps[i] != stamp or stamp.endswith("racy"):
-            stale.append(cid)
-    if not stale and order == old.get("cids") and old_cols:
-        return {k: {c: _decode(marshal.loads(old_cols[k][c])) for c in tables.COLUMNS[k]} for k in wanted}
-    fresh = _read_changed(store, stale, progress) if stale else {}
-    # splice: runs of unchanged customers are slices of the old columns, changed ones their new rows
-    counts_old = old.get("counts")
-    starts_old = (np.vstack([np.zeros((1, len(tables.KINDS)), dtype=np.int64), np.cumsum(counts_old, axis=0)])
-                  if counts_old is not None else None)
-    decoded = ({k: {c: _decode(marshal.loads(old_cols[k][c])) for c in tables.COLUMNS[k]} for k in tables.KINDS}
-               if old_cols else {})
-    pieces: dict[str, dict[str, list]] = {k: {c: [] for c in tables.COLUMNS[k]} for k in tables.KINDS}
-    keep_cids: list[str] = []
-    keep_stamps: list[str] = []
-    counts: list[list[int]] = []
-    run: list[int] = []  # [first, last] old positions of the current run of unchanged customers
-    pending: dict[str, list[list]] = {k: [[] for _ in tables.COLUMNS[k]] for k in tables.KINDS}
-
-    def flush_pending() -> None:
-        for kind in tables.KINDS:
-            for i, c in enumerate(tables.COLUMNS[kind]):
-                values = pending[kind][i]
-                if values:
-                    col = np.empty(len(values), dtype=object)
-                    col[:] = values
-                    pieces[kind][c].append(col)
-                    pending[kind][i] = []
-
-    def flush() -> None:
-        if run and starts_old is not None:
-            for j, kind in enumerate(tables.KINDS):
-                lo, hi = int(starts_old[run[0], j]), int(starts_old[run[1] + 1, j])
-                if hi > lo:
-                    for c in tables.COLUMNS[kind]:
-                        pieces[kind][c].append(decoded[kind][c][lo:hi])
-        run.clear()
-
-    for cid in order:
-        if cid in fresh:
-            flush()
-            data = fresh[cid]
-            if isinstance(data, str):  # unreadable: left out, and said
-                if problems is not None:
-                    problems.append(data)
-                continue
-            row_counts = []
-            for kind in tables.KINDS:
-                rows = data.get(kind, [])
-                row_counts.append(len(rows))
-                for i in range(len(tables.COLUMNS[kind]) if rows else 0):
-                    pending[kind][i].extend(r[i] for r in rows)
-            keep_stamps.append(stamps[cid])
-            counts.append(row_counts)
-        else:
-            flush_pending()
-            i = old_pos[cid]
-            if run and i == run[1] + 1:
-                run[1] = i
-            else:
-                flush()
-                run.extend([i, i])
-            keep_stamps.append(old_stamps[i])
-            counts.append([int(x) for x in counts_old[i]]) if counts_old is not None else counts.append([])
-        keep_cids.append(cid)
-    flush()
-    flush_pending()
-    columns = {k: {c: (np.concatenate([p.astype(object) for p in pieces[k][c]]) if pieces[k][c]
-                       else np.empty(0, dtype=object)) for c in tables.COLUMNS[k]} for k in tables.KINDS}
-    if use_cache and (len(order) >= CACHE_MIN or old_cols):
-        encoded = {k: {c: marshal.dumps(_encode(columns[k][c])) for c in tables.COLUMNS[k]} for k in tables.KINDS}
-        count_arr = np.array(counts, dtype=np.int64).reshape(len(keep_cids), len(tables.KINDS))
-        _save_cache(path, fingerprint, keep_cids, keep_stamps, count_arr, encoded)
-    return {k: columns[k] for k in wanted}
+    now = now or dates.now()
+    if from_files:
+        rows = _from_files(store, store.customer_ids(), wanted, problems, now)
+        got = {}
+        for k in wanted:
+            every = [list(c) for c in zip(*rows.pop(k), strict=True)] or [[] for _ in range(len(tables.COLUMNS[k]) + 2)]
+            got[k] = every[:2] + [every[2 + tables.COLUMNS[k].index(c)] for c in _names(k, columns)]
+    else:
+        got = _from_index(store, wanted, problems, now, columns)
+    out: dict[str, dict[str, Any]] = {}
+    for kind in wanted:
+        cols = got.pop(kind)  # let each kind's lists go as soon as its columns are made
+        out[kind] = {}
+        for i, c in enumerate(_names(kind, columns)):
+            col = np.empty(len(cols[i + 2]), dtype=object)
+            col[:] = cols[i + 2]
+            out[kind][c] = col
+    return out
 
 
 # -- DataFrames --------------------------------------------------------------------------------------------
@@ -323,12 +158,14 @@ def _iso_time(series: pd.Series, tz: Any) -> pd.Series:
 def _frame(kind: str, columns: dict[str, Any], tz: Any) -> pd.DataFrame:
     import pandas as pd
 
-    cols = tables.COLUMNS[kind]
-    df = pd.DataFrame({c: pd.Series(columns[c]) if c in columns else pd.Series([], dtype=object) for c in cols})
+    cols = [c for c in tables.COLUMNS[kind] if c in columns]
+    df = pd.DataFrame({c: pd.Series(columns[c]) for c in cols})
     for col in tables.TIME_COLUMNS.get(kind, []):
-        df[col] = _to_time(df[col], tz)
+        if col in df.columns:
+            df[col] = _to_time(df[col], tz)
     for col in tables.DATE_COLUMNS.get(kind, []):
-        df[col] = pd.to_datetime(df[col], format="%Y-%m-%d", errors="coerce")
+        if col in df.columns:
+            df[col] = pd.to_datetime(df[col], format="%Y-%m-%d", errors="coerce")
     for col in ("amount", "value", "probability", "duration_min", "csat", "nps"):
         if col in df.columns:
             df[col] = pd.to_numeric(df[col], errors="coerce")
@@ -364,19 +201,22 @@ def _tz_name() -> Any:
 
 
 def load(store: Store, kinds: Iterable[str] | None = None, *, progress: Callable[[int], Any] | None = None,
-         use_cache: bool = True, now: Any = None, problems: list[str] | None = None) -> dict[str, pd.DataFrame]:
+         from_files: bool = False, now: Any = None, problems: list[str] | None = None,
+         columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, pd.DataFrame]:
     """DataFrames per kind (all of ``tables.KINDS`` unless narrowed), times in local time (CRM_TZ).
 
     Unreadable customers are left out, their problems appended to ``problems`` (see ``load_columns``).
+    ``progress`` is accepted for callers that show one; the index's catch-up shows its own. ``columns`` narrows a
+    kind to those columns (``REPORT_COLUMNS``: what the reports read; deals and tickets are always whole).
 
     Ticket ``response_breached`` / ``resolution_breached`` are judged at ``now`` (default: dates.now()).
     """
     wanted = list(kinds) if kinds is not None else tables.KINDS
-    columns = load_columns(store, wanted, progress=progress, use_cache=use_cache, problems=problems)
+    data = load_columns(store, wanted, from_files=from_files, problems=problems, now=now, columns=columns)
     import pandas as pd
 
     tz = _tz_name()
-    frames = {kind: _frame(kind, columns[kind], tz) for kind in wanted}
+    frames = {kind: _frame(kind, data[kind], tz) for kind in wanted}
     if "tickets" in frames:
         t = frames["tickets"]
         at = pd.Timestamp(now or dates.now()).tz_convert(tz)

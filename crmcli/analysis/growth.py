@@ -1,8 +1,9 @@
-"""Rows for the growth reports (funnel, campaigns, referrals, loyalty), built on the cached report frames.
+"""Rows for the growth reports (funnel, campaigns, referrals, loyalty), built on the report frames.
 
-Deals, orders, interactions, tasks, tickets and surveys come from ``crmcli.analysis.frames`` (its cache makes a
-second run cheap); profiles (``campaign``, ``referred_by``) from the index; the few journals holding campaign or
-points events are found by a text test before any YAML is parsed (``crmcli.analysis.journals.journal_dicts``).
+Deals, orders, interactions, tasks, tickets and surveys come from ``crmcli.analysis.frames`` (read from the
+index: only what changed is parsed); profiles (``campaign``, ``referred_by``) from the index; the few journals
+holding campaign or points events are found by a text test before any YAML is parsed
+(``crmcli.analysis.journals.journal_dicts``).
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def load(store: Store, *, problems: list[str] | None = None) -> dict[str, list[d
     """``funnel`` (one row per customer), ``campaign_events``, ``deals`` and ``members`` (referral, revenue and
     purchases in the store's currency, points) rows."""
     currency = str(store.config.get("currency", "CNY"))
-    data = report_frames.load(store, KINDS, problems=problems)
+    data = report_frames.load(store, KINDS, problems=problems, columns=report_frames.REPORT_COLUMNS)
     readable = set(data["customers"]["id"])
     profiles = {c.id: c for c in customer_index(store) if c.id in readable}
     days = funnel_days(data)

@@ -1,6 +1,7 @@
 """The knowledge base on the read side: which tickets link which articles, for ``crm report service``."""
 from __future__ import annotations
 
+from crmcli.analysis.journal_events import events_with
 from crmcli.domain import tickets
 from crmcli.domain.journal import entity_events
 from crmcli.errors import CrmError
@@ -11,17 +12,11 @@ from crmcli.store.store import Store
 def ticket_links(store: Store) -> list[dict]:
     """One row per (ticket, linked article): customer, ticket, article.
 
-    Only journals whose bytes hold ``kb:`` are parsed; unreadable customers are left out (the report's own
-    loading names them).
+    Only the journals holding a ``kb`` field are read (found in the index); unreadable customers are left out
+    (the report's own loading names them).
     """
     rows: list[dict] = []
-    for cid in store.customer_ids():
-        try:
-            if not any(b"kb: " in path.read_bytes() for path in store.journal_files(cid)):
-                continue
-            events = [e.data for e in store.load_journal(cid)]
-        except (CrmError, OSError):
-            continue
+    for cid, events in events_with(store, '"kb"'):
         for tid, evts in entity_events(events, "tkt").items():
             ticket = tickets.Ticket.from_events(evts, cid)
             for slug in dict.fromkeys(str(c["kb"]) for c in ticket.comments if c.get("kb")):

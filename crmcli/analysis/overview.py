@@ -1,11 +1,13 @@
 """The 360-degree overview of one customer (``crm show``), and its health score.
 
-Reads only that customer's folder (profile and journal) and the store's config, so its cost does not
-grow with the store. The journal is read once and handed to the domain libraries: deals
+Reads only that customer's folder (profile and journal), the store's config and one query of the index (the
+customers it referred), so its cost barely grows with the store. The journal is read once and handed to
+the domain libraries: deals
 (``crmcli.domain.deals``), tickets and SLA (``crmcli.domain.tickets``), tasks and the timeline's wording
 (``crmcli.domain.tasks``, ``crmcli.domain.interactions``), orders and contracts (``crmcli.domain.orders``,
 ``crmcli.domain.contracts``).
-``crmcli.domain.health`` scores it.
+``crmcli.domain.health`` scores it, its loyalty part from points, tiers and referrals (``loyalty_facts``;
+``referral_map`` and ``loyalty_map`` give the same facts for a whole list or report).
 
 ``customer_overview`` returns plain data (dicts, lists, ISO strings, numbers) for both the text screen
 and ``--format json|yaml``.
@@ -17,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from crmcli.analysis.journals import journal_dicts
 from crmcli.config import Config
 from crmcli.domain import dates, deals, health, loyalty
 from crmcli.domain import tickets as service
@@ -29,6 +32,7 @@ from crmcli.domain.money import normalize_amount
 from crmcli.domain.orders import customer_orders
 from crmcli.domain.tasks import Task, due_text, fold_tasks, read_due, show_due
 from crmcli.domain.text import first_line
+from crmcli.store.index import open_index
 from crmcli.store.store import Store
 
 CORE_FIELDS = ["name", "kind", "industry", "size", "tier", "stage", "owner", "source", "campaign", "referred_by",
@@ -100,7 +104,81 @@ def _revenue(config: Config, opps: list[deals.Opportunity], orders: list[dict]) 
     return sorted(out, key=lambda r: r[0])
 
 
-def gather(config: Config, customer: Customer, journal: list[Entry], now: datetime) -> Gathered:
+def referrals_of(store: Store, cid: str) -> list[tuple[date | None, str]]:
+    """(added, id) of every customer whose ``referred_by`` is ``cid``, through the index.
+
+    The index catches up only when HEAD moved since it was last brought up to date (a pull, a commit by hand):
+    the full walk of every file's stat data that catching up costs (over a second at 10,000 customers) is not
+    for one customer's screen; a profile edited by hand and not committed shows after the next listing."""
+    with open_index(store, catch_up=False) as index:
+        if index._meta("head") != index._head():
+            index.refresh()
+        hits = [row[0] for row in index.db.execute(
+            "SELECT id FROM customers WHERE problem IS NULL AND (profile IS NULL OR instr(profile, ?) > 0)", (cid,))]
+        people = index.customers(only=hits) if hits else []
+    return [(_created_day(c), c.id) for c in people if c.get("referred_by") == cid]
+
+
+def referral_map(store: Store, customers: list[Customer] | None = None) -> dict[str, list[tuple[date | None, str]]]:
+    """``referrals_of`` for every customer at once: referrer id -> (added, id) of the customers it referred."""
+    if customers is None:
+        with open_index(store) as index:
+            customers = index.customers(only=index.profiles_with("referred_by"))
+    out: dict[str, list[tuple[date | None, str]]] = {}
+    for c in customers:
+        if isinstance(c.get("referred_by"), str) and c.get("referred_by"):
+            out.setdefault(c.get("referred_by"), []).append((_created_day(c), c.id))
+    return out
+
+
+LOYALTY_KINDS_SQL = ("SELECT customer FROM events WHERE kind LIKE 'points.%' OR kind = 'loyalty.tier' "
+                     "UNION SELECT customer FROM journals WHERE odd")
+
+
+def loyalty_map(store: Store) -> dict[str, health.LoyaltyFacts]:
+    """``loyalty_facts`` of every loyalty member and referrer, for store-wide scores (``crm report customers``):
+    the index names the customers with points or tier events and those named in a ``referred_by``; only their
+    journals are read."""
+    with open_index(store) as index:
+        referred = index.customers(only=index.profiles_with("referred_by"))
+        members = {cid for (cid,) in index.db.execute(LOYALTY_KINDS_SQL)}
+    refs = referral_map(store, referred)
+    out: dict[str, health.LoyaltyFacts] = {}
+    for cid in sorted(members | set(refs)):
+        events = journal_dicts(store, cid, (b"points.", b"loyalty.tier")) if cid in members else []
+        out[cid] = loyalty_facts(store.config, events, refs.get(cid, []))
+    return out
+
+
+def _created_day(customer: Customer) -> date | None:
+    created = read_due(customer.get("created"))
+    return _day(created) if isinstance(created, datetime) else created
+
+
+def loyalty_facts(config: Config, events: Any, referrals: Any = ()) -> health.LoyaltyFacts:
+    """What the health score's loyalty part reads: membership, points activity, tier changes, referrals."""
+    order = loyalty.tier_order(config)
+    events = list(events)
+    facts = health.LoyaltyFacts(member=bool(loyalty.ledger(events).history), referrals=list(referrals))
+    for e in events:
+        kind = e.get("kind")
+        if kind not in ("points.earn", "points.redeem", "loyalty.tier"):
+            continue
+        moment = event_time(e)
+        if moment is None:
+            continue
+        day = _day(moment) or moment.date()
+        if kind == "loyalty.tier":
+            old, new = e.get("from") or None, e.get("to") or None
+            facts.tier_moves.append(health.TierMove(day, old, new, loyalty.is_downgrade(old, new, order)))
+        else:
+            facts.activity.append(day)
+    facts.tier_moves.sort(key=lambda m: m.day)
+    return facts
+
+
+def gather(config: Config, customer: Customer, journal: list[Entry], now: datetime,
+           referrals: Any = ()) -> Gathered:
     cid = customer.id
     g = Gathered(customer, journal, now)
     g.opportunities = deals.customer_opportunities(journal, cid)
@@ -124,10 +202,9 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
         missed = t.sla(config, now).breaches()
         if health.counts_as_breach(missed, t.is_open, _day(t.opened_at), today, window):
             breaches.append({"id": t.id, "title": t.title, "what": health.breach_what(missed)})
-    created = read_due(customer.get("created"))
     currency = str(config.get("currency", "CNY"))
     g.facts = health.Facts(
-        created=_day(created) if isinstance(created, datetime) else created,
+        created=_created_day(customer),
         cadence=str(customer.get("touch_every")) if customer.get("touch_every") else None,
         last_contact=_day(g.last_contact[0]) if g.last_contact else None,
         open_tickets=[{"id": t.id, "title": t.title} for t in g.tickets if t.is_open],
@@ -140,14 +217,18 @@ def gather(config: Config, customer: Customer, journal: list[Entry], now: dateti
         overdue_tasks=[{"id": t.id, "text": t.text, "due": show_due(t.due)}
                        for t in g.tasks if t.is_overdue(now)],
         contracts=g.contracts,
+        loyalty=loyalty_facts(config, (e.data for e in journal), referrals),
     )
     return g
 
 
-def customer_health(store: Store, customer: Customer, now: datetime | None = None) -> health.Health:
-    """The health of one customer (reads its journal): for lists sorted or filtered by health."""
+def customer_health(store: Store, customer: Customer, now: datetime | None = None,
+                    referrals: dict[str, list[tuple[date | None, str]]] | None = None) -> health.Health:
+    """The health of one customer (reads its journal): for lists sorted or filtered by health (``referrals``:
+    ``referral_map``, read once for a whole list)."""
     moment = now or dates.now()
-    g = gather(store.config, customer, store.load_journal(customer.id), moment)
+    mine = referrals.get(customer.id, []) if referrals is not None else referrals_of(store, customer.id)
+    g = gather(store.config, customer, store.load_journal(customer.id), moment, mine)
     return health.health_score(g.facts, health.Settings.from_config(store.config), moment.date())
 
 
@@ -156,12 +237,12 @@ def customer_overview(store: Store, ref: str, today: date | datetime | None = No
     now = _moment(today)
     cid = store.resolve(ref)
     customer = store.load_customer(cid, validate=False)
-    return build_overview(store.config, customer, store.load_journal(cid), now, events)
+    return build_overview(store.config, customer, store.load_journal(cid), now, events, referrals_of(store, cid))
 
 
 def build_overview(config: Config, customer: Customer, journal: list[Entry], now: datetime,
-                   events: int = 10) -> dict:
-    g = gather(config, customer, journal, now)
+                   events: int = 10, referrals: Any = ()) -> dict:
+    g = gather(config, customer, journal, now, referrals)
     settings = health.Settings.from_config(config)
     h = health.health_score(g.facts, settings, now.date())
     currency = str(config.get("currency", "CNY"))
@@ -212,6 +293,8 @@ def _metrics(config: Config, g: Gathered, h: health.Health, currency: str) -> di
     book = loyalty.ledger(e.data for e in g.journal)
     if book.history:  # a loyalty member: points balance and tier (crmcli.domain.loyalty)
         out.update(points=book.balance, loyalty_tier=book.tier)
+    if g.facts.loyalty.referrals:  # the customers it referred (their referred_by)
+        out["referrals"] = sorted(cid for _, cid in g.facts.loyalty.referrals)
     if others:
         out["revenue_other_currencies"] = {code: _sum(v) for code, v in sorted(others.items())}
     skipped = sorted({o.currency for o in open_opps if (o.currency or currency) != currency})

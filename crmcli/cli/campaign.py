@@ -8,7 +8,9 @@ import click
 from crmcli.actions import campaign as action
 from crmcli.actions.customer import CustomerFilter
 from crmcli.cli.common import CONTEXT_SETTINGS, done, echo, format_option, get_app, records_option, store_options
+from crmcli.domain import dates
 from crmcli.domain.campaigns import KINDS, RESPONSES
+from crmcli.domain.money import format_money
 from crmcli.render.tables import key_values, render, render_data
 
 LIST_COLUMNS = ["name", "kind", "title", "cost", "currency", "start", "end"]
@@ -63,7 +65,17 @@ def campaign_list(fmt: str) -> None:
       crm campaign list
       crm campaign list -f json
     """
-    render(action.list_rows(get_app().store()), fmt, columns=LIST_COLUMNS, empty="No campaigns yet.")
+    rows = action.list_rows(get_app().store())
+    if fmt != "table":
+        render(rows, fmt, columns=LIST_COLUMNS, empty="No campaigns yet.")
+        return
+    shown = [dict(r, cost=_money(r), id=r["name"]) for r in rows]  # one money style on the screen: ¥8,000
+    columns = ["id", *(c for c in LIST_COLUMNS if c not in ("name", "currency"))]  # the name is the id: never cut
+    render(shown, fmt, columns=columns, headers=["name", *columns[1:]], empty="No campaigns yet.", right=["cost"])
+
+
+def _money(row: dict) -> str:
+    return "" if row.get("cost") is None else format_money(row["cost"], row.get("currency") or "")
 
 
 @campaign.command("show")
@@ -81,10 +93,15 @@ def campaign_show(name: str, fmt: str) -> None:
     if fmt != "text":
         render_data({**c.to_dict(), "members": [m.row() for m in people]}, fmt)
         return
-    key_values(list(c.to_dict().items()) + [("members", len(people))])
+    data = c.to_dict()
+    data["cost"] = _money(data)
+    data.pop("currency", None)
+    if data.get("created"):
+        data["created"] = dates.format_local(dates.parse_iso(str(data["created"])))
+    key_values(list(data.items()) + [("members", len(people))])
     if people:
         echo("")
-        render([m.row() for m in people], "table", columns=["customer", "name", "responses"])
+        render([m.row() for m in people], "table", columns=["customer", "name", "responses"], drop=["customer"])
 
 
 @campaign.command("member")
@@ -99,7 +116,8 @@ def campaign_show(name: str, fmt: str) -> None:
 @click.option("--source")
 @click.option("--query", help="Text in the name, id, contacts, emails or phones (as customer list).")
 @click.option("--from-file", "from_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
-              help="A CSV of customers: its customer, id or name column, else its first column.")
+              help="A CSV of customers: its customer, id or name column, else its first column; a response "
+                   "column (with at/date and note) records each row's response.")
 @click.option("--dry-run", is_flag=True, help="Show who would join; change nothing.")
 @format_option()
 @store_options(result_format=False)
@@ -108,29 +126,38 @@ def campaign_member(name: str, customers: tuple[str, ...], tags: tuple[str, ...]
                     source: str | None, query: str | None, from_file: Path | None, dry_run: bool, fmt: str) -> None:
     """Add members: customers named one by one, a segment (the filters of customer list), or a file.
 
-    Each new member gets a campaign.member event; customers already in are skipped. One commit.
+    Each new member gets a campaign.member event; customers already in are skipped. A file with a
+    response column (invited, sent, registered, attended, replied, converted; at or date and note
+    optional) also records each row's response as a campaign.response event. One commit.
 
     \b
     Examples:
       crm campaign member spring-webinar acme globex
       crm campaign member spring-webinar --stage lead --source website --dry-run
       crm campaign member spring-webinar --from-file attendees.csv
+      crm campaign member spring-webinar --from-file responses.csv   # customer,response,date,note
     """
     store = get_app().store()
     fields = {k: v for k, v in {"owner": owner, "stage": stage, "tier": tier, "industry": industry,
                                 "kind": kind, "source": source}.items() if v}
     flt = CustomerFilter(tags=tags, query=query, fields=fields) if (fields or tags or query) else None
     result = action.add_members(store, name, customers, flt=flt, file=from_file, dry_run=dry_run)
-    rows = [{"customer": cid, "name": n, "status": "would join" if dry_run else "joined"}
-            for cid, n in result.customers]
+    rows: list[dict[str, str | None]] = [{"customer": cid, "name": n, "status": "would join" if dry_run
+                                          else "joined"} for cid, n in result.customers]
     rows += [{"customer": cid, "name": n, "status": "already a member"} for cid, n in result.skipped]
-    render(rows, fmt, columns=["customer", "name", "status"])
-    n = len(result.customers)
+    columns = ["customer", "name", "status"]
+    if result.responses:
+        columns.append("response")
+        for r in rows:
+            r["response"] = ", ".join(result.responses.get(str(r["customer"]), [])) or None
+    render(rows, fmt, columns=columns)
+    n, k = len(result.customers), sum(len(v) for v in result.responses.values())
+    answers = f", {k} response{'s' if k != 1 else ''}" if k else ""
     if dry_run:
-        echo(f"Would add {n} member{'s' if n != 1 else ''} to {result.campaign.name} (dry run: nothing changed)",
-             err=True)
-    elif n:
-        done(f"Added {n} member{'s' if n != 1 else ''} to campaign {result.campaign.name}", store)
+        echo(f"Would add {n} member{'s' if n != 1 else ''}{answers} to {result.campaign.name} "
+             "(dry run: nothing changed)", err=True)
+    elif n or k:
+        done(f"Added {n} member{'s' if n != 1 else ''}{answers} to campaign {result.campaign.name}", store)
     else:
         echo(f"Nobody new to add to {result.campaign.name}", err=True)
 

@@ -10,11 +10,13 @@ from typing import Any
 
 import click
 
+from crmcli.cli.helptext import HelpFormatter
 from crmcli.errors import Aborted, InvalidRecord, Partial
 from crmcli.render.tables import FORMATS
 from crmcli.store.location import open_store
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+click.Context.formatter_class = HelpFormatter  # every --help fits the screen by display width
 
 
 @dataclass

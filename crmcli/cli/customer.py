@@ -10,7 +10,7 @@ import click
 
 from crmcli.actions import customer as lib
 from crmcli.actions.customer import change_lines, profile_rows, show_customer
-from crmcli.analysis.overview import customer_health
+from crmcli.analysis.overview import customer_health, referral_map
 from crmcli.cli.common import (
     CONTEXT_SETTINGS,
     confirm,
@@ -189,7 +189,8 @@ def customer_list(tags: tuple[str, ...], owner: str | None, stage: str | None, t
 
 def _with_health(store: Any, rows: list[Any], by_health: bool, at_risk: bool) -> tuple[list[Any], dict[str, Any]]:
     now = dates.now()
-    scores = {c.id: customer_health(store, c, now) for c in rows}
+    refs = referral_map(store)
+    scores = {c.id: customer_health(store, c, now, refs) for c in rows}
     if at_risk:
         rows = [c for c in rows if scores[c.id].at_risk]
     if by_health:

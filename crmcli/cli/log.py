@@ -28,17 +28,22 @@ from crmcli.render.timeline import event_line, logged_lines
 @click.option("--owner", metavar="NAME", help="Owner of the follow-up task (default: you).")
 @click.option("--eml", type=click.Path(dir_okay=False), metavar="FILE",
               help="Log an email file: customer by address, subject, date and direction from its headers.")
+@click.option("--no-lead", "no_lead", is_flag=True,
+              help="With --eml: refuse an email from an unknown sender instead of adding it as a lead.")
 @store_options
 def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str | None, at: str | None,
             duration: str | None, direction: str | None, contact: str | None, outcome: str | None,
             tags: tuple[str, ...], follow_up: str | None, task_text: str | None, owner: str | None,
-            eml: str | None) -> None:
+            eml: str | None, no_lead: bool) -> None:
     """Log a call, email, meeting... with a customer, right after it happened.
 
     TYPE is one of interaction_types in crm.yaml (default: call, email,
     meeting, visit, chat, sms, note; a unique prefix will do). The summary
     comes from the remaining arguments, -m TEXT, standard input (-), or
     $EDITOR when none is given on a terminal.
+
+    With --eml, an incoming email from an address no customer has adds its
+    sender as a lead (stage lead, source email) in the same commit.
 
     \b
     Examples:
@@ -51,13 +56,17 @@ def log_cmd(customer_ref: str, kind: str, words: tuple[str, ...], message: str |
     if eml:
         from crmcli.io import eml as mail  # the email parser (45 ms of imports) only for --eml
 
-        planned = mail.log_eml(get_app().store(), Path(eml), customer_ref=customer_ref)
+        planned = mail.log_eml(get_app().store(), Path(eml), customer_ref=customer_ref, lead=not no_lead)
         from crmcli.domain import dates
 
         when = dates.format_local(dates.parse_iso(planned.entry["at"]))  # the one date-time style, local
+        if planned.lead is not None:
+            say(f"New lead {planned.name} ({planned.cid}), source email; crm lead assign gives it an owner")
         say(event_line(planned.cid, when, "email", planned.entry["summary"]))
-        done(f"Logged email with {planned.name} ({planned.cid})", get_app().store(), customer=planned.cid,
-             logged=[{"kind": "email", "at": planned.entry["at"], "summary": planned.entry["summary"]}])
+        what = "Added lead and logged email" if planned.lead is not None else "Logged email"
+        done(f"{what} with {planned.name} ({planned.cid})", get_app().store(), customer=planned.cid,
+             logged=[{"kind": "email", "at": planned.entry["at"], "summary": planned.entry["summary"]}],
+             lead=planned.lead is not None)
         return
     if not customer_ref or not kind:
         raise click.UsageError(f"Missing argument '{'CUSTOMER' if not customer_ref else 'TYPE'}'.")

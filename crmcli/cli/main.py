@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
 
             traceback.print_exc()
         message = exc.worded(_as_option) if isinstance(exc, InputError) else str(exc)
-        click.echo(f"crm: {'partial' if isinstance(exc, Partial) else 'error'}: {message}", err=True)
+        click.echo(_on_screen(f"crm: {'partial' if isinstance(exc, Partial) else 'error'}: {message}"), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("crm: interrupted; nothing changed", err=True)
@@ -157,9 +157,26 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - last resort: one line unless --debug
         if debug:
             raise
-        click.echo(f"crm: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback; "
-                   "please report it)", err=True)
+        click.echo(_on_screen(f"crm: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+                              "traceback; please report it)"), err=True)
         sys.exit(70)
+
+
+def _on_screen(line: str) -> str:
+    """An error line as it is for scripts, cron and logs; on a terminal, wrapped to its width (by display
+    width, later lines indented two spaces) so that it is read whole, not cut or broken mid-word."""
+    if not sys.stderr.isatty():
+        return line
+    import shutil
+
+    from crmcli.render.fit import dwidth, wrap
+
+    width = shutil.get_terminal_size().columns
+    if dwidth(line) <= width or width < 40:
+        return line
+    first = wrap(line, width)[0]
+    rest = wrap(line[len(first):].strip(), width - 2)
+    return "\n".join([first, *("  " + part for part in rest)])
 
 
 def _as_option(name: Input) -> str:

@@ -100,7 +100,7 @@ def _emit(report: Any, fmt: str, output: str | None, sections: tuple[str, ...]) 
 
 def _frames(store: Any, kinds: list[str]) -> dict:
     problems: list[str] = []
-    data = frames.load(store, kinds, problems=problems)
+    data = frames.load(store, kinds, problems=problems, columns=frames.REPORT_COLUMNS)
     ctx = click.get_current_context()
     report_skipped(problems, bool(ctx.meta.get("crm.skip_invalid")), "no report made")
     ctx.meta["crm.skipped"] = len(problems)
@@ -273,9 +273,11 @@ def customers_cmd(owner: str | None, fmt: str | None, output: str | None, sectio
     except Exception:  # noqa: BLE001 - the health module is optional; the report falls back
         settings = None
     data = _frames(store, ["customers", "interactions", "opps", "orders", "tickets", "tasks", "surveys"])
+    from crmcli.analysis.overview import loyalty_map
+
     rep = customers.build(data, now=now, currency=str(store.config.get("currency", "CNY")),
                           lifecycle=store.config.lifecycle_stages, tiers=[str(t) for t in store.config.tiers],
-                          owner=owner, health_settings=settings)
+                          owner=owner, health_settings=settings, loyalty=loyalty_map(store))
     _emit(rep, fmt, output, sections)
 
 

@@ -21,10 +21,12 @@ def show_cmd(customer_ref: str, events: int, fmt: str) -> None:
     """The whole relationship with a customer on one screen, with its health score and warnings.
 
     Core profile, key metrics (revenue, pipeline, last contact, next task,
-    contract end, health), contacts, open deals, open tickets with their SLA,
-    open tasks, the latest timeline entries, then warnings (each with its
-    reason) and how the health score was made (weights in crm.yaml, health:).
-    Reads only that customer's folder (a name is looked up in the index).
+    contract end, loyalty points and tier, referrals, health), contacts,
+    open deals, open tickets with their SLA, open tasks, the latest timeline
+    entries, then warnings (each with its reason) and how the health score
+    was made (weights in crm.yaml, health:).
+    Reads only that customer's folder (a name, and the customers it referred,
+    are looked up in the index).
     CUSTOMER is an id or its prefix, or the name, part of it, its pinyin
     or initials (crm show 北京, crm show jsxz).
 

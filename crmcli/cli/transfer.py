@@ -43,7 +43,8 @@ def phase(text: str) -> None:
 def _progress(label: str, then: str | None = None) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar with counts on stderr, only when stderr is a terminal; yields the library's callback.
 
-    ``then``: the phase that follows the last item (``Committing to git...``), named as soon as the bar is full.
+    ``then``: the phase that follows the last item (``Committing {n} files to git...``, ``{n}`` the count),
+    named as soon as the bar is full.
     """
     if not sys.stderr.isatty() or get_app().quiet:
         yield None
@@ -61,7 +62,7 @@ def _progress(label: str, then: str | None = None) -> Iterator[Callable[[int, in
         if then and n >= total and not state.get("then"):
             bar.__exit__(None, None, None)
             state["bar"], state["then"] = False, True
-            phase(then)
+            phase(then.format(n=f"{total:,}"))
 
     try:
         yield update
@@ -200,7 +201,7 @@ def _import(file: Path, kind: str | None, *, sheet: str | None, maps: tuple[str,
         done(f"Dry run, nothing written: {plan.summary()}")
         exit_partial(dropped, "bad row", "the others would be imported")
         return
-    with _progress("Writing", then="Committing to git...") as progress:
+    with _progress("Writing", then="Committing {n} files to git...") as progress:
         importer.apply_plan(store, plan, progress)
     _note_plan(plan, file, dry_run=False)
     if plan.commit is None and not plan.has_changes:
@@ -249,11 +250,13 @@ def _show_dry_run(plan: Any) -> None:
 def _import_mail(store: Any, file: Path, dry_run: bool) -> None:
     if file.suffix.lower() == ".eml":
         planned = eml.log_eml(store, file)
-        done(f"Logged email with {planned.name} ({planned.cid})", store, customer=planned.cid,
-             counts={"interactions": {"created": 1}})
+        lead = planned.lead is not None
+        done(f"{'Added lead and logged email' if lead else 'Logged email'} with {planned.name} ({planned.cid})",
+             store, customer=planned.cid,
+             counts={"interactions": {"created": 1}} | ({"customers": {"created": 1}} if lead else {}))
         return
     phase(f"Reading {file.name}...")
-    with _progress("Writing", then=None if dry_run else "Committing to git...") as progress:
+    with _progress("Writing", then=None if dry_run else "Committing {n} files to git...") as progress:
         result = eml.import_mbox(store, file, dry_run=dry_run, progress=progress)
     for line in result.skipped[:MAX_SHOWN]:
         echo(line, err=True)

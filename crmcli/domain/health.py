@@ -20,6 +20,10 @@ Components (settings in the ``health:`` block of crm.yaml, defaults in ``crmcli.
   else 100 x current / previous; 100 when there was none before; left out when there is none in either
   period; 50 for a customer never sold to (a lead that went quiet is not a perfectly healthy customer).
 * tasks: 100 - 25 per overdue task.
+* loyalty: only for loyalty members (any points or tier event) and customers who referred someone within
+  ``revenue_period``; left out for everyone else. 100 when the customer earned or redeemed points, or referred a
+  customer, within ``revenue_period``; else 50 (a member gone quiet); 50 less when its latest tier change,
+  within ``revenue_period``, was a downgrade (also a ``tier-down`` warning).
 """
 from __future__ import annotations
 
@@ -33,12 +37,14 @@ from crmcli.domain import dates, durations
 from crmcli.domain.contracts import renewed
 from crmcli.domain.money import format_money
 
-COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks")
+COMPONENTS = ("recency", "service", "satisfaction", "revenue", "tasks", "loyalty")
 OPEN_TICKET_PENALTY = 15
 COMPLAINT_PENALTY = 25
 BREACH_PENALTY = 20
 OVERDUE_TASK_PENALTY = 25
 RATINGS_COUNTED = 3
+QUIET_MEMBER_SCORE = 50
+TIER_DOWN_PENALTY = 50
 
 
 class Component(NamedTuple):
@@ -199,6 +205,55 @@ def tasks_component(overdue: int, weight: float) -> Component:
     return Component(score, weight, f"{_plural(overdue, 'overdue task')}" if overdue else "no overdue tasks")
 
 
+class TierMove(NamedTuple):
+    day: date
+    old: str | None
+    new: str | None
+    down: bool  # a downgrade: to a lower tier of crm.yaml's loyalty tiers, or to none
+
+
+@dataclass
+class LoyaltyFacts:
+    """A customer's loyalty programme and referrals, as the score sees them."""
+
+    member: bool = False  # any points or tier event
+    activity: list[date] = field(default_factory=list)  # days points were earned or redeemed
+    tier_moves: list[TierMove] = field(default_factory=list)  # in time order
+    referrals: list[tuple[date | None, str]] = field(default_factory=list)  # (added, id) of customers it referred
+
+
+def last_tier_down(facts: LoyaltyFacts, today: date, period_days: int) -> TierMove | None:
+    """The latest tier change, when it falls within the period and was a downgrade."""
+    moves = sorted((m for m in facts.tier_moves if m.day <= today), key=lambda m: m.day)
+    last = moves[-1] if moves else None
+    return last if last is not None and last.down and (today - last.day).days < period_days else None
+
+
+def loyalty_component(facts: LoyaltyFacts, today: date, period_days: int, weight: float,
+                      period: str = "365d") -> Component:
+    """Members and recent referrers only: 100 when active (points earned or redeemed, or a customer referred,
+    within the period), else 50; 50 less after a downgrade of the tier within the period."""
+    def recent(day: date | None) -> bool:
+        return day is not None and 0 <= (today - day).days < period_days
+
+    referred = [cid for day, cid in facts.referrals if recent(day)]
+    if not facts.member and not referred:
+        return Component(None, 0, f"not a loyalty member, no referral in the last {period}: not counted")
+    active = any(recent(d) for d in facts.activity)
+    parts = []
+    if facts.member:
+        parts.append(f"points {'used' if active else 'not earned or redeemed'} in the last {period}")
+    if referred:
+        parts.append(f"referred {_plural(len(referred), 'customer')} in the last {period}")
+    score = 100 if active or referred else QUIET_MEMBER_SCORE
+    down = last_tier_down(facts, today, period_days)
+    if down is not None:
+        score -= TIER_DOWN_PENALTY
+        parts.append(f"tier down {down.old or '(none)'} -> {down.new or '(none)'} on {down.day.isoformat()} "
+                     f"(-{TIER_DOWN_PENALTY})")
+    return Component(_clamp(score), weight, "; ".join(parts))
+
+
 def combine(components: dict[str, Component]) -> int:
     """Weighted mean of the counted components, rounded half up (100 when nothing is counted)."""
     counted = [(c.score, c.weight) for c in components.values() if c.score is not None and c.weight > 0]
@@ -224,6 +279,7 @@ class Facts:
     currency: str | None = None
     overdue_tasks: list[dict] = field(default_factory=list)  # id, text, due (text)
     contracts: list[dict] = field(default_factory=list)  # crmcli.domain.contracts.customer_contracts rows
+    loyalty: LoyaltyFacts = field(default_factory=LoyaltyFacts)
 
 
 @dataclass
@@ -295,6 +351,7 @@ def health_score(facts: Facts, settings: Settings, today: date) -> Health:
         "revenue": revenue_component(current, previous, w["revenue"], settings.revenue_period, money,
                                      ever_sold=any(amount > 0 for _, amount in facts.revenue)),
         "tasks": tasks_component(len(facts.overdue_tasks), w["tasks"]),
+        "loyalty": loyalty_component(facts.loyalty, today, period, w["loyalty"], settings.revenue_period),
     }
     score = combine(components)
 
@@ -326,6 +383,10 @@ def health_score(facts: Facts, settings: Settings, today: date) -> Health:
     if previous > 0 and drop > 0 and drop >= settings.revenue_drop and running is None:
         warn("revenue-falling", f"revenue fell {round_half_up(drop)}%: {money(current)} in the last "
                                 f"{settings.revenue_period} against {money(previous)} before")
+    down = last_tier_down(facts.loyalty, today, period)
+    if down is not None:
+        warn("tier-down", f"loyalty tier fell from {down.old or '(none)'} to {down.new or '(none)'} on "
+                          f"{down.day.isoformat()}")
     if facts.overdue_tasks:
         items = "; ".join(f"{t['id']} {t['text']} (due {t['due']})" for t in facts.overdue_tasks)
         warn("overdue-tasks", f"{_plural(len(facts.overdue_tasks), 'overdue task')}: {items}")

@@ -118,6 +118,23 @@ def ledger(events: Iterable[dict]) -> Ledger:
     return out
 
 
+def tier_order(config: Any) -> list[str]:
+    """The tiers of crm.yaml's ``loyalty``, lowest first ([] when the block is missing or cannot be read)."""
+    try:
+        return [t.name for t in Settings.from_config(config.get("loyalty")).tiers]
+    except (InvalidRecord, AttributeError):
+        return []
+
+
+def is_downgrade(old: Any, new: Any, order: list[str]) -> bool:
+    """A tier change to a lower tier of ``order``, or from a tier to none."""
+    if not old or old == new:
+        return False
+    if not new:
+        return True
+    return old in order and new in order and order.index(new) < order.index(old)
+
+
 def purchases(journal: list[Entry], currency: str) -> tuple[float, int]:
     """(revenue in ``currency``, purchases): orders, and won deals no order records."""
     orders = customer_orders(journal)

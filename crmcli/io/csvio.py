@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from crmcli.errors import InvalidRecord, UsageError
 
@@ -209,14 +209,12 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def write_csv(out: Path | io.StringIO, columns: Sequence[str], rows: Iterable[dict], *, bom: bool = False) -> None:
-    buf = io.StringIO()
+def write_csv(out: Path | IO[str], columns: Sequence[str], rows: Iterable[dict], *, bom: bool = False) -> None:
+    """A header and the rows; to a text stream row by row (the BOM is the caller's), or to a file at once."""
+    buf = io.StringIO() if isinstance(out, Path) else out
     writer = csv.writer(buf, lineterminator="\r\n" if bom else "\n")
     writer.writerow(list(columns))
     for row in rows:
         writer.writerow([neutralize(cell_text(row.get(c))) for c in columns])
-    text = buf.getvalue()
-    if isinstance(out, io.StringIO):
-        out.write(text)
-    else:
-        out.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    if isinstance(out, Path) and isinstance(buf, io.StringIO):
+        out.write_bytes((b"\xef\xbb\xbf" if bom else b"") + buf.getvalue().encode("utf-8"))

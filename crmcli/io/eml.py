@@ -3,7 +3,8 @@
 The customer is found by the correspondent's address (the customer's own ``email`` or a contact's);
 the interaction is ``kind: email`` with the subject as summary, the Date header as ``at``, and
 ``direction: out`` when From is one of our addresses (``CRM_AUTHOR``/``--author``, git's user.email),
-else ``in``.
+else ``in``. ``crm log --eml`` captures a lead from an incoming email whose sender no customer has: a new
+customer at stage ``lead`` with ``source: email`` and the sender's address, written with the email in one commit.
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import yamlio
-from crmcli.domain import dates
-from crmcli.domain.customer import Customer
+from crmcli.domain import dates, ids
+from crmcli.domain.customer import Customer, validate_customer
 from crmcli.domain.interactions import interaction_type
 from crmcli.errors import CrmError, InvalidRecord, NotFound, UsageError
 from crmcli.io.import_values import dates_key
@@ -38,11 +39,14 @@ class Mail:
     sender: str
     recipients: list[str]
     message_id: str | None = None
+    sender_name: str = ""
 
 
 def parse_message(data: bytes | Any) -> Mail:
     msg = data if not isinstance(data, bytes) else email.message_from_bytes(data, policy=email.policy.default)
     sender = _addresses(msg.get_all("From", []))
+    names = [" ".join(n.split()) for n, a in email.utils.getaddresses([str(v) for v in msg.get_all("From", [])])
+             if "@" in a]
     recipients = _addresses([*msg.get_all("To", []), *msg.get_all("Cc", [])])
     at = None
     raw_date = msg.get("Date")
@@ -52,7 +56,8 @@ def parse_message(data: bytes | Any) -> Mail:
             if at.tzinfo is None:
                 at = at.replace(tzinfo=UTC)
     subject = " ".join(str(msg.get("Subject") or "").split())
-    return Mail(subject, at, sender[0] if sender else "", recipients, str(msg.get("Message-ID") or "") or None)
+    return Mail(subject, at, sender[0] if sender else "", recipients, str(msg.get("Message-ID") or "") or None,
+                names[0] if names else "")
 
 
 def _addresses(values: Iterable[Any]) -> list[str]:
@@ -92,10 +97,33 @@ class Planned:
     cid: str
     name: str
     entry: dict
+    lead: Customer | None = None  # a lead captured from the email, written with it
+
+
+def new_lead(store: Store, mail: Mail) -> Customer:
+    """A customer at stage ``lead`` (source ``email``) for the unknown sender of an incoming email (not saved)."""
+    name = mail.sender_name.strip().strip("'\"").strip() or mail.sender
+    kinds = store.config.kinds
+    data: dict[str, Any] = {"name": name, "kind": "person" if "person" in kinds else kinds[0], "stage": "lead",
+                            "source": "email", "email": mail.sender, "created": dates.iso(dates.now())}
+    issues = validate_customer(data, store.config)
+    if issues:
+        raise InvalidRecord(f"cannot add a lead for {mail.sender}: {issues[0][1]}; add the customer yourself "
+                            f"(crm customer add) and log the email with crm log CUSTOMER --eml FILE")
+    twins = store._by_name(name)
+    if twins:
+        raise InvalidRecord(f"no customer has the address {mail.sender}, but {name!r} is a customer's name "
+                            f"({', '.join(twins)}); add the address (crm contact add {twins[0]} {name!r} --email "
+                            f"{mail.sender}) or name the customer: crm log {twins[0]} --eml FILE")
+    for _ in range(20):
+        cid = ids.new_customer_id(name)
+        if not store.customer_dir(cid).exists():
+            return Customer(cid, data)
+    raise InvalidRecord("could not find a free customer id; try again")  # pragma: no cover - 32**4 space
 
 
 def plan_mail(store: Store, mail: Mail, book: AddressBook, ours: set[str], *, customer_ref: str | None = None,
-              kind: str = "email") -> Planned:
+              kind: str = "email", lead: bool = False) -> Planned:
     outgoing = mail.sender in ours
     others = mail.recipients if outgoing else [mail.sender]
     customer: Customer | None = None
@@ -112,6 +140,9 @@ def plan_mail(store: Store, mail: Mail, book: AddressBook, ours: set[str], *, cu
             if addr in book.by_email:
                 customer, person = book.by_email[addr]
                 break
+    captured = None
+    if customer is None and lead and not outgoing and mail.sender:
+        customer = captured = new_lead(store, mail)
     if customer is None:
         who = ", ".join(others) or "(no address)"
         raise NotFound(f"no customer has the address {who}; add it (crm contact add CUSTOMER NAME --email "
@@ -122,7 +153,7 @@ def plan_mail(store: Store, mail: Mail, book: AddressBook, ours: set[str], *, cu
         summary = summary[:MAX_SUMMARY - 1] + "…"
     entry: dict[str, Any] = {"at": at, "kind": interaction_type(store.config, kind), "by": store.user(),
                              "contact": person, "direction": "out" if outgoing else "in", "summary": summary}
-    return Planned(customer.id, customer.name, {k: v for k, v in entry.items() if v is not None})
+    return Planned(customer.id, customer.name, {k: v for k, v in entry.items() if v is not None}, captured)
 
 
 def _already(store: Store, cid: str, entry: dict) -> bool:
@@ -130,8 +161,9 @@ def _already(store: Store, cid: str, entry: dict) -> bool:
     return any((e.kind, dates_key(e.at), e.data.get("summary")) == wanted for e in store.load_journal(cid))
 
 
-def log_eml(store: Store, path: Path, *, customer_ref: str | None = None) -> Planned:
-    """Log one .eml file as an email interaction: one commit."""
+def log_eml(store: Store, path: Path, *, customer_ref: str | None = None, lead: bool = True) -> Planned:
+    """Log one .eml file as an email interaction: one commit. An incoming email from an address no customer has
+    adds a lead for its sender in the same commit (``lead=False``: refused instead)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -139,11 +171,16 @@ def log_eml(store: Store, path: Path, *, customer_ref: str | None = None) -> Pla
     mail = parse_message(data)
     if not mail.sender:
         raise InvalidRecord(f"{path.name}: no From header; is it an email (.eml) file?")
-    planned = plan_mail(store, mail, AddressBook(store), our_addresses(store), customer_ref=customer_ref)
-    if _already(store, planned.cid, planned.entry):
+    planned = plan_mail(store, mail, AddressBook(store), our_addresses(store), customer_ref=customer_ref,
+                        lead=lead)
+    if planned.lead is None and _already(store, planned.cid, planned.entry):
         raise InvalidRecord(f"{path.name} is already logged for {planned.name} ({planned.cid}); nothing changed")
-    with store.transaction(f"Log email with {planned.name} ({planned.cid})", action="interaction.add",
+    message = (f"Add lead {planned.name} ({planned.cid}) from an email and log it" if planned.lead is not None
+               else f"Log email with {planned.name} ({planned.cid})")
+    with store.transaction(message, action="customer.add" if planned.lead is not None else "interaction.add",
                            customer=planned.cid) as tx:
+        if planned.lead is not None:
+            tx.write_customer(planned.lead)
         tx.append_entry(planned.cid, planned.entry)
     return planned
 

@@ -3,22 +3,26 @@
 The ``history`` kind holds every event of every deal and ticket (opening, stage and close-date changes,
 won/lost, comments, status changes, close with CSAT), so that import gives them back exactly.
 
-Rows come from ``crmcli.analysis.rows`` (one list of flat dicts per kind); customers get one more column per
-free field (``extra.NAME``) so that an export imports back into the same records.
+Rows are streamed from the index (``crmcli.io.export_rows``), the few customers it cannot stand in for read from
+their files; customers get one more column per free field (``extra.NAME``) so that an export imports back into the
+same records. csv, xlsx (openpyxl's write-only mode) and json are written a row at a time: memory does not grow
+with the store.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from crmcli.analysis import rows as tables
 from crmcli.errors import InvalidRecord, UsageError
 from crmcli.io import ics, vcard, xlsxio
 from crmcli.io.csvio import write_csv
-from crmcli.store.index import customer_index
+from crmcli.io.export_rows import open_sheets
 from crmcli.store.store import Store
 
 EXPORT_KINDS = ["all", "customers", "contacts", "interactions", "opps", "orders", "contracts", "tickets", "tasks",
@@ -37,66 +41,11 @@ def collect(store: Store, kinds: list[str], progress: Callable[[int], Any] | Non
             problems: list[str] | None = None, *, include_sensitive: bool = False
             ) -> dict[str, tuple[list[str], list[dict]]]:
     """Columns and rows per kind, list-valued columns left out; sensitive fields only when asked;
-    unreadable customers named in ``problems``."""
-
-    data = tables.collect(store, kinds, progress, problems=problems)
-    out: dict[str, tuple[list[str], list[dict]]] = {}
-    for kind in kinds:
-        skip = set(tables.LIST_COLUMNS.get(kind, []))
-        all_columns = tables.HISTORY_COLUMNS if kind == "history" else tables.COLUMNS[kind]
-        columns = [c for c in all_columns if c not in skip]
-        rows = data.get(kind, [])
-        if kind == "customers":
-            rows, columns = _with_extra(store, rows, columns, include_sensitive)
-        out[kind] = (columns, rows)
-    return out
-
-
-def _with_extra(store: Store, rows: list[dict], columns: list[str],
-                include_sensitive: bool = False) -> tuple[list[dict], list[str]]:
-    from crmcli import crypto
-
-    profiles = {c.id: c.data for c in customer_index(store)}
-    sensitive = crypto.sensitive_fields(store.config)
-    identities: list[Any] = []
-    if include_sensitive:
-        identities = crypto.load_identities(store.root)
-        if not identities:
-            raise UsageError(f"--include-sensitive needs your age identity to decrypt the sensitive fields; "
-                             f"none at {crypto.identity_path()} (set CRM_IDENTITY)")
-        for cid, data in profiles.items():
-            profiles[cid] = _decrypted(crypto, data, identities)
-        top = [f for f in sensitive if not f.startswith("extra.")]
-        columns = columns + [f for f in top if f not in columns]
-        rows = [{**row, **{f: profiles.get(row["id"], {}).get(f) for f in top}} for row in rows]
-    else:
-        profiles = {cid: crypto.strip_sensitive(store.config, data) for cid, data in profiles.items()}
-        rows = [{k: v for k, v in row.items() if k not in sensitive and not crypto.is_sealed(v)} for row in rows]
-    extras: dict[str, dict] = {cid: d["extra"] for cid, d in profiles.items() if isinstance(d.get("extra"), dict)}
-    names: list[str] = []
-    for extra in extras.values():
-        for key in extra:
-            if f"extra.{key}" not in names:
-                names.append(f"extra.{key}")
-    if not names:
-        return rows, columns
-    out = []
-    for row in rows:
-        extra = extras.get(row["id"]) or {}
-        out.append({**row, **{n: extra.get(n[6:]) for n in names}})
-    created = columns.index("created") if "created" in columns else len(columns)
-    return out, columns[:created] + names + columns[created:]
-
-
-def _decrypted(crypto: Any, data: dict, identities: list[Any]) -> dict:
-    out = dict(data)
-    if isinstance(out.get("extra"), dict):
-        out["extra"] = dict(out["extra"])
-    for container in [out] + ([out["extra"]] if isinstance(out.get("extra"), dict) else []):
-        for key, value in list(container.items()):
-            if crypto.is_sealed(value):
-                container[key] = crypto.decrypt(value, identities, key)
-    return out
+    unreadable customers named in ``problems``. Every row in memory: for tests and small stores; ``export``
+    streams them (``export_rows.open_sheets``)."""
+    with open_sheets(store, kinds, problems if problems is not None else [],
+                     include_sensitive=include_sensitive) as sheets:
+        return {kind: (sheet.columns, list(sheet)) for kind, sheet in sheets.items()}
 
 
 def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
@@ -107,11 +56,18 @@ def export(store: Store, path: Path, *, kind: str = "all", excel: bool = False,
     A customer whose files cannot be read is named in ``problems`` (``path:line: problem``); unless
     ``skip_invalid``, the export then raises ``InvalidRecord`` (exit 4) and writes nothing.
     """
-    data, counts = export_bytes(store, fmt or format_of(path), kind=kind, excel=excel, progress=progress,
-                                include_sensitive=include_sensitive, skip_invalid=skip_invalid, problems=problems,
-                                name=path.name)
+    fmt = fmt or format_of(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            counts = write(store, fmt, out, kind=kind, excel=excel, progress=progress,
+                           include_sensitive=include_sensitive, skip_invalid=skip_invalid, problems=problems,
+                           name=path.name)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return counts
 
 
@@ -120,6 +76,19 @@ def export_bytes(store: Store, fmt: str, *, kind: str = "all", excel: bool = Fal
                  skip_invalid: bool = False, problems: list[str] | None = None,
                  name: str = "standard output") -> tuple[bytes, dict[str, int]]:
     """The export in format ``fmt`` (xlsx, csv, json, vcf, ics) as bytes, and the number of rows per kind."""
+    out = io.BytesIO()
+    counts = write(store, fmt, out, kind=kind, excel=excel, progress=progress, include_sensitive=include_sensitive,
+                   skip_invalid=skip_invalid, problems=problems, name=name)
+    return out.getvalue(), counts
+
+
+def write(store: Store, fmt: str, out: IO[bytes], *, kind: str = "all", excel: bool = False,
+          progress: Callable[[int], Any] | None = None, include_sensitive: bool = False,
+          skip_invalid: bool = False, problems: list[str] | None = None,
+          name: str = "standard output") -> dict[str, int]:
+    """Write the export in format ``fmt`` to ``out``, rows streamed from the index; the number of rows per kind.
+
+    Nothing is written when a customer cannot be read (unless ``skip_invalid``)."""
     problems = problems if problems is not None else []
     if fmt not in FORMATS.values():
         raise UsageError(f"--format {fmt}: use one of xlsx, csv, json, vcf, ics")
@@ -130,30 +99,58 @@ def export_bytes(store: Store, fmt: str, *, kind: str = "all", excel: bool = Fal
             raise UsageError("an .ics calendar holds the agenda; use --kind tasks (or leave --kind out)")
 
         text = ics.calendar(store)
-        return text.encode("utf-8"), {"events": text.count("BEGIN:VTODO") + text.count("BEGIN:VEVENT")}
+        out.write(text.encode("utf-8"))
+        return {"events": text.count("BEGIN:VTODO") + text.count("BEGIN:VEVENT")}
     if fmt == "vcf":
         if kind not in ("all", "contacts"):
             raise UsageError("a .vcf file holds contacts; use --kind contacts (or leave --kind out)")
-        return _vcf(store, progress, problems, skip_invalid, name)
+        data, counts = _vcf(store, progress, problems, skip_invalid, name)
+        out.write(data)
+        return counts
     kinds = [*tables.KINDS, "history"] if kind == "all" else [kind]
     if fmt == "csv" and len(kinds) > 1:
         raise UsageError("a .csv file holds one kind; pass --kind customers (or contacts, ...), or export all "
                          "to .xlsx or .json")
-    data = collect(store, kinds, progress, problems, include_sensitive=include_sensitive)
-    _refuse_skipped(problems, skip_invalid, name)
-    counts = {k: len(rows) for k, (_, rows) in data.items()}
-    if fmt == "csv":
-        buf = io.StringIO()
-        columns, rows = data[kinds[0]]
-        write_csv(buf, columns, rows, bom=excel)
-        return (b"\xef\xbb\xbf" if excel else b"") + buf.getvalue().encode("utf-8"), counts
-    if fmt == "xlsx":
-        out = io.BytesIO()
-        xlsxio.write_xlsx(out, data)
-        return out.getvalue(), counts
-    doc = {k: [{c: _json_cell(k, c, r.get(c)) for c in cols} for r in rows] for k, (cols, rows) in data.items()}
-    text = json.dumps(doc if kind == "all" else doc[kinds[0]], ensure_ascii=False, indent=2) + "\n"
-    return text.encode("utf-8"), counts
+    with open_sheets(store, kinds, problems, include_sensitive=include_sensitive, progress=progress) as sheets:
+        _refuse_skipped(problems, skip_invalid, name)
+        counts = {k: len(sheet) for k, sheet in sheets.items()}
+        if fmt == "xlsx":
+            xlsxio.write_xlsx(out, {k: (sheet.columns, sheet) for k, sheet in sheets.items()})
+            return counts
+        stream = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+        try:
+            if fmt == "csv":
+                if excel:
+                    stream.write("\ufeff")
+                sheet = sheets[kinds[0]]
+                write_csv(stream, sheet.columns, sheet, bom=excel)
+            else:
+                _write_json(stream, sheets, single=kind != "all")
+        finally:
+            stream.flush()
+            stream.detach()
+    return counts
+
+
+def _write_json(text: IO[str], sheets: dict[str, Any], *, single: bool) -> None:
+    """What ``json.dumps(doc, ensure_ascii=False, indent=2)`` gives for {kind: [row, ...]} (or one kind's list),
+    a row at a time."""
+    pad = "  " if single else "    "
+    if not single:
+        text.write("{" if sheets else "{}")
+    for n, (kind, sheet) in enumerate(sheets.items()):
+        if not single:
+            text.write(("," if n else "") + "\n  " + json.dumps(kind, ensure_ascii=False) + ": ")
+        first = True
+        for row in sheet:
+            cells = {c: _json_cell(kind, c, row.get(c)) for c in sheet.columns}
+            body = json.dumps(cells, ensure_ascii=False, indent=2).replace("\n", "\n" + pad)
+            text.write(("[\n" if first else ",\n") + pad + body)
+            first = False
+        text.write("[]" if first else "\n" + pad[:-2] + "]")
+    if not single and sheets:
+        text.write("\n}")
+    text.write("\n")
 
 
 def _json_cell(kind: str, column: str, value: Any) -> Any:

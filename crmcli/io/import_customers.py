@@ -6,6 +6,7 @@ from typing import Any
 
 from crmcli.domain import dates
 from crmcli.domain.customer import Customer, normalize_name, validate_contact, validate_customer
+from crmcli.errors import CrmError
 from crmcli.io.import_plan import Source
 from crmcli.io.import_planner import PlannerBase
 from crmcli.io.import_values import (
@@ -20,6 +21,7 @@ from crmcli.io.import_values import (
     tags_cell,
     text_cell,
 )
+from crmcli.store import campaigns as campaign_files
 
 
 class CustomerRows(PlannerBase):
@@ -37,6 +39,16 @@ class CustomerRows(PlannerBase):
             put(key, text_cell(v.get(key)))
         if v.get("tier") is not None:
             put("tier", text_cell(v["tier"]))
+        campaign = text_cell(v.get("campaign"))
+        if campaign:  # the campaign the customer came from: an existing campaigns/NAME.yaml, in its spelling
+            try:
+                found = campaign_files.find(self.store, campaign)
+            except CrmError as exc:
+                raise BadValue("campaign", str(exc)) from None
+            if found is None:
+                raise BadValue("campaign", f"no campaign {campaign!r}; add it first (crm campaign add {campaign} "
+                                           "--kind ...) or fix the cell")
+            put("campaign", found.name)
         put("tags", tags_cell(v.get("tags")))
         put("birthday", day_cell("birthday", v.get("birthday")))
         put("created", moment_cell("created", v.get("created")))

@@ -35,6 +35,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "owner": ["owner", "account owner", "sales rep", "salesperson", "assigned to", "负责人", "销售", "所属销售",
                   "跟进人", "客户经理", "归属人"],
         "source": ["source", "lead source", "来源", "客户来源", "线索来源"],
+        "campaign": ["campaign", "marketing campaign", "campaign name", "市场活动", "营销活动", "来源活动"],
         "tags": ["tags", "tag", "labels", "标签"],
         "email": ["email", "e-mail", "email address", "e-mail address", "mail", "邮箱", "电子邮件", "电子邮箱",
                   "邮件", "邮箱地址"],

@@ -1,5 +1,10 @@
 """Sending mail-merge messages through SMTP: settings from ``mail: smtp:`` in crm.yaml, the password from the
-environment, a rate limit, and a resumable log so a crash mid-send never sends a message twice.
+environment or a keyring, a rate limit, and a resumable log so a crash mid-send never sends a message twice.
+
+The password is never read from the repository: first the environment variable ``password_env``
+(``CRM_SMTP_PASSWORD``), else the system keyring through the optional ``keyring`` library (service
+``keyring_service``, default ``crmcli-smtp``; the SMTP user as the user name). A missing library or a keyring
+without a usable backend is said in one line.
 
 The log (``<git-dir>/crm/mail/CAMPAIGN--TEMPLATE.sent``, never in git) gets one line per message the server
 accepted, written and synced right after the server said yes and before the next message goes; a run skips
@@ -19,6 +24,7 @@ from typing import Any
 from crmcli.errors import EXIT_GIT, CrmError, UsageError
 
 DEFAULT_PASSWORD_ENV = "CRM_SMTP_PASSWORD"
+DEFAULT_KEYRING_SERVICE = "crmcli-smtp"
 
 
 class SendError(CrmError):
@@ -36,6 +42,7 @@ class Settings:
     password_env: str = DEFAULT_PASSWORD_ENV
     per_minute: float = 30.0
     batch: int = 50
+    keyring_service: str = DEFAULT_KEYRING_SERVICE
 
     @classmethod
     def from_config(cls, mail: Any, where: str = "crm.yaml") -> Settings:
@@ -57,15 +64,34 @@ class Settings:
         if per_minute <= 0 or batch < 1:
             raise UsageError(f"{where}: mail smtp per_minute must be above 0 and batch at least 1")
         return cls(smtp["host"], port, security, smtp.get("user"), str(smtp.get("password_env",
-                   DEFAULT_PASSWORD_ENV)), per_minute, batch)
+                   DEFAULT_PASSWORD_ENV)), per_minute, batch,
+                   str(smtp.get("keyring_service") or DEFAULT_KEYRING_SERVICE))
 
     def password(self) -> str | None:
+        """The environment variable ``password_env``, else the keyring's entry (``keyring_service``, user)."""
         if not self.user:
             return None
         value = os.environ.get(self.password_env)
+        if value:
+            return value
+        how = (f"export {self.password_env}=..., or keep it in a keyring: keyring set {self.keyring_service} "
+               f"{self.user} (it is never read from the repository)")
+        try:
+            import keyring
+            import keyring.errors
+        except ImportError:
+            raise UsageError(f"the SMTP password of {self.user} is not set: {how}; the keyring library is not "
+                             "installed (pip install keyring)") from None
+        try:
+            value = keyring.get_password(self.keyring_service, str(self.user))
+        except keyring.errors.NoKeyringError:
+            raise UsageError(f"the SMTP password of {self.user} is not set: {how}; the keyring library has no "
+                             "usable backend here (no desktop keyring or keyrings.alt)") from None
+        except keyring.errors.KeyringError as exc:
+            raise UsageError(f"the SMTP password of {self.user}: the keyring failed ({exc}); {how}") from None
         if not value:
-            raise UsageError(f"the SMTP password of {self.user} is not set: export {self.password_env}=... "
-                             "(it is never read from the repository)")
+            raise UsageError(f"the SMTP password of {self.user} is not set, nor in the keyring (service "
+                             f"{self.keyring_service}): {how}")
         return value
 
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from crmcli.domain import dates
 from crmcli.errors import InvalidRecord, UsageError
@@ -232,9 +233,19 @@ def finish_sheet(ws: Any, columns: int, rows: int) -> None:
     ws.print_title_rows = "1:1"
 
 
-def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str], list[dict]]],
+class SizedRows(Protocol):
+    """Rows whose number is known before they are read (a list, or a stream that knows its length)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[dict]: ...
+
+
+def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str], SizedRows]],
                zone: str | None = None) -> None:
     """One sheet per entry, in order: a styled header row (frozen, with an autofilter), then typed cells, streamed.
+
+    A sheet's rows may be any sized iterable (``len`` is read before the first row, then they are read once).
 
     openpyxl's write-only mode writes each row as it is appended instead of keeping a cell object
     per value until the end: memory stays that of the rows, whatever the size of the workbook. Column
@@ -280,13 +291,15 @@ def write_xlsx(path: Path | IO[bytes], sheets: Mapping[str, tuple[Sequence[str],
 
     for name, (columns, rows) in sheets.items():
         ws = wb.create_sheet(title=name[:31])
-        sample = rows[:500]
+        count = len(rows)
+        stream = iter(rows)
+        sample = list(itertools.islice(stream, 500))
         for j, c in enumerate(columns, 1):
             widths = (_typed(c, r.get(c), tz) for r in sample)
             ws.column_dimensions[get_column_letter(j)].width = column_width(c, widths)
-        finish_sheet(ws, len(columns), len(rows))
+        finish_sheet(ws, len(columns), count)
         ws.append([header(c) for c in columns])
         money = {c for c in columns if c in ("amount", "value")} if "currency" in columns else set()
-        for row in rows:
+        for row in itertools.chain(sample, stream):
             ws.append([typed(_typed(c, row.get(c), tz), row.get("currency") if c in money else None) for c in columns])
     wb.save(path)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Protocol, TextIO
 
 from crmcli.render.fit import screen_width
-from crmcli.render.labels import heading
+from crmcli.render.labels import heading, language
 from crmcli.render.tables import style, table
 
 
@@ -34,7 +34,7 @@ def agenda_lines(items: Sequence[Item], today: date, stream: TextIO) -> list[str
             label = heading("Overdue")
         else:
             word = {today: "Today", today + timedelta(days=1): "Tomorrow"}.get(item.day, item.day.strftime("%A"))
-            label = f"{heading(word)}, {item.day.isoformat()}"
+            label = f"{heading(word)}{'，' if language() == 'zh' else ', '}{item.day.isoformat()}"
         groups.setdefault(label, []).append(item)
     ordered = [(label, i) for label, group in groups.items() for i in group]
     rows = [{"when": " ".join(filter(None, [i.day.isoformat() if i.overdue else "", i.time or ""])),

@@ -8,6 +8,7 @@ from wcwidth import wcswidth
 
 from crmcli.domain import dates
 from crmcli.domain.money import format_money
+from crmcli.render.labels import heading, label, value
 from crmcli.render.tables import style
 
 BAR_WIDTH = 24
@@ -20,13 +21,13 @@ def board_text(board: Any, owner: str | None, when: datetime | None, stream: Tex
     with ``stream`` taking colour, the weighted part is green and the title bold.
     """
     cur = board.currency
-    rows = [(r["stage"], f"{r['probability']}%", str(r["count"]), format_money(r["total"], cur),
+    rows = [(value(r["stage"]), f"{r['probability']}%", str(r["count"]), format_money(r["total"], cur),
              format_money(r["weighted"], cur), r) for r in board]
     count = sum(r["count"] for r in board)
     total = sum(r["total"] for r in board)
     weighted = sum(r["weighted"] for r in board)
-    head = ("stage", "prob", "deals", "total", "weighted")
-    foot = ("total", "", str(count), format_money(total, cur), format_money(weighted, cur))
+    head = tuple(label(c) for c in ("stage", "prob", "deals", "total", "weighted"))
+    foot = (label("total"), "", str(count), format_money(total, cur), format_money(weighted, cur))
     cells = [head, *[r[:5] for r in rows], foot]
     widths = [max(wcswidth(c[i]) for c in cells) for i in range(5)]
     biggest = max((r["total"] for r in board), default=0) or 1
@@ -36,7 +37,7 @@ def board_text(board: Any, owner: str | None, when: datetime | None, stream: Tex
         rest = "  ".join(" " * (widths[i] - wcswidth(c[i])) + c[i] for i in range(1, 5))
         return f"{first}  {rest}  {bar}".rstrip()
 
-    title = f"Pipeline: open deals in {cur}"
+    title = f"{heading('Pipeline: open deals in')} {cur}"
     if owner:
         title += f" of {owner}"
     if when is not None:

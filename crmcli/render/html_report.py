@@ -16,6 +16,7 @@ from crmcli.domain import dates
 from crmcli.domain.money import format_money
 from crmcli.render import svg
 from crmcli.render.html_page import cards, esc, page, table
+from crmcli.render.labels import label, note_text
 
 Rows = Callable[[Section, str], tuple[list[str], list[list[str]]]]
 Tr = Callable[[str], str]
@@ -133,13 +134,13 @@ def body(report: Report, rows_of: Rows, tr: Tr = _same, max_rows: int | None = N
         if not rows:
             out.append(f'<p class="muted">{esc(tr("(none)"))}</p>')
         else:
-            out.append(table([tr(c) for c in cols], rows, [s.formats.get(c) in NUMERIC for c in cols]))
+            out.append(table([tr(label(c) or c) for c in cols], rows, [s.formats.get(c) in NUMERIC for c in cols]))
             if max_rows is not None and len(s.frame) > max_rows:
                 out.append(f'<p class="note">{esc(tr("The first"))} {max_rows:,} {esc(tr("of"))} {len(s.frame):,} '
                            f'{esc(tr("rows; all of them:"))} <code class="cmd">crm report {esc(report.name)} '
                            f'--section {esc(s.key)} --format csv</code></p>')
         if s.note:
-            out.append(f'<p class="note">{esc(s.note)}</p>')
+            out.append(f'<p class="note">{esc(note_text(s.note, s.frame.columns))}</p>')
         out.append("</section>")
     return "\n".join(x for x in out if x)
 

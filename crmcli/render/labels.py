@@ -1,11 +1,15 @@
 """Human labels for column names and headings on the terminal, in English or Chinese (``language: zh``).
 
-Only what people read changes: JSON, CSV and YAML keys stay the code names. The language is the store's
-``language`` in ``crm.yaml`` unless ``CRM_LANG`` says otherwise (``en`` or ``zh``).
+Only what people read changes: JSON, CSV and YAML keys and values stay as they are. The language is the
+store's ``language`` in ``crm.yaml`` unless ``CRM_LANG`` says otherwise (``en`` or ``zh``). In Chinese, a value
+that is a word of crm's default English vocabulary (a stage ``negotiation``, a ticket status ``waiting``, a
+priority, an agenda item ``renewal``) reads in Chinese too (``value``); a store's own words are shown as written.
 """
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 
 LANGUAGES = ("en", "zh")
 _store_language: str | None = None
@@ -52,14 +56,48 @@ LABELS: dict[str, tuple[str, str]] = {
     "movement": ("movement", "变动"), "call": ("call", "电话"), "meeting": ("meeting", "会议"),
     "touch_every": ("contact every", "联系周期"), "size": ("size", "规模"), "website": ("website", "网站"),
     "address": ("address", "地址"), "birthday": ("birthday", "生日"), "primary": ("", ""),
+    "lifecycle": ("lifecycle", "生命周期"), "cadence": ("cadence", "联系周期"), "prob": ("prob", "概率"),
+    "last contact": ("last contact", "最近联系"), "next task": ("next task", "下个任务"),
+    "contract end": ("contract end", "合同到期"), "what to do": ("what to do", "待办事项"), "cost": ("cost", "费用"),
 }
+
+# crm's default English vocabulary (a new store's crm.yaml, and crm's own words) as read in Chinese
+VALUES: dict[str, str] = {
+    # lifecycle stages, kinds
+    "lead": "线索", "prospect": "潜在客户", "customer": "客户", "repeat": "复购客户", "loyal": "忠诚客户",
+    "churned": "已流失", "company": "公司", "person": "个人", "webinar": "网络研讨会", "event": "活动",
+    # pipeline stages and forecast categories
+    "qualified": "已确认需求", "proposal": "方案报价", "negotiation": "商务谈判", "won": "赢单", "lost": "输单",
+    "pipeline": "管道", "best-case": "乐观", "commit": "承诺", "omitted": "不计入",
+    # tickets: status, priority, category, channel
+    "open": "待处理", "in-progress": "处理中", "waiting": "等待客户", "resolved": "已解决", "closed": "已关闭",
+    "low": "低", "normal": "普通",
+    "high": "高", "urgent": "紧急", "question": "咨询", "request": "请求", "bug": "缺陷", "complaint": "投诉",
+    "phone": "电话", "web": "网页",
+    # interaction types, search results
+    "call": "电话", "email": "邮件", "meeting": "会议", "visit": "拜访", "chat": "在线沟通", "sms": "短信",
+    "note": "备注", "interaction": "互动", "contact": "联系人", "ticket": "工单", "opp": "商机", "task": "任务",
+    "survey": "问卷",
+    # agenda and care items
+    "renewal": "续约", "touch": "保持联系", "anniversary": "周年", "holiday": "节日", "revisit": "回访",
+    "checkin": "定期回访", "due": "待办", "done": "已完成",
+    # report rows
+    "opened": "新开", "breached": "超时", "overdue": "逾期", "created": "新建", "advanced": "推进",
+    "slipped": "推迟", "interactions": "互动", "new customers": "新客户", "lifecycle moves": "生命周期变化",
+    "deals created": "新建商机", "deals advanced": "推进的商机", "deals won": "赢单", "deals lost": "输单",
+    "tickets opened": "新开工单", "tickets closed": "关闭的工单", "tickets breached": "超时工单",
+    "tasks done": "完成的任务", "tasks overdue": "逾期任务", "customers losing touch": "疏于联系的客户",
+    "contacted": "已联系", "opportunity": "商机", "yes": "是", "no": "否", "total": "合计",
+}
+VALUE_COLUMNS = frozenset({"stage", "status", "priority", "category", "channel", "kind", "type", "what", "event",
+                           "state", "movement", "step", "lifecycle", "bought"})
 
 HEADINGS: dict[str, str] = {
     "Overdue": "逾期", "Today": "今天", "Tomorrow": "明天", "Key metrics": "关键指标", "Contacts": "联系人",
     "Open opportunities": "进行中的商机", "Open tickets": "未结工单", "Next tasks": "待办任务",
     "Latest events": "最近动态", "Warnings": "警告", "Monday": "星期一", "Tuesday": "星期二",
     "Wednesday": "星期三", "Thursday": "星期四", "Friday": "星期五", "Saturday": "星期六", "Sunday": "星期日",
-    "Pipeline: open deals in": "销售漏斗：未结商机，币种", "none": "无",
+    "Pipeline: open deals in": "销售漏斗：未结商机，币种", "none": "无", "Nothing to show": "无数据",
     # reports and their sections
     "Customers report": "客户报告", "Service report": "服务报告", "Weekly report": "周报",
     "Pipeline and forecast": "销售漏斗与预测", "Revenue segments (ABC)": "收入分层 (ABC)",
@@ -97,6 +135,26 @@ def label(code: str) -> str:
     if pair is None:
         return code.replace("_", " ")
     return pair[1] if language() == "zh" else pair[0]
+
+
+def value(text: str) -> str:
+    """A value people read: a default English word in Chinese under ``language: zh``, else as it is.
+
+    ``negotiation (75%)`` and ``call (30m, with Raj)`` keep their part in brackets."""
+    if language() != "zh" or not text:
+        return text
+    word, sep, rest = text.partition(" (")
+    if sep and rest.endswith(")"):
+        return VALUES.get(word, word) + sep + rest
+    return VALUES.get(text, text)
+
+
+def note_text(note: str, columns: Iterable[object]) -> str:
+    """A note under a table with its columns' code names (``reward_due``) as people read them (``reward due``)."""
+    names = [str(c) for c in columns if "_" in str(c)]
+    if not names:
+        return note
+    return re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", lambda m: label(m.group(1)), note)
 
 
 def translate(text: str) -> str:

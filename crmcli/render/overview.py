@@ -7,7 +7,7 @@ from crmcli.domain import dates
 from crmcli.domain.money import format_money
 from crmcli.domain.text import first_line
 from crmcli.render.fit import dwidth, fit_line, screen_width, wrap
-from crmcli.render.labels import translate
+from crmcli.render.labels import translate, value
 from crmcli.render.tables import key_values, style, table
 
 
@@ -68,6 +68,9 @@ def metric_pairs(data: dict) -> list[tuple[str, str]]:
     if m.get("points") is not None:
         pairs.append(("loyalty", f"{m['points']} points" + (f", tier {m['loyalty_tier']}" if m.get("loyalty_tier")
                                                              else "")))
+    if m.get("referrals"):
+        n = len(m["referrals"])
+        pairs.append(("referrals", f"referred {n} customer{'' if n == 1 else 's'}: {', '.join(m['referrals'])}"))
     h = data["health"]
     pairs.append(("health", f"{h['score']}/100" + (f" (at risk: below {h['at_risk_below']:g})" if h["at_risk"]
                                                     else "")))
@@ -89,8 +92,8 @@ def print_overview(data: dict, out: Any) -> None:
     out.write("  ".join(style(fit_line(t, room), out, **kw) for t, kw in title) + "\n")
     core = data["core"]
     labels = {"stage": "lifecycle", "touch_every": "cadence"}
-    _key_values([(labels.get(k, k), ", ".join(map(str, v)) if isinstance(v, list) else str(v))
-                 for k, v in core.items() if k != "name"], out)
+    _key_values([(labels.get(k, k), ", ".join(map(str, v)) if isinstance(v, list) else
+                  value(str(v)) if k in ("kind", "stage") else str(v)) for k, v in core.items() if k != "name"], out)
 
     _heading("Key metrics", out)
     _key_values(metric_pairs(data), out)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, TIME, Report
 from crmcli.io.xlsxio import column_width, finish_sheet, header_style, money_format
+from crmcli.render.labels import VALUE_COLUMNS, label, translate, value
 
 FORMATS = {INT: "#,##0", PCT: "0.0%", NUM: "0.00", HOURS: "0.0", DAYS: "0", DATE: "yyyy-mm-dd",
            TIME: "yyyy-mm-dd hh:mm"}
@@ -35,6 +36,8 @@ def sheet_name(title: str, used: set[str]) -> str:
         while len(words) > 1 and words[-1].lower().strip(",;") in _DANGLING:
             words.pop()
         base = " ".join(words).rstrip(" ,;-(")
+        if base.count("(") > base.count(")"):  # "Needs by segment (customer": the aside goes whole
+            base = base[:base.rindex("(")].rstrip(" ,;-") or base
     name, n = base, 2
     while name.lower() in used:
         suffix = f" ({n})"
@@ -94,32 +97,39 @@ def to_xlsx(report: Report) -> bytes:
     used: set[str] = set()
     font, fill, align = header_style()
     money = money_format(report.currency)
-    for s in report.sections:
-        ws = wb.create_sheet(sheet_name(s.title, used))
+    empty = [s for s in report.sections if not len(s.frame)]
+    sections = [s for s in report.sections if len(s.frame)] or report.sections[:1]
+    for k, s in enumerate(sections):
+        ws = wb.create_sheet(sheet_name(translate(s.title), used))
         cols = [str(c) for c in s.frame.columns]
-        ws.append(cols)
+        heads = [label(c) or c for c in cols]  # what people read; --format csv|json keep the code names
+        ws.append(heads)
         for cell in ws[1]:
             cell.font, cell.fill, cell.alignment = font, fill, align
         shown: list[list[Any]] = [[] for _ in cols]
         for i, row in enumerate(s.frame.itertuples(index=False, name=None), start=2):
             for j, (c, v) in enumerate(zip(cols, row, strict=True), start=1):
                 fmt = s.formats.get(c)
-                value, number_format = cell_value(v, fmt)
-                cell = ws.cell(row=i, column=j, value=value)
-                if fmt == MONEY and isinstance(value, (int, float)):
+                item, number_format = cell_value(v, fmt)
+                item = value(item) if c in VALUE_COLUMNS and isinstance(item, str) else item
+                cell = ws.cell(row=i, column=j, value=item)
+                if fmt == MONEY and isinstance(item, (int, float)):
                     number_format = money
                 if number_format:
                     cell.number_format = number_format
-                shown[j - 1].append(value)
-        for j, c in enumerate(cols, start=1):
-            ws.column_dimensions[get_column_letter(j)].width = column_width(c, shown[j - 1])
+                shown[j - 1].append(item)
+        for j, head in enumerate(heads, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = column_width(head, shown[j - 1])
         n = len(s.frame)
         finish_sheet(ws, len(cols), n)
         if len(cols) > 1:
             ws.freeze_panes = "B2"
         below = n + 3
-        if s.note:
-            ws.cell(row=below, column=1, value=s.note).font = Font(italic=True, color="666666")
+        notes = [s.note] if s.note else []
+        if k == 0 and empty and sections[0] not in empty:  # a sheet with only a header would print a page
+            notes.append(f"{translate('Nothing to show')}: " + ", ".join(translate(e.title) for e in empty))
+        for note in notes:
+            ws.cell(row=below, column=1, value=note).font = Font(italic=True, color="666666")
             below += 2
         if s.chart is not None and n and s.chart.label in cols:
             data_rows = n - int((s.frame[s.chart.label].astype(str) == "total").sum())
@@ -136,6 +146,8 @@ def to_xlsx(report: Report) -> bytes:
                     j = cols.index(v) + 1
                     chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=data_rows + 1), titles_from_data=True)
             chart.set_categories(Reference(ws, min_col=label_col, min_row=2, max_row=data_rows + 1))
+            for series in chart.series if s.chart.kind == "line" else []:
+                series.smooth = False  # a smoothed line shows values between the days that never were
             if below > PAGE_ROWS - CHART_ROWS:  # no room under the table on its page: the chart starts a new one
                 ws.row_breaks.append(Break(id=below - 1))
             ws.add_chart(chart, f"A{below}")

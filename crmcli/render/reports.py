@@ -14,8 +14,8 @@ import pandas as pd
 
 from crmcli.analysis.reports import DATE, DAYS, HOURS, INT, MONEY, NUM, PCT, Report, Section
 from crmcli.domain.money import format_money
-from crmcli.render.fit import screen_width, wrap
-from crmcli.render.labels import translate
+from crmcli.render.fit import dwidth, screen_width, wrap
+from crmcli.render.labels import VALUE_COLUMNS, label, note_text, translate, value
 from crmcli.render.tables import style, table
 
 FORMATS = ["table", "md", "csv", "json", "html", "xlsx"]
@@ -76,12 +76,13 @@ def show(v: Any, fmt: str | None, currency: str = "") -> str:
 
 def _text_rows(s: Section, currency: str) -> tuple[list[str], list[list[str]]]:
     cols = [str(c) for c in s.frame.columns]
-    rows = [[show(v, s.formats.get(c), currency) for c, v in zip(cols, row, strict=True)]
+    rows = [[value(text) if c in VALUE_COLUMNS else text
+             for c, text in ((c, show(v, s.formats.get(c), currency)) for c, v in zip(cols, row, strict=True))]
             for row in s.frame.itertuples(index=False, name=None)]
     return cols, rows
 
 
-def _bars(s: Section) -> list[str] | None:
+def _bars(s: Section, size: int = BAR_WIDTH) -> list[str] | None:
     if s.chart is None or not len(s.frame) or s.chart.values[0] not in s.frame.columns:
         return None
     vals = pd.to_numeric(s.frame[s.chart.values[0]], errors="coerce").fillna(0)
@@ -90,7 +91,7 @@ def _bars(s: Section) -> list[str] | None:
     top = float(vals[keep].max()) if keep.any() else 0.0
     if top <= 0:
         return ["" for _ in vals]
-    return ["█" * max(1 if v > 0 else 0, int(round(BAR_WIDTH * float(v) / top))) if k else ""
+    return ["█" * max(1 if v > 0 else 0, int(round(size * float(v) / top))) if k else ""
             for v, k in zip(vals, keep, strict=True)]
 
 
@@ -108,16 +109,21 @@ def to_table(report: Report, stream: TextIO | None = None) -> str:
         if not rows:
             out.append("  (none)")
             continue
-        bars = _bars(s)
+        numeric = [c for c in cols if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS)]
+        drop = [c for c in cols if c.endswith("_p90_h")] + (["customer"] if "name" in cols else [])
+        drop += [c for c in ("referrer",) if {"name", "referrer_name"} & set(cols)]  # the name says who it is
+        room = BAR_WIDTH
+        if width is not None:  # bars take the room the data leaves, never the data's: shorter, or none
+            data = table([dict(zip(cols, r, strict=True)) for r in rows], cols, right=numeric)
+            room = min(BAR_WIDTH, width - max(dwidth(line) for line in data.splitlines()) - 2)
+        bars = _bars(s, room) if room >= 4 else None
         if bars is not None:
             cols = cols + [""]
             rows = [r + [b] for r, b in zip(rows, bars, strict=True)]
-        numeric = [c for c in cols if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS)]
-        drop = [c for c in cols if c.endswith("_p90_h")] + (["customer"] if "name" in cols else [])
         out.append(table([colours(dict(zip(cols, r, strict=True))) for r in rows], cols, width=width, drop=drop,
                          right=numeric, out=stream))
         if s.note:
-            out += wrap_note(f"  {s.note}", width)
+            out += wrap_note(f"  {note_text(s.note, s.frame.columns)}", width)
     return "\n".join(out) + "\n"
 
 
@@ -157,13 +163,13 @@ def to_markdown(report: Report) -> str:
         if not rows:
             out.append("(none)")
             continue
-        out.append("| " + " | ".join(cols) + " |")
+        out.append("| " + " | ".join(label(c) or c for c in cols) + " |")  # for people: labels, as on screen
         out.append("|" + "|".join("---:" if s.formats.get(c) in (MONEY, INT, PCT, NUM, HOURS, DAYS) else "---"
                                   for c in cols) + "|")
         for r in rows:
             out.append("| " + " | ".join(v.replace("|", "\\|").replace("\n", " ") for v in r) + " |")
         if s.note:
-            out += ["", f"_{s.note}_"]
+            out += ["", f"_{note_text(s.note, s.frame.columns)}_"]
     return "\n".join(out) + "\n"
 
 

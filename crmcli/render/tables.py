@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from crmcli import yamlio
 from crmcli.render.fit import ANSI as _ANSI_RE
 from crmcli.render.fit import column_widths, dwidth, fit_line, screen_width, truncate, use_color, wrap
-from crmcli.render.labels import label, translate
+from crmcli.render.labels import VALUE_COLUMNS, label, language, translate, value
 
 FORMATS = ["table", "json", "csv", "yaml", "md"]
 __all__ = ["FORMATS", "key_values", "render", "render_data", "screen_width", "style", "table", "use_color"]
@@ -75,6 +75,8 @@ def table(rows: Sequence[dict], columns: Sequence[str], headers: Sequence[str] |
     cols = list(columns)
     heads = [translate(str(h)) for h in headers] if headers else [label(c) for c in cols]
     data = [[str(_cell(r.get(c))) for c in cols] for r in rows]
+    if language() == "zh":  # default English words (stages, statuses...) as read in Chinese
+        data = [[value(x) if c in VALUE_COLUMNS else x for c, x in zip(cols, row, strict=True)] for row in data]
     notes: list[str] = []
     if width is not None:
         cols, heads, data = _fit(cols, heads, data, width, drop, wrap_cols, notes)
@@ -186,10 +188,11 @@ def render_data(data: Any, fmt: str, out: TextIO | None = None) -> None:
 def key_values(pairs: Sequence[tuple[str, Any]], out: TextIO | None = None) -> None:
     """``field  value`` lines aligned by display width; on a narrow screen long values wrap under themselves."""
     out = out or sys.stdout
+    pairs = [(translate(k), v) for k, v in pairs]
     width = max((dwidth(k) for k, _ in pairs), default=0)
     room = screen_width(out)
-    for key, value in pairs:
-        text = str(_cell(value))
+    for key, shown in pairs:
+        text = str(_cell(shown))
         pad = " " * (width - dwidth(key))
         lines = text.splitlines() or [""]
         if room is not None and room - width - 2 >= 10:

@@ -30,7 +30,7 @@ from crmcli import yamlio
 from crmcli.domain.customer import Customer, normalize_name
 from crmcli.domain.pinyin import name_keys
 from crmcli.errors import CrmError
-from crmcli.store import git, index_build, index_journals
+from crmcli.store import git, index_build, index_facts, index_journals
 from crmcli.store.index_reads import JournalReads
 from crmcli.store.index_rows import COLUMNS, flat, folded, phones, profile_json, search_values
 from crmcli.store.paths import CUSTOMERS
@@ -38,7 +38,7 @@ from crmcli.store.paths import CUSTOMERS
 if TYPE_CHECKING:
     from crmcli.store.store import Store
 
-SCHEMA_VERSION = 3  # 2: journals, events, deals/tickets/tasks; 3: name_pinyin, name_initials (crmcli.store.lookup)
+SCHEMA_VERSION = 5  # 2: journals, events, deals/tickets/tasks; 3: name_pinyin, name_initials; 5: index_facts
 # A file changed this recently may change again within the same mtime tick at the same size (git's
 # "racily clean" case): its stat data is stored as unknown, so the next read parses it again.
 _RACY_NS = 2_000_000_000
@@ -88,7 +88,7 @@ def _connect(path: Path | str) -> sqlite3.Connection:
 def _make_schema(db: sqlite3.Connection) -> None:
     tokenize = "trigram" if _has_trigram(db) else "unicode61"
     db.execute("BEGIN")
-    for statement in (_SCHEMA + index_journals.SCHEMA).split(";"):
+    for statement in (_SCHEMA + index_journals.SCHEMA).split(";") + index_facts.STATEMENTS:
         if statement.strip():
             db.execute(statement)
     db.execute(f"CREATE VIRTUAL TABLE texts USING fts5(folded, tokenize='{tokenize}')")
@@ -192,6 +192,7 @@ class Index(JournalReads):
                 self.db.execute("INSERT INTO contacts VALUES (?, ?, ?, ?, ?, ?)",
                                 (cid, pos, *(None if person.get(k) is None else str(person.get(k))
                                              for k in ("name", "title", "email", "phone"))))
+        index_facts.put_profile(self.db, cid, customer)
 
     def _read(self, cid: str, st: os.stat_result, racy_after: int) -> None:
         """Parse one profile file into its rows (or a problem row naming what is wrong with it)."""
@@ -226,7 +227,6 @@ class Index(JournalReads):
         if len(cid) < 2:
             return str(self.store.customer_dir(cid) / "journal")
         return f"{self.base}/{cid[:2]}/{cid}/journal"
-
 
     # -- catching up -----------------------------------------------------------------------------------
     def _head(self) -> str | None:

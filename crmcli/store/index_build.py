@@ -32,31 +32,39 @@ SKIP_COLUMNS = ("n", "st_mtime", "st_size")  # row ids and stat data: how fresh 
 PROFILES = "customers"  # the table of profiles: ``n`` is its row id, and the search text's (``texts``)
 
 
-_TABLES: dict[tuple[int, int], list[tuple[str, list[str]]]] = {}
+_TABLES: dict[tuple[int, int], list[tuple[str, list[str], str]]] = {}
 
 
-def tables(db: sqlite3.Connection) -> list[tuple[str, list[str]]]:
-    """The ordinary tables holding customers' rows, with their columns, in name order."""
+def tables(db: sqlite3.Connection) -> list[tuple[str, list[str], str]]:
+    """The ordinary tables holding customers' rows, in name order: (name, columns, the order of their rows)."""
     key = (id(db), db.execute("PRAGMA schema_version").fetchone()[0])
     if key not in _TABLES:
         _TABLES[key] = _tables(db)
     return _TABLES[key]
 
 
-def _tables(db: sqlite3.Connection) -> list[tuple[str, list[str]]]:
+def _tables(db: sqlite3.Connection) -> list[tuple[str, list[str], str]]:
     rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
     virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
     out = []
-    for name, _ in rows:
+    for name, sql in rows:
         if name in virtual or name == "meta" or name.startswith("sqlite_") or \
                 any(name.startswith(f"{v}_") for v in virtual):
             continue
-        out.append((name, [c[1] for c in db.execute(f"PRAGMA table_info({name})")]))
+        info = db.execute(f"PRAGMA table_info({name})").fetchall()
+        order = "rowid"
+        if "WITHOUT ROWID" in " ".join(sql.upper().split()):  # kept in key order whatever the insert order
+            order = ", ".join(f'"{c[1]}"' for c in sorted((c for c in info if c[5]), key=lambda c: c[5]))
+        out.append((name, [c[1] for c in info], order))
     return out
 
 
 def _key(columns: list[str]) -> str | None:
-    return "customer" if "customer" in columns else "id" if "id" in columns else None
+    """The column naming a row's customer."""
+    for name in ("_cid", "customer", "id"):
+        if name in columns:
+            return name
+    return None
 
 
 def derive(index: Index, cid: str, racy_after: int) -> None:
@@ -72,7 +80,7 @@ def derive(index: Index, cid: str, racy_after: int) -> None:
 
 def dump(db: sqlite3.Connection) -> dict[str, list[tuple]]:
     """Every row of a scratch index, by table (the search text as (row id, text)), and empty it."""
-    out = {name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall() for name, _ in tables(db)}
+    out = {name: db.execute(f"SELECT * FROM {name} ORDER BY {order}").fetchall() for name, _, order in tables(db)}
     out["texts"] = db.execute("SELECT rowid, * FROM texts ORDER BY rowid").fetchall()
     for name in out:
         db.execute(f"DELETE FROM {name}")
@@ -232,15 +240,15 @@ def digests(db: sqlite3.Connection, only: Iterable[str] | None = None) -> dict[s
         db.execute("DELETE FROM temp.verify")
         db.executemany("INSERT OR IGNORE INTO temp.verify VALUES (?)", ((c,) for c in only))
     hashes: dict[str, Any] = {}
-    for name, columns in tables(db):
+    for name, columns, order in tables(db):
         key = _key(columns)
         if key is None:
             continue
         kept = [c for c in columns if c not in SKIP_COLUMNS and c != key]
         # a problem names its file relative to the current directory: only whether there is one counts
-        picked = ", ".join("problem IS NULL" if c == "problem" else c for c in kept)
+        picked = ", ".join("problem IS NULL" if c == "problem" else f'"{c}"' for c in kept) or "1"
         where = f" WHERE {key} IN (SELECT id FROM temp.verify)" if only is not None else ""
-        for cid, *values in db.execute(f"SELECT {key}, {picked} FROM {name}{where} ORDER BY {key}, rowid"):
+        for cid, *values in db.execute(f"SELECT {key}, {picked} FROM {name}{where} ORDER BY {key}, {order}"):
             _hasher(hashes, cid).update(repr((name, values)).encode())
     where = " WHERE c.id IN (SELECT id FROM temp.verify)" if only is not None else ""
     for cid, text in db.execute(f"SELECT c.id, t.folded FROM {PROFILES} c JOIN texts t ON t.rowid = c.n{where} "
@@ -276,10 +284,10 @@ def repair(index: Index, cids: Iterable[str], racy_ns: int) -> None:
     index.db.execute("BEGIN IMMEDIATE")
     try:
         for cid in cids:
-            for name, columns in tables(index.db):
+            for name, columns, _ in tables(index.db):
                 key = _key(columns)
-                if key == "customer" and name != PROFILES:
-                    index.db.execute(f"DELETE FROM {name} WHERE customer = ?", (cid,))
+                if key is not None and name != PROFILES:
+                    index.db.execute(f"DELETE FROM {name} WHERE {key} = ?", (cid,))
             index._delete([cid])
             if os.path.isdir(os.path.dirname(index._path(cid))):
                 derive(index, cid, racy_after)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crmcli.domain.journal import Entry
-from crmcli.store import index_journals
+from crmcli.store import index_facts, index_journals
 from crmcli.store.index_journals import MARKERS, dicts_of, entries_of
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class JournalReads:
         else:
             files = [index_journals.read_file(Path(folder, n), n, st, racy_after) for n, st in found]
         index_journals.put(self.db, cid, folder, files)
+        index_facts.put_journal(self.db, cid, folder, files)
         return True
 
     def _journal_stamps(self) -> dict[str, tuple]:

@@ -1,6 +1,6 @@
 """The site's pages about the whole store: home, customer list, pipeline board, ticket queue, the four reports.
 
-All from one load of the report cache (``crmcli.analysis.frames``) and the report builders of
+All from one load of the report frames (``crmcli.analysis.frames``, from the index) and the report builders of
 ``crmcli.analysis.reports``, with the same arguments ``crm report`` uses by default, so every number
 equals the one of ``crm report NAME --format json``.
 """
@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from crmcli.analysis import frames as frames_
+from crmcli.analysis.overview import loyalty_map
 from crmcli.analysis.reports import customers, pipeline, service_full, weekly
 from crmcli.domain import dates, health
 from crmcli.domain.money import format_money
@@ -51,7 +52,8 @@ def report(name: str, store: Store, data: dict[str, pd.DataFrame], now: datetime
     except Exception:  # noqa: BLE001 - as crm report customers: the report falls back without health
         settings = None
     return customers.build(data, now=now, currency=currency, lifecycle=config.lifecycle_stages,
-                           tiers=[str(t) for t in config.tiers], health_settings=settings)
+                           tiers=[str(t) for t in config.tiers], health_settings=settings,
+                           loyalty=loyalty_map(store))
 
 
 def _report_page(name: str) -> tuple[str, str]:
@@ -89,7 +91,7 @@ def _day(v: Any) -> str:
 def site_pages(store: Store, *, now: datetime, lang: str, built: str) -> dict[str, str]:
     """Every aggregate page, by its path in the site."""
     tr = labels.translator(lang)
-    data = frames_.load(store, now=now)
+    data = frames_.load(store, now=now, columns=frames_.REPORT_COLUMNS)
     names = dict(zip(data["customers"]["id"], data["customers"]["name"], strict=True))
     pipe = report("pipeline", store, data, now)
     currency = str(store.config.get("currency", "CNY"))

@@ -1,10 +1,10 @@
 """``crm site build``: the static site, written incrementally into a folder.
 
 Customer pages are the bulk of the work, so each one is made again only when that customer's files
-changed since the last build (their ``mtime:size`` stamps, as the report cache keeps them), when
+changed since the last build (their ``mtime:size`` stamps, as the query index keeps them), when
 crm.yaml, the language or the day changed (health and "days since" depend on the day), or when the page
 is missing. A page whose text comes out the same is not rewritten. The aggregate pages (home, pipeline,
-tickets, customer list, the four reports) come from the report cache (``crmcli.analysis.frames``) on every
+tickets, customer list, the four reports) come from the report frames (``crmcli.analysis.frames``) on every
 build that has anything to do, and are written only when they differ. ``.crm-site.json`` in the output
 folder is the manifest. When no customer changed (and crm.yaml, the language and the day did not), the
 aggregate pages are kept as they are too, so a build with nothing to do costs one ``stat`` per file.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from crmcli import __version__
-from crmcli.analysis.overview import build_overview
+from crmcli.analysis.overview import build_overview, referral_map, referrals_of
 from crmcli.domain import dates
 from crmcli.errors import CrmError, UsageError
 from crmcli.store.files import atomic_write
@@ -84,18 +84,21 @@ def _site_key(store: Store, lang: str, now: datetime) -> str:
         hashlib.sha1(config).hexdigest()[:12]
 
 
-def _render_customer(store: Store, cid: str, now: datetime, lang: str, built: str) -> str:
+def _render_customer(store: Store, cid: str, now: datetime, lang: str, built: str,
+                     referrals: dict[str, list] | None = None) -> str:
     customer = store.load_customer(cid, validate=False)
-    data = build_overview(store.config, customer, store.load_journal(cid), now, EVENTS)
+    mine = referrals.get(cid, []) if referrals is not None else referrals_of(store, cid)
+    data = build_overview(store.config, customer, store.load_journal(cid), now, EVENTS, mine)
     return pages.customer_page(data, tr=labels.translator(lang), lang=lang, built=built)
 
 
-def _render_many(root: str, cids: list[str], now: datetime, lang: str, built: str) -> list[tuple[str, str | None]]:
+def _render_many(root: str, cids: list[str], now: datetime, lang: str, built: str,
+                 referrals: dict[str, list] | None = None) -> list[tuple[str, str | None]]:
     store = Store(Path(root))
     out: list[tuple[str, str | None]] = []
     for cid in cids:
         try:
-            out.append((cid, _render_customer(store, cid, now, lang, built)))
+            out.append((cid, _render_customer(store, cid, now, lang, built, referrals)))
         except (CrmError, OSError) as exc:
             out.append((cid, f"!{cid}: {exc}"))
     return out
@@ -103,17 +106,18 @@ def _render_many(root: str, cids: list[str], now: datetime, lang: str, built: st
 
 def _render_all(store: Store, cids: list[str], now: datetime, lang: str, built: str,
                 jobs: int) -> Iterator[tuple[str, str | None]]:
+    refs = referral_map(store)  # who referred whom, read once (the health score's loyalty part)
     if len(cids) >= _PARALLEL_MIN and jobs > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
 
         parts = [cids[i:i + 250] for i in range(0, len(cids), 250)]
         with cf.ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
-            futures = [pool.submit(_render_many, str(store.root), p, now, lang, built) for p in parts]
+            futures = [pool.submit(_render_many, str(store.root), p, now, lang, built, refs) for p in parts]
             for f in futures:
                 yield from f.result()
         return
-    yield from _render_many(str(store.root), cids, now, lang, built)
+    yield from _render_many(str(store.root), cids, now, lang, built, refs)
 
 
 class _Writer:

@@ -20,6 +20,7 @@ ZH: dict[str, str] = {
     "revenue this year": "今年收入", "revenue lifetime": "累计收入", "open deals": "进行中商机",
     "pipeline": "管道金额", "weighted": "加权金额", "last contact": "最近联系", "days since contact": "距上次联系天数",
     "next task": "下一任务", "contract end": "合同到期", "health": "健康度", "at risk": "有流失风险",
+    "loyalty points": "积分", "referrals": "推荐的客户",
     "name": "名称", "title": "职位", "email": "邮箱", "phone": "电话", "primary": "主要",
     "id": "编号", "stage": "阶段", "probability": "概率", "amount": "金额", "close": "预计成交",
     "owner": "负责人", "priority": "优先级", "category": "类别", "status": "状态", "assignee": "处理人",

@@ -85,6 +85,13 @@ def customer_page(data: dict, *, tr: Tr, lang: str, built: str) -> str:
         (tr("contract end"), m["contract_end"] or "–", ""),
         (tr("health"), f'{h["score"]}/100', "", "health", h["score"]),
     ]
+    if m.get("points") is not None:  # a loyalty member (crm points)
+        metrics.insert(-1, (tr("loyalty points"), str(m["points"]),
+                            f'<div class="k">{esc(tr("tier"))} {esc(m.get("loyalty_tier") or tr("(none)"))}</div>',
+                            "points", m["points"]))
+    if m.get("referrals"):  # customers whose referred_by names this one
+        metrics.insert(-1, (tr("referrals"), str(len(m["referrals"])),
+                            f'<div class="k">{esc(", ".join(m["referrals"]))}</div>'))
     out += [f"<h2>{esc(tr('Key metrics'))}</h2>", cards(metrics)]
     for code, amount in (m.get("revenue_other_currencies") or {}).items():
         out.append(f'<p class="note">{esc(format_money(amount, code))} lifetime in {esc(code)}</p>')

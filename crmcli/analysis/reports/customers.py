@@ -34,7 +34,7 @@ def _score(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
 
 def build(frames: dict[str, pd.DataFrame], *, now: Any, currency: str, lifecycle: list[str] | None = None,
           tiers: list[str] | None = None, owner: str | None = None, health_settings: Any = None,
-          label: str = "") -> Report:
+          label: str = "", loyalty: dict[str, Any] | None = None) -> Report:
     tz = tz_of(frames)
     now = ts(now, tz)
     today = now.tz_localize(None).normalize()
@@ -90,7 +90,7 @@ def build(frames: dict[str, pd.DataFrame], *, now: Any, currency: str, lifecycle
                note="lifetime value = all purchases (orders, and won deals without an order); "
                     "R, F, M: 1-5 by rank among buying customers (5 = most recent, most frequent, most revenue)")
 
-    risk = _churn_health(frames, cust, now, currency, health_settings)
+    risk = _churn_health(frames, cust, now, currency, health_settings, loyalty or {})
     if risk is None:
         risk = _churn_simple(frames, cust, now)
         report.notes.append("churn risk from days since last contact and recent complaints")
@@ -150,7 +150,7 @@ def _churn_simple(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
 
 
 def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.Timestamp, currency: str,
-                  settings: Any) -> pd.DataFrame | None:
+                  settings: Any, loyalty: dict[str, Any]) -> pd.DataFrame | None:
     """Customers at risk by crmcli.domain.health's score, when that module is installed; None otherwise."""
     if importlib.util.find_spec("crmcli.domain.health") is None:
         return None
@@ -212,6 +212,8 @@ def _churn_health(frames: dict[str, pd.DataFrame], cust: pd.DataFrame, now: pd.T
             facts.ratings = ratings_of(by_s.get(cid, []))
             facts.revenue = [(d.date(), float(a)) for d, a in by_buy.get(cid, [])]
             facts.overdue_tasks = [{"id": i, "text": x, "due": d} for i, x, d in by_task.get(cid, [])]
+            if cid in loyalty:  # points, tiers and referrals (crmcli.analysis.overview.loyalty_map)
+                facts.loyalty = loyalty[cid]
             h = score_of(facts, cfg, today)
             if not h.at_risk and not h.warnings:
                 continue
