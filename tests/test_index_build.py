@@ -28,10 +28,10 @@ def every_row(path: Path) -> dict[str, list[tuple]]:
     db = sqlite3.connect(path)
     out = {}
     for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-        columns = [c[1] for c in db.execute(f"PRAGMA table_info({name})") if c[1] != "st_mtime"]
+        columns = [f'"{c[1]}"' for c in db.execute(f"PRAGMA table_info({name})") if c[1] != "st_mtime"]
         try:
             out[name] = db.execute(f"SELECT rowid, {', '.join(columns)} FROM {name} ORDER BY rowid").fetchall()
-        except sqlite3.OperationalError:  # an FTS5 table without row ids (texts_config, texts_idx)
+        except sqlite3.OperationalError:  # a table without row ids (the facts; FTS5's texts_config, texts_idx)
             out[name] = sorted(db.execute(f"SELECT {', '.join(columns)} FROM {name}").fetchall(), key=repr)
     db.close()
     return out
