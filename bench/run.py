@@ -415,10 +415,10 @@ def scenarios(ctx: Context) -> Iterator[Scenario]:
                    lambda i: ["customer", "show", ctx.sample[i % len(ctx.sample)][1]], note="by exact name")
     if size <= CHECK_LIMIT or ctx.all:
         def drop_check_cache(i: int) -> None:
-            (store / ".git" / "crm" / "check-cache.marshal").unlink(missing_ok=True)
+            (store / ".git" / "crm" / "check-state.marshal").unlink(missing_ok=True)
 
         yield Scenario("check", "parse_all", lambda i: ["check"], setup=drop_check_cache, ok=(0, 1),
-                       note="cold: .git/crm/check-cache.marshal deleted first")
+                       note="cold: .git/crm/check-state.marshal deleted first")
         yield Scenario("check.warm", "start+stat", lambda i: ["check"], ok=(0, 1),
                        note="nothing changed since the last check")
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from pathlib import Path
 
 from crmcli.actions.check import run_checks
@@ -228,13 +230,92 @@ def test_incremental_check_follows_crm_yaml_and_keeps_store_wide_checks(crm, sto
 
 
 def test_check_all_in_two_processes_equals_the_sequential_check(store_dir: Path, monkeypatch, crm) -> None:
-    from crmcli.actions import check as checks
+    from crmcli.actions import check_index
 
     for name in ("Acme Corp", "Beta Ltd", "Gamma GmbH", "深圳市基石协作科技有限公司"):
         assert crm("customer", "add", name).returncode == 0
     cid = crm("customer", "add", "Delta").stdout.strip()
     (store_dir / rel(cid)).write_text("name: Delta\nstage: nowhere\n")
-    monkeypatch.setattr(checks, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(check_index, "PARALLEL_FROM", 1)
     parallel = run_checks(open_store(None), full=True, jobs=2)
     sequential = run_checks(open_store(None), full=True, jobs=1)
     assert parallel == sequential and len(sequential) >= 1
+
+
+# -- incremental by git, and the index checked against the files --------------------------------------------------
+def _index(root: Path):  # noqa: ANN202
+    import sqlite3
+
+    return sqlite3.connect(root / ".git" / "crm" / "cache" / "index.sqlite", isolation_level=None)
+
+
+def _settle(store_dir: Path) -> None:
+    """Files written within the last two seconds are read again by the next command until their stat data
+    settles (git's "racily clean" rule); put them in the past so a test's next steps see only its own changes."""
+    past = time.time() - 60
+    for path in (store_dir / "customers").rglob("*.yaml"):
+        os.utime(path, (past, past))
+
+
+def test_incremental_check_reads_what_git_says_changed_and_all_reads_everything(crm, store_dir: Path,
+                                                                                tmp_path: Path) -> None:
+    a = crm("customer", "add", "Acme Corp").stdout.strip()
+    b = crm("customer", "add", "Beta Ltd").stdout.strip()
+    _settle(store_dir)
+    assert crm("check").returncode == 0
+    assert (store_dir / ".git" / "crm" / "check-state.marshal").exists()
+    # a change git is told to ignore is not read again: proof that unchanged customers are skipped ...
+    git(store_dir, "update-index", "--assume-unchanged", rel(a))
+    (store_dir / rel(a)).write_text((store_dir / rel(a)).read_text().replace("stage: lead", "stage: gone"))
+    assert crm("check").returncode == 0
+    p = crm("check", "--all")  # ... while --all reads every file (and finds the index behind it, too)
+    assert p.returncode == 1 and f"{rel(a)}:3: lifecycle stage 'gone' is not one of: {STAGES}\n" in p.stdout
+    git(store_dir, "update-index", "--no-assume-unchanged", rel(a))
+    git(store_dir, "checkout", "--", rel(a))
+    assert crm("check").returncode == 0  # a customer with a problem is always read again
+    # a commit pulled from a second clone is read
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(store_dir), str(clone))
+    path = clone / rel(b)
+    path.write_text(path.read_text() + "tier: Z\n")
+    git(clone, "commit", "-qam", "tier Z")
+    git(store_dir, "pull", "-q", str(clone), "main")
+    p = crm("check")
+    assert p.returncode == 1 and p.stdout.startswith(f"{rel(b)}:") and "tier 'Z'" in p.stdout, p.stdout + p.stderr
+    git(store_dir, "reset", "-q", "--hard", "HEAD~1")  # and a reset back
+    assert crm("check").returncode == 0
+    # a temp file a killed write left, untracked, is seen
+    (store_dir / rel(b, ".customer.yaml.123.tmp")).write_text("x")
+    p = crm("check")
+    assert p.returncode == 1 and "temporary file" in p.stdout
+
+
+def test_check_reports_and_rebuilds_index_rows_that_disagree_with_the_files(crm, store_dir: Path) -> None:
+    a = crm("customer", "add", "Acme Corp", "--tier", "A").stdout.strip()
+    b = crm("customer", "add", "Beta Ltd", "--tier", "B").stdout.strip()
+    assert crm("task", "add", b, "call back", "--due", "tomorrow").returncode == 0
+    assert crm("check").returncode == 0
+    expected = json.loads(crm("customer", "list", "--format", "json").stdout)
+    tasks = json.loads(crm("task", "list", "--format", "json").stdout)
+    assert len(tasks) == 1
+    _settle(store_dir)
+    assert crm("customer", "list").returncode == 0  # the index reads the settled stat data
+    db = _index(store_dir)
+    db.execute("UPDATE customers SET tier = 'c', name = 'Wrong' WHERE id = ?", (a,))  # stat data still matches
+    db.execute("DELETE FROM tasks WHERE customer = ?", (b,))
+    db.execute("DELETE FROM f_tasks WHERE _cid = ?", (b,))  # the facts the reports and task list read
+    db.close()
+    assert json.loads(crm("customer", "list", "--format", "json").stdout) == expected  # rows are read from JSON
+    assert crm("task", "list", "--format", "json").stdout.strip() == "[]"  # the damage shows
+    assert crm("check").returncode == 0  # nothing changed since the last check: nothing read
+    (store_dir / rel(a, "notes.txt")).write_text("an untracked file: the customer is read again\n")
+    p = crm("check")
+    assert p.returncode == 1
+    disagree = "the index disagreed with these files (a stale or damaged row); its rows were rebuilt from the files"
+    assert p.stdout == f"customers/{a[:2]}/{a}: {disagree}\n"
+    p = crm("check", "--all")
+    assert p.returncode == 1 and p.stdout == f"customers/{b[:2]}/{b}: {disagree}\n"
+    assert json.loads(crm("task", "list", "--format", "json").stdout) == tasks
+    assert crm("check", "--all").returncode == 0
+    db = _index(store_dir)
+    assert db.execute("SELECT tier, name FROM customers WHERE id = ?", (a,)).fetchone() == ("a", "Acme Corp")

@@ -5,45 +5,35 @@ customer's folder (its profile and journals) and ``STORE_CHECKS`` across
 customers (duplicate emails). Nothing here stops at the first problem: one run
 lists them all.
 
-Incremental: the per-customer result (its problems and the emails it holds) is
-kept in the store's local state folder, keyed by the stat data of every file in
-the folder, ``crm.yaml`` and the crmcli version. The next run re-reads only the
-customers whose files moved, as git's own index does; ``--all`` re-reads
-everything. A file changed within the last two seconds is never cached (git's
-"racy" rule: an edit in the same clock tick as the stat would hide).
+Incremental (``crmcli.actions.check_state``): only the customers git says changed since the last check
+(commits, hand edits), and those with a problem then, are read again; ``--all`` reads everything. The
+folders read are read with both cores, and the index's rows of those customers are compared with their
+files (``crmcli.actions.check_index``).
 """
 from __future__ import annotations
 
-import hashlib
-import marshal
 import os
 import re
 import stat
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmcli import __version__, yamlio
+from crmcli import yamlio
+from crmcli.actions import check_index, check_state
 from crmcli.actions.campaign import check_campaign_files
 from crmcli.actions.kb import check_articles
-from crmcli.config import CONFIG_NAME
 from crmcli.domain import ids
 from crmcli.domain.customer import check_timestamp, oversized, validate_customer
 from crmcli.domain.kinds import KINDS
 from crmcli.errors import CrmError, Problem
-from crmcli.store.files import atomic_write
-from crmcli.store.location import open_store
+from crmcli.store import index_build
 from crmcli.store.paths import CUSTOMERS, STATE_DIR, not_regular
 from crmcli.store.store import Store
 
 CONFLICT_RE = yamlio.CONFLICT_RE
-CACHE_NAME = "check-cache.marshal"
-CACHE_FORMAT = 3  # 2: oversized fields, overflowing times, duplicate keys; 3: email keys, temp files
-RACY_SECONDS = 2.0
 TEMP_RE = re.compile(r"^\..+\.\d+\.tmp$")  # what an atomic write leaves when killed before its rename
-PARALLEL_FROM = 400  # customers to (re)read before a second process pays for itself
 
 
 @dataclass
@@ -231,65 +221,7 @@ STORE_CHECKS: list[Callable[[Store, dict[str, CustomerResult]], Iterator[Problem
                                                                                          check_campaign_files]
 
 
-# -- the folders, their signatures and the cache -------------------------------------------------------------------
-def _signature(folder: str, now: float) -> tuple | None:
-    """Stat data of every file the checks read in ``folder``; None when one is too fresh to trust ("racy")."""
-    parts: list[tuple] = []
-    newest = 0
-    for sub in (folder, os.path.join(folder, "journal")):
-        try:
-            entries = sorted(os.scandir(sub), key=lambda e: e.name)
-        except (FileNotFoundError, NotADirectoryError):
-            parts.append((sub, None))
-            continue
-        for entry in entries:
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            parts.append((entry.name, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
-    if now - newest / 1e9 < RACY_SECONDS:
-        return None
-    return tuple(parts)
-
-
-def _cache_key(store: Store) -> str:
-    """Changes when anything a per-customer check depends on beyond the folder changes."""
-    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{__version__}\0{os.getcwd()}\0".encode())
-    try:
-        digest.update((store.root / CONFIG_NAME).read_bytes())
-    except OSError:
-        pass
-    return digest.hexdigest()
-
-
-def _load_cache(store: Store, key: str) -> dict[str, Any]:
-    try:
-        data = marshal.loads((store.state_dir / CACHE_NAME).read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
-    if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("customers"), dict):
-        return {}
-    return data["customers"]
-
-
-def _save_cache(store: Store, key: str, customers: dict[str, Any]) -> None:
-    try:
-        store.state_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(store.state_dir / CACHE_NAME, marshal.dumps({"key": key, "customers": customers}), sync=False)
-    except OSError:
-        pass  # a cache that cannot be written only costs time next run
-
-
-def _to_cache(sig: tuple, result: CustomerResult) -> tuple:
-    return (sig, [(p.path, p.line, p.message) for p in result.problems], result.emails)
-
-
-def _from_cache(entry: tuple) -> CustomerResult:
-    return CustomerResult([Problem(*p) for p in entry[1]], [tuple(e) for e in entry[2]])  # type: ignore[misc]
-
-
+# -- the folders ----------------------------------------------------------------------------------------------------
 def _symlinks(store: Store, entries: list[os.DirEntry], problems: list[Problem]) -> None:
     """Symlinked folders under customers/: never followed, each reported with its path."""
     for entry in entries:
@@ -310,10 +242,10 @@ def check_local_state(store: Store) -> Iterator[Problem]:
         yield Problem(rel, None, f"is a symlink; crm refuses to run until it is removed: rm {rel}")
 
 
-def _folders(store: Store, problems: list[Problem]) -> dict[str, Path] | None:
-    """Every customer folder by id, after the checks of the folder names and places themselves."""
+def _folders(store: Store, problems: list[Problem]) -> dict[str, str] | None:
+    """Every customer folder (its path) by id, after the checks of the folder names and places themselves."""
     base = store.root / CUSTOMERS
-    found: dict[str, Path] = {}
+    found: dict[str, str] = {}
     try:
         top = sorted(os.scandir(base), key=lambda e: e.name)
     except FileNotFoundError:
@@ -328,92 +260,51 @@ def _folders(store: Store, problems: list[Problem]) -> dict[str, Path] | None:
             if not entry.is_dir(follow_symlinks=False) or entry.name.startswith("."):
                 continue
             cid = entry.name
-            folder = Path(entry.path)
+            folder = entry.path  # a Path for each of 100,000 folders costs a second
             if not ids.is_valid_customer_id(cid):
-                problems.append(Problem(store.rel(folder), None, f"folder name {cid!r} is not a valid id "
+                problems.append(Problem(store.rel(Path(folder)), None, f"folder name {cid!r} is not a valid id "
                                         "(lowercase letters, digits and single hyphens)"))
                 continue
             if ids.shard_of(cid) != shard:
-                problems.append(Problem(store.rel(folder), None, f"customer {cid} is filed under {shard}/; "
+                problems.append(Problem(store.rel(Path(folder)), None, f"customer {cid} is filed under {shard}/; "
                                         f"move it to customers/{ids.shard_of(cid)}/"))
             if cid in found:
-                problems.append(Problem(store.rel(folder), None,
-                                        f"duplicate id {cid} (also {store.rel(found[cid])})"))
+                problems.append(Problem(store.rel(Path(folder)), None,
+                                        f"duplicate id {cid} (also {store.rel(Path(found[cid]))})"))
                 continue
             found[cid] = folder
     return found
 
 
-_worker_store: Store | None = None
-
-
-def _worker_init(root: str) -> None:
-    global _worker_store
-
-    _worker_store = open_store(root, guard=False)
-
-
-def _worker_check(batch: list[tuple[str, str]]) -> list[tuple[str, tuple]]:
-    assert _worker_store is not None
-    out = []
-    for cid, folder in batch:
-        result = check_customer(_worker_store, cid, Path(folder))
-        out.append((cid, _to_cache((), result)))
-    return out
-
-
-def _check_many(store: Store, todo: list[tuple[str, Path]], jobs: int,
-                progress: Callable[[int], None] | None) -> dict[str, CustomerResult]:
-    """Check the given folders, in ``jobs`` processes when there are enough of them to pay for it."""
-    results: dict[str, CustomerResult] = {}
-    if jobs > 1 and len(todo) >= PARALLEL_FROM:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork")
-        size = max(50, len(todo) // (jobs * 8))
-        batches = [[(cid, str(p)) for cid, p in todo[i:i + size]] for i in range(0, len(todo), size)]
-        with ctx.Pool(jobs, initializer=_worker_init, initargs=(str(store.root),)) as pool:
-            for batch in pool.imap(_worker_check, batches):
-                for cid, entry in batch:
-                    results[cid] = _from_cache(entry)
-                if progress:
-                    progress(len(batch))
-        return results
-    for cid, folder in todo:
-        results[cid] = check_customer(store, cid, folder)
-        if progress:
-            progress(1)
-    return results
-
-
 def run_checks(store: Store, progress: Callable[[int], None] | None = None, *, full: bool = False,
                jobs: int | None = None) -> list[Problem]:
-    """Every problem in the store, sorted by place; re-reads only folders changed since the last run unless ``full``."""
+    """Every problem in the store, sorted by place; re-reads only customers changed since the last check unless
+    ``full``, and checks the index against the files of those it re-reads (and rebuilds rows that disagree)."""
     problems: list[Problem] = list(check_local_state(store))
     folders = _folders(store, problems)
     if folders is None:
         return problems
-    key = _cache_key(store)
-    cached = {} if full else _load_cache(store, key)
-    now = time.time()
-    signatures: dict[str, tuple | None] = {}
+    key, state, skip = check_state.skippable(store, full)
     results: dict[str, CustomerResult] = {}
     todo: list[tuple[str, Path]] = []
     for cid, folder in folders.items():
-        sig = signatures[cid] = _signature(str(folder), now)
-        entry = cached.get(cid)
-        if sig is not None and entry is not None and entry[0] == sig:
-            results[cid] = _from_cache(entry)
+        emails = skip.get(cid)
+        if emails is not None:
+            results[cid] = CustomerResult([], [tuple(e) for e in emails])  # type: ignore[misc]
             if progress:
                 progress(1)
         else:
-            todo.append((cid, folder))
-    fresh = _check_many(store, todo, jobs or min(2, os.cpu_count() or 1), progress)
+            todo.append((cid, Path(folder)))
+    with check_index.opened(store) as index:
+        fresh, digests = check_index.check_many(store, index, todo, jobs or index_build.jobs(), progress,
+                                                check_customer)
+        if index is not None:
+            problems.extend(check_index.verify(store, index, digests, full))
     results.update(fresh)
     results = {cid: results[cid] for cid in folders}  # folder order: "the first holder" stays stable
-    keep = {cid: _to_cache(sig, results[cid]) for cid, sig in signatures.items() if sig is not None}
-    if keep != cached:
-        _save_cache(store, key, keep)
+    if state is not None:
+        state.clean = {cid: result.emails for cid, result in results.items() if not result.problems}
+        check_state.save(store, key, state)
     for result in results.values():
         problems.extend(result.problems)
     for check in STORE_CHECKS:

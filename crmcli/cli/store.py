@@ -84,7 +84,10 @@ def check_cmd(full: bool, fmt: str) -> None:
 
     Finds unreadable YAML, unknown stages and tiers, bad dates and emails,
     duplicate ids and emails, and leftover git conflict markers. Only the
-    customers whose files changed since the last check are read again.
+    customers git says changed since the last check (and those with a
+    problem then) are read again, and the index's rows of each customer
+    read are compared with its files: rows that disagree are reported and
+    rebuilt.
 
     \b
     Examples:

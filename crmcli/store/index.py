@@ -30,7 +30,7 @@ from crmcli import yamlio
 from crmcli.domain.customer import Customer, normalize_name
 from crmcli.domain.pinyin import name_keys
 from crmcli.errors import CrmError
-from crmcli.store import git, index_facts, index_fresh, index_journals
+from crmcli.store import git, index_build, index_facts, index_fresh, index_journals
 from crmcli.store.index_reads import JournalReads
 from crmcli.store.index_records import RecordReads
 from crmcli.store.index_rows import COLUMNS, flat, folded, phones, profile_json, search_values
@@ -359,7 +359,7 @@ def open_index(store: Store, *, catch_up: bool = True) -> Iterator[Index]:
         try:
             index = Index(store, _in_memory() if attempt == 2 else _open(path))
             if catch_up:
-                index.refresh()
+                index_build.catch_up(index, _RACY_NS)  # refresh(); an empty index is built with both cores
             break
         except (sqlite3.Error, OSError):
             if index is not None:
