@@ -15,6 +15,7 @@ from crmcli import __version__
 from crmcli.cli.main import COMMANDS, cli
 from crmcli.render import tables as render
 from tests.conftest import commits
+from tests.terminal import on_a_terminal
 
 
 def all_commands() -> list[list[str]]:
@@ -200,27 +201,9 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
 
 
 def _on_a_terminal(cwd: Path, args: list[str], env: dict[str, str]) -> str:
-    master, slave = os.openpty()
-    try:
-        p = subprocess.run([sys.executable, "-m", "crmcli", *args], cwd=cwd, stdin=subprocess.DEVNULL,
-                           stdout=slave, stderr=subprocess.PIPE, env=env, timeout=60)
-        assert p.returncode == 0, p.stderr
-        os.close(slave)
-        slave = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        return b"".join(chunks).decode("utf-8")
-    finally:
-        if slave >= 0:
-            os.close(slave)
-        os.close(master)
+    p, shown = on_a_terminal([sys.executable, "-m", "crmcli", *args], cwd=cwd, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return shown
 
 
 def test_no_color_is_respected_on_a_terminal(invoke, store_dir: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from crmcli.store.index_build import PARALLEL_FROM
+from tests.terminal import on_a_terminal
 
 
 def index_file(root: Path) -> Path:
@@ -70,25 +71,8 @@ def test_two_processes_build_the_same_rows_as_one(big: Path, tmp_path: Path) -> 
 
 def _on_a_terminal(root: Path, jobs: int) -> str:
     """``crm reindex`` with stderr on a pseudo-terminal: what it showed there."""
-    master, slave = os.openpty()
-    try:
-        r = crm(root, "reindex", jobs=jobs, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
-        os.close(slave)
-        slave = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        if slave >= 0:
-            os.close(slave)
-        os.close(master)
-    shown = b"".join(chunks).decode()
+    r, shown = on_a_terminal([sys.executable, "-m", "crmcli", "reindex"], stream="stderr", cwd=root,
+                             env={**os.environ, "CRM_JOBS": str(jobs)}, stdout=subprocess.DEVNULL)
     assert r.returncode == 0, shown
     return shown
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.terminal import on_a_terminal
 from tests.websample import make_sample
 
 LISTS = {  # (store-wide arguments, per-customer arguments)
@@ -129,28 +130,10 @@ def test_a_long_list_on_a_terminal_shows_a_screenful_and_says_how_many_more(samp
     assert "more; --limit" not in piped and len(piped.splitlines()) == total + 2  # header, rule, every row
     assert len(run(sample, "task", "list", "--limit", "3", "--format", "csv").splitlines()) == 4
 
-    master, slave = os.openpty()
-    try:
-        p = subprocess.run([sys.executable, "-m", "crmcli", "--records", str(sample), "task", "list"],
-                           stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, timeout=300,
-                           env={**os.environ, "TERM": "xterm", "COLUMNS": "200"})
-        os.close(slave)
-        slave = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(master)
-        if slave != -1:
-            os.close(slave)
+    p, shown = on_a_terminal([sys.executable, "-m", "crmcli", "--records", str(sample), "task", "list"],
+                             env={**os.environ, "TERM": "xterm", "COLUMNS": "200"})
     assert p.returncode == 0, p.stderr
-    lines = b"".join(chunks).decode("utf-8").splitlines()
+    lines = shown.splitlines()
     assert lines[-1] == f"… {total - 100:,} more; --limit N shows N rows, --limit 0 all of them"
     assert len(lines) == 2 + 100 + 1
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from wcwidth import wcswidth
 
 from crmcli.render import fit
+from tests.terminal import on_a_terminal, terminal_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T10:00:00+08:00"
@@ -358,47 +359,10 @@ def test_libreoffice_converts_a_report_workbook_to_pdf(sample: Path, tmp_path: P
 
 
 # -- on a real terminal -----------------------------------------------------------------------------------------
-def _pty(cols: int) -> tuple[int, int]:
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
-    return master, slave
-
-
-def _read_all(master: int) -> str:
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks).decode("utf-8")
-
-
-def _terminal_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "FORCE_COLOR")}
-    return {**env, "TERM": "xterm", **extra}
-
-
 def test_a_terminal_without_columns_uses_its_own_width(sample: Path) -> None:
-    master, slave = _pty(60)
-    try:
-        p = subprocess.run([sys.executable, "-m", "crmcli", "ticket", "list"], cwd=sample, stdin=subprocess.DEVNULL,
-                           stdout=slave, stderr=subprocess.PIPE, env=_terminal_env(), timeout=120)
-        assert p.returncode == 0, p.stderr
-        os.close(slave)
-        slave = -1
-        out = _read_all(master)
-    finally:
-        if slave >= 0:
-            os.close(slave)
-        os.close(master)
+    p, out = on_a_terminal([sys.executable, "-m", "crmcli", "ticket", "list"], cols=60, cwd=sample,
+                           env=terminal_env(), timeout=120)
+    assert p.returncode == 0, p.stderr
     lines = [ANSI.sub("", line) for line in out.splitlines()]
     assert lines and max(wcswidth(line) for line in lines) <= 60
     assert "\x1b[31m" in out  # on a terminal: breached in red
@@ -407,18 +371,9 @@ def test_a_terminal_without_columns_uses_its_own_width(sample: Path) -> None:
 def test_import_names_its_phases_with_counts_on_a_terminal_only(sample: Path) -> None:
     leads = sample.parent / "leads.csv"
     leads.write_text("name,email\n" + "".join(f"Lead {i},lead{i}@example.com\n" for i in range(30)), encoding="utf-8")
-    env = _terminal_env(CRM_AUTHOR="Alice <alice@example.com>")
-    master, slave = _pty(100)
-    try:
-        p = subprocess.run([sys.executable, "-m", "crmcli", "import", str(leads)], cwd=sample,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env, timeout=120)
-        os.close(slave)
-        slave = -1
-        err = _read_all(master)
-    finally:
-        if slave >= 0:
-            os.close(slave)
-        os.close(master)
+    env = terminal_env(CRM_AUTHOR="Alice <alice@example.com>")
+    p, err = on_a_terminal([sys.executable, "-m", "crmcli", "import", str(leads)], stream="stderr", cols=100,
+                           cwd=sample, stdout=subprocess.PIPE, env=env, timeout=120)
     assert p.returncode == 0, err
     for phase in ("Reading and checking leads.csv...", "Checked leads.csv: customers: 30 created",
                   "Writing", "30/30", "Committing 30 files to git..."):

@@ -119,29 +119,18 @@ def test_a_long_help_example_breaks_so_that_it_still_pastes() -> None:
 
 
 def test_an_error_line_wraps_on_a_terminal_and_stays_one_line_for_scripts(sample: Path) -> None:  # noqa: F811
-    import os
     import subprocess
     import sys
 
     from wcwidth import wcswidth
 
-    from tests.test_output import _pty, _read_all, _terminal_env
+    from tests.terminal import on_a_terminal, terminal_env
 
     args = [sys.executable, "-m", "crmcli", "report", "service", "-o", "x.pdf"]
     plain = subprocess.run(args, cwd=sample, capture_output=True, text=True, timeout=120)
     assert plain.returncode == 2 and len(plain.stderr.splitlines()) == 1  # cron and logs: one line
     assert wcswidth(plain.stderr.strip()) > 80
-    master, slave = _pty(80)
-    try:
-        p = subprocess.run(args, cwd=sample, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
-                           env=_terminal_env(), timeout=120)
-        os.close(slave)
-        slave = -1
-        err = _read_all(master)
-    finally:
-        if slave >= 0:
-            os.close(slave)
-        os.close(master)
+    p, err = on_a_terminal(args, stream="stderr", cols=80, cwd=sample, env=terminal_env(), timeout=120)
     lines = err.replace("\r", "").splitlines()
     assert p.returncode == 2 and len(lines) >= 2 and all(wcswidth(line) <= 80 for line in lines), lines
     assert " ".join(line.strip() for line in lines) == plain.stderr.strip()  # the same words, read whole
