@@ -429,12 +429,7 @@ def after_commit(store: Store, commit: str | None, changed: Iterable[Path], pars
                 db.execute("ROLLBACK")
                 return
             for cid in touched:
-                try:
-                    st = os.lstat(index._path(cid))
-                except OSError:
-                    index._delete([cid])
-                    continue
-                index._read(cid, st, racy_after)
+                index_build.profile(index, cid, racy_after)
             for cid in journals:
                 index._journal(cid, (), True, racy_after, known.get(cid))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('head', ?)", (commit,))

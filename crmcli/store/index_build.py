@@ -73,6 +73,11 @@ def _key(columns: list[str]) -> str | None:
 def derive(index: Index, cid: str, racy_after: int) -> None:
     """Read one customer's files into ``index`` as a catch-up does (its old rows, if any, replaced)."""
     index._journal(cid, (), True, racy_after)
+    profile(index, cid, racy_after)
+
+
+def profile(index: Index, cid: str, racy_after: int) -> None:
+    """Read one customer's profile into ``index`` again; a customer whose folder is gone loses its rows."""
     try:
         st = os.lstat(index._path(cid))
     except OSError:
