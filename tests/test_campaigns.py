@@ -262,6 +262,11 @@ def test_a_members_file_with_a_response_column_records_each_response(invoke, sto
     assert shown == {a: "attended", b: "registered, converted", c: None}
     beta = yamlio.loads((store_dir / "customers" / b[:2] / b / "customer.yaml").read_text(encoding="utf-8"))
     assert beta["campaign"] == "salon"  # converted: the campaign is the customer's own, as with crm campaign respond
+    after = commits(store_dir)
+    ok(invoke("campaign", "member", "salon", "--from-file", "answers.csv"))  # the same file again: nothing new
+    assert commits(store_dir) == after
+    assert {m["customer"]: m["responses"] for m in
+            json.loads(ok(invoke("campaign", "show", "salon", "-f", "json")))["members"]} == shown
     (store_dir / "bad.csv").write_text("customer,response\nAlpha Ltd,maybe\n", encoding="utf-8")
     bad = invoke("campaign", "member", "salon", "--from-file", "bad.csv")
     assert bad.exit_code == 4, bad.output

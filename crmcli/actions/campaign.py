@@ -134,7 +134,8 @@ def add_members(store: Store, name: str, refs: tuple[str, ...] = (), *, flt: Cus
     """Members one by one (``refs``), by the filters of ``customer list`` (``flt``) and/or from a file; one commit.
 
     A file's ``response`` column also records each row's response (a ``campaign.response`` event, at the row's
-    ``at``/``date`` or now, with its ``note``), for new members and members already in alike.
+    ``at``/``date`` or now, with its ``note``), for new members and members already in alike; a response the
+    member already gave is not recorded again, so reading the same file twice changes nothing.
     """
     campaign = files.load(store, name)
     wanted = [store.resolve(r) for r in refs]
@@ -144,12 +145,17 @@ def add_members(store: Store, name: str, refs: tuple[str, ...] = (), *, flt: Cus
     wanted += [r.customer for r in rows]
     if not wanted:
         raise UsageError("no customers: name them, give a filter (--tag, --stage, --query ...) or --from-file FILE")
-    current = {m.customer for m in members(store, campaign)}
+    given = {m.customer: set(m.responses) for m in members(store, campaign)}
     result = Change(campaign, dry_run=dry_run)
     for cid in dict.fromkeys(wanted):
         pair = (cid, store.load_customer(cid, validate=False).name)
-        (result.skipped if cid in current else result.customers).append(pair)
-    answered = [r for r in rows if r.response]
+        (result.skipped if cid in given else result.customers).append(pair)
+    # A response the member already gave is recorded once: the same file read again adds nothing.
+    answered, seen = [], set()
+    for r in rows:
+        if r.response and r.response not in given.get(r.customer, ()) and (r.customer, r.response) not in seen:
+            seen.add((r.customer, r.response))
+            answered.append(r)
     for r in answered:
         result.responses.setdefault(r.customer, []).append(r.response or "")
     if dry_run or not (result.customers or answered):
