@@ -393,3 +393,16 @@ def test_problems_between_fields_are_all_reported_with_the_others(usd: Path, inv
     assert r.exit_code == 4
     assert "c.csv:row 2, column value: no value; give a number" in r.stderr
     assert "c.csv:row 2, column end: 2026-01-01 is before the start 2026-05-01" in r.stderr
+
+
+def test_every_bad_value_of_a_customer_row_is_reported(store_dir: Path, invoke) -> None:
+    _write(store_dir / "c.csv", ["name", "stage", "tier", "email"],
+           [["Eta Labs", "Interessent", "Z", "not-an-email"], ["Theta Ltd", "lead", "A", ""]])
+    before = commits(store_dir)
+    r = invoke("import", "c.csv")
+    assert r.exit_code == 4 and commits(store_dir) == before
+    for column, words in (("stage", "'Interessent' is not one of"), ("tier", "'Z' is not one of"),
+                          ("email", "not-an-email")):
+        assert any(line.startswith(f"c.csv:row 2, column {column}: ") and words in line
+                   for line in r.stderr.splitlines()), (column, r.stderr)
+    assert "3 problems in c.csv" in r.stderr

@@ -95,18 +95,19 @@ class CustomerRows(PlannerBase):
             data["email"], data["phone"] = email, phone
             origin["email"], origin["phone"] = "email", "phone"
         data = {k: val for k, val in data.items() if val not in (None, "", [])}
-        # validate as a whole record (contact included), naming the column of the first problem
+        # validate as a whole record (contact included), naming the column of every problem
         probe = dict(data)
         if contact:
             probe["contacts"] = [contact]
         probe.setdefault("created", "2000-01-01T00:00:00+00:00")
-        issues = validate_customer(probe, self.store.config)
-        if issues:
-            keys, message = issues[0]
+        problems = []
+        for keys, message in validate_customer(probe, self.store.config):
             fld = (contact_origin.get(str(keys[2]), "contact") if keys and keys[0] == "contacts" and len(keys) > 2
                    else origin.get(str(keys[0]) if keys else "name", str(keys[0]) if keys else "name"))
-            raise BadValue(fld, strip_field(message, "email", "phone", "contact name", "name", "birthday",
-                                             "lifecycle stage", "kind", "tier", "created", "touch_every"))
+            problems.append((fld, strip_field(message, "email", "phone", "contact name", "name", "birthday",
+                                              "lifecycle stage", "kind", "tier", "created", "touch_every")))
+        if problems:
+            raise BadValue(*problems[0], others=problems[1:])
         # duplicates
         found = self._match_customer(raw_id, data, contact)
         if found is not None:
