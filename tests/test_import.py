@@ -114,7 +114,7 @@ def test_map_option_and_unknown_columns(store_dir: Path, invoke) -> None:
     [c] = _load(store_dir)
     assert c["name"] == "甲公司" and c["extra"] == {"weird": "foo"} and c["tier"] == "A"
     r = invoke("import", "../x.csv", "--map", "Nope=name")
-    assert r.exit_code == 2 and "no column named nope" in r.output
+    assert r.exit_code == 2 and "no column named Nope" in r.output  # as the user wrote it
     r = invoke("import", "../x.csv", "--map", "Weird=colour")
     assert r.exit_code == 2 and "'colour' is not a field of customers" in r.output
 

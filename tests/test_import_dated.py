@@ -406,3 +406,16 @@ def test_every_bad_value_of_a_customer_row_is_reported(store_dir: Path, invoke) 
         assert any(line.startswith(f"c.csv:row 2, column {column}: ") and words in line
                    for line in r.stderr.splitlines()), (column, r.stderr)
     assert "3 problems in c.csv" in r.stderr
+
+
+def test_a_mapping_file_entry_is_named_as_written_in_the_file(store_dir: Path, invoke) -> None:
+    _write(store_dir / "o.csv", ["Title", "Closing", "Amount", "Customer"], [["ERP", "2026-12-01", "100", "Acme"]])
+    (store_dir / "bad-field.yaml").write_text("kind: opps\ncolumns:\n  Closing: expected_close\n", encoding="utf-8")
+    (store_dir / "bad-column.yaml").write_text("kind: opps\ncolumns:\n  Nope: title\n", encoding="utf-8")
+    r = invoke("import", "o.csv", "--mapping", "bad-field.yaml")
+    assert r.exit_code == 2 and "bad-field.yaml: columns 'Closing: expected_close': 'expected_close' is not a field" \
+        in r.stderr and "--map" not in r.stderr.split(";")[0], r.stderr
+    r = invoke("import", "o.csv", "--mapping", "bad-column.yaml")
+    assert r.exit_code == 2 and "bad-column.yaml: columns: no column named Nope in the file" in r.stderr, r.stderr
+    r = invoke("import", "o.csv", "--map", "Nope=title")
+    assert r.exit_code == 2 and "--map: no column named Nope in the file" in r.stderr, r.stderr

@@ -50,7 +50,9 @@ def read_sources(path: Path, *, kind: str | None = None, sheet: str | None = Non
     ``--map-value``; ``maps`` win over its columns)."""
     spec = spec or MappingSpec()
     kind = kind or spec.kind
-    maps = [*spec.map_options(), *maps]
+    extra = list(maps)
+    maps = [*spec.map_options(), *extra]
+    origins = [f"{spec.origin}: columns"] * len(spec.columns) + ["--map"] * len(extra)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     if kind is not None and kind not in IMPORT_KINDS:
@@ -85,7 +87,7 @@ def read_sources(path: Path, *, kind: str | None = None, sheet: str | None = Non
         if not table.headers:
             raise InvalidRecord(f"{path.name}: no header row found; the first row must name the columns")
         label = path.name if len(tables) == 1 else f"{path.name}:{table.name}"
-        mapping = auto_map(table.headers, k, parse_map_options(tuple(maps), k))
+        mapping = auto_map(table.headers, k, parse_map_options(tuple(maps), k, origins))
         attach(mapping, spec, known_fields(k))
         problem = column_problem(mapping)
         if problem is None and kind is None and k == "customers" and unit == "row":

@@ -233,20 +233,34 @@ def _valid_target(kind: str, target: str) -> bool:
             or (prefix is not None and target.startswith(prefix) and len(target) > len(prefix)))
 
 
-def parse_map_options(options: tuple[str, ...] | list[str], kind: str) -> dict[str, str]:
-    """``--map "COLUMN=field"`` (``COLUMN=`` or ``COLUMN=-`` ignores the column)."""
-    out: dict[str, str] = {}
-    for text in options:
+class ColumnMap(dict[str, str]):
+    """Normalized header -> field, remembering how each entry was written and where (``--map`` or the
+    ``--mapping`` file), for messages about it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: dict[str, tuple[str, str]] = {}  # key -> (where, column as written)
+
+
+def parse_map_options(options: tuple[str, ...] | list[str], kind: str,
+                      origins: list[str] | None = None) -> ColumnMap:
+    """``--map "COLUMN=field"`` (``COLUMN=`` or ``COLUMN=-`` ignores the column). ``origins``: where each
+    option came from (a mapping file's ``columns:``), ``--map`` when not given."""
+    out = ColumnMap()
+    for i, text in enumerate(options):
+        where = origins[i] if origins is not None and i < len(origins) else "--map"
         if "=" not in text:
-            raise UsageError(f"--map {text!r}: write COLUMN=field (like --map '客户全称=name')")
+            raise UsageError(f"{where} {text!r}: write COLUMN=field (like --map '客户全称=name')")
         column, target = (part.strip() for part in text.rsplit("=", 1))
         target = target or IGNORE
         if target != IGNORE and not _valid_target(kind, target):
             hint = ", ".join(known_fields(kind)) + (", extra.NAME" if kind == "customers" else "") + (
                 f", {DATED_PREFIX[kind]}NAME" if kind in DATED_PREFIX else "")
-            raise UsageError(f"--map {text!r}: {target!r} is not a field of {kind}; use one of: {hint}, or - to "
+            shown = f"{column}: {target}" if where != "--map" else text
+            raise UsageError(f"{where} {shown!r}: {target!r} is not a field of {kind}; use one of: {hint}, or - to "
                              "ignore the column")
         out[normalize_header(column)] = target
+        out.written[normalize_header(column)] = (where, column)
     return out
 
 
@@ -281,6 +295,10 @@ def auto_map(headers: list[str], kind: str, overrides: dict[str, str] | None = N
         used.add(target)
         mapping.fields[i] = target
     if unknown_overrides:
-        raise UsageError(f"--map: no column named {', '.join(sorted(unknown_overrides))!s} in the file; "
+        written = getattr(overrides, "written", {})
+        first = sorted(unknown_overrides)[0]
+        where = written.get(first, ("--map", first))[0]
+        names = ", ".join(written.get(k, ("", k))[1] for k in sorted(unknown_overrides))
+        raise UsageError(f"{where}: no column named {names} in the file; "
                          f"its columns are: {', '.join(h for h in mapping.headers if h)}")
     return mapping
