@@ -174,6 +174,18 @@ def test_log_eml_lead_name_taken_is_refused(store_dir: Path, invoke) -> None:
     assert commits(store_dir) == before
 
 
+def test_log_eml_without_a_sender_address_says_which_header(store_dir: Path, invoke) -> None:
+    path = store_dir.parent / "nobody.eml"
+    path.write_bytes(bytes(_mail("nobody", "alice@example.com", "Hello")))
+    before = commits(store_dir)
+    r = invoke("log", "--eml", str(path))
+    assert r.exit_code == 4 and "nobody.eml: its From header 'nobody' has no email address" in r.stderr, r.stderr
+    path.write_bytes(b"Subject: no sender at all\n\nbody\n")
+    r = invoke("log", "--eml", str(path))
+    assert r.exit_code == 4 and "nobody.eml: no From header" in r.stderr, r.stderr
+    assert commits(store_dir) == before
+
+
 def test_mbox_import(store_dir: Path, invoke) -> None:
     cid = invoke("customer", "add", "Acme Corp", "--email", "info@acme.example").stdout.strip()
     path = store_dir.parent / "mail.mbox"

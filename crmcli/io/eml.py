@@ -170,6 +170,10 @@ def log_eml(store: Store, path: Path, *, customer_ref: str | None = None, lead: 
         raise UsageError(f"--eml {path}: cannot read it ({exc.strerror or exc})") from None
     mail = parse_message(data)
     if not mail.sender:
+        written = email.message_from_bytes(data).get("From")
+        if written:
+            raise InvalidRecord(f"{path.name}: its From header {str(written).strip()!r} has no email address; "
+                                "crm needs the sender's address to find or add the customer")
         raise InvalidRecord(f"{path.name}: no From header; is it an email (.eml) file?")
     planned = plan_mail(store, mail, AddressBook(store), our_addresses(store), customer_ref=customer_ref,
                         lead=lead)
