@@ -116,25 +116,42 @@ Run = tuple[float, "str | None", int]  # (seconds, error line or None, exit code
 
 
 PEAK_RSS: list[int] = []  # KB of the last timed() child, read by repeat()
+MARK = "@@bench"
+# A small launcher forks and execs the command and reports its wall time and peak memory (``wait4``). The
+# command's own process is not a fork of this runner: Linux carries a forked process's peak RSS across exec,
+# so a child of the (large) runner would report the runner's memory as its own.
+LAUNCHER = r"""
+import os, sys, time
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[1], sys.argv[1:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - t
+sys.stderr.write(f"\n@@bench {elapsed!r} {usage.ru_maxrss}\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str], ok: tuple[int, ...] = (0,)) -> Run:
     """Wall time of one subprocess; the error line is set when the exit code is not in ``ok``.
 
-    The child's peak resident memory (its own and its waited-for children's, from ``wait4``) is
-    left in ``PEAK_RSS`` so the table can show memory next to time."""
-    t = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - t
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        PEAK_RSS[:] = [usage.ru_maxrss]
-        if code not in ok:
-            err.seek(0)
-            lines = err.read().decode("utf-8", "replace").strip().splitlines()
-            return elapsed, f"exit {code}: {lines[-1] if lines else ''}"[:200], code
-    return elapsed, None, code
+    The child's peak resident memory is left in ``PEAK_RSS`` so the table can show memory next to time."""
+    proc = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    mark = lines.pop() if lines and lines[-1].startswith(MARK) else f"{MARK} nan 0"
+    while lines and not lines[-1].strip():
+        lines.pop()
+    _, elapsed_text, kb = mark.split()
+    PEAK_RSS[:] = [int(kb)]
+    elapsed = float(elapsed_text)
+    if proc.returncode not in ok:
+        return elapsed, f"exit {proc.returncode}: {lines[-1] if lines else ''}"[:200], proc.returncode
+    return elapsed, None, proc.returncode
 
 
 def repeat(n: int, once: Callable[[int], Run], budget: float | None = None) -> Timing:
